@@ -1,0 +1,6 @@
+"""silkgate: a cross-border data gateway with a regulatory sandbox."""
+
+from silkgate.errors import SilkgateError
+
+__version__ = "0.1.0"
+__all__ = ["SilkgateError", "__version__"]

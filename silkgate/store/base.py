@@ -1,0 +1,190 @@
+"""The Store protocol: the one source of truth (registry, batches, counters, mailbox,
+receipts, ledger, outbox, idempotency keys).
+
+Every implementation runs the same test suite (tests/store/). Writes made inside
+``with store.transaction():`` are atomic: all of them commit or none does. Reads inside a
+transaction see its own writes. Outside a transaction each write commits on its own.
+Methods raise ``NotFoundError`` for a missing object asked for by id, ``StoreError`` for
+failures of the backend.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Literal, Protocol
+
+import msgspec
+
+from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+
+EnvelopeState = Literal["held", "pending", "acked", "rejected", "expired"]
+NodeKey = tuple[int, int]  # (level, index): perfect subtree over leaves [index*2^level, (index+1)*2^level)
+
+
+class StoredEnvelope(msgspec.Struct, frozen=True, kw_only=True):
+    """A sealed envelope as kept in the mailbox. `data` is the envelope's serialized bytes:
+    sealed for the importer, so the hub cannot read it."""
+
+    id: str
+    batch_id: str
+    exporter: str
+    importer: str
+    state: EnvelopeState
+    created_at: datetime
+    expires_at: datetime
+    data: bytes
+    attempts: int = 0
+
+
+class OutboxMessage(msgspec.Struct, frozen=True, kw_only=True):
+    seq: int  # assigned by the store, increasing
+    subject: str
+    message_id: str  # deduplication id for the transport
+    payload: bytes
+
+
+class Store(Protocol):
+    # -- lifecycle ---------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[None]:
+        """Exclusive write transaction; re-entrant (a nested call joins the outer one)."""
+        ...
+
+    def close(self) -> None: ...
+
+    def schema_version(self) -> int: ...
+
+    # -- registry ----------------------------------------------------------------------
+    def put_participant(self, participant: Participant) -> None:
+        """Insert or replace by id."""
+        ...
+
+    def get_participant(self, participant_id: str) -> Participant: ...
+
+    def list_participants(self) -> list[Participant]: ...
+
+    def put_agreement(self, agreement: Agreement) -> None: ...
+
+    def get_agreement(self, agreement_id: str) -> Agreement: ...
+
+    def list_agreements(
+        self, *, exporter: str | None = None, importer: str | None = None
+    ) -> list[Agreement]: ...
+
+    def put_filing(self, filing: Filing) -> None: ...
+
+    def list_filings(self, *, exporter: str | None = None) -> list[Filing]: ...
+
+    # -- batches and idempotency -------------------------------------------------------
+    def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:
+        """(request digest, batch id) recorded for this caller scope and key, if any."""
+        ...
+
+    def put_idempotency(self, scope: str, key: str, digest: bytes, batch_id: str) -> None: ...
+
+    def put_batch_result(self, result: BatchResult) -> None: ...
+
+    def get_batch_result(self, batch_id: str) -> BatchResult: ...
+
+    def list_batch_results(
+        self,
+        *,
+        exporter: str | None = None,
+        importer: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[BatchResult]:
+        """Newest first."""
+        ...
+
+    # -- counters (distinct subjects per exporter, calendar year, category) -----------
+    def known_subjects(
+        self, exporter: str, year: int, category: str, subject_hashes: Sequence[bytes]
+    ) -> set[bytes]:
+        """The subset of `subject_hashes` already counted."""
+        ...
+
+    def add_subjects(
+        self, exporter: str, year: int, category: str, subject_hashes: Sequence[bytes]
+    ) -> int:
+        """Record subjects (duplicates ignored); returns how many were new."""
+        ...
+
+    def subject_count(self, exporter: str, year: int, category: str) -> int: ...
+
+    def subject_counts(self, *, year: int) -> dict[tuple[str, str], int]:
+        """(exporter, category) -> distinct subjects in that year."""
+        ...
+
+    # -- mailbox -----------------------------------------------------------------------
+    def put_envelope(self, envelope: StoredEnvelope) -> None: ...
+
+    def get_envelope(self, envelope_id: str) -> StoredEnvelope: ...
+
+    def list_envelopes(
+        self,
+        *,
+        importer: str | None = None,
+        exporter: str | None = None,
+        state: EnvelopeState | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[StoredEnvelope]:
+        """Oldest first; `after` is an envelope id for paging (exclusive)."""
+        ...
+
+    def set_envelope_state(
+        self, envelope_id: str, state: EnvelopeState, *, attempts: int | None = None
+    ) -> None: ...
+
+    def purge_envelopes(self, *, expired_before: datetime) -> int:
+        """Drop the data of envelopes whose expiry is before the given time; returns count."""
+        ...
+
+    # -- receipts ----------------------------------------------------------------------
+    def put_receipt(self, receipt: Receipt) -> None: ...
+
+    def get_receipt(self, envelope_id: str) -> Receipt: ...
+
+    def list_receipts(self, *, batch_id: str | None = None, limit: int = 1000) -> list[Receipt]: ...
+
+    # -- ledger ------------------------------------------------------------------------
+    def ledger_size(self) -> int: ...
+
+    def ledger_append(self, entries: Sequence[bytes], nodes: Mapping[NodeKey, bytes]) -> int:
+        """Append leaf entries (their canonical bytes) and the new perfect-subtree node hashes
+        computed for them; returns the index of the first appended entry."""
+        ...
+
+    def ledger_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        """Node hashes for the keys that exist (missing keys are absent from the result)."""
+        ...
+
+    def ledger_entries(self, start: int, end: int) -> list[bytes]:
+        """Entries with start <= index < end."""
+        ...
+
+    def put_checkpoint(self, size: int, note: bytes) -> None: ...
+
+    def latest_checkpoint(self) -> tuple[int, bytes] | None: ...
+
+    def get_checkpoint(self, size: int) -> bytes: ...
+
+    # -- outbox (commit, then publish) --------------------------------------------------
+    def put_outbox(self, subject: str, message_id: str, payload: bytes) -> None: ...
+
+    def take_outbox(self, limit: int = 100) -> list[OutboxMessage]: ...
+
+    def delete_outbox(self, seqs: Sequence[int]) -> None: ...
+
+
+def iter_all_envelopes(store: Store, **filters: str) -> Iterator[StoredEnvelope]:
+    """Page through list_envelopes until exhausted."""
+    after: str | None = None
+    while True:
+        page = store.list_envelopes(after=after, limit=500, **filters)  # type: ignore[arg-type]
+        if not page:
+            return
+        yield from page
+        after = page[-1].id
