@@ -1,0 +1,140 @@
+"""Versioned schema migrations for the SQLite store.
+
+Each step has a number (1, 2, 3, ...) and a list of SQL statements. Steps are applied in
+order, each in its own transaction together with its row in ``schema_version``, so a crash
+leaves the database at a whole version. Never edit a released step: append a new one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import msgspec
+
+from silkgate.errors import StoreError
+
+
+class Migration(msgspec.Struct, frozen=True):
+    version: int
+    description: str
+    statements: tuple[str, ...]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(
+        1,
+        "registry, batches, counters, mailbox, receipts, ledger, outbox",
+        (
+            "CREATE TABLE participants (id TEXT PRIMARY KEY, data BLOB NOT NULL)",
+            """CREATE TABLE agreements (
+                id TEXT PRIMARY KEY, exporter TEXT NOT NULL, importer TEXT NOT NULL,
+                data BLOB NOT NULL)""",
+            "CREATE INDEX agreements_exporter ON agreements (exporter)",
+            "CREATE INDEX agreements_importer ON agreements (importer)",
+            """CREATE TABLE filings (
+                id TEXT PRIMARY KEY, exporter TEXT NOT NULL, data BLOB NOT NULL)""",
+            "CREATE INDEX filings_exporter ON filings (exporter)",
+            """CREATE TABLE idempotency (
+                scope TEXT NOT NULL, key TEXT NOT NULL, digest BLOB NOT NULL,
+                batch_id TEXT NOT NULL, PRIMARY KEY (scope, key)) WITHOUT ROWID""",
+            """CREATE TABLE batch_results (
+                seq INTEGER PRIMARY KEY, batch_id TEXT NOT NULL UNIQUE,
+                exporter TEXT NOT NULL, importer TEXT NOT NULL,
+                committed_us INTEGER NOT NULL, data BLOB NOT NULL)""",
+            "CREATE INDEX batch_results_time ON batch_results (committed_us, seq)",
+            "CREATE INDEX batch_results_exporter ON batch_results (exporter, committed_us, seq)",
+            "CREATE INDEX batch_results_importer ON batch_results (importer, committed_us, seq)",
+            """CREATE TABLE subjects (
+                exporter TEXT NOT NULL, year INTEGER NOT NULL, category TEXT NOT NULL,
+                subject_hash BLOB NOT NULL,
+                PRIMARY KEY (exporter, year, category, subject_hash)) WITHOUT ROWID""",
+            # Running totals, so counting does not scan millions of subject rows.
+            """CREATE TABLE subject_totals (
+                exporter TEXT NOT NULL, year INTEGER NOT NULL, category TEXT NOT NULL,
+                n INTEGER NOT NULL, PRIMARY KEY (exporter, year, category)) WITHOUT ROWID""",
+            """CREATE TABLE envelopes (
+                id TEXT PRIMARY KEY, batch_id TEXT NOT NULL, exporter TEXT NOT NULL,
+                importer TEXT NOT NULL, state TEXT NOT NULL, created_us INTEGER NOT NULL,
+                expires_us INTEGER NOT NULL, attempts INTEGER NOT NULL, data BLOB NOT NULL)""",
+            "CREATE INDEX envelopes_order ON envelopes (created_us, id)",
+            "CREATE INDEX envelopes_importer ON envelopes (importer, state, created_us, id)",
+            "CREATE INDEX envelopes_exporter ON envelopes (exporter, created_us, id)",
+            "CREATE INDEX envelopes_expiry ON envelopes (expires_us)",
+            """CREATE TABLE receipts (
+                envelope_id TEXT NOT NULL UNIQUE, batch_id TEXT NOT NULL, data BLOB NOT NULL)""",
+            "CREATE INDEX receipts_batch ON receipts (batch_id)",
+            "CREATE TABLE ledger_entries (idx INTEGER PRIMARY KEY, data BLOB NOT NULL)",
+            """CREATE TABLE ledger_nodes (
+                level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+                PRIMARY KEY (level, idx)) WITHOUT ROWID""",
+            "CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note BLOB NOT NULL)",
+            """CREATE TABLE outbox (
+                seq INTEGER PRIMARY KEY AUTOINCREMENT, subject TEXT NOT NULL,
+                message_id TEXT NOT NULL, payload BLOB NOT NULL)""",
+        ),
+    ),
+)
+
+LATEST_VERSION: int = MIGRATIONS[-1].version
+
+_VERSION_TABLE = """CREATE TABLE IF NOT EXISTS schema_version (
+    version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)"""
+
+
+def current_version(conn: sqlite3.Connection) -> int:
+    """The highest applied version (0 for a fresh database)."""
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration] = MIGRATIONS) -> int:
+    """Bring the database up to the last of `migrations`; returns the resulting version.
+
+    `conn` must be in autocommit mode (isolation_level=None): each step runs in its own
+    BEGIN IMMEDIATE transaction and re-reads the version, so concurrent openers apply each
+    step once. A database newer than `migrations` is refused rather than touched.
+    """
+    _check_sequence(migrations)
+    latest = migrations[-1].version if migrations else 0
+    conn.execute(_VERSION_TABLE)
+    _refuse_newer(conn, latest)
+    for step in migrations:
+        if step.version <= current_version(conn):
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if step.version > current_version(conn):
+                _apply(conn, step)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return current_version(conn)
+
+
+def _apply(conn: sqlite3.Connection, step: Migration) -> None:
+    for statement in step.statements:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, ?)",
+        (step.version, step.description, datetime.now(UTC).isoformat()),
+    )
+
+
+def _refuse_newer(conn: sqlite3.Connection, latest: int) -> None:
+    applied = current_version(conn)
+    if applied > latest:
+        raise StoreError(
+            f"database schema version {applied} is newer than this silkgate supports "
+            f"({latest}); upgrade silkgate, or open a database made by this version"
+        )
+
+
+def _check_sequence(migrations: Sequence[Migration]) -> None:
+    for expected, step in enumerate(migrations, start=1):
+        if step.version != expected:
+            raise StoreError(
+                f"migration list out of order: expected {expected}, got {step.version}"
+            )

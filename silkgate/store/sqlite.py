@@ -1,0 +1,523 @@
+"""SQLite Store: the embedded default and the home of the ledger.
+
+WAL mode with ``synchronous=FULL``: a commit is on disk when ``transaction()`` returns.
+One connection guarded by one RLock (SQLite serializes writers anyway); the outermost
+``transaction()`` is ``BEGIN IMMEDIATE`` so the write lock is taken up front and the
+transaction never fails half-way on a lock upgrade. Nested blocks are savepoints. Structs are
+msgpack blobs next to the indexed columns the queries filter on.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import msgspec
+
+from silkgate.errors import ConfigError, ConflictError, NotFoundError, StoreError
+from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.store._common import PURGE_EXPIRES_STATES, check_paging, from_us, to_us
+from silkgate.store.base import EnvelopeState, NodeKey, OutboxMessage, StoredEnvelope
+from silkgate.store.migrations import MIGRATIONS, Migration, current_version, migrate
+
+T = TypeVar("T")
+_CHUNK = 500  # rows per IN-list; well under SQLite's bound-parameter limit
+_encoder = msgspec.msgpack.Encoder()
+_PURGE_STATES = tuple(sorted(PURGE_EXPIRES_STATES))
+
+
+class SqliteStore:
+    def __init__(self, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
+        """Open (creating if needed) the database at `path` and apply pending migrations.
+
+        `migrations` exists for tests of the upgrade path; callers leave it alone.
+        """
+        self.path = str(path)
+        _check_parent(self.path)
+        self._lock = threading.RLock()
+        self._depth = 0
+        try:
+            self._conn = sqlite3.connect(
+                self.path, check_same_thread=False, isolation_level=None, timeout=30.0
+            )
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open SQLite database {self.path}: {exc}") from exc
+        try:
+            self._configure()
+            migrate(self._conn, migrations)
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _configure(self) -> None:
+        with _translate(self.path):
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            # FULL: the WAL is fsynced on every commit, so the ledger survives power loss.
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.execute("PRAGMA foreign_keys=ON")
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._lock:
+            depth = self._depth
+            self._run("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth = depth
+                self._undo(depth)
+                raise
+            self._depth = depth
+            self._finish(depth)
+
+    def _undo(self, depth: int) -> None:
+        if depth == 0:
+            self._run("ROLLBACK")
+        else:
+            self._run(f"ROLLBACK TO sp{depth}")
+            self._run(f"RELEASE sp{depth}")
+
+    def _finish(self, depth: int) -> None:
+        if depth > 0:
+            self._run(f"RELEASE sp{depth}")
+            return
+        try:
+            self._run("COMMIT")
+        except BaseException:
+            if self._conn.in_transaction:
+                self._conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def schema_version(self) -> int:
+        with self._lock, _translate(self.path):
+            return current_version(self._conn)
+
+    # -- low-level helpers (all SQL goes through these, under the lock) -----------------
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Cursor:
+        with self._lock, _translate(self.path):
+            return self._conn.execute(sql, params)
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self._lock, _translate(self.path):
+            return self._conn.execute(sql, params).fetchall()
+
+    def _many(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        with self._lock, _translate(self.path):
+            self._conn.executemany(sql, rows)
+
+    def _one(self, sql: str, params: Sequence[Any], what: str, key: object) -> Any:
+        rows = self._rows(sql, params)
+        if not rows:
+            raise NotFoundError(f"no {what} {key!r}")
+        return rows[0]
+
+    # -- registry ----------------------------------------------------------------------
+    def put_participant(self, participant: Participant) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO participants (id, data) VALUES (?, ?)",
+            (participant.id, _encoder.encode(participant)),
+        )
+
+    def get_participant(self, participant_id: str) -> Participant:
+        row = self._one(
+            "SELECT data FROM participants WHERE id = ?",
+            (participant_id,),
+            "participant",
+            participant_id,
+        )
+        return _decode(row[0], Participant)
+
+    def list_participants(self) -> list[Participant]:
+        rows = self._rows("SELECT data FROM participants ORDER BY id")
+        return [_decode(r[0], Participant) for r in rows]
+
+    def put_agreement(self, agreement: Agreement) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO agreements (id, exporter, importer, data) VALUES (?, ?, ?, ?)",
+            (agreement.id, agreement.exporter, agreement.importer, _encoder.encode(agreement)),
+        )
+
+    def get_agreement(self, agreement_id: str) -> Agreement:
+        row = self._one(
+            "SELECT data FROM agreements WHERE id = ?", (agreement_id,), "agreement", agreement_id
+        )
+        return _decode(row[0], Agreement)
+
+    def list_agreements(
+        self, *, exporter: str | None = None, importer: str | None = None
+    ) -> list[Agreement]:
+        where, params = _filters(exporter=exporter, importer=importer)
+        rows = self._rows(f"SELECT data FROM agreements{where} ORDER BY id", params)
+        return [_decode(r[0], Agreement) for r in rows]
+
+    def put_filing(self, filing: Filing) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO filings (id, exporter, data) VALUES (?, ?, ?)",
+            (filing.id, filing.exporter, _encoder.encode(filing)),
+        )
+
+    def list_filings(self, *, exporter: str | None = None) -> list[Filing]:
+        where, params = _filters(exporter=exporter)
+        rows = self._rows(f"SELECT data FROM filings{where} ORDER BY id", params)
+        return [_decode(r[0], Filing) for r in rows]
+
+    # -- batches and idempotency -------------------------------------------------------
+    def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:
+        rows = self._rows(
+            "SELECT digest, batch_id FROM idempotency WHERE scope = ? AND key = ?", (scope, key)
+        )
+        return (bytes(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def put_idempotency(self, scope: str, key: str, digest: bytes, batch_id: str) -> None:
+        with self.transaction():
+            existing = self.get_idempotency(scope, key)
+            if existing is not None and existing != (digest, batch_id):
+                raise ConflictError(
+                    f"idempotency key {key!r} of {scope!r} was already used for batch "
+                    f"{existing[1]!r} with a different request; use a new key for a "
+                    "different request"
+                )
+            self._run(
+                "INSERT OR REPLACE INTO idempotency (scope, key, digest, batch_id) "
+                "VALUES (?, ?, ?, ?)",
+                (scope, key, digest, batch_id),
+            )
+
+    def put_batch_result(self, result: BatchResult) -> None:
+        self._run(
+            "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET "
+            "exporter = excluded.exporter, importer = excluded.importer, "
+            "committed_us = excluded.committed_us, data = excluded.data",
+            (
+                result.batch_id,
+                result.exporter,
+                result.importer,
+                to_us(result.committed_at),
+                _encoder.encode(result),
+            ),
+        )
+
+    def get_batch_result(self, batch_id: str) -> BatchResult:
+        row = self._one(
+            "SELECT data FROM batch_results WHERE batch_id = ?", (batch_id,), "batch", batch_id
+        )
+        return _decode(row[0], BatchResult)
+
+    def list_batch_results(
+        self,
+        *,
+        exporter: str | None = None,
+        importer: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[BatchResult]:
+        check_paging(limit, offset)
+        where, params = _filters(exporter=exporter, importer=importer)
+        rows = self._rows(
+            f"SELECT data FROM batch_results{where} "
+            "ORDER BY committed_us DESC, seq DESC LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return [_decode(r[0], BatchResult) for r in rows]
+
+    # -- counters ----------------------------------------------------------------------
+    def known_subjects(
+        self, exporter: str, year: int, category: str, subject_hashes: Sequence[bytes]
+    ) -> set[bytes]:
+        found: set[bytes] = set()
+        unique = list(dict.fromkeys(subject_hashes))
+        for chunk in _chunks(unique, _CHUNK):
+            marks = ",".join("?" * len(chunk))
+            rows = self._rows(
+                "SELECT subject_hash FROM subjects WHERE exporter = ? AND year = ? "
+                f"AND category = ? AND subject_hash IN ({marks})",
+                [exporter, year, category, *chunk],
+            )
+            found.update(bytes(r[0]) for r in rows)
+        return found
+
+    def add_subjects(
+        self, exporter: str, year: int, category: str, subject_hashes: Sequence[bytes]
+    ) -> int:
+        with self.transaction():
+            before = self._conn.total_changes
+            self._many(
+                "INSERT OR IGNORE INTO subjects (exporter, year, category, subject_hash) "
+                "VALUES (?, ?, ?, ?)",
+                ((exporter, year, category, h) for h in subject_hashes),
+            )
+            new = self._conn.total_changes - before
+            if new:
+                self._run(
+                    "INSERT INTO subject_totals (exporter, year, category, n) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (exporter, year, category) DO UPDATE SET n = n + excluded.n",
+                    (exporter, year, category, new),
+                )
+            return new
+
+    def subject_count(self, exporter: str, year: int, category: str) -> int:
+        rows = self._rows(
+            "SELECT n FROM subject_totals WHERE exporter = ? AND year = ? AND category = ?",
+            (exporter, year, category),
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def subject_counts(self, *, year: int) -> dict[tuple[str, str], int]:
+        rows = self._rows(
+            "SELECT exporter, category, n FROM subject_totals WHERE year = ? AND n > 0", (year,)
+        )
+        return {(str(e), str(c)): int(n) for e, c, n in rows}
+
+    # -- mailbox -----------------------------------------------------------------------
+    def put_envelope(self, envelope: StoredEnvelope) -> None:
+        e = envelope
+        self._run(
+            "INSERT OR REPLACE INTO envelopes (id, batch_id, exporter, importer, state, "
+            "created_us, expires_us, attempts, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                e.id,
+                e.batch_id,
+                e.exporter,
+                e.importer,
+                e.state,
+                to_us(e.created_at),
+                to_us(e.expires_at),
+                e.attempts,
+                e.data,
+            ),
+        )
+
+    def get_envelope(self, envelope_id: str) -> StoredEnvelope:
+        row = self._one(
+            f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes WHERE id = ?",
+            (envelope_id,),
+            "envelope",
+            envelope_id,
+        )
+        return _envelope(row)
+
+    def list_envelopes(
+        self,
+        *,
+        importer: str | None = None,
+        exporter: str | None = None,
+        state: EnvelopeState | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[StoredEnvelope]:
+        check_paging(limit)
+        with self._lock:  # the cursor row and the page must come from one snapshot
+            where, params = _filters(importer=importer, exporter=exporter, state=state)
+            if after is not None:
+                cursor = self._one(
+                    "SELECT created_us, id FROM envelopes WHERE id = ?", (after,), "envelope", after
+                )
+                where += (" AND" if where else " WHERE") + " (created_us, id) > (?, ?)"
+                params = [*params, cursor[0], cursor[1]]
+            rows = self._rows(
+                f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes{where} ORDER BY created_us, id LIMIT ?",
+                [*params, limit],
+            )
+        return [_envelope(r) for r in rows]
+
+    def set_envelope_state(
+        self, envelope_id: str, state: EnvelopeState, *, attempts: int | None = None
+    ) -> None:
+        cur = self._run(
+            "UPDATE envelopes SET state = ?, attempts = COALESCE(?, attempts) WHERE id = ?",
+            (state, attempts, envelope_id),
+        )
+        if cur.rowcount == 0:
+            raise NotFoundError(f"no envelope {envelope_id!r}")
+
+    def purge_envelopes(self, *, expired_before: datetime) -> int:
+        marks = ",".join("?" * len(_PURGE_STATES))
+        cur = self._run(
+            "UPDATE envelopes SET data = X'', "
+            f"state = CASE WHEN state IN ({marks}) THEN 'expired' ELSE state END "
+            "WHERE expires_us < ? AND length(data) > 0",
+            [*_PURGE_STATES, to_us(expired_before)],
+        )
+        return int(cur.rowcount)
+
+    # -- receipts ----------------------------------------------------------------------
+    def put_receipt(self, receipt: Receipt) -> None:
+        self._run(
+            "INSERT INTO receipts (envelope_id, batch_id, data) VALUES (?, ?, ?) "
+            "ON CONFLICT (envelope_id) DO UPDATE SET batch_id = excluded.batch_id, "
+            "data = excluded.data",
+            (receipt.envelope_id, receipt.batch_id, _encoder.encode(receipt)),
+        )
+
+    def get_receipt(self, envelope_id: str) -> Receipt:
+        row = self._one(
+            "SELECT data FROM receipts WHERE envelope_id = ?",
+            (envelope_id,),
+            "receipt for envelope",
+            envelope_id,
+        )
+        return _decode(row[0], Receipt)
+
+    def list_receipts(self, *, batch_id: str | None = None, limit: int = 1000) -> list[Receipt]:
+        check_paging(limit)
+        where, params = _filters(batch_id=batch_id)
+        rows = self._rows(
+            f"SELECT data FROM receipts{where} ORDER BY rowid LIMIT ?", [*params, limit]
+        )
+        return [_decode(r[0], Receipt) for r in rows]
+
+    # -- ledger ------------------------------------------------------------------------
+    def ledger_size(self) -> int:
+        rows = self._rows("SELECT MAX(idx) FROM ledger_entries")
+        return 0 if rows[0][0] is None else int(rows[0][0]) + 1
+
+    def ledger_append(self, entries: Sequence[bytes], nodes: Mapping[NodeKey, bytes]) -> int:
+        with self.transaction():
+            first = self.ledger_size()
+            self._many(
+                "INSERT INTO ledger_entries (idx, data) VALUES (?, ?)",
+                zip(range(first, first + len(entries)), entries, strict=True),
+            )
+            self._put_nodes(nodes)
+            return first
+
+    def _put_nodes(self, nodes: Mapping[NodeKey, bytes]) -> None:
+        rows = [(level, idx, digest) for (level, idx), digest in nodes.items()]
+        try:
+            with self._lock:
+                self._conn.executemany(
+                    "INSERT INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", rows
+                )
+        except sqlite3.IntegrityError:
+            # Some nodes exist already: fine if identical, fatal if they differ.
+            stored = self.ledger_nodes(list(nodes))
+            for key, digest in stored.items():
+                if digest != nodes[key]:
+                    raise StoreError(
+                        f"ledger node {key} already stored with a different hash"
+                    ) from None
+            self._many(
+                "INSERT OR IGNORE INTO ledger_nodes (level, idx, hash) VALUES (?, ?, ?)", rows
+            )
+
+    def ledger_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        found: dict[NodeKey, bytes] = {}
+        with self._lock, _translate(self.path):
+            query = "SELECT hash FROM ledger_nodes WHERE level = ? AND idx = ?"
+            for level, idx in keys:
+                row = self._conn.execute(query, (level, idx)).fetchone()
+                if row is not None:
+                    found[(level, idx)] = bytes(row[0])
+        return found
+
+    def ledger_entries(self, start: int, end: int) -> list[bytes]:
+        rows = self._rows(
+            "SELECT data FROM ledger_entries WHERE idx >= ? AND idx < ? ORDER BY idx", (start, end)
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def put_checkpoint(self, size: int, note: bytes) -> None:
+        self._run("INSERT OR REPLACE INTO checkpoints (size, note) VALUES (?, ?)", (size, note))
+
+    def latest_checkpoint(self) -> tuple[int, bytes] | None:
+        rows = self._rows("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def get_checkpoint(self, size: int) -> bytes:
+        row = self._one(
+            "SELECT note FROM checkpoints WHERE size = ?", (size,), "checkpoint of size", size
+        )
+        return bytes(row[0])
+
+    # -- outbox ------------------------------------------------------------------------
+    def put_outbox(self, subject: str, message_id: str, payload: bytes) -> None:
+        self._run(
+            "INSERT INTO outbox (subject, message_id, payload) VALUES (?, ?, ?)",
+            (subject, message_id, payload),
+        )
+
+    def take_outbox(self, limit: int = 100) -> list[OutboxMessage]:
+        check_paging(limit)
+        rows = self._rows(
+            "SELECT seq, subject, message_id, payload FROM outbox ORDER BY seq LIMIT ?", (limit,)
+        )
+        return [
+            OutboxMessage(seq=int(s), subject=str(sub), message_id=str(m), payload=bytes(p))
+            for s, sub, m, p in rows
+        ]
+
+    def delete_outbox(self, seqs: Sequence[int]) -> None:
+        with self.transaction():
+            self._many("DELETE FROM outbox WHERE seq = ?", ((s,) for s in seqs))
+
+
+_ENVELOPE_COLUMNS = (
+    "id, batch_id, exporter, importer, state, created_us, expires_us, attempts, data"
+)
+
+
+def _envelope(row: Sequence[Any]) -> StoredEnvelope:
+    id_, batch_id, exporter, importer, state, created, expires, attempts, data = row
+    return StoredEnvelope(
+        id=id_,
+        batch_id=batch_id,
+        exporter=exporter,
+        importer=importer,
+        state=state,
+        created_at=from_us(created),
+        expires_at=from_us(expires),
+        attempts=int(attempts),
+        data=bytes(data),
+    )
+
+
+def _filters(**columns: object) -> tuple[str, list[object]]:
+    """A WHERE clause matching every column whose value is not None."""
+    used = {c: v for c, v in columns.items() if v is not None}
+    if not used:
+        return "", []
+    return " WHERE " + " AND ".join(f"{c} = ?" for c in used), list(used.values())
+
+
+def _decode(blob: bytes, kind: type[T]) -> T:
+    try:
+        return msgspec.msgpack.decode(blob, type=kind)
+    except msgspec.DecodeError as exc:
+        raise StoreError(f"stored {kind.__name__} cannot be decoded: {exc}") from exc
+
+
+def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _check_parent(path: str) -> None:
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    parent = Path(path).parent
+    if not parent.is_dir():
+        raise ConfigError(
+            f"directory {parent} for the database {path} does not exist; "
+            "create it (or run `silkgate init`) first"
+        )
+
+
+@contextmanager
+def _translate(path: str) -> Iterator[None]:
+    """Backend failures become StoreError, naming the database."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StoreError(f"SQLite error on {path}: {exc}") from exc
