@@ -49,7 +49,8 @@ class SqliteStore:
             raise StoreError(f"cannot open SQLite database {self.path}: {exc}") from exc
         try:
             self._configure()
-            migrate(self._conn, migrations)
+            with _translate(self.path):
+                migrate(self._conn, migrations)
         except BaseException:
             self._conn.close()
             raise
