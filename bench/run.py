@@ -1,0 +1,108 @@
+"""Pipeline benchmark: records/s per stage and end to end, next to a floor measured in the
+same run (orjson parse + serialize of the same records), as a ratio.
+
+    python bench/run.py [--records 20000] [--seed 7] [--store sqlite|memory] [--all] [--json]
+
+`--all` also runs the component benchmarks in bench/ (classification, policy, ledger, seal).
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from silkgate.clock import system_random
+from silkgate.demo.runner import batches_of, register_cast
+from silkgate.demo.synth import SyntheticRecord, generate
+from silkgate.hub import init_hub, open_hub
+
+STAGES = ("validate", "classify", "decide", "transform", "seal", "commit")
+COMPONENT_BENCHES = ("classify_eval.py", "policy_bench.py", "ledger_bench.py", "seal_bench.py")
+
+
+def floor_seconds(records: list[SyntheticRecord]) -> float:
+    """orjson loads + dumps of every record: the least any JSON gateway must do."""
+    lines = [orjson.dumps(r.record) for r in records]
+    started = time.perf_counter()
+    for line in lines:
+        orjson.dumps(orjson.loads(line))
+    return time.perf_counter() - started
+
+
+def pipeline_seconds(
+    records: list[SyntheticRecord], store: str, batch_size: int
+) -> tuple[float, dict[str, float]]:
+    with tempfile.TemporaryDirectory(prefix="silkgate-bench-") as tmp:
+        data_dir = Path(tmp)
+        init_hub(data_dir)
+        if store == "memory":
+            (data_dir / "silkgate.toml").write_text('store_url = "memory:"\n')
+        hub = open_hub(data_dir)
+        try:
+            register_cast(hub, data_dir / "keys", hub.pipeline.clock().date())
+            batches = list(batches_of(iter(records), batch_size, system_random))
+            started = time.perf_counter()
+            for batch in batches:
+                hub.pipeline.submit(batch)
+            total = time.perf_counter() - started
+            seconds = dict(hub.pipeline.timings.seconds)
+        finally:
+            hub.close()
+    inner = sum(seconds.get(s, 0.0) for s in ("decide", "transform", "seal"))
+    seconds["commit"] = seconds.get("transaction", 0.0) - inner
+    return total, seconds
+
+
+def report(n: int, floor: float, total: float, stages: dict[str, float]) -> list[dict[str, Any]]:
+    rows = [{"stage": "floor (orjson loads+dumps)", "seconds": floor}]
+    rows += [{"stage": s, "seconds": stages.get(s, 0.0)} for s in STAGES]
+    rows.append({"stage": "end to end", "seconds": total})
+    for row in rows:
+        row["records_per_second"] = n / row["seconds"] if row["seconds"] > 0 else float("inf")
+        row["x_floor"] = row["seconds"] / floor
+    return rows
+
+
+def print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    print(title)
+    print(f"{'stage':<28}{'seconds':>10}{'records/s':>14}{'× floor':>10}")
+    for row in rows:
+        print(
+            f"{row['stage']:<28}{row['seconds']:>10.3f}"
+            f"{row['records_per_second']:>14,.0f}{row['x_floor']:>10.1f}"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--store", choices=("sqlite", "memory"), default="sqlite")
+    parser.add_argument("--all", action="store_true", help="also run the component benches")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    records = list(generate(args.records, seed=args.seed))
+    floor = floor_seconds(records)
+    total, stages = pipeline_seconds(records, args.store, args.batch_size)
+    rows = report(len(records), floor, total, stages)
+    if args.json:
+        sys.stdout.write(orjson.dumps({"records": len(records), "rows": rows}).decode() + "\n")
+    else:
+        print_table(f"pipeline, {len(records)} records, {args.store} store", rows)
+    if args.all:
+        here = Path(__file__).parent
+        for name in COMPONENT_BENCHES:
+            print(f"\n== bench/{name}", flush=True)
+            subprocess.run([sys.executable, str(here / name)], check=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,304 @@
+"""The `silkgate` command line. Thin: parses options, calls the library, prints results.
+
+Every command that prints results takes `--json`; everything that touches state takes
+`--data-dir` (default ./silkgate-data, or $SILKGATE_DATA_DIR).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Optional
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from silkgate.errors import SilkgateError
+from silkgate.hub import DEFAULT_DATA_DIR, Hub, init_hub, open_hub
+from silkgate.model import (
+    FILING_KINDS,
+    INSTRUMENTS,
+    JURISDICTIONS,
+    PURPOSES,
+    Agreement,
+    Filing,
+    Participant,
+)
+
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    help="silkgate: a cross-border data gateway with a regulatory sandbox.",
+)
+participant_app = typer.Typer(no_args_is_help=True, help="Register and list participants.")
+agreement_app = typer.Typer(no_args_is_help=True, help="Agreements between exporter and importer.")
+filing_app = typer.Typer(no_args_is_help=True, help="Legal procedures on file for exporters.")
+app.add_typer(participant_app, name="participant")
+app.add_typer(agreement_app, name="agreement")
+app.add_typer(filing_app, name="filing")
+
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[
+    Path,
+    typer.Option("--data-dir", envvar="SILKGATE_DATA_DIR", help="Where the hub keeps its state."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.buffer.write(msgspec.json.encode(value) + b"\n")
+    sys.stdout.flush()
+
+
+@contextmanager
+def hub_at(data_dir: Path) -> Iterator[Hub]:
+    hub = open_hub(data_dir)
+    try:
+        yield hub
+    finally:
+        hub.close()
+
+
+def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(v) if v is not None else "" for v in row))
+    console.print(table)
+
+
+# ----------------------------------------------------------------------------- init
+@app.command()
+def init(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+    """Create a data directory with the hub's keys and an empty store."""
+    init_hub(data_dir)
+    with hub_at(data_dir) as hub:
+        info = {
+            "data_dir": str(data_dir),
+            "schema_version": hub.store.schema_version(),
+            "log_origin": hub.origin,
+        }
+    if json:
+        print_json(info)
+    else:
+        console.print(f"initialized [bold]{data_dir}[/] (schema v{info['schema_version']})")
+
+
+# ----------------------------------------------------------------------------- participants
+@participant_app.command("add")
+def participant_add(
+    participant_id: Annotated[str, typer.Option("--id", help="Stable id, e.g. vn-hanoi-carrier")],
+    name: Annotated[str, typer.Option(help="Legal name")],
+    jurisdiction: Annotated[
+        str, typer.Option(help="CN or an ASEAN member: " + " ".join(JURISDICTIONS))
+    ],
+    role: Annotated[list[str], typer.Option(help="exporter|importer|regulator|operator (repeat)")],
+    key_file: Annotated[
+        Path,
+        typer.Option(help="The participant's key file; created (0600) if it does not exist."),
+    ],
+    ciio: Annotated[
+        bool, typer.Option(help="Critical information infrastructure operator")
+    ] = False,
+    sector: Annotated[str, typer.Option(help="Business sector, e.g. logistics")] = "logistics",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Register a participant with the public halves of its keys."""
+    from silkgate.participant_keys import ensure_key_file
+
+    keys = ensure_key_file(key_file, participant_id)
+    participant = msgspec.convert(
+        {
+            "id": participant_id,
+            "name": name,
+            "jurisdiction": jurisdiction.upper(),
+            "roles": [r.lower() for r in role],
+            "ciio": ciio,
+            "sector": sector,
+            "signing_key": keys.signing_public,
+            "hpke_key": keys.hpke_public,
+        },
+        Participant,
+    )
+    with hub_at(data_dir) as hub:
+        hub.store.put_participant(participant)
+    if json:
+        print_json(participant)
+    else:
+        console.print(f"registered [bold]{participant_id}[/] ({', '.join(participant.roles)})")
+
+
+@participant_app.command("list")
+def participant_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+    """List registered participants."""
+    with hub_at(data_dir) as hub:
+        participants = hub.store.list_participants()
+    if json:
+        print_json(participants)
+        return
+    _table(
+        "participants",
+        ["id", "name", "jurisdiction", "roles", "ciio"],
+        [[p.id, p.name, p.jurisdiction, ",".join(p.roles), p.ciio] for p in participants],
+    )
+
+
+# ----------------------------------------------------------------------------- agreements
+@agreement_app.command("add")
+def agreement_add(
+    exporter: Annotated[str, typer.Option()],
+    importer: Annotated[str, typer.Option()],
+    product: Annotated[str, typer.Option(help="Data product id, e.g. logistics.waybill")],
+    purpose: Annotated[str, typer.Option(help=" | ".join(PURPOSES))],
+    instrument: Annotated[str, typer.Option(help=" | ".join(INSTRUMENTS))],
+    valid_from: Annotated[str, typer.Option(help="YYYY-MM-DD (default: today)")] = "",
+    valid_until: Annotated[str, typer.Option(help="YYYY-MM-DD (default: open-ended)")] = "",
+    agreement_id: Annotated[str, typer.Option("--id")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Record an agreement: exporter may send product to importer for purpose."""
+    from silkgate.products import get_product
+
+    get_product(product)
+    agreement = msgspec.convert(
+        {
+            "id": agreement_id or f"agr-{exporter}-{importer}-{product}-{purpose}",
+            "exporter": exporter,
+            "importer": importer,
+            "product": product,
+            "purpose": purpose,
+            "instrument": instrument,
+            "valid_from": valid_from or date.today().isoformat(),
+            "valid_until": valid_until or None,
+        },
+        Agreement,
+    )
+    with hub_at(data_dir) as hub:
+        for party in (exporter, importer):
+            hub.store.get_participant(party)
+        hub.store.put_agreement(agreement)
+    if json:
+        print_json(agreement)
+    else:
+        console.print(f"agreement [bold]{agreement.id}[/] recorded")
+
+
+@agreement_app.command("list")
+def agreement_list(
+    exporter: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045 (typer needs Optional)
+    importer: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """List agreements."""
+    with hub_at(data_dir) as hub:
+        agreements = hub.store.list_agreements(exporter=exporter, importer=importer)
+    if json:
+        print_json(agreements)
+        return
+    _table(
+        "agreements",
+        ["id", "exporter", "importer", "product", "purpose", "instrument", "valid"],
+        [
+            [
+                a.id,
+                a.exporter,
+                a.importer,
+                a.product,
+                a.purpose,
+                a.instrument,
+                f"{a.valid_from}..{a.valid_until or ''}",
+            ]
+            for a in agreements
+        ],
+    )
+
+
+# ----------------------------------------------------------------------------- filings
+@filing_app.command("add")
+def filing_add(
+    exporter: Annotated[str, typer.Option()],
+    kind: Annotated[str, typer.Option(help=" | ".join(FILING_KINDS))],
+    recipient: Annotated[str, typer.Option(help="Importer it names ('' = any)")] = "",
+    valid_from: Annotated[str, typer.Option(help="YYYY-MM-DD (default: today)")] = "",
+    valid_until: Annotated[str, typer.Option(help="YYYY-MM-DD")] = "",
+    reference: Annotated[str, typer.Option(help="e.g. the CAC filing number")] = "",
+    filing_id: Annotated[str, typer.Option("--id")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Record a filed standard contract, certification, security assessment or TIA."""
+    filing = msgspec.convert(
+        {
+            "id": filing_id or f"fil-{exporter}-{kind}-{recipient or 'any'}",
+            "exporter": exporter,
+            "kind": kind,
+            "recipient": recipient or None,
+            "valid_from": valid_from or date.today().isoformat(),
+            "valid_until": valid_until or None,
+            "reference": reference,
+        },
+        Filing,
+    )
+    with hub_at(data_dir) as hub:
+        hub.store.get_participant(exporter)
+        hub.store.put_filing(filing)
+    if json:
+        print_json(filing)
+    else:
+        console.print(f"filing [bold]{filing.id}[/] recorded")
+
+
+@filing_app.command("list")
+def filing_list(
+    exporter: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """List filings."""
+    with hub_at(data_dir) as hub:
+        filings = hub.store.list_filings(exporter=exporter)
+    if json:
+        print_json(filings)
+        return
+    _table(
+        "filings",
+        ["id", "exporter", "kind", "recipient", "valid", "reference"],
+        [
+            [
+                f.id,
+                f.exporter,
+                f.kind,
+                f.recipient or "any",
+                f"{f.valid_from}..{f.valid_until or ''}",
+                f.reference,
+            ]
+            for f in filings
+        ],
+    )
+
+
+def main() -> None:
+    from silkgate import cli_commands  # noqa: F401  (registers the remaining commands)
+
+    try:
+        app()
+    except SilkgateError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise SystemExit(1) from None
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""The flow commands of the CLI (send, inbox, demo, serve) and the registration of the
+command groups that live beside their modules (policy, ledger, witness, classify, check)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from silkgate.classify.cli import classify_command
+from silkgate.cli import DEFAULT_DATA_DIR, DataDir, JsonFlag, app, console, hub_at, print_json
+from silkgate.cli_ledger import ledger_app, witness_app
+from silkgate.cli_policy import check_command, policy_app
+from silkgate.clock import new_id
+from silkgate.model import OUTCOMES, Batch, BatchResult
+from silkgate.products import get_product
+from silkgate.records_io import read_records
+
+app.add_typer(policy_app, name="policy", help="Rule packs: list, lint, test, explain, diff.")
+app.add_typer(ledger_app, name="ledger", help="The transparency ledger: checkpoints and proofs.")
+app.add_typer(witness_app, name="witness", help="Cosign the hub's checkpoints as a witness.")
+app.command("check", help="Dry run: the decision for each record, nothing committed.")(
+    check_command
+)
+app.command("classify", help="Print the findings of each record as NDJSON.")(classify_command)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Progress]:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not enabled,
+        transient=True,
+    )
+    with progress:
+        yield progress
+
+
+def _chunks(records: list[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
+    for start in range(0, len(records), size):
+        yield start, records[start : start + size]
+
+
+@app.command()
+def send(
+    file: Annotated[Path, typer.Argument(help="NDJSON records or an EPCIS 2.0 document")],
+    exporter: Annotated[str, typer.Option()],
+    importer: Annotated[str, typer.Option()],
+    product: Annotated[str, typer.Option(help="Data product id")],
+    purpose: Annotated[str, typer.Option()] = "contract_performance",
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
+    idempotency_key: Annotated[
+        str, typer.Option(help="Resending with the same key commits nothing new")
+    ] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Stream a file through the pipeline in batches (embedded hub)."""
+    records = read_records(file)
+    spec = get_product(product)
+    for index, record in enumerate(records):  # pre-flight: a bad record stops the whole file
+        spec.validate(record, index=index)
+    results: list[BatchResult] = []
+    with hub_at(data_dir) as hub, progress_bar(not json) as progress:
+        task = progress.add_task("sending", total=len(records))
+        for start, chunk in _chunks(records, batch_size):
+            batch = Batch(
+                id=new_id("b"),
+                exporter=exporter,
+                importer=importer,
+                product=product,
+                purpose=purpose,  # type: ignore[arg-type]
+                records=chunk,
+                idempotency_key=f"{idempotency_key}:{start}" if idempotency_key else None,
+            )
+            results.append(hub.pipeline.submit(batch))
+            progress.advance(task, len(chunk))
+        hub.log.checkpoint()
+    _print_send_summary(results, json)
+
+
+def _print_send_summary(results: list[BatchResult], json: bool) -> None:
+    totals: Counter[str] = Counter()
+    for result in results:
+        totals.update(result.outcomes)
+    summary = {
+        "records": sum(r.records for r in results),
+        "outcomes": {o: totals.get(o, 0) for o in OUTCOMES},
+        "batches": [
+            {
+                "batch_id": r.batch_id,
+                "records": r.records,
+                "outcomes": r.outcomes,
+                "envelope_id": r.envelope_id,
+                "held_id": r.held_id,
+                "ledger_index": r.ledger_index,
+                "replayed": r.replayed,
+            }
+            for r in results
+        ],
+    }
+    if json:
+        print_json(summary)
+        return
+    outcome_text = ", ".join(f"{o} {n}" for o, n in summary["outcomes"].items())
+    console.print(f"sent {summary['records']} records in {len(results)} batches: {outcome_text}")
+    replayed = sum(1 for r in results if r.replayed)
+    if replayed:
+        console.print(f"{replayed} batches were already committed (same idempotency key)")
+
+
+@app.command()
+def inbox(
+    key_file: Annotated[Path, typer.Option(help="The importer's own key file")],
+    out: Annotated[Path | None, typer.Option(help="Write opened records here as NDJSON")] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """As an importer: pull, open and receipt every pending envelope."""
+    from silkgate.hub import LocalMailbox
+    from silkgate.inbox import drain_inbox
+    from silkgate.participant_keys import load_key_file
+
+    keys = load_key_file(key_file)
+    sink = None
+    handle = out.open("ab") if out is not None else None
+    if handle is not None:
+
+        def sink(header: Any, payload: bytes) -> None:
+            handle.write(payload)
+
+    try:
+        with hub_at(data_dir) as hub:
+            summary = drain_inbox(LocalMailbox(hub), keys, sink=sink, clock=hub.pipeline.clock)
+            hub.log.checkpoint()
+    finally:
+        if handle is not None:
+            handle.close()
+    result = {
+        "envelopes": summary.envelopes,
+        "records": summary.records,
+        "receipts": summary.receipts,
+    }
+    if json:
+        print_json(result)
+    else:
+        console.print(
+            f"opened {summary.envelopes} envelopes ({summary.records} records), "
+            f"signed {summary.receipts} receipts"
+        )
+
+
+@app.command()
+def demo(
+    records: Annotated[int, typer.Option(min=1, help="How many synthetic records")] = 20_000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic traffic")] = 7,
+    data_dir: Annotated[
+        Path, typer.Option("--data-dir", help="A fresh directory for the demo hub")
+    ] = Path("./silkgate-demo"),
+    json: JsonFlag = False,
+) -> None:
+    """Run China–ASEAN demo traffic through the whole pipeline and summarize it."""
+    from silkgate.demo.runner import DemoOptions, run_demo
+
+    options = DemoOptions(data_dir=data_dir, records=records, seed=seed)
+    with progress_bar(not json) as progress:
+        tasks: dict[str, Any] = {}
+
+        def report(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = progress.add_task(phase, total=total)
+            progress.update(tasks[phase], completed=done)
+
+        summary = run_demo(options, report)
+    if json:
+        print_json(summary)
+    else:
+        _print_demo_summary(summary)
+
+
+def _print_demo_summary(summary: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    console.print(
+        f"[bold]{summary['records']}[/] records in {summary['batches']} batches, "
+        f"{summary['records_per_second']:,.0f} records/s end to end"
+    )
+    table = Table(title="outcomes by corridor")
+    table.add_column("corridor")
+    for outcome in OUTCOMES:
+        table.add_column(outcome, justify="right")
+    for corridor, counts in summary["corridors"].items():
+        table.add_row(corridor, *(str(counts.get(o, 0)) for o in OUTCOMES))
+    table.add_row("[bold]all[/]", *(f"[bold]{summary['outcomes'][o]}[/]" for o in OUTCOMES))
+    console.print(table)
+    rules = Table(title="rules that fired most")
+    rules.add_column("rule")
+    rules.add_column("records", justify="right")
+    for rule, count in summary["top_rules"].items():
+        rules.add_row(rule, str(count))
+    console.print(rules)
+    counted = Table(title="individuals counted this year (exporter/category)")
+    counted.add_column("exporter/category")
+    counted.add_column("individuals", justify="right")
+    for key, count in summary["individuals_counted"].items():
+        counted.add_row(key, f"{count:,}")
+    console.print(counted)
+    console.print(
+        f"ledger size {summary['ledger_size']}, checkpoint verified: "
+        f"{summary['checkpoint_verified']}, inclusion proofs verified: "
+        f"{summary['inclusion_proofs_verified']}, receipts: {summary['receipts']} "
+        f"for {summary['delivered_envelopes']} delivered envelopes"
+    )
+    console.print(f"data dir: {summary['data_dir']}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int, typer.Option()] = 8420,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Serve the HTTP API (OpenAPI docs at /docs) on the embedded hub."""
+    import uvicorn
+
+    from silkgate.api.app import create_app
+    from silkgate.hub import init_hub
+
+    init_hub(data_dir)
+    uvicorn.run(create_app(data_dir), host=host, port=port, log_level="info")

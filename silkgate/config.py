@@ -1,0 +1,51 @@
+"""Settings: one declarative table. Environment variables and TOML are read only here.
+
+Precedence: defaults < ``<data-dir>/silkgate.toml`` < ``SILKGATE_*`` environment variables.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from silkgate.errors import ConfigError
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    # (setting, default, meaning) -- see docs/operations.md
+    store_url: str = ""  # empty: sqlite file inside the data dir
+    transport_url: str = "inproc:"
+    log_origin: str = "silkgate.local/ledger"  # the checkpoint origin line
+    batch_size: int = 500  # records per batch when streaming a file
+    envelope_retention_days: int = 30  # sealed payloads kept after acknowledgement / expiry
+    delivery_ttl_days: int = 14  # unacknowledged envelopes expire after this
+    host: str = "127.0.0.1"
+    port: int = 8420
+    max_request_age_seconds: int = 300  # RFC 9421 `created` freshness window
+
+
+_ENV_PREFIX = "SILKGATE_"
+
+
+def load_settings(data_dir: Path, env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {}
+    toml_path = data_dir / "silkgate.toml"
+    if toml_path.exists():
+        try:
+            values.update(tomllib.loads(toml_path.read_text(encoding="utf-8")))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{toml_path}: {exc}") from None
+    for field in msgspec.structs.fields(Settings):
+        raw = env.get(_ENV_PREFIX + field.name.upper())
+        if raw is not None:
+            values[field.name] = raw
+    try:
+        return msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"invalid setting: {exc}") from None

@@ -1,0 +1,1 @@
+"""Synthetic China–ASEAN traffic and the `silkgate demo` scenario."""

@@ -1,0 +1,156 @@
+"""Composition root: a data directory becomes a running hub (settings, keys, store,
+transport, policy engine, ledger, pipeline). Adapters are chosen here and nowhere else."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from silkgate.clock import Clock, Random, system_clock, system_random
+from silkgate.config import Settings, load_settings
+from silkgate.errors import ConfigError
+from silkgate.ledger import TransparencyLog
+from silkgate.model import Receipt
+from silkgate.pipeline import HubSecrets, Pipeline
+from silkgate.policy import PolicyEngine
+from silkgate.seal.keys import ed25519_key_id
+from silkgate.store import Store, open_store
+from silkgate.store.base import StoredEnvelope
+from silkgate.transport import Transport, open_transport
+
+HUB_KEY_FILE = "hub-key.json"
+DEFAULT_DATA_DIR = Path("./silkgate-data")
+
+
+class _HubKeyFile(msgspec.Struct, kw_only=True):
+    signing_key: str  # base64 of the raw Ed25519 private key
+    subject_key: str
+    pseudonym_key: str
+
+
+@dataclass
+class Hub:
+    data_dir: Path
+    settings: Settings
+    store: Store
+    transport: Transport
+    engine: PolicyEngine
+    log: TransparencyLog
+    secrets: HubSecrets
+    pipeline: Pipeline
+
+    @property
+    def origin(self) -> str:
+        return self.settings.log_origin
+
+    @property
+    def hub_signing_key(self) -> Ed25519PrivateKey:
+        return self.secrets.signing_key
+
+    def close(self) -> None:
+        self.transport.close()
+        self.store.close()
+
+
+def init_hub(data_dir: Path, *, random: Random = system_random) -> None:
+    """Create the data directory and the hub's secrets. Idempotent: existing keys are kept."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key_path = data_dir / HUB_KEY_FILE
+    if key_path.exists():
+        return
+    signing = Ed25519PrivateKey.from_private_bytes(random(32))
+    raw = signing.private_bytes_raw()
+    body = _HubKeyFile(
+        signing_key=_b64(raw), subject_key=_b64(random(32)), pseudonym_key=_b64(random(32))
+    )
+    write_secret_file(key_path, msgspec.json.encode(body))
+
+
+def open_hub(
+    data_dir: Path = DEFAULT_DATA_DIR,
+    *,
+    clock: Clock = system_clock,
+    random: Random = system_random,
+    engine: PolicyEngine | None = None,
+) -> Hub:
+    """Open an initialized data directory. Raises ConfigError if `silkgate init` was not run."""
+    key_path = data_dir / HUB_KEY_FILE
+    if not key_path.exists():
+        raise ConfigError(
+            f"{data_dir} is not a silkgate data directory (no {HUB_KEY_FILE}); "
+            f"run `silkgate init --data-dir {data_dir}` first"
+        )
+    settings = load_settings(data_dir)
+    secrets = _load_secrets(key_path)
+    store = open_store(settings.store_url or f"sqlite:///{data_dir / 'silkgate.db'}")
+    transport = open_transport(settings.transport_url)
+    engine = engine or PolicyEngine.default()
+    log = TransparencyLog(store, settings.log_origin, secrets.signing_key, clock)
+    pipeline = Pipeline(
+        store=store,
+        engine=engine,
+        log=log,
+        secrets=secrets,
+        transport=transport,
+        clock=clock,
+        random=random,
+        delivery_ttl=timedelta(days=settings.delivery_ttl_days),
+    )
+    return Hub(data_dir, settings, store, transport, engine, log, secrets, pipeline)
+
+
+def write_secret_file(path: Path, data: bytes) -> None:
+    """Write a file readable by its owner only (0600), atomically."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+
+
+def _load_secrets(path: Path) -> HubSecrets:
+    if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise ConfigError(f"{path} is readable by others; run `chmod 600 {path}`")
+    try:
+        body = msgspec.json.decode(path.read_bytes(), type=_HubKeyFile)
+        return HubSecrets(
+            signing_key=Ed25519PrivateKey.from_private_bytes(base64.b64decode(body.signing_key)),
+            subject_key=base64.b64decode(body.subject_key),
+            pseudonym_key=base64.b64decode(body.pseudonym_key),
+        )
+    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+        raise ConfigError(f"{path} is not a valid hub key file: {exc}") from None
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+class LocalMailbox:
+    """The importer's mailbox on a local hub (embedded mode); see silkgate.inbox.Mailbox."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def pending(self, importer: str, *, limit: int, after: str | None) -> list[StoredEnvelope]:
+        return self._hub.store.list_envelopes(
+            importer=importer, state="pending", limit=limit, after=after
+        )
+
+    def acknowledge(self, receipt: Receipt) -> Receipt:
+        return self._hub.pipeline.acknowledge(receipt)
+
+    def hub_public_keys(self) -> Mapping[str, Ed25519PublicKey]:
+        public = self._hub.secrets.signing_key.public_key()
+        return {ed25519_key_id(public): public}

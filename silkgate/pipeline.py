@@ -1,0 +1,403 @@
+"""The flow of one batch: validate -> classify -> decide -> transform -> seal -> commit.
+
+Everything the pipeline needs from the outside world (store, clock, randomness, keys,
+transport) is passed in. One batch is one store transaction: a batch is committed whole
+(ledger leaf, counters, mailbox, idempotency key, outbox) or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import msgspec
+import orjson
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from silkgate.canonical import canonical_json
+from silkgate.classify import Classifier
+from silkgate.clock import Clock, Random, new_id, system_clock, system_random
+from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from silkgate.ledger import TransparencyLog
+from silkgate.model import (
+    OUTCOMES,
+    PURPOSES,
+    Agreement,
+    Batch,
+    BatchResult,
+    Decision,
+    Filing,
+    Participant,
+    Receipt,
+)
+from silkgate.policy import BatchContext, PolicyEngine, RecordInput
+from silkgate.products import Product, get_product
+from silkgate.seal.envelope import envelope_digest, seal_envelope
+from silkgate.seal.keys import (
+    ed25519_key_id,
+    ed25519_public_from_bytes,
+    hpke_public_from_bytes,
+)
+from silkgate.seal.receipts import verify_receipt
+from silkgate.store.base import Store, StoredEnvelope
+from silkgate.transform import apply_obligations
+from silkgate.transport.base import Transport
+
+DELIVERED_SUBJECT = "silkgate.delivered"  # + "." + importer id
+_DELIVERABLE = ("allow", "allow_transformed")
+
+
+@dataclass(frozen=True)
+class HubSecrets:
+    """The hub's own keys: it signs checkpoints and envelope headers, hashes subjects for the
+    counters and pseudonymizes fields. Participants' private keys are never here."""
+
+    signing_key: Ed25519PrivateKey
+    subject_key: bytes
+    pseudonym_key: bytes
+
+
+class StageTimings:
+    """Seconds spent per stage, summed over batches (for the benchmark)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] += time.perf_counter() - started
+
+
+@dataclass
+class Pipeline:
+    store: Store
+    engine: PolicyEngine
+    log: TransparencyLog
+    secrets: HubSecrets
+    transport: Transport | None = None
+    clock: Clock = system_clock
+    random: Random = system_random
+    delivery_ttl: timedelta = timedelta(days=14)
+    timings: StageTimings = field(default_factory=StageTimings)
+    _classifiers: dict[str, Classifier] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ submission
+    def submit(self, batch: Batch, *, caller: str | None = None) -> BatchResult:
+        """Run one batch through the whole pipeline and commit it atomically.
+
+        `caller` (the authenticated participant, if any) must be the exporter.
+        Raises InputError/SchemaError for bad records, NotFoundError for unknown parties or
+        products, ConflictError when an idempotency key is reused with a different batch.
+        """
+        if caller is not None and caller != batch.exporter:
+            raise ForbiddenError(f"{caller} may not submit batches for exporter {batch.exporter}")
+        request_digest = _batch_digest(batch)
+        replay = self._replayed(batch, request_digest)
+        if replay is not None:
+            return replay
+        now = self.clock()
+        exporter, importer, product = self._parties(batch)
+        if batch.purpose not in PURPOSES:
+            raise InputError(f"unknown purpose {batch.purpose!r}; one of {', '.join(PURPOSES)}")
+        timer = self.timings.stage
+        with timer("validate"):
+            for index, record in enumerate(batch.records):
+                product.validate(record, index=index)
+        with timer("classify"):
+            classified = self._classifier(product).classify_batch(batch.records)
+        inputs = [RecordInput(findings=c.findings, subjects=c.subjects) for c in classified]
+        agreement = self._agreement(batch, now.date())
+        ctx = BatchContext(
+            exporter=exporter,
+            importer=importer,
+            product=product.id,
+            purpose=batch.purpose,
+            agreement=agreement,
+            filings=self._filings(batch, now.date()),
+            on=now.date(),
+        )
+        with timer("transaction"), self.store.transaction():
+            # Re-check inside the write lock: a concurrent twin may have just committed.
+            replay = self._replayed(batch, request_digest)
+            if replay is not None:
+                return replay
+            result = self._decide_and_commit(batch, ctx, importer, inputs, request_digest, now)
+        self.flush_outbox()
+        return result
+
+    def _decide_and_commit(
+        self,
+        batch: Batch,
+        ctx: BatchContext,
+        importer: Participant,
+        inputs: list[RecordInput],
+        request_digest: bytes,
+        now: datetime,
+    ) -> BatchResult:
+        timer = self.timings.stage
+        with timer("decide"):
+            decided = self.engine.decide_batch(ctx, inputs, self.store, self.secrets.subject_key)
+        decisions = decided.decisions
+        outcomes = Counter(d.outcome for d in decisions)
+        with timer("transform"):
+            deliver = self._transformed(batch.records, decisions, _DELIVERABLE)
+            held = self._transformed(batch.records, decisions, ("hold",))
+        with timer("seal"):
+            envelope_id = self._seal_part(batch, importer, deliver, decisions, "pending", now)
+            held_id = self._seal_part(batch, importer, held, decisions, "held", now)
+        tags = sorted({t for d in decisions for t in d.tags})
+        leaf = _batch_leaf(batch, outcomes, decided.policy_version, envelope_id, held_id, tags, now)
+        ledger_index = self.log.append([canonical_json(leaf)])
+        year = now.year
+        for category, hashes in decided.counted.items():
+            self.store.add_subjects(batch.exporter, year, category, hashes)
+        result = BatchResult(
+            batch_id=batch.id,
+            exporter=batch.exporter,
+            importer=batch.importer,
+            product=batch.product,
+            purpose=batch.purpose,
+            records=len(batch.records),
+            outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
+            decisions=tuple(decisions),
+            envelope_id=envelope_id[0] if envelope_id else None,
+            held_id=held_id[0] if held_id else None,
+            ledger_index=ledger_index,
+            policy_version=decided.policy_version,
+            committed_at=now,
+        )
+        self.store.put_batch_result(result)
+        if batch.idempotency_key is not None:
+            self.store.put_idempotency(
+                batch.exporter, batch.idempotency_key, request_digest, batch.id
+            )
+        if envelope_id is not None:
+            self.store.put_outbox(
+                f"{DELIVERED_SUBJECT}.{batch.importer}",
+                envelope_id[0],
+                canonical_json({"envelope_id": envelope_id[0], "batch_id": batch.id}),
+            )
+        return result
+
+    def _transformed(
+        self, records: Sequence[Any], decisions: Sequence[Decision], outcomes: tuple[str, ...]
+    ) -> list[Any]:
+        out = []
+        for record, decision in zip(records, decisions, strict=True):
+            if decision.outcome not in outcomes:
+                continue
+            if decision.obligations:
+                record = apply_obligations(
+                    record, decision.obligations, pseudonym_key=self.secrets.pseudonym_key
+                )
+            out.append(record)
+        return out
+
+    def _seal_part(
+        self,
+        batch: Batch,
+        importer: Participant,
+        records: list[Any],
+        decisions: Sequence[Decision],
+        state: str,
+        now: datetime,
+    ) -> tuple[str, str] | None:
+        """Seal `records` for the importer and put the envelope in the mailbox.
+        Returns (envelope id, hex digest), or None when there is nothing to seal."""
+        if not records:
+            return None
+        envelope_id = new_id("env", self.random)
+        payload = b"".join(canonical_json(r) + b"\n" for r in records)
+        outcomes = Counter(d.outcome for d in decisions)
+        data = seal_envelope(
+            envelope_id=envelope_id,
+            batch_id=batch.id,
+            exporter=batch.exporter,
+            importer=batch.importer,
+            product=batch.product,
+            purpose=batch.purpose,
+            outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
+            policy_version=decisions[0].policy_version if decisions else "",
+            record_count=len(records),
+            payload=payload,
+            created_at=now,
+            recipient_public_key=hpke_public_from_bytes(importer.hpke_key),
+            hub_signing_key=self.secrets.signing_key,
+            tags=sorted({t for d in decisions for t in d.tags}),
+        )
+        self.store.put_envelope(
+            StoredEnvelope(
+                id=envelope_id,
+                batch_id=batch.id,
+                exporter=batch.exporter,
+                importer=batch.importer,
+                state="held" if state == "held" else "pending",
+                created_at=now,
+                expires_at=now + self.delivery_ttl,
+                data=data,
+            )
+        )
+        return envelope_id, envelope_digest(data).hex()
+
+    # ------------------------------------------------------------------ receipts
+    def acknowledge(self, receipt: Receipt, *, caller: str | None = None) -> Receipt:
+        """Verify an importer's signed receipt, ledger it and mark the envelope acknowledged.
+        Acknowledging twice returns the first receipt."""
+        if caller is not None and caller != receipt.importer:
+            raise ForbiddenError(f"{caller} may not acknowledge for importer {receipt.importer}")
+        envelope = self.store.get_envelope(receipt.envelope_id)
+        if envelope.importer != receipt.importer or envelope.batch_id != receipt.batch_id:
+            raise ForbiddenError(f"envelope {envelope.id} is not addressed to {receipt.importer}")
+        if envelope_digest(envelope.data) != receipt.envelope_digest:
+            raise InputError(f"receipt digest does not match envelope {envelope.id} as delivered")
+        importer = self.store.get_participant(receipt.importer)
+        signing_key = ed25519_public_from_bytes(importer.signing_key)
+        verify_receipt(receipt, {ed25519_key_id(signing_key): signing_key})
+        with self.store.transaction():
+            try:
+                return self.store.get_receipt(receipt.envelope_id)
+            except NotFoundError:
+                pass
+            leaf = {
+                "kind": "receipt",
+                "envelope_id": receipt.envelope_id,
+                "batch_id": receipt.batch_id,
+                "importer": receipt.importer,
+                "envelope_digest": receipt.envelope_digest.hex(),
+                "received_at": receipt.received_at,
+                "key_id": receipt.key_id,
+                "signature": receipt.signature,
+            }
+            index = self.log.append([canonical_json(leaf)])
+            stored = Receipt(
+                envelope_id=receipt.envelope_id,
+                batch_id=receipt.batch_id,
+                importer=receipt.importer,
+                envelope_digest=receipt.envelope_digest,
+                received_at=receipt.received_at,
+                key_id=receipt.key_id,
+                signature=receipt.signature,
+                ledger_index=index,
+            )
+            self.store.put_receipt(stored)
+            self.store.set_envelope_state(envelope.id, "acked")
+        return stored
+
+    # ------------------------------------------------------------------ plumbing
+    def flush_outbox(self) -> int:
+        """Publish committed outbox messages (commit, then publish; ids deduplicate)."""
+        if self.transport is None:
+            return 0
+        published = 0
+        while batch := self.store.take_outbox(500):
+            for message in batch:
+                self.transport.publish(message.subject, message.message_id, message.payload)
+            self.store.delete_outbox([m.seq for m in batch])
+            published += len(batch)
+        return published
+
+    def _replayed(self, batch: Batch, digest: bytes) -> BatchResult | None:
+        if batch.idempotency_key is None:
+            return None
+        seen = self.store.get_idempotency(batch.exporter, batch.idempotency_key)
+        if seen is None:
+            return None
+        first_digest, first_id = seen
+        if first_digest != digest:
+            raise ConflictError(
+                f"idempotency key {batch.idempotency_key!r} was already used by {batch.exporter} "
+                f"for a different batch ({first_id}); use a new key for new data"
+            )
+        first = self.store.get_batch_result(first_id)
+        return _with_replayed(first)
+
+    def _parties(self, batch: Batch) -> tuple[Participant, Participant, Product]:
+        exporter = _participant(self.store, batch.exporter, "exporter")
+        importer = _participant(self.store, batch.importer, "importer")
+        return exporter, importer, get_product(batch.product)
+
+    def _agreement(self, batch: Batch, on: date) -> Agreement | None:
+        for agreement in self.store.list_agreements(
+            exporter=batch.exporter, importer=batch.importer
+        ):
+            if (
+                agreement.product == batch.product
+                and agreement.purpose == batch.purpose
+                and agreement.in_force(on)
+            ):
+                return agreement
+        return None
+
+    def _filings(self, batch: Batch, on: date) -> tuple[Filing, ...]:
+        return tuple(
+            f
+            for f in self.store.list_filings(exporter=batch.exporter)
+            if f.covers(batch.importer, on)
+        )
+
+    def _classifier(self, product: Product) -> Classifier:
+        classifier = self._classifiers.get(product.id)
+        if classifier is None:
+            classifier = self._classifiers[product.id] = Classifier(product)
+        return classifier
+
+
+def _participant(store: Store, participant_id: str, role: str) -> Participant:
+    try:
+        participant = store.get_participant(participant_id)
+    except NotFoundError:
+        raise NotFoundError(
+            f"unknown {role} {participant_id!r}: register it with `silkgate participant add`"
+        ) from None
+    if role not in participant.roles:
+        raise InputError(f"participant {participant_id!r} is not registered as an {role}")
+    if not participant.active:
+        raise InputError(f"participant {participant_id!r} is deactivated")
+    return participant
+
+
+def _batch_digest(batch: Batch) -> bytes:
+    """What identifies a submission for idempotency: parties, product, purpose, records."""
+    body = [batch.exporter, batch.importer, batch.product, batch.purpose, batch.records]
+    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
+
+
+def _batch_leaf(
+    batch: Batch,
+    outcomes: Counter[str],
+    policy_version: str,
+    envelope: tuple[str, str] | None,
+    held: tuple[str, str] | None,
+    tags: list[str],
+    now: datetime,
+) -> dict[str, Any]:
+    """The ledger entry of a batch: metadata and digests, never contents."""
+    return {
+        "kind": "batch",
+        "batch_id": batch.id,
+        "exporter": batch.exporter,
+        "importer": batch.importer,
+        "product": batch.product,
+        "purpose": batch.purpose,
+        "records": len(batch.records),
+        "outcomes": {o: outcomes.get(o, 0) for o in OUTCOMES},
+        "policy_version": policy_version,
+        "delivered": {"envelope_id": envelope[0], "digest": envelope[1]} if envelope else None,
+        "held": {"envelope_id": held[0], "digest": held[1]} if held else None,
+        "tags": tags,
+        "time": now,
+    }
+
+
+def _with_replayed(result: BatchResult) -> BatchResult:
+    return msgspec.structs.replace(result, replayed=True)
