@@ -1,0 +1,19 @@
+"""Desensitization: pure functions applying obligations to records (input untouched)."""
+
+from silkgate.transform.apply import apply_obligations, copy_json, plan
+from silkgate.transform.generalize import generalize_value
+from silkgate.transform.mask import mask_value
+from silkgate.transform.paths import format_path, parse_path
+from silkgate.transform.pseudonymize import is_token, pseudonymize_value
+
+__all__ = [
+    "apply_obligations",
+    "copy_json",
+    "format_path",
+    "generalize_value",
+    "is_token",
+    "mask_value",
+    "parse_path",
+    "plan",
+    "pseudonymize_value",
+]

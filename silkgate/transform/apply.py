@@ -1,0 +1,109 @@
+"""Apply a record's obligations (mask, pseudonymize, generalize, drop) at their paths.
+
+The input record is never modified; the result is a new record. When several obligations
+name the same path, the strongest wins: drop > pseudonymize > generalize > mask. A path that
+does not exist in the record is skipped (records of one product vary). Dropping removes an
+object member, or sets an array element to null so that sibling indices stay valid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from silkgate.errors import InputError
+from silkgate.model import Obligation
+from silkgate.transform.generalize import generalize_value
+from silkgate.transform.mask import mask_value
+from silkgate.transform.paths import Segment, Wildcard, parse_path
+from silkgate.transform.pseudonymize import MIN_KEY_BYTES, pseudonymize_value
+
+STRENGTH = {"mask": 0, "generalize": 1, "pseudonymize": 2, "drop": 3}
+_DROP = object()
+
+Action = Callable[[Any], Any]
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of a JSON value (dicts and lists; scalars are immutable)."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value
+
+
+def plan(obligations: Iterable[Obligation]) -> list[Obligation]:
+    """One obligation per path (the strongest), deepest paths first."""
+    best: dict[str, Obligation] = {}
+    for ob in obligations:
+        if ob.action not in STRENGTH:
+            raise InputError(f"unknown obligation action {ob.action!r}", path=ob.path)
+        current = best.get(ob.path)
+        if current is None or STRENGTH[ob.action] > STRENGTH[current.action]:
+            best[ob.path] = ob
+    return sorted(best.values(), key=lambda ob: (-len(parse_path(ob.path)), ob.path))
+
+
+def _action(ob: Obligation, pseudonym_key: bytes, full_mask: bool) -> Action:
+    kind = ob.finding_type
+    if ob.action == "mask":
+        return lambda v: mask_value(v, kind, full=full_mask)
+    if ob.action == "pseudonymize":
+        return lambda v: pseudonymize_value(v, pseudonym_key, kind)
+    if ob.action == "generalize":
+        return lambda v: generalize_value(v, kind)
+    return lambda v: _DROP
+
+
+def _set(container: Any, key: str | int, value: Any) -> None:
+    if value is not _DROP:
+        container[key] = value
+    elif isinstance(container, dict):
+        del container[key]
+    else:
+        container[key] = None
+
+
+def _keys(container: Any, seg: Segment) -> list[str | int]:
+    if isinstance(seg, Wildcard):
+        if isinstance(container, dict):
+            return list(container)
+        return list(range(len(container))) if isinstance(container, list) else []
+    if isinstance(container, dict) and isinstance(seg, str) and seg in container:
+        return [seg]
+    if isinstance(container, list) and isinstance(seg, int) and seg < len(container):
+        return [seg]
+    return []
+
+
+def _apply_at(node: Any, segments: tuple[Segment, ...], fn: Action) -> None:
+    head, rest = segments[0], segments[1:]
+    for key in _keys(node, head):
+        if rest:
+            _apply_at(node[key], rest, fn)
+        else:
+            _set(node, key, fn(node[key]))
+
+
+def apply_obligations(
+    record: Any,
+    obligations: Iterable[Obligation],
+    *,
+    pseudonym_key: bytes,
+    full_mask: bool = False,
+) -> Any:
+    """A transformed copy of `record`. `pseudonym_key` keys the HMAC of pseudonymization
+    (≥ 16 bytes, kept by the exporter or the hub, never sent with the data)."""
+    if len(pseudonym_key) < MIN_KEY_BYTES:
+        pseudonymize_value("", pseudonym_key)  # raises ConfigError with the reason
+    out = copy_json(record)
+    for ob in plan(obligations):
+        segments = parse_path(ob.path)
+        fn = _action(ob, pseudonym_key, full_mask)
+        if not segments:
+            result = fn(out)
+            out = None if result is _DROP else result
+        else:
+            _apply_at(out, segments, fn)
+    return out
