@@ -59,6 +59,12 @@ def transport(transport_env: tuple[Transport, Callable[[float], None]]) -> Trans
 
 
 @pytest.fixture
+def ack_wait() -> float:
+    """Seconds after which the `transport` fixture redelivers an unacked message."""
+    return ACK_WAIT
+
+
+@pytest.fixture
 def advance(transport_env: tuple[Transport, Callable[[float], None]]) -> Callable[[float], None]:
     """Move the transport's clock forward by some seconds (real sleep for external servers)."""
     return transport_env[1]
