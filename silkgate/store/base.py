@@ -20,7 +20,8 @@ import msgspec
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 
 EnvelopeState = Literal["held", "pending", "acked", "rejected", "expired"]
-NodeKey = tuple[int, int]  # (level, index): perfect subtree over leaves [index*2^level, (index+1)*2^level)
+# (level, index): the perfect subtree over leaves [index*2^level, (index+1)*2^level)
+NodeKey = tuple[int, int]
 
 
 class StoredEnvelope(msgspec.Struct, frozen=True, kw_only=True):

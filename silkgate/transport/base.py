@@ -24,7 +24,9 @@ class Transport(Protocol):
         """Publish once per message id; returns False if it was a duplicate."""
         ...
 
-    def fetch(self, subject: str, *, max_messages: int = 100, timeout: float = 0.0) -> list[Message]:
+    def fetch(
+        self, subject: str, *, max_messages: int = 100, timeout: float = 0.0
+    ) -> list[Message]:
         """Pull up to `max_messages` from `subject` (exact match, or a prefix ending in '>'),
         waiting up to `timeout` seconds for the first one."""
         ...
