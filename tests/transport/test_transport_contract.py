@@ -6,6 +6,8 @@ import threading
 from collections.abc import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from silkgate.errors import ConfigError, TransportError
 from silkgate.transport import InProcessTransport, Message, Transport, open_transport
@@ -61,6 +63,22 @@ def test_duplicate_message_id_is_dropped(transport: Transport) -> None:
     transport.ack(got[0])
     assert not transport.publish("work", "same", b"third")  # still inside the window
     assert transport.fetch("work") == []
+
+
+_round = iter(range(10**9))
+
+
+@settings(max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.integers(0, 20), max_size=40))
+def test_each_id_delivered_once_in_first_publish_order(
+    transport: Transport, published: list[int]
+) -> None:
+    subject = f"prop.r{next(_round)}"  # the transport outlives examples: fresh subject each
+    accepted = [transport.publish(subject, f"{subject}.{i}", b"%d" % i) for i in published]
+    unique = list(dict.fromkeys(published))
+    assert sum(accepted) == len(unique)
+    got = transport.fetch(subject, max_messages=100)
+    assert [m.payload for m in got] == [b"%d" % i for i in unique]
 
 
 def test_dedupe_window_expires(transport: Transport, advance: Advance) -> None:
