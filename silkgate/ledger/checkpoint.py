@@ -74,7 +74,7 @@ def verifier_for(name: str, key: Ed25519PrivateKey, sig_type: int = ED25519) -> 
 
 def parse_vkey(vkey: str) -> NoteVerifier:
     """Parse ``<name>+<hex key ID>+<base64(type || key)>``; the key ID must match."""
-    parts = vkey.strip().split("+")
+    parts = vkey.strip().split("+", 2)
     if len(parts) != 3:
         raise LedgerVerificationError("a verifier key has the form <name>+<hex id>+<base64 key>")
     name, hex_id, material = parts

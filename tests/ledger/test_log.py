@@ -93,7 +93,7 @@ def test_checkpoint_is_a_signed_c2sp_note(store: Store) -> None:
 
 def test_vkey_format(store: Store) -> None:
     log = make_log(store)
-    name, key_id, _material = log.vkey.split("+")
+    name, key_id, _material = log.vkey.split("+", 2)
     assert name == ORIGIN and len(key_id) == 8
     assert parse_vkey(log.vkey).public_key == key("log").public_key().public_bytes_raw()
 
