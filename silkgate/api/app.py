@@ -1,0 +1,101 @@
+"""The FastAPI application: ``create_app(data_dir)`` or ``create_app(hub=hub)``.
+
+Every /v1 route except health, the hub's identity and ledger reads requires an RFC 9421
+signature (see silkgate.api.auth); authorization is the table in silkgate.api.authz.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+import silkgate
+from silkgate.api import batches, mailbox, misc, registry
+from silkgate.api.auth import Authenticator
+from silkgate.api.deps import ApiState
+from silkgate.api.errors import install_error_handlers
+from silkgate.api.metrics import Metrics
+from silkgate.api.replay import NonceCache
+from silkgate.clock import Clock
+from silkgate.errors import ConfigError
+from silkgate.hub import Hub, open_hub
+
+API_PREFIX = "/v1"
+DESCRIPTION = """\
+The silkgate hub's HTTP API. Requests are signed with RFC 9421 HTTP Message Signatures
+(Ed25519 over `@method`, `@target-uri` and `content-digest`, with `created`, `expires`,
+`nonce` and `keyid`), using the key the participant registered. See docs/api.md.
+"""
+
+
+def create_app(
+    data_dir: Path | None = None,
+    *,
+    hub: Hub | None = None,
+    clock: Clock | None = None,
+    max_request_age: int | None = None,
+    nonce_capacity: int = 200_000,
+) -> FastAPI:
+    """Build the app over `hub`, or over the hub in `data_dir` (opened now, closed on
+    shutdown). `clock` (default: the hub's) judges request freshness."""
+    owned = hub is None
+    if hub is None:
+        if data_dir is None:
+            raise ConfigError("create_app needs a data_dir or a hub")
+        hub = open_hub(data_dir)
+    clock = clock or hub.pipeline.clock
+    age = max_request_age if max_request_age is not None else hub.settings.max_request_age_seconds
+    state = ApiState(
+        hub=hub,
+        auth=Authenticator(hub.store, clock, max_age=age, nonces=NonceCache(nonce_capacity)),
+        metrics=Metrics(),
+        clock=clock,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owned:
+            state.hub.close()
+
+    app = FastAPI(
+        title="silkgate",
+        version=silkgate.__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.silkgate = state
+    install_error_handlers(app)
+    _mount(app, state)
+    app.middleware("http")(_count_requests)
+    return app
+
+
+def _mount(app: FastAPI, state: ApiState) -> None:
+    app.include_router(misc.router, prefix=API_PREFIX)
+    app.include_router(batches.router, prefix=API_PREFIX)
+    app.include_router(mailbox.router, prefix=API_PREFIX)
+    app.include_router(registry.router, prefix=API_PREFIX)
+    app.include_router(misc.metrics_router)
+    _mount_ledger(app, state)
+
+
+def _mount_ledger(app: FastAPI, state: ApiState) -> None:
+    from silkgate.api.ledger_routes import ledger_router
+
+    app.include_router(ledger_router(lambda: state.hub.log), prefix=f"{API_PREFIX}/ledger")
+
+
+async def _count_requests(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    route = request.scope.get("route")
+    template = getattr(route, "path", "unmatched")
+    state: ApiState = request.app.state.silkgate
+    state.metrics.http_requests.inc(request.method, template, str(response.status_code))
+    return response

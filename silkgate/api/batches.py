@@ -1,0 +1,145 @@
+"""Batches: submit (idempotent per caller), list, read, and receipts with inclusion proofs."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query
+from fastapi.responses import Response
+from starlette.concurrency import run_in_threadpool
+
+from silkgate.api.authz import ALL, Caller, authorize, scopes
+from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
+from silkgate.api.wire import BatchList, BatchReceipts, BatchSummary, ReceiptWithProof, SubmitBody
+from silkgate.clock import new_id
+from silkgate.errors import InputError
+from silkgate.model import Batch, BatchResult
+
+router = APIRouter(tags=["batches"])
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
+
+
+def summary(result: BatchResult) -> BatchSummary:
+    return BatchSummary(
+        batch_id=result.batch_id,
+        exporter=result.exporter,
+        importer=result.importer,
+        product=result.product,
+        purpose=result.purpose,
+        records=result.records,
+        outcomes=result.outcomes,
+        envelope_id=result.envelope_id,
+        held_id=result.held_id,
+        ledger_index=result.ledger_index,
+        policy_version=result.policy_version,
+        committed_at=result.committed_at,
+    )
+
+
+def _batch(caller: Caller, body: SubmitBody, key: str | None, state: ApiState) -> Batch:
+    if not body.records:
+        raise InputError("records is empty: a batch holds at least one record", path="$['records']")
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        raise InputError("Idempotency-Key must be 1 to 200 printable ASCII characters, no spaces")
+    batch = Batch(
+        id=new_id("b", state.hub.pipeline.random),
+        exporter=body.exporter or caller.id,
+        importer=body.importer,
+        product=body.product,
+        purpose=body.purpose,
+        records=body.records,
+        idempotency_key=key,
+        submitted_at=state.clock(),
+    )
+    authorize(caller, "batches.submit", batch, what="a batch for exporter", obj_id=batch.exporter)
+    return batch
+
+
+def _submit(auth: Authed, state: ApiState, idempotency_key: str | None) -> BatchResult:
+    body = decode_body(auth.body, SubmitBody)
+    batch = _batch(auth.caller, body, idempotency_key, state)
+    return state.hub.pipeline.submit(batch, caller=auth.caller.id)
+
+
+@router.post("/batches", status_code=201, summary="Submit a batch (the caller is the exporter)")
+async def submit_batch(
+    auth: Auth,
+    state: State,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+) -> Response:
+    result = await run_in_threadpool(_submit, auth, state, idempotency_key)
+    if result.replayed:
+        return json_response(result, 200, {"Idempotent-Replayed": "true"})
+    state.metrics.batches.inc()
+    for outcome, count in result.outcomes.items():
+        state.metrics.records.inc(outcome, amount=count)
+    if result.envelope_id is not None:
+        await state.signal.notify()
+    return json_response(result, 201)
+
+
+@router.get("/batches", summary="List batches the caller may see (newest first)")
+def list_batches(
+    auth: Auth,
+    state: State,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    exporter: str | None = None,
+    importer: str | None = None,
+) -> Response:
+    fields = scopes(auth.caller, "batches.list")
+    wanted = {"exporter": exporter, "importer": importer}
+    store = state.hub.store
+    if ALL in fields:
+        found = store.list_batch_results(
+            exporter=exporter, importer=importer, limit=limit, offset=offset
+        )
+    else:
+        merged: dict[str, BatchResult] = {}
+        for owned in sorted(fields):
+            if wanted[owned] not in (None, auth.caller.id):
+                continue
+            filters = {**wanted, owned: auth.caller.id}
+            for result in store.list_batch_results(
+                exporter=filters["exporter"], importer=filters["importer"], limit=offset + limit
+            ):
+                merged[result.batch_id] = result
+        ordered = sorted(merged.values(), key=lambda r: r.committed_at, reverse=True)
+        found = ordered[offset : offset + limit]
+    return json_response(BatchList(batches=[summary(r) for r in found], offset=offset, limit=limit))
+
+
+@router.get("/batches/{batch_id}", summary="One batch: metadata and per-record decisions")
+def get_batch(batch_id: str, auth: Auth, state: State) -> Response:
+    result = state.hub.store.get_batch_result(batch_id)
+    authorize(auth.caller, "batches.read", result, what="batch", obj_id=batch_id)
+    return json_response(result)
+
+
+@router.get(
+    "/batches/{batch_id}/receipts",
+    summary="The importer's receipts for a batch, each with an inclusion proof",
+)
+def batch_receipts(batch_id: str, auth: Auth, state: State) -> Response:
+    result = state.hub.store.get_batch_result(batch_id)
+    authorize(auth.caller, "receipts.read", result, what="batch", obj_id=batch_id)
+    log = state.hub.log
+    receipts = state.hub.store.list_receipts(batch_id=batch_id)
+    with_proofs = [
+        ReceiptWithProof(receipt=r, proof=log.prove(r.ledger_index).to_dict())
+        for r in receipts
+        if r.ledger_index is not None
+    ]
+    batch_proof = (
+        log.prove(result.ledger_index).to_dict() if result.ledger_index is not None else None
+    )
+    return json_response(
+        BatchReceipts(
+            batch_id=batch_id,
+            log_origin=log.origin,
+            log_key=log.vkey,
+            batch_proof=batch_proof,
+            receipts=with_proofs,
+        )
+    )

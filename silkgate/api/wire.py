@@ -1,0 +1,115 @@
+"""The API's request and response bodies: shared by the server and the SDK (no FastAPI
+here, so the SDK does not import the server). Bytes travel as standard base64, times as
+RFC 3339 UTC, as everywhere in silkgate."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+import msgspec
+
+from silkgate.model import FilingKind, Instrument, Purpose, Receipt
+
+
+class SubmitBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A batch as submitted: the exporter is the caller."""
+
+    importer: str
+    product: str
+    purpose: Purpose
+    records: list[Any]
+    exporter: str | None = None  # optional; must be the caller if given
+
+
+class BatchSummary(msgspec.Struct, kw_only=True):
+    """A batch's metadata, as listed: ids, parties, counts, outcome totals. No contents."""
+
+    batch_id: str
+    exporter: str
+    importer: str
+    product: str
+    purpose: str
+    records: int
+    outcomes: dict[str, int]
+    envelope_id: str | None
+    held_id: str | None
+    ledger_index: int | None
+    policy_version: str
+    committed_at: datetime
+
+
+class BatchList(msgspec.Struct, kw_only=True):
+    batches: list[BatchSummary]
+    offset: int
+    limit: int
+
+
+class ReceiptWithProof(msgspec.Struct, kw_only=True):
+    receipt: Receipt
+    proof: dict[str, Any]  # a silkgate-proof-bundle/v1 (docs/ledger.md)
+
+
+class BatchReceipts(msgspec.Struct, kw_only=True):
+    batch_id: str
+    log_origin: str
+    log_key: str  # the log's verifier key (C2SP note vkey)
+    batch_proof: dict[str, Any] | None  # proof bundle of the batch's own ledger entry
+    receipts: list[ReceiptWithProof]
+
+
+class EnvelopeInfo(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A pending envelope's metadata; `data` (the sealed bytes) only if asked for."""
+
+    id: str
+    batch_id: str
+    exporter: str
+    importer: str
+    state: str
+    created_at: datetime
+    expires_at: datetime
+    size: int
+    digest: bytes  # SHA-256 of the sealed bytes: what the receipt signs
+    attempts: int = 0
+    data: bytes | None = None
+
+
+class MailboxPage(msgspec.Struct, kw_only=True):
+    envelopes: list[EnvelopeInfo]
+    next_after: str | None  # pass as `after` to get the next page
+
+
+class AgreementBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    exporter: str
+    importer: str
+    product: str
+    purpose: Purpose
+    instrument: Instrument
+    valid_from: date | None = None  # default: today
+    valid_until: date | None = None
+    id: str | None = None
+    active: bool = True
+
+
+class FilingBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    exporter: str
+    kind: FilingKind
+    recipient: str | None = None  # None: covers any recipient
+    valid_from: date | None = None
+    valid_until: date | None = None
+    reference: str = ""
+    id: str | None = None
+
+
+class HubIdentity(msgspec.Struct, kw_only=True):
+    signing_key: bytes  # raw Ed25519 public key that signs envelope headers
+    key_id: str
+    log_origin: str
+    log_key: str
+
+
+class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
+    error: str
+    message: str
+    record: int | None = None
+    path: str | None = None
