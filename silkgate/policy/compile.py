@@ -1,0 +1,245 @@
+"""Compile a chain of packs (overlays first, then the base) into closures.
+
+Settings references are resolved and every operand is checked here, so that evaluation
+does no lookups by name: a rule becomes one predicate over a `Facts` object.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+from silkgate.errors import PolicyError
+from silkgate.model import FINDING_TYPES
+from silkgate.policy.facts import ANONYMIZING_ACTIONS, FACTS, TYPE_CATEGORIES
+from silkgate.policy.pack import Cond, Pack, Ref, Rule, Scenario, Test
+
+Pred = Callable[["Facts"], bool]
+
+
+class Facts:
+    """Everything a rule may test, for one record shape within one batch."""
+
+    __slots__ = tuple(FACTS)
+
+    origin: str
+    destination: str
+    product: str
+    sector: str
+    purpose: str
+    instrument: str
+    ciio: bool
+    transit: bool
+    filings: frozenset[str]
+    agreement_days: int | None
+    tia_age_days: int | None
+    types: frozenset[str]
+    categories: frozenset[str]
+    negative_list: bool
+    pi_before: int
+    pi_after: int
+    sensitive_pi_before: int
+    sensitive_pi_after: int
+
+    def copy(self) -> Facts:
+        other = Facts()
+        for name in Facts.__slots__:
+            setattr(other, name, getattr(self, name))
+        return other
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name in Facts.__slots__:
+            value = getattr(self, name, None)
+            out[name] = sorted(value) if isinstance(value, frozenset) else value
+        return out
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    pack: str
+    title: str
+    pred: Pred
+    outcome: str
+    action: str | None
+    anonymizes: bool
+    transform_categories: frozenset[str]
+    transform_types: frozenset[str]
+    requires: tuple[str, ...]
+    citations: tuple[str, ...]
+    explain: str
+    where: str
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The compiled rules for one origin: overlays (in order) then the base pack."""
+
+    packs: tuple[Pack, ...]
+    base: Pack
+    settings: dict[str, Any]
+    type_category: dict[str, str]
+    catalogue: dict[str, tuple[re.Pattern[str], ...]]
+    scenarios: tuple[Scenario, ...]
+    counting_categories: tuple[str, ...]
+    exempt: Pred
+    rules: tuple[CompiledRule, ...]
+    label: str
+    warnings: tuple[str, ...]
+
+
+def compile_chain(base: Pack, overlays: Sequence[Pack] = ()) -> Chain:
+    errors: list[tuple[str, str]] = []
+    settings: dict[str, Any] = dict(base.settings)
+    for overlay in overlays:
+        settings.update(overlay.settings)
+    packs = (*overlays, base)
+    rules: list[CompiledRule] = []
+    seen: dict[str, str] = {}
+    for pack in packs:
+        for rule in pack.rules:
+            if rule.id in seen and seen[rule.id] != rule.where:
+                errors.append((rule.where, f"duplicate rule id {rule.id!r} (also at {seen[rule.id]})"))
+            seen[rule.id] = rule.where
+            rules.append(_rule(pack, rule, settings, errors))
+    exempt = _cond(base.counting_exempt, settings, errors) if base.counting_exempt else _never
+    chain = Chain(
+        packs=packs,
+        base=base,
+        settings=settings,
+        type_category=_type_categories(base, settings, errors),
+        catalogue=_catalogue(packs),
+        scenarios=tuple(s for p in packs for s in p.negative_list),
+        counting_categories=base.counting_categories,
+        exempt=exempt,
+        rules=tuple(rules),
+        label=" + ".join(f"{p.id}@{p.version}" for p in packs),
+        warnings=tuple(p.warning for p in packs if p.warning),
+    )
+    if errors:
+        (src, msg), *rest = errors
+        raise PolicyError(msg + "".join(f"\n{s}: {m}" for s, m in rest), source=src)
+    return chain
+
+
+def _never(_: Facts) -> bool:
+    return False
+
+
+def _type_categories(
+    base: Pack, settings: dict[str, Any], errors: list[tuple[str, str]]
+) -> dict[str, str]:
+    # Unmapped types are treated as personal information: the safe default.
+    out = dict.fromkeys(FINDING_TYPES, "pi")
+    for ftype, value in base.categories.items():
+        if isinstance(value, Ref):
+            value = _setting(value, settings, f"{base.path}: categories.{ftype}", errors)
+        if value not in TYPE_CATEGORIES:
+            errors.append((base.path, f"category of {ftype!r} resolves to {value!r}; use {TYPE_CATEGORIES}"))
+            continue
+        out[ftype] = str(value)
+    return out
+
+
+def _catalogue(packs: Sequence[Pack]) -> dict[str, tuple[re.Pattern[str], ...]]:
+    out: dict[str, list[re.Pattern[str]]] = {}
+    for pack in packs:
+        for entry in pack.important:
+            out.setdefault(entry.product, []).append(entry.pattern)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _setting(ref: Ref, settings: dict[str, Any], src: str, errors: list[tuple[str, str]]) -> Any:
+    if ref.name not in settings:
+        known = ", ".join(sorted(settings)) or "none"
+        errors.append((src, f"unknown setting ${ref.name}; settings: {known}"))
+        return None
+    return settings[ref.name]
+
+
+def _rule(pack: Pack, rule: Rule, settings: dict[str, Any], errors: list[tuple[str, str]]) -> CompiledRule:
+    transform = rule.transform
+    return CompiledRule(
+        id=rule.id,
+        pack=pack.id,
+        title=rule.title,
+        pred=_cond(rule.when, settings, errors),
+        outcome=rule.outcome,
+        action=transform.action if transform else None,
+        anonymizes=bool(transform and transform.action in ANONYMIZING_ACTIONS),
+        transform_categories=frozenset(transform.categories if transform else ()),
+        transform_types=frozenset(transform.types if transform else ()),
+        requires=rule.requires,
+        citations=tuple(_citation(pack, src, art) for src, art in rule.cite),
+        explain=rule.explain,
+        where=rule.where,
+    )
+
+
+def _citation(pack: Pack, source: str, article: str) -> str:
+    name = pack.sources.get(source, source)
+    return f"{name}, {article}" if article else name
+
+
+def _cond(cond: Cond, settings: dict[str, Any], errors: list[tuple[str, str]]) -> Pred:
+    tests = tuple(_test(t, settings, errors) for t in cond.tests)
+    alts = tuple(_cond(c, settings, errors) for c in cond.any_of)
+    if not alts:
+        if len(tests) == 1:
+            return tests[0]
+        return lambda f: all(t(f) for t in tests)
+    return lambda f: all(t(f) for t in tests) and any(a(f) for a in alts)
+
+
+def _test(test: Test, settings: dict[str, Any], errors: list[tuple[str, str]]) -> Pred:
+    kind, allowed = FACTS[test.fact]
+    value = test.value
+    if isinstance(value, Ref):
+        value = _setting(value, settings, test.where, errors)
+        if isinstance(value, str):
+            value = (value,)
+        elif isinstance(value, list):
+            value = tuple(value)
+    get = attrgetter(test.fact)
+    if kind == "bool":
+        if not isinstance(value, bool):
+            errors.append((test.where, f"malformed condition: {test.fact} needs true/false, got {value!r}"))
+            return _never
+        return lambda f: get(f) is value
+    if kind == "int":
+        return _int_test(test, get, value, errors)
+    if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+        errors.append((test.where, f"malformed condition: {test.fact} needs a list of values, got {value!r}"))
+        return _never
+    for bad in [v for v in value if allowed and v not in allowed]:
+        errors.append((test.where, f"unknown value {bad!r} for {test.fact}; known: {', '.join(allowed)}"))
+    vals = frozenset(value)
+    ops: dict[str, Pred] = {
+        "in": lambda f: get(f) in vals,
+        "not_in": lambda f: get(f) not in vals,
+        "any": lambda f: not vals.isdisjoint(get(f)),
+        "all": lambda f: vals <= get(f),
+        "none": lambda f: vals.isdisjoint(get(f)),
+    }
+    return ops[test.op]
+
+
+def _int_test(
+    test: Test, get: Callable[[Facts], Any], value: Any, errors: list[tuple[str, str]]
+) -> Pred:
+    if not isinstance(value, int) or isinstance(value, bool):
+        errors.append((test.where, f"malformed condition: {test.fact} {test.op} needs a number, got {value!r}"))
+        return _never
+    n = value
+    ops: dict[str, Pred] = {
+        "lt": lambda f: (x := get(f)) is not None and x < n,
+        "le": lambda f: (x := get(f)) is not None and x <= n,
+        "gt": lambda f: (x := get(f)) is not None and x > n,
+        "ge": lambda f: (x := get(f)) is not None and x >= n,
+        "eq": lambda f: get(f) == n,
+    }
+    return ops[test.op]

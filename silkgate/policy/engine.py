@@ -1,0 +1,386 @@
+"""The policy engine used by the pipeline: one decision per record of a batch.
+
+Per batch: the gate (deny by default), the record shapes (findings -> legal categories,
+cached by the findings themselves, since most records share a few shapes), the counts the
+batch would reach, and then one rule evaluation per distinct shape.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from silkgate.counters import CounterView, count_batch, counting_year, subject_hash
+from silkgate.errors import PolicyError
+from silkgate.model import Agreement, Decision, Filing, Finding, Obligation, Participant
+from silkgate.policy.compile import Chain, CompiledRule, Facts, compile_chain
+from silkgate.policy.pack import Pack, load_pack
+
+PACKS_DIR = Path(__file__).resolve().parent.parent / "packs"
+MAX_TRANSFORM_STEPS = 4  # each step removes a category, so 3 would do; one spare
+_SHAPE_CACHE_LIMIT = 50_000
+_CROSSING = frozenset({"allow", "allow_transformed"})
+
+
+@dataclass(frozen=True, slots=True)
+class BatchContext:
+    exporter: Participant
+    importer: Participant
+    product: str
+    purpose: str
+    agreement: Agreement | None  # None = no active agreement -> deny
+    filings: tuple[Filing, ...]  # the exporter's filings covering this importer today
+    on: date
+    transit: bool = False  # PI collected abroad, passing through (CN Provisions Art. 4)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordInput:
+    findings: tuple[Finding, ...]
+    subjects: tuple[str, ...]  # raw subject keys, e.g. "phone:+84912345678"
+    paths: tuple[str, ...] = ()  # optional: paths present, for path-only catalogue entries
+
+
+@dataclass(slots=True)
+class BatchDecision:
+    decisions: list[Decision]
+    counted: dict[str, list[bytes]]  # category -> new subject hashes to add on commit
+    policy_version: str
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    findings: tuple[Finding, ...]
+    types: frozenset[str]
+    categories: frozenset[str]
+    negative_list: bool
+    countable: tuple[str, ...]  # counted categories present before any transform
+
+
+@dataclass(slots=True)
+class _Verdict:
+    decision: Decision
+    counted: tuple[str, ...]
+
+
+@dataclass
+class PolicyEngine:
+    """Loads packs, compiles one chain per origin and decides batches."""
+
+    packs: dict[str, Pack]
+    chains: dict[str, Chain]
+    version: str
+    _shapes: dict[tuple[str, str, str, str], dict[Any, Shape]] = field(default_factory=dict)
+
+    @classmethod
+    def from_packs(cls, packs: Sequence[Pack], *, overlays: Iterable[str] | None = None) -> PolicyEngine:
+        """`overlays`: ids of overlay packs to apply (None = every overlay given)."""
+        by_id: dict[str, Pack] = {}
+        for pack in packs:
+            if pack.id in by_id:
+                raise PolicyError(f"pack {pack.id!r} loaded twice (also {by_id[pack.id].path})", source=pack.path)
+            by_id[pack.id] = pack
+        active = [p for p in packs if p.overlay_of and (overlays is None or p.id in set(overlays))]
+        unknown = set(overlays or ()) - {p.id for p in packs if p.overlay_of}
+        if unknown:
+            raise PolicyError(f"unknown overlay pack(s): {', '.join(sorted(unknown))}")
+        chains = _chains(by_id, active)
+        text = "\n".join(f"{p.id}:{p.digest}" for p in sorted(by_id.values(), key=lambda p: p.id))
+        text += "\nactive:" + ",".join(sorted(p.id for p in active))
+        return cls(by_id, chains, hashlib.sha256(text.encode()).hexdigest()[:16])
+
+    @classmethod
+    def from_paths(cls, paths: Iterable[str | Path], *, overlays: Iterable[str] | None = None) -> PolicyEngine:
+        return cls.from_packs([load_pack(p) for p in paths], overlays=overlays)
+
+    @classmethod
+    def default(cls, *, overlays: Iterable[str] = ()) -> PolicyEngine:
+        """Every shipped pack, compiled once per process; overlays are off unless named."""
+        return _default_engine(tuple(sorted(overlays)))
+
+    def chain(self, origin: str) -> Chain:
+        try:
+            return self.chains[origin]
+        except KeyError:
+            raise PolicyError(f"no rule pack for exports from {origin}") from None
+
+    # ------------------------------------------------------------------ deciding
+    def decide_batch(
+        self,
+        ctx: BatchContext,
+        records: Sequence[RecordInput],
+        counters: CounterView,
+        subject_key: bytes,
+    ) -> BatchDecision:
+        gate = self._gate(ctx)
+        if gate is not None:
+            return BatchDecision([gate] * len(records), {}, self.version)
+        chain = self.chains[ctx.exporter.jurisdiction]
+        facts = _batch_facts(ctx)
+        countable = bool(chain.counting_categories) and not chain.exempt(facts)
+        shapes, hashes = self._shapes_and_subjects(chain, ctx, records, countable, subject_key)
+        year = counting_year(ctx.on)
+        pools: dict[str, dict[bytes, None]] = {c: {} for c in chain.counting_categories}
+        for shape, hs in zip(shapes, hashes, strict=True):
+            if hs:
+                for category in shape.countable:
+                    pools[category].update(dict.fromkeys(hs))
+        counts = count_batch(counters, ctx.exporter.id, year, chain.counting_categories, pools)
+        for category, count in counts.items():
+            setattr(facts, f"{category}_before", count.before)
+            setattr(facts, f"{category}_after", count.after)
+        verdicts: dict[int, _Verdict] = {}
+        for shape in shapes:
+            if id(shape) not in verdicts:
+                verdicts[id(shape)] = self._verdict(chain, facts, shape, countable, year)
+        return self._assemble(shapes, hashes, verdicts, counts)
+
+    def _assemble(
+        self,
+        shapes: list[Shape],
+        hashes: list[tuple[bytes, ...]],
+        verdicts: dict[int, _Verdict],
+        counts: dict[str, Any],
+    ) -> BatchDecision:
+        decisions: list[Decision] = []
+        counted: dict[str, dict[bytes, None]] = {}
+        new_sets = {c: frozenset(count.new) for c, count in counts.items()}
+        for shape, hs in zip(shapes, hashes, strict=True):
+            verdict = verdicts[id(shape)]
+            decisions.append(verdict.decision)
+            for category in verdict.counted if hs else ():
+                new = new_sets[category]
+                counted.setdefault(category, {}).update((h, None) for h in hs if h in new)
+        return BatchDecision(decisions, {c: list(v) for c, v in counted.items() if v}, self.version)
+
+    def _shapes_and_subjects(
+        self,
+        chain: Chain,
+        ctx: BatchContext,
+        records: Sequence[RecordInput],
+        countable: bool,
+        subject_key: bytes,
+    ) -> tuple[list[Shape], list[tuple[bytes, ...]]]:
+        cache_key = (ctx.exporter.jurisdiction, ctx.product, ctx.exporter.sector, ctx.purpose)
+        cache = self._shapes.setdefault(cache_key, {})
+        if len(cache) > _SHAPE_CACHE_LIMIT:
+            cache.clear()
+        shapes: list[Shape] = []
+        hashes: list[tuple[bytes, ...]] = []
+        empty: tuple[bytes, ...] = ()
+        for rec in records:
+            key = (rec.findings, rec.paths) if rec.paths else rec.findings
+            shape = cache.get(key)
+            if shape is None:
+                shape = cache[key] = make_shape(chain, ctx.product, ctx.exporter.sector, ctx.purpose, rec)
+            shapes.append(shape)
+            if countable and shape.countable and rec.subjects:
+                hashes.append(tuple(subject_hash(subject_key, s) for s in rec.subjects))
+            else:
+                hashes.append(empty)
+        return shapes, hashes
+
+    def _verdict(self, chain: Chain, batch: Facts, shape: Shape, countable: bool, year: int) -> _Verdict:
+        facts = batch.copy()
+        facts.types, facts.categories, facts.negative_list = shape.types, shape.categories, shape.negative_list
+        fired, obligations, residual = evaluate(chain, facts, shape.findings)
+        last = fired[-1].outcome if fired else "hold"
+        if last in _CROSSING:
+            outcome = "allow_transformed" if obligations else "allow"
+        else:
+            outcome, obligations = last, []
+        counted = tuple(c for c in chain.counting_categories if c in residual.categories)
+        counted = counted if countable and outcome in _CROSSING else ()
+        decision = Decision(
+            outcome=outcome,  # type: ignore[arg-type]
+            obligations=tuple(obligations),
+            rule_ids=tuple(r.id for r in fired) or ("policy.no-rule-matched",),
+            citations=tuple(dict.fromkeys(c for r in fired for c in r.citations)),
+            policy_version=self.version,
+            facts=_facts_json(chain, facts, residual, fired, counted, year, countable),
+        )
+        return _Verdict(decision, counted)
+
+    def _gate(self, ctx: BatchContext) -> Decision | None:
+        """Deny by default: no agreement, or one that does not cover this batch."""
+        reason = _gate_reason(ctx, self.chains)
+        if reason is None:
+            return None
+        rule_id, text = reason
+        return Decision(
+            outcome="deny",
+            rule_ids=(rule_id,),
+            citations=(f"silkgate deny-by-default: {text}",),
+            policy_version=self.version,
+            facts={
+                "origin": ctx.exporter.jurisdiction,
+                "destination": ctx.importer.jurisdiction,
+                "product": ctx.product,
+                "purpose": ctx.purpose,
+                "gate": text,
+            },
+        )
+
+
+def evaluate(
+    chain: Chain, facts: Facts, findings: tuple[Finding, ...]
+) -> tuple[list[CompiledRule], list[Obligation], Facts]:
+    """First matching rule wins; an anonymizing transform re-evaluates what remains.
+
+    Returns the rules fired, the obligations, and the facts after the transforms.
+    """
+    fired: list[CompiledRule] = []
+    obligations: dict[str, Obligation] = {}
+    for _ in range(MAX_TRANSFORM_STEPS):
+        rule = next((r for r in chain.rules if r.pred(facts)), None)
+        if rule is None:
+            break
+        fired.append(rule)
+        if rule.outcome != "allow_transformed" or rule.action is None:
+            break
+        tc = chain.type_category
+        hit = [
+            f for f in findings
+            if f.type in rule.transform_types or tc[f.type] in rule.transform_categories
+        ]  # fmt: skip
+        for f in hit:
+            obligations.setdefault(f.path, Obligation(action=rule.action, path=f.path, finding_type=f.type))  # type: ignore[arg-type]
+        if not rule.anonymizes or not hit:
+            break
+        # Anonymized fields no longer count as personal information: decide on what remains.
+        findings = tuple(f for f in findings if f.path not in obligations)
+        facts = facts.copy()
+        facts.types = frozenset(f.type for f in findings)
+        keep = {"important"} & facts.categories
+        facts.categories = frozenset({tc[t] for t in facts.types} - {"none"} | keep)
+    return fired, list(obligations.values()), facts
+
+
+def make_shape(chain: Chain, product: str, sector: str, purpose: str, rec: RecordInput) -> Shape:
+    types = frozenset(f.type for f in rec.findings)
+    cats = {chain.type_category[t] for t in types} - {"none"}
+    paths = [f.path for f in rec.findings] + list(rec.paths)
+    patterns = chain.catalogue.get(product, ())
+    if any(p.match(path) for p in patterns for path in paths):
+        cats.add("important")
+    listed = any(
+        s.sector == sector
+        and (not s.products or product in s.products)
+        and (not s.purposes or purpose in s.purposes)
+        and (not s.types.isdisjoint(types) or any(p.match(x) for p in s.paths for x in paths))
+        for s in chain.scenarios
+    )
+    countable = tuple(c for c in chain.counting_categories if c in cats)
+    return Shape(rec.findings, types, frozenset(cats), listed, countable)
+
+
+def _batch_facts(ctx: BatchContext) -> Facts:
+    f = Facts()
+    f.origin, f.destination = ctx.exporter.jurisdiction, ctx.importer.jurisdiction
+    f.product, f.sector, f.purpose = ctx.product, ctx.exporter.sector, ctx.purpose
+    f.instrument = ctx.agreement.instrument if ctx.agreement else "none"
+    f.ciio, f.transit = ctx.exporter.ciio, ctx.transit
+    valid = [x for x in ctx.filings if x.exporter == ctx.exporter.id and x.covers(ctx.importer.id, ctx.on)]
+    f.filings = frozenset(x.kind for x in valid)
+    f.agreement_days = (ctx.on - ctx.agreement.valid_from).days if ctx.agreement else None
+    tias = [(ctx.on - x.valid_from).days for x in valid if x.kind == "transfer_impact_assessment"]
+    f.tia_age_days = min(tias) if tias else None
+    f.types = f.categories = frozenset()
+    f.negative_list = False
+    f.pi_before = f.pi_after = f.sensitive_pi_before = f.sensitive_pi_after = 0
+    return f
+
+
+def _facts_json(
+    chain: Chain,
+    facts: Facts,
+    residual: Facts,
+    fired: list[CompiledRule],
+    counted: tuple[str, ...],
+    year: int,
+    countable: bool,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "packs": chain.label,
+        "origin": facts.origin,
+        "destination": facts.destination,
+        "product": facts.product,
+        "sector": facts.sector,
+        "purpose": facts.purpose,
+        "instrument": facts.instrument,
+        "ciio": facts.ciio,
+        "transit": facts.transit,
+        "filings": sorted(facts.filings),
+        "types": sorted(facts.types),
+        "categories": sorted(facts.categories),
+        "categories_after": sorted(residual.categories),
+        "year": year,
+        "counted_toward_thresholds": countable,
+        "counted": list(counted),
+    }
+    if chain.counting_categories:
+        out["counts"] = {
+            c: {"before": getattr(facts, f"{c}_before"), "after": getattr(facts, f"{c}_after")}
+            for c in chain.counting_categories
+        }
+    if chain.scenarios:
+        out["negative_list"] = facts.negative_list
+    if fired and fired[-1].requires and fired[-1].outcome == "hold":
+        out["requires"] = list(fired[-1].requires)
+    if chain.warnings:
+        out["warnings"] = list(chain.warnings)
+    return out
+
+
+def _gate_reason(ctx: BatchContext, chains: dict[str, Chain]) -> tuple[str, str] | None:
+    agreement = ctx.agreement
+    checks: list[tuple[bool, str, str]] = [
+        (agreement is None, "gate.no-agreement", "no active agreement between exporter and importer"),
+        (not (ctx.exporter.active and ctx.importer.active), "gate.inactive-participant",
+         "exporter or importer is not active"),
+        (ctx.exporter.jurisdiction not in chains, "gate.no-pack",
+         f"no rule pack for exports from {ctx.exporter.jurisdiction}"),
+    ]  # fmt: skip
+    if agreement is not None:
+        checks += [
+            (not agreement.in_force(ctx.on), "gate.agreement-not-in-force",
+             f"agreement {agreement.id} is not in force on {ctx.on.isoformat()}"),
+            (agreement.exporter != ctx.exporter.id or agreement.importer != ctx.importer.id,
+             "gate.agreement-parties", f"agreement {agreement.id} is between other parties"),
+            (agreement.product != ctx.product, "gate.agreement-product",
+             f"agreement {agreement.id} covers {agreement.product}, not {ctx.product}"),
+            (agreement.purpose != ctx.purpose, "gate.agreement-purpose",
+             f"agreement {agreement.id} is for {agreement.purpose}, not {ctx.purpose}"),
+        ]  # fmt: skip
+    return next(((rid, text) for failed, rid, text in checks if failed), None)
+
+
+def _chains(by_id: dict[str, Pack], overlays: list[Pack]) -> dict[str, Chain]:
+    bases: dict[str, Pack] = {}
+    for pack in by_id.values():
+        if pack.overlay_of is None:
+            if pack.jurisdiction in bases:
+                other = bases[pack.jurisdiction].path
+                raise PolicyError(f"two base packs for {pack.jurisdiction} (also {other})", source=pack.path)
+            bases[pack.jurisdiction] = pack
+    for overlay in overlays:
+        if overlay.overlay_of not in by_id:
+            raise PolicyError(f"overlay {overlay.id!r} layers on unknown pack {overlay.overlay_of!r}", source=overlay.path)
+    return {
+        j: compile_chain(base, [o for o in overlays if o.overlay_of == base.id])
+        for j, base in bases.items()
+    }
+
+
+def shipped_pack_paths() -> list[Path]:
+    return sorted(PACKS_DIR.glob("*.yaml"))
+
+
+@functools.cache
+def _default_engine(overlays: tuple[str, ...]) -> PolicyEngine:
+    return PolicyEngine.from_paths(shipped_pack_paths(), overlays=overlays)
