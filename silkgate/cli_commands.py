@@ -53,23 +53,52 @@ def _chunks(records: list[Any], size: int) -> Iterator[tuple[int, list[Any]]]:
 @app.command()
 def send(
     file: Annotated[Path, typer.Argument(help="NDJSON records or an EPCIS 2.0 document")],
-    exporter: Annotated[str, typer.Option()],
     importer: Annotated[str, typer.Option()],
     product: Annotated[str, typer.Option(help="Data product id")],
+    exporter: Annotated[
+        str, typer.Option(help="Required on the local hub; with --hub, the key file's participant")
+    ] = "",
     purpose: Annotated[str, typer.Option()] = "contract_performance",
     batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
     idempotency_key: Annotated[
         str, typer.Option(help="Resending with the same key commits nothing new")
     ] = "",
+    hub_url: Annotated[
+        str,
+        typer.Option("--hub", envvar="SILKGATE_HUB", help="Send over the HTTP API of this hub"),
+    ] = "",
+    key_file: Annotated[
+        Path | None, typer.Option(help="With --hub: the exporter's own key file (signs requests)")
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """Stream a file through the pipeline in batches (embedded hub)."""
+    """Stream a file through the pipeline in batches (local hub, or a remote one with --hub)."""
     records = read_records(file)
     spec = get_product(product)
     for index, record in enumerate(records):  # pre-flight: a bad record stops the whole file
         spec.validate(record, index=index)
     results: list[BatchResult] = []
+    if hub_url:
+        from silkgate.api.cli_http import send_over_http
+
+        with progress_bar(not json) as progress:
+            task = progress.add_task("sending", total=len(records))
+            results = send_over_http(
+                hub_url,
+                key_file,
+                exporter=exporter,
+                importer=importer,
+                product=product,
+                purpose=purpose,
+                chunks=_chunks(records, batch_size),
+                idempotency_key=idempotency_key,
+                advance=lambda n: progress.advance(task, n),
+            )
+        _print_send_summary(results, json)
+        return
+    if not exporter:
+        raise typer.BadParameter("--exporter is required unless --hub is given")
     with hub_at(data_dir) as hub, progress_bar(not json) as progress:
         task = progress.add_task("sending", total=len(records))
         for start, chunk in _chunks(records, batch_size):
@@ -122,10 +151,14 @@ def _print_send_summary(results: list[BatchResult], json: bool) -> None:
 def inbox(
     key_file: Annotated[Path, typer.Option(help="The importer's own key file")],
     out: Annotated[Path | None, typer.Option(help="Write opened records here as NDJSON")] = None,
+    hub_url: Annotated[
+        str,
+        typer.Option("--hub", envvar="SILKGATE_HUB", help="Pull over the HTTP API of this hub"),
+    ] = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """As an importer: pull, open and receipt every pending envelope."""
+    """As an importer: pull, open and receipt every pending envelope (local or --hub)."""
     from silkgate.hub import LocalMailbox
     from silkgate.inbox import drain_inbox
     from silkgate.participant_keys import load_key_file
@@ -139,9 +172,14 @@ def inbox(
             handle.write(payload)
 
     try:
-        with hub_at(data_dir) as hub:
-            summary = drain_inbox(LocalMailbox(hub), keys, sink=sink, clock=hub.pipeline.clock)
-            hub.log.checkpoint()
+        if hub_url:
+            from silkgate.api.cli_http import drain_over_http
+
+            summary = drain_over_http(hub_url, key_file, sink)
+        else:
+            with hub_at(data_dir) as hub:
+                summary = drain_inbox(LocalMailbox(hub), keys, sink=sink, clock=hub.pipeline.clock)
+                hub.log.checkpoint()
     finally:
         if handle is not None:
             handle.close()
