@@ -1,7 +1,7 @@
 """Transfer policy: rule packs compiled once, decisions per record, with reasons.
 
-    engine = PolicyEngine.default()
-    result = engine.decide_batch(ctx, records, counters, subject_key)
+engine = PolicyEngine.default()
+result = engine.decide_batch(ctx, records, counters, subject_key)
 """
 
 from silkgate.counters import CounterView

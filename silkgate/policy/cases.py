@@ -41,11 +41,15 @@ def case_engine(pack: Pack, library: Sequence[Pack]) -> PolicyEngine:
     if base is None:
         from silkgate.errors import PolicyError
 
-        raise PolicyError(f"overlay {pack.id!r} needs its base pack {pack.overlay_of!r}", source=pack.path)
+        raise PolicyError(
+            f"overlay {pack.id!r} needs its base pack {pack.overlay_of!r}", source=pack.path
+        )
     return PolicyEngine.from_packs([base, pack])
 
 
-def run_cases(pack: Pack, library: Sequence[Pack] = (), engine: PolicyEngine | None = None) -> list[CaseResult]:
+def run_cases(
+    pack: Pack, library: Sequence[Pack] = (), engine: PolicyEngine | None = None
+) -> list[CaseResult]:
     engine = engine or case_engine(pack, library)
     return [run_case(engine, pack, case) for case in pack.cases]
 
@@ -54,10 +58,14 @@ def run_case(engine: PolicyEngine, pack: Pack, case: Case) -> CaseResult:
     given = {**pack.case_defaults, **case.given}
     origin = _origin(engine, pack)
     decision, counted = decide_given(engine, origin, given)
-    return CaseResult(pack.id, case, decision, counted, tuple(_compare(case.expect, decision, counted)))
+    return CaseResult(
+        pack.id, case, decision, counted, tuple(_compare(case.expect, decision, counted))
+    )
 
 
-def decide_given(engine: PolicyEngine, origin: str, given: dict[str, Any]) -> tuple[Decision, dict[str, int]]:
+def decide_given(
+    engine: PolicyEngine, origin: str, given: dict[str, Any]
+) -> tuple[Decision, dict[str, int]]:
     """Decide one record described by case facts; returns the decision and counted sizes."""
     on = _day(given.get("date", DEFAULT_DAY))
     ctx = _context(origin, given, on)
@@ -133,5 +141,7 @@ def _compare(expect: dict[str, Any], decision: Decision, counted: dict[str, int]
     if "counted" in expect and counted != {k: v for k, v in dict(expect["counted"]).items() if v}:
         problems.append(f"counted {counted}, expected {dict(expect['counted'])}")
     if "requires" in expect and decision.facts.get("requires", []) != list(expect["requires"]):
-        problems.append(f"requires {decision.facts.get('requires', [])}, expected {list(expect['requires'])}")
+        problems.append(
+            f"requires {decision.facts.get('requires', [])}, expected {list(expect['requires'])}"
+        )
     return problems

@@ -10,10 +10,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Any
+from typing import Any, cast
 
 from silkgate.errors import PolicyError
-from silkgate.model import FINDING_TYPES
+from silkgate.model import FINDING_TYPES, ObligationAction
 from silkgate.policy.facts import ANONYMIZING_ACTIONS, FACTS, TYPE_CATEGORIES
 from silkgate.policy.pack import Cond, Pack, Ref, Rule, Scenario, Test
 
@@ -65,7 +65,7 @@ class CompiledRule:
     title: str
     pred: Pred
     outcome: str
-    action: str | None
+    action: ObligationAction | None
     anonymizes: bool
     transform_categories: frozenset[str]
     transform_types: frozenset[str]
@@ -103,7 +103,9 @@ def compile_chain(base: Pack, overlays: Sequence[Pack] = ()) -> Chain:
     for pack in packs:
         for rule in pack.rules:
             if rule.id in seen and seen[rule.id] != rule.where:
-                errors.append((rule.where, f"duplicate rule id {rule.id!r} (also at {seen[rule.id]})"))
+                errors.append(
+                    (rule.where, f"duplicate rule id {rule.id!r} (also at {seen[rule.id]})")
+                )
             seen[rule.id] = rule.where
             rules.append(_rule(pack, rule, settings, errors))
     exempt = _cond(base.counting_exempt, settings, errors) if base.counting_exempt else _never
@@ -139,7 +141,9 @@ def _type_categories(
         if isinstance(value, Ref):
             value = _setting(value, settings, f"{base.path}: categories.{ftype}", errors)
         if value not in TYPE_CATEGORIES:
-            errors.append((base.path, f"category of {ftype!r} resolves to {value!r}; use {TYPE_CATEGORIES}"))
+            errors.append(
+                (base.path, f"category of {ftype!r} resolves to {value!r}; use {TYPE_CATEGORIES}")
+            )
             continue
         out[ftype] = str(value)
     return out
@@ -161,7 +165,9 @@ def _setting(ref: Ref, settings: dict[str, Any], src: str, errors: list[tuple[st
     return settings[ref.name]
 
 
-def _rule(pack: Pack, rule: Rule, settings: dict[str, Any], errors: list[tuple[str, str]]) -> CompiledRule:
+def _rule(
+    pack: Pack, rule: Rule, settings: dict[str, Any], errors: list[tuple[str, str]]
+) -> CompiledRule:
     transform = rule.transform
     return CompiledRule(
         id=rule.id,
@@ -169,7 +175,7 @@ def _rule(pack: Pack, rule: Rule, settings: dict[str, Any], errors: list[tuple[s
         title=rule.title,
         pred=_cond(rule.when, settings, errors),
         outcome=rule.outcome,
-        action=transform.action if transform else None,
+        action=cast(ObligationAction, transform.action) if transform else None,
         anonymizes=bool(transform and transform.action in ANONYMIZING_ACTIONS),
         transform_categories=frozenset(transform.categories if transform else ()),
         transform_types=frozenset(transform.types if transform else ()),
@@ -207,16 +213,22 @@ def _test(test: Test, settings: dict[str, Any], errors: list[tuple[str, str]]) -
     get = attrgetter(test.fact)
     if kind == "bool":
         if not isinstance(value, bool):
-            errors.append((test.where, f"malformed condition: {test.fact} needs true/false, got {value!r}"))
+            errors.append(
+                (test.where, f"malformed condition: {test.fact} needs true/false, got {value!r}")
+            )
             return _never
         return lambda f: get(f) is value
     if kind == "int":
         return _int_test(test, get, value, errors)
     if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
-        errors.append((test.where, f"malformed condition: {test.fact} needs a list of values, got {value!r}"))
+        errors.append(
+            (test.where, f"malformed condition: {test.fact} needs a list of values, got {value!r}")
+        )
         return _never
     for bad in [v for v in value if allowed and v not in allowed]:
-        errors.append((test.where, f"unknown value {bad!r} for {test.fact}; known: {', '.join(allowed)}"))
+        errors.append(
+            (test.where, f"unknown value {bad!r} for {test.fact}; known: {', '.join(allowed)}")
+        )
     vals = frozenset(value)
     ops: dict[str, Pred] = {
         "in": lambda f: get(f) in vals,
@@ -232,7 +244,12 @@ def _int_test(
     test: Test, get: Callable[[Facts], Any], value: Any, errors: list[tuple[str, str]]
 ) -> Pred:
     if not isinstance(value, int) or isinstance(value, bool):
-        errors.append((test.where, f"malformed condition: {test.fact} {test.op} needs a number, got {value!r}"))
+        errors.append(
+            (
+                test.where,
+                f"malformed condition: {test.fact} {test.op} needs a number, got {value!r}",
+            )
+        )
         return _never
     n = value
     ops: dict[str, Pred] = {

@@ -60,6 +60,7 @@ class Shape:
     categories: frozenset[str]
     negative_list: bool
     countable: tuple[str, ...]  # counted categories present before any transform
+    paths: tuple[str, ...]  # extra paths present (RecordInput.paths)
 
 
 @dataclass(slots=True)
@@ -78,12 +79,16 @@ class PolicyEngine:
     _shapes: dict[tuple[str, str, str, str], dict[Any, Shape]] = field(default_factory=dict)
 
     @classmethod
-    def from_packs(cls, packs: Sequence[Pack], *, overlays: Iterable[str] | None = None) -> PolicyEngine:
+    def from_packs(
+        cls, packs: Sequence[Pack], *, overlays: Iterable[str] | None = None
+    ) -> PolicyEngine:
         """`overlays`: ids of overlay packs to apply (None = every overlay given)."""
         by_id: dict[str, Pack] = {}
         for pack in packs:
             if pack.id in by_id:
-                raise PolicyError(f"pack {pack.id!r} loaded twice (also {by_id[pack.id].path})", source=pack.path)
+                raise PolicyError(
+                    f"pack {pack.id!r} loaded twice (also {by_id[pack.id].path})", source=pack.path
+                )
             by_id[pack.id] = pack
         active = [p for p in packs if p.overlay_of and (overlays is None or p.id in set(overlays))]
         unknown = set(overlays or ()) - {p.id for p in packs if p.overlay_of}
@@ -95,7 +100,9 @@ class PolicyEngine:
         return cls(by_id, chains, hashlib.sha256(text.encode()).hexdigest()[:16])
 
     @classmethod
-    def from_paths(cls, paths: Iterable[str | Path], *, overlays: Iterable[str] | None = None) -> PolicyEngine:
+    def from_paths(
+        cls, paths: Iterable[str | Path], *, overlays: Iterable[str] | None = None
+    ) -> PolicyEngine:
         return cls.from_packs([load_pack(p) for p in paths], overlays=overlays)
 
     @classmethod
@@ -177,7 +184,9 @@ class PolicyEngine:
             key = (rec.findings, rec.paths) if rec.paths else rec.findings
             shape = cache.get(key)
             if shape is None:
-                shape = cache[key] = make_shape(chain, ctx.product, ctx.exporter.sector, ctx.purpose, rec)
+                shape = cache[key] = make_shape(
+                    chain, ctx.product, ctx.exporter.sector, ctx.purpose, rec
+                )
             shapes.append(shape)
             if countable and shape.countable and rec.subjects:
                 hashes.append(tuple(subject_hash(subject_key, s) for s in rec.subjects))
@@ -185,10 +194,16 @@ class PolicyEngine:
                 hashes.append(empty)
         return shapes, hashes
 
-    def _verdict(self, chain: Chain, batch: Facts, shape: Shape, countable: bool, year: int) -> _Verdict:
+    def _verdict(
+        self, chain: Chain, batch: Facts, shape: Shape, countable: bool, year: int
+    ) -> _Verdict:
         facts = batch.copy()
-        facts.types, facts.categories, facts.negative_list = shape.types, shape.categories, shape.negative_list
-        fired, obligations, residual = evaluate(chain, facts, shape.findings)
+        facts.types, facts.categories, facts.negative_list = (
+            shape.types,
+            shape.categories,
+            shape.negative_list,
+        )
+        fired, obligations, residual = evaluate(chain, facts, shape.findings, shape.paths)
         last = fired[-1].outcome if fired else "hold"
         if last in _CROSSING:
             outcome = "allow_transformed" if obligations else "allow"
@@ -228,7 +243,7 @@ class PolicyEngine:
 
 
 def evaluate(
-    chain: Chain, facts: Facts, findings: tuple[Finding, ...]
+    chain: Chain, facts: Facts, findings: tuple[Finding, ...], paths: tuple[str, ...] = ()
 ) -> tuple[list[CompiledRule], list[Obligation], Facts]:
     """First matching rule wins; an anonymizing transform re-evaluates what remains.
 
@@ -249,7 +264,8 @@ def evaluate(
             if f.type in rule.transform_types or tc[f.type] in rule.transform_categories
         ]  # fmt: skip
         for f in hit:
-            obligations.setdefault(f.path, Obligation(action=rule.action, path=f.path, finding_type=f.type))  # type: ignore[arg-type]
+            obligation = Obligation(action=rule.action, path=f.path, finding_type=f.type)
+            obligations.setdefault(f.path, obligation)
         if not rule.anonymizes or not hit:
             break
         # Anonymized fields no longer count as personal information: decide on what remains.
@@ -258,6 +274,11 @@ def evaluate(
         facts.types = frozenset(f.type for f in findings)
         keep = {"important"} & facts.categories
         facts.categories = frozenset({tc[t] for t in facts.types} - {"none"} | keep)
+        if chain.scenarios:
+            all_paths = [f.path for f in findings] + list(paths)
+            facts.negative_list = listed(
+                chain, facts.product, facts.sector, facts.purpose, facts.types, all_paths
+            )
     return fired, list(obligations.values()), facts
 
 
@@ -268,15 +289,27 @@ def make_shape(chain: Chain, product: str, sector: str, purpose: str, rec: Recor
     patterns = chain.catalogue.get(product, ())
     if any(p.match(path) for p in patterns for path in paths):
         cats.add("important")
-    listed = any(
+    on_list = listed(chain, product, sector, purpose, types, paths)
+    countable = tuple(c for c in chain.counting_categories if c in cats)
+    return Shape(rec.findings, types, frozenset(cats), on_list, countable, rec.paths)
+
+
+def listed(
+    chain: Chain,
+    product: str,
+    sector: str,
+    purpose: str,
+    types: frozenset[str],
+    paths: Sequence[str],
+) -> bool:
+    """Whether the record holds fields a negative-list scenario names for this flow."""
+    return any(
         s.sector == sector
         and (not s.products or product in s.products)
         and (not s.purposes or purpose in s.purposes)
         and (not s.types.isdisjoint(types) or any(p.match(x) for p in s.paths for x in paths))
         for s in chain.scenarios
     )
-    countable = tuple(c for c in chain.counting_categories if c in cats)
-    return Shape(rec.findings, types, frozenset(cats), listed, countable)
 
 
 def _batch_facts(ctx: BatchContext) -> Facts:
@@ -285,7 +318,11 @@ def _batch_facts(ctx: BatchContext) -> Facts:
     f.product, f.sector, f.purpose = ctx.product, ctx.exporter.sector, ctx.purpose
     f.instrument = ctx.agreement.instrument if ctx.agreement else "none"
     f.ciio, f.transit = ctx.exporter.ciio, ctx.transit
-    valid = [x for x in ctx.filings if x.exporter == ctx.exporter.id and x.covers(ctx.importer.id, ctx.on)]
+    valid = [
+        x
+        for x in ctx.filings
+        if x.exporter == ctx.exporter.id and x.covers(ctx.importer.id, ctx.on)
+    ]
     f.filings = frozenset(x.kind for x in valid)
     f.agreement_days = (ctx.on - ctx.agreement.valid_from).days if ctx.agreement else None
     tias = [(ctx.on - x.valid_from).days for x in valid if x.kind == "transfer_impact_assessment"]
@@ -340,7 +377,8 @@ def _facts_json(
 def _gate_reason(ctx: BatchContext, chains: dict[str, Chain]) -> tuple[str, str] | None:
     agreement = ctx.agreement
     checks: list[tuple[bool, str, str]] = [
-        (agreement is None, "gate.no-agreement", "no active agreement between exporter and importer"),
+        (agreement is None, "gate.no-agreement",
+         "no active agreement between exporter and importer"),
         (not (ctx.exporter.active and ctx.importer.active), "gate.inactive-participant",
          "exporter or importer is not active"),
         (ctx.exporter.jurisdiction not in chains, "gate.no-pack",
@@ -366,11 +404,16 @@ def _chains(by_id: dict[str, Pack], overlays: list[Pack]) -> dict[str, Chain]:
         if pack.overlay_of is None:
             if pack.jurisdiction in bases:
                 other = bases[pack.jurisdiction].path
-                raise PolicyError(f"two base packs for {pack.jurisdiction} (also {other})", source=pack.path)
+                raise PolicyError(
+                    f"two base packs for {pack.jurisdiction} (also {other})", source=pack.path
+                )
             bases[pack.jurisdiction] = pack
     for overlay in overlays:
         if overlay.overlay_of not in by_id:
-            raise PolicyError(f"overlay {overlay.id!r} layers on unknown pack {overlay.overlay_of!r}", source=overlay.path)
+            raise PolicyError(
+                f"overlay {overlay.id!r} layers on unknown pack {overlay.overlay_of!r}",
+                source=overlay.path,
+            )
     return {
         j: compile_chain(base, [o for o in overlays if o.overlay_of == base.id])
         for j, base in bases.items()

@@ -33,7 +33,9 @@ PACK_KEYS = frozenset(
         "counting", "rules", "cases", "case_defaults",
     }
 )  # fmt: skip
-RULE_KEYS = frozenset({"id", "title", "when", "outcome", "transform", "requires", "cite", "explain"})
+RULE_KEYS = frozenset(
+    {"id", "title", "when", "outcome", "transform", "requires", "cite", "explain"}
+)
 CASE_KEYS = frozenset(
     {
         "destination", "product", "purpose", "sector", "ciio", "transit", "instrument",
@@ -177,10 +179,14 @@ def parse_pack(data: Any, file: str) -> Pack:
     overlay_of = _opt_str(data, "overlay_of", errors)
     jurisdiction = _opt_str(data, "jurisdiction", errors) or ""
     if not jurisdiction and overlay_of is None:
-        errors.add(where(data), "missing 'jurisdiction' (the origin whose exports this pack governs)")
+        errors.add(
+            where(data), "missing 'jurisdiction' (the origin whose exports this pack governs)"
+        )
     disclaimer = _req_str(data, "disclaimer", errors)
     if disclaimer and "not legal advice" not in disclaimer.lower():
-        errors.add(where(data, "disclaimer"), "the disclaimer must say the pack is not legal advice")
+        errors.add(
+            where(data, "disclaimer"), "the disclaimer must say the pack is not legal advice"
+        )
     sources = _sources(data, errors)
     settings = data.get("settings") or LDict()
     if not isinstance(settings, dict):
@@ -283,15 +289,23 @@ def _categories(data: LDict, errors: _Errors) -> dict[str, Any]:
     raw = data.get("categories") or LDict()
     out: dict[str, Any] = {}
     if not isinstance(raw, LDict):
-        errors.add(where(data, "categories"), "'categories' maps finding type -> pi|sensitive_pi|none")
+        errors.add(
+            where(data, "categories"), "'categories' maps finding type -> pi|sensitive_pi|none"
+        )
         return out
     for ftype, cat in raw.items():
         if ftype not in FINDING_TYPES:
-            errors.add(where(raw, ftype), f"unknown finding type {ftype!r}; known: {', '.join(FINDING_TYPES)}")
+            errors.add(
+                where(raw, ftype),
+                f"unknown finding type {ftype!r}; known: {', '.join(FINDING_TYPES)}",
+            )
         elif isinstance(cat, str) and cat.startswith("$"):
             out[ftype] = Ref(cat[1:])
         elif cat not in TYPE_CATEGORIES:
-            errors.add(where(raw, ftype), f"category of {ftype!r} must be one of {TYPE_CATEGORIES} or a $setting")
+            errors.add(
+                where(raw, ftype),
+                f"category of {ftype!r} must be one of {TYPE_CATEGORIES} or a $setting",
+            )
         else:
             out[ftype] = cat
     return out
@@ -301,13 +315,17 @@ def _catalogue(data: LDict, errors: _Errors) -> tuple[CatalogueEntry, ...]:
     raw = data.get("important_data") or LList()
     out: list[CatalogueEntry] = []
     if not isinstance(raw, list):
-        errors.add(where(data, "important_data"), "'important_data' must be a list of {product, path}")
+        errors.add(
+            where(data, "important_data"), "'important_data' must be a list of {product, path}"
+        )
         return ()
     for i, item in enumerate(raw):
         ok = isinstance(item, dict) and isinstance(item.get("product"), str)
         path = item.get("path") if isinstance(item, dict) else None
         if not ok or not isinstance(path, str) or not path.startswith("$"):
-            errors.add(where(raw, i), "catalogue entries need 'product' and a normalized 'path' ($[...])")
+            errors.add(
+                where(raw, i), "catalogue entries need 'product' and a normalized 'path' ($[...])"
+            )
             continue
         note = str(item.get("note", ""))
         out.append(CatalogueEntry(item["product"], path_pattern(path), path, note))
@@ -333,9 +351,14 @@ def _negative_list(data: LDict, errors: _Errors) -> tuple[Scenario, ...]:
     return tuple(out)
 
 
-def _scenario(sector: str, name: str, entry: Any, parent: LDict, errors: _Errors) -> Scenario | None:
+def _scenario(
+    sector: str, name: str, entry: Any, parent: LDict, errors: _Errors
+) -> Scenario | None:
     if not isinstance(entry, LDict) or "fields" not in entry:
-        errors.add(where(parent, name), f"scenario {name!r} needs 'fields' (and optional products, purposes)")
+        errors.add(
+            where(parent, name),
+            f"scenario {name!r} needs 'fields' (and optional products, purposes)",
+        )
         return None
     fields = _str_list(entry, "fields", entry["fields"], errors)
     types = frozenset(f for f in fields if not f.startswith("$"))
@@ -356,12 +379,16 @@ def _counting(data: LDict, errors: _Errors) -> tuple[tuple[str, ...], Cond | Non
     if raw is None:
         return (), None
     if not isinstance(raw, LDict):
-        errors.add(where(data, "counting"), "'counting' needs 'categories' and optional 'exempt_when'")
+        errors.add(
+            where(data, "counting"), "'counting' needs 'categories' and optional 'exempt_when'"
+        )
         return (), None
     cats = _str_list(raw, "categories", raw.get("categories", []), errors)
     for cat in cats:
         if cat not in COUNTED_CATEGORIES:
-            errors.add(where(raw, "categories"), f"cannot count {cat!r}; countable: {COUNTED_CATEGORIES}")
+            errors.add(
+                where(raw, "categories"), f"cannot count {cat!r}; countable: {COUNTED_CATEGORIES}"
+            )
     exempt = raw.get("exempt_when")
     cond = parse_cond(exempt, raw, "exempt_when", errors) if exempt is not None else None
     return cats, cond
@@ -450,7 +477,10 @@ def _transform(item: LDict, rule_id: str, errors: _Errors) -> Transform | None:
     if raw is None:
         return None
     if not isinstance(raw, LDict) or raw.get("action") not in OBLIGATION_ACTIONS:
-        errors.add(where(item, "transform"), f"rule {rule_id!r}: transform needs action in {OBLIGATION_ACTIONS}")
+        errors.add(
+            where(item, "transform"),
+            f"rule {rule_id!r}: transform needs action in {OBLIGATION_ACTIONS}",
+        )
         return None
     cats = _str_list(raw, "categories", raw.get("categories", []), errors)
     types = _str_list(raw, "types", raw.get("types", []), errors)
@@ -479,7 +509,9 @@ def parse_cond(raw: Any, parent: Any, key: str | int, errors: _Errors) -> Cond:
                 continue
             any_of.extend(parse_cond(v, value, i, errors) for i, v in enumerate(value))
         elif fact not in FACTS:
-            errors.add(where(raw, fact), f"unknown fact {fact!r}; known: {', '.join(FACTS)}, any_of")
+            errors.add(
+                where(raw, fact), f"unknown fact {fact!r}; known: {', '.join(FACTS)}, any_of"
+            )
         else:
             tests.extend(_tests(fact, value, where(raw, fact), errors))
     return Cond(tuple(tests), tuple(any_of))
@@ -494,7 +526,7 @@ def _tests(fact: str, value: Any, src: str, errors: _Errors) -> list[Test]:
         if not isinstance(value, bool):
             errors.add(src, f"malformed condition: {fact} takes true or false, got {value!r}")
         return [Test(fact, "is", bool(value), src)]
-    if kind in ("enum", "text") and (isinstance(value, str) or isinstance(value, list)):
+    if kind in ("enum", "text") and isinstance(value, (str, list)):
         return [Test(fact, "in", _operand(value), src)]
     if kind == "set" and isinstance(value, list):
         return [Test(fact, "any", _operand(value), src)]
@@ -506,7 +538,9 @@ def _tests(fact: str, value: Any, src: str, errors: _Errors) -> list[Test]:
     out = []
     for op, operand in value.items():
         if op not in OPS[kind]:
-            errors.add(src, f"malformed condition: {fact} does not support {op!r}; use {sorted(OPS[kind])}")
+            errors.add(
+                src, f"malformed condition: {fact} does not support {op!r}; use {sorted(OPS[kind])}"
+            )
             continue
         out.append(Test(fact, op, _operand(operand), src))
     return out
@@ -534,8 +568,12 @@ def _cases(data: LDict, errors: _Errors) -> tuple[Case, ...]:
         _check_keys(given, CASE_KEYS, "case fact", errors)
         _check_keys(item["expect"], EXPECT_KEYS, "expectation", errors)
         if item["expect"].get("outcome") not in OUTCOMES:
-            errors.add(where(item["expect"], "outcome"), f"expected outcome must be one of {OUTCOMES}")
-        out.append(Case(str(item.get("name", f"case {i + 1}")), dict(given), dict(item["expect"]), src))
+            errors.add(
+                where(item["expect"], "outcome"), f"expected outcome must be one of {OUTCOMES}"
+            )
+        out.append(
+            Case(str(item.get("name", f"case {i + 1}")), dict(given), dict(item["expect"]), src)
+        )
     return tuple(out)
 
 

@@ -58,15 +58,15 @@ def _sequence(loader: _Loader, node: yaml.SequenceNode) -> LList:
     return out
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)  # type: ignore[arg-type]
-_Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)  # type: ignore[arg-type]
+_Loader.add_constructor("tag:yaml.org,2002:map", _mapping)
+_Loader.add_constructor("tag:yaml.org,2002:seq", _sequence)
 
 
 def load_yaml(text: str, file: str) -> Any:
     """Parse one YAML document; syntax errors become PolicyError with file:line."""
     loader_cls = type("_FileLoader", (_Loader,), {"file": file})
     try:
-        return yaml.load(text, Loader=loader_cls)  # noqa: S506 - a SafeLoader subclass
+        return yaml.load(text, Loader=loader_cls)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
@@ -85,8 +85,8 @@ def where(container: Any, key: str | int | None = None) -> str:
     """`file:line` of `container[key]` (or of the container itself)."""
     file = getattr(container, "file", "<pack>")
     line = getattr(container, "line", 0)
-    if isinstance(container, LDict) and isinstance(key, str) and key in container.lines:
-        line = container.lines[key]
+    if isinstance(container, LDict) and isinstance(key, str):
+        line = container.lines.get(key, line)
     elif isinstance(container, LList) and isinstance(key, int) and 0 <= key < len(container.lines):
         line = container.lines[key]
     return f"{file}:{line}"
