@@ -1,0 +1,176 @@
+"""Check-digit and structure checks for identifiers: personal ones (to flag) and business
+ones (to leave alone). Algorithms are the published ones; python-stdnum is used where it
+has the scheme."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from stdnum.cn import ric as cn_ric
+from stdnum.id import nik as id_nik
+from stdnum.my import nric as my_nric
+from stdnum.th import pin as th_pin
+
+# ---------------------------------------------------------------- personal identifiers
+
+
+def cn_resident_id(number: str) -> bool:
+    """18 characters, mod 11-2 check character, a real birth date and region."""
+    if len(number) != 18 or number[0] == "0":
+        return False
+    return bool(cn_ric.is_valid(number))
+
+
+def my_nric_valid(digits: str) -> bool:
+    return len(digits) == 12 and bool(my_nric.is_valid(digits))
+
+
+def th_pin_valid(digits: str) -> bool:
+    return len(digits) == 13 and bool(th_pin.is_valid(digits))
+
+
+def id_nik_valid(digits: str) -> bool:
+    return len(digits) == 16 and bool(id_nik.is_valid(digits))
+
+
+_SG_WEIGHTS = (2, 7, 6, 5, 4, 3, 2)
+_SG_ST = "JZIHGFEDCBA"
+_SG_FG = "XWUTRQPNMLK"
+_SG_M = "XWUTRQPNJLK"
+
+
+def sg_nric_valid(code: str) -> bool:
+    """Singapore NRIC/FIN: prefix S/T (citizens, PRs), F/G/M (foreigners), 7 digits and a
+    check letter from a weighted sum (offset 4 for T and G, 3 for M)."""
+    if len(code) != 9 or not code[1:8].isdigit():
+        return False
+    prefix, check = code[0], code[8]
+    total = sum(int(d) * w for d, w in zip(code[1:8], _SG_WEIGHTS, strict=True))
+    if prefix in "TG":
+        total += 4
+    elif prefix == "M":
+        total += 3
+    if prefix in "ST":
+        table = _SG_ST
+    elif prefix in "FG":
+        table = _SG_FG
+    elif prefix == "M":
+        table = _SG_M
+    else:
+        return False
+    return table[total % 11] == check
+
+
+def sg_nric_check_letter(prefix: str, digits7: str) -> str:
+    """The check letter for a prefix and 7 digits (used by the synthetic generator)."""
+    for letter in "ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+        if sg_nric_valid(prefix + digits7 + letter):
+            return letter
+    raise ValueError(f"no check letter for {prefix}{digits7}")
+
+
+# Viet Nam's citizen identity number (CCCD): 3-digit province code, a century/sex digit,
+# two digits of the birth year and six random digits. No check digit, so it needs context.
+_VN_PROVINCES = frozenset(
+    {1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35,
+     36, 37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68,
+     70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96}
+)
+
+
+def vn_citizen_id_valid(digits: str) -> bool:
+    return (
+        len(digits) == 12
+        and int(digits[:3]) in _VN_PROVINCES
+        and digits[3] in "0123"
+    )
+
+
+def ph_philsys_valid(digits: str) -> bool:
+    """PhilSys Number (12 digits) or PhilSys Card Number (16 digits); no public check
+    digit, so only the shape is checked and context is required."""
+    return len(digits) in (12, 16) and digits[0] != "0"
+
+
+# ---------------------------------------------------------------- payment cards
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def card_brand(digits: str) -> str | None:
+    """Issuer by IIN range and length; None if no known scheme fits."""
+    n = len(digits)
+    if digits[0] == "4" and n in (16, 19):
+        return "visa"
+    two, four = int(digits[:2]), int(digits[:4])
+    if n == 16 and (51 <= two <= 55 or 2221 <= four <= 2720):
+        return "mastercard"
+    if n == 15 and two in (34, 37):
+        return "amex"
+    if two == 62 and 16 <= n <= 19:
+        return "unionpay"
+    if 3528 <= four <= 3589 and n == 16:
+        return "jcb"
+    if (four == 6011 or two == 65) and n == 16:
+        return "discover"
+    return None
+
+
+def bank_card_valid(digits: str) -> bool:
+    return 15 <= len(digits) <= 19 and card_brand(digits) is not None and luhn_valid(digits)
+
+
+# ---------------------------------------------------------------- business identifiers
+
+
+def gs1_check_digit(body: str) -> str:
+    """GS1 mod-10 check digit (weights 3,1 from the right) for GTIN, GLN, SSCC."""
+    total = sum((3 if i % 2 == 0 else 1) * (ord(ch) - 48) for i, ch in enumerate(reversed(body)))
+    return str((10 - total % 10) % 10)
+
+
+def gs1_valid(digits: str) -> bool:
+    return len(digits) in (8, 12, 13, 14, 17, 18) and gs1_check_digit(digits[:-1]) == digits[-1]
+
+
+def iso6346_check_digit(code10: str) -> str:
+    """ISO 6346 container check digit for owner code + category + serial (10 chars)."""
+    # Letters count from A=10 upwards, skipping multiples of 11.
+    values: list[int] = []
+    n = 10
+    for _ in range(26):
+        if n % 11 == 0:
+            n += 1
+        values.append(n)
+        n += 1
+    total = 0
+    for i, ch in enumerate(code10):
+        v = int(ch) if ch.isdigit() else values[ord(ch) - 65]
+        total += v * (1 << i)
+    return str(total % 11 % 10)
+
+
+_S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+
+
+def s10_check_digit(serial8: str) -> str:
+    """UPU S10 check digit over the 8-digit serial."""
+    total = sum(int(d) * w for d, w in zip(serial8, _S10_WEIGHTS, strict=True))
+    check = 11 - total % 11
+    return "5" if check == 10 else "0" if check == 11 else str(check)
+
+
+def valid_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return 1900 <= year <= 2100

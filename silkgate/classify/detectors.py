@@ -1,0 +1,243 @@
+"""Built-in content detectors for identifiers with a recognisable shape: emails, locations,
+IP addresses, vehicle plates, passports and NRICs, and every digit-based identifier.
+
+Each scan function runs only on strings showing its trigger, finds candidates with one
+regex pass and validates only those candidates.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from silkgate.classify import checks
+from silkgate.classify.contexts import business_before, near
+from silkgate.classify.phones import parse_international, parse_national
+from silkgate.classify.registry import Detector, Hit, KeyContext, register_detector
+
+
+def overlaps(hits: list[Hit], start: int, end: int) -> bool:
+    return any(h[1] < end and start < h[2] for h in hits)
+
+
+# ---------------------------------------------------------------- email
+
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*"
+    r"\.[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
+)
+
+
+def scan_email(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    for m in _EMAIL.finditer(text):
+        hits.append(("email", m.start(), m.end(), None))
+
+
+# ---------------------------------------------------------------- precise location
+
+# Four decimals of a degree is about 11 m: enough to pick out a building.
+_COORD = re.compile(
+    r"(?<![\d.])(?:geo:)?(-?\d{1,2}\.\d{4,})\s*[,;]\s*(-?\d{1,3}\.\d{4,})(?![\d.])"
+)
+
+
+def scan_location(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    for m in _COORD.finditer(text):
+        lat, lon = float(m.group(1)), float(m.group(2))
+        if abs(lat) <= 90 and abs(lon) <= 180 and not (lat == 0 and lon == 0):
+            hits.append(("precise_location", m.start(), m.end(), None))
+
+
+# ---------------------------------------------------------------- IP addresses
+
+_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+_IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])")
+
+
+def scan_ip(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    if "." in text:
+        for m in _IPV4.finditer(text):
+            if all(int(p) <= 255 for p in m.group().split(".")) and not overlaps(
+                hits, m.start(), m.end()
+            ):
+                hits.append(("ip_address", m.start(), m.end(), None))
+    if ":" in text:
+        for m in _IPV6.finditer(text):
+            if m.group().count(":") < 2:
+                continue
+            try:
+                ipaddress.IPv6Address(m.group())
+            except ValueError:
+                continue
+            hits.append(("ip_address", m.start(), m.end(), None))
+
+
+# ---------------------------------------------------------------- vehicle plates
+
+_CN_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_CN_PLATE = re.compile(
+    rf"[{_CN_PROVINCES}][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{{5,6}}(?![A-Za-z0-9])"
+)
+# Viet Nam: province code, series letter(s), serial: "51F-123.45", "29A1-234.56".
+_VN_PLATE = re.compile(r"(?<![A-Za-z0-9\-])(\d{2})([A-Z]{1,2}\d?)([-\s]?)(\d{3}\.\d{2}|\d{4,5})(?![A-Za-z0-9])")
+
+
+def scan_plate(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    if not text.isascii():
+        for m in _CN_PLATE.finditer(text):
+            if any(ch.isdigit() for ch in m.group()[2:]):
+                hits.append(("vehicle_plate", m.start(), m.end(), "CN"))
+    for m in _VN_PLATE.finditer(text):
+        formatted = m.group(3) == "-" or "." in m.group(4)
+        if 11 <= int(m.group(1)) <= 99 and (formatted or near("vehicle_plate", text, m.start(), kc)):
+            hits.append(("vehicle_plate", m.start(), m.end(), "VN"))
+
+
+# ---------------------------------------------------------------- passports, SG NRIC/FIN
+
+_ALNUM = re.compile(r"(?<![A-Za-z0-9\-])[A-Z]{1,2}\d{6,8}[A-Z]?(?![A-Za-z0-9\-])")
+_SG_NRIC = re.compile(r"[STFGM]\d{7}[A-Z]")
+_PASSPORT_COUNTRY = (
+    (re.compile(r"E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}"), "CN"),
+    (re.compile(r"[AH]\d{8}"), "MY"),
+    (re.compile(r"[EK]\d{7}[A-Z]"), "SG"),
+    (re.compile(r"P\d{7}[A-Z]"), "PH"),
+)
+
+
+def scan_alnum_ids(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    for m in _ALNUM.finditer(text):
+        code, start, end = m.group(), m.start(), m.end()
+        if overlaps(hits, start, end):
+            continue
+        if _SG_NRIC.fullmatch(code) and checks.sg_nric_valid(code):
+            if not near("passport", text, start, kc):
+                hits.append(("national_id", start, end, "SG"))
+                continue
+        if 7 <= len(code) <= 10 and near("passport", text, start, kc):
+            hits.append(("passport", start, end, _passport_country(code)))
+
+
+def _passport_country(code: str) -> str | None:
+    for pattern, country in _PASSPORT_COUNTRY:
+        if pattern.fullmatch(code):
+            return country
+    return None
+
+
+# ---------------------------------------------------------------- digit-based identifiers
+
+# A run of digits with the separators people type into numbers, optionally led by "+" or
+# "(+", optionally ending in the "X" of a Chinese resident ID. Not glued to letters.
+_NUM = re.compile(
+    r"(?<![A-Za-z0-9_\-.@/#])(?:\(?\+\s?)?\(?\d(?:[\d]|[ \-.()/](?=[\d(]))*\d\)?(?:[Xx](?![A-Za-z0-9]))?"
+    r"(?![A-Za-z0-9@])"
+)
+_DROP = str.maketrans("", "", " -.()/+")
+_DATE_SHAPE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+_DATE_ANY = re.compile(
+    r"(?<!\d)(?:(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}))(?!\d)"
+)
+_MY_FORMAT = re.compile(r"\d{6}-\d{2}-\d{4}")
+_TH_FORMAT = re.compile(r"\d-\d{4}-\d{5}-\d{2}-\d")
+_PH_WORDS = re.compile(r"philsys|\bpsn\b|\bpcn\b", re.IGNORECASE)
+
+
+def scan_numbers(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    if near("date_of_birth", text, len(text), kc) or "date_of_birth" in kc.context:
+        _scan_dates(text, hits)
+    for m in _NUM.finditer(text):
+        start, end = m.span()
+        if overlaps(hits, start, end):
+            continue
+        hit = _number(text, m.group(), start, end, kc)
+        if hit is not None:
+            hits.append(hit)
+
+
+def _scan_dates(text: str, hits: list[Hit]) -> None:
+    for m in _DATE_ANY.finditer(text):
+        if m.group(1):
+            y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        else:
+            d, mo, y = int(m.group(4)), int(m.group(5)), int(m.group(6))
+        if checks.valid_date(y, mo, d) and y <= 2026:
+            hits.append(("date_of_birth", m.start(), m.end(), None))
+
+
+def _number(text: str, raw: str, start: int, end: int, kc: KeyContext) -> Hit | None:
+    digits = raw.translate(_DROP).upper()
+    n = len(digits)
+    if n < 7 or _DATE_SHAPE.fullmatch(raw):
+        return None
+    if "+" in raw[:3]:
+        phone = parse_international(digits)
+        return ("phone", start, end, phone.region) if phone else None
+    if digits.startswith("00") and 10 <= n <= 17:
+        phone = parse_international(digits[2:])
+        if phone:
+            return ("phone", start, end, phone.region)
+    if digits[-1] == "X":
+        ok = n == 18 and checks.cn_resident_id(digits)
+        return ("national_id", start, end, "CN") if ok else None
+    found = _identity(text, raw, digits, start, kc)
+    if found is not None:
+        return (found[0], start, end, found[1])
+    return _phone_or_account(text, digits, start, end, kc)
+
+
+def _identity(
+    text: str, raw: str, digits: str, start: int, kc: KeyContext
+) -> tuple[str, str | None] | None:
+    n = len(digits)
+    if n == 18 and checks.cn_resident_id(digits):
+        return ("national_id", "CN")
+    card = 15 <= n <= 19 and checks.bank_card_valid(digits)
+    if n == 16 and checks.id_nik_valid(digits) and not (card and near("bank_card", text, start, kc)):
+        return ("national_id", "ID")
+    if card and not (n == 18 and checks.gs1_valid(digits) and not near("bank_card", text, start, kc)):
+        return ("bank_card", None)
+    id_ctx = near("national_id", text, start, kc)
+    if n == 13 and checks.th_pin_valid(digits) and (id_ctx or _TH_FORMAT.fullmatch(raw)):
+        return ("national_id", "TH")
+    if n == 12 and checks.my_nric_valid(digits) and (id_ctx or _MY_FORMAT.fullmatch(raw)):
+        return ("national_id", "MY")
+    if id_ctx and n == 12 and checks.vn_citizen_id_valid(digits):
+        return ("national_id", "VN")
+    if id_ctx and checks.ph_philsys_valid(digits) and (n == 16 or _PH_WORDS.search(text)):
+        return ("national_id", "PH")
+    return None
+
+
+def _phone_or_account(text: str, digits: str, start: int, end: int, kc: KeyContext) -> Hit | None:
+    n = len(digits)
+    phone_ctx = near("phone", text, start, kc)
+    if 7 <= n <= 12 and (phone_ctx or not business_before(text, start)):
+        phone = parse_national(digits, mobile_only=not phone_ctx)
+        if phone is not None:
+            return ("phone", start, end, phone.region)
+    if 6 <= n <= 20 and near("bank_account", text, start, kc) and not phone_ctx:
+        return ("bank_account", start, end, None)
+    return None
+
+
+# ---------------------------------------------------------------- registration
+
+BUILTIN_DETECTORS = (
+    Detector("email", ("email",), frozenset({"at"}), scan_email, priority=10),
+    Detector("location", ("precise_location",), frozenset({"digit"}), scan_location, priority=20),
+    Detector("ip", ("ip_address",), frozenset({"digit", "colon"}), scan_ip, priority=30),
+    Detector("vehicle_plate", ("vehicle_plate",), frozenset({"digit"}), scan_plate, priority=35),
+    Detector("passport_nric", ("passport", "national_id"), frozenset({"digit"}), scan_alnum_ids,
+             priority=40),
+    Detector(
+        "numbers",
+        ("phone", "national_id", "bank_card", "bank_account", "date_of_birth"),
+        frozenset({"digit"}),
+        scan_numbers,
+        priority=50,
+    ),
+)
+
+for _d in BUILTIN_DETECTORS:
+    register_detector(_d)

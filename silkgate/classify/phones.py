@@ -1,0 +1,134 @@
+"""Phone validation from phonenumbers' own per-region metadata, compiled once.
+
+`phonenumbers.parse` + `is_valid_number` costs ~34 µs; matching the same metadata patterns
+directly costs well under 1 µs, so every candidate can be validated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import phonenumbers
+
+CORRIDOR_REGIONS = ("CN", "VN", "TH", "MY", "SG", "ID", "PH", "KH", "LA", "MM", "BN")
+_TYPES = (
+    "fixed_line",
+    "mobile",
+    "toll_free",
+    "premium_rate",
+    "shared_cost",
+    "voip",
+    "personal_number",
+    "pager",
+    "uan",
+    "voicemail",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Region:
+    region: str
+    country_code: str
+    national_prefix: str
+    valid: re.Pattern[str]
+    mobile: re.Pattern[str]
+
+
+def _pattern(desc: object) -> str | None:
+    pat = getattr(desc, "national_number_pattern", None)
+    return pat if isinstance(pat, str) and pat and pat != "NA" else None
+
+
+def _compile(region: str) -> _Region:
+    md = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    pats = [p for t in _TYPES if (p := _pattern(getattr(md, t, None))) is not None]
+    mobile = _pattern(md.mobile) or "(?!)"
+    return _Region(
+        region=region,
+        country_code=str(md.country_code),
+        national_prefix=md.national_prefix or "",
+        valid=re.compile("(?:" + "|".join(pats) + ")"),
+        mobile=re.compile(mobile),
+    )
+
+
+_REGIONS = tuple(_compile(r) for r in CORRIDOR_REGIONS)
+_BY_CC = {r.country_code: r for r in _REGIONS}
+
+
+@dataclass(frozen=True, slots=True)
+class Phone:
+    region: str | None
+    e164: str
+
+
+def parse_international(digits: str) -> Phone | None:
+    """`digits` follow a '+' or '00'. Corridor numbers use the compiled metadata; others
+    fall back to phonenumbers (rare, so its cost does not matter)."""
+    if not 8 <= len(digits) <= 15:
+        return None
+    for n in (1, 2, 3):
+        reg = _BY_CC.get(digits[:n])
+        if reg is None:
+            continue
+        nsn = digits[n:]
+        if reg.national_prefix and nsn.startswith(reg.national_prefix):
+            # "+84 (0) 912 ..." keeps the trunk zero by habit.
+            alt = nsn[len(reg.national_prefix) :]
+            if reg.valid.fullmatch(alt):
+                return Phone(reg.region, f"+{reg.country_code}{alt}")
+        if reg.valid.fullmatch(nsn):
+            return Phone(reg.region, f"+{reg.country_code}{nsn}")
+        return None
+    return _parse_foreign(digits)
+
+
+def _parse_foreign(digits: str) -> Phone | None:
+    try:
+        num = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(num):
+        return None
+    region = phonenumbers.region_code_for_number(num)
+    return Phone(region, f"+{num.country_code}{num.national_number}")
+
+
+def parse_national(digits: str, *, mobile_only: bool) -> Phone | None:
+    """A number written without country code. Without phone context only mobile numbers
+    with a trunk prefix (or China's 11-digit mobiles) are accepted: fixed-line national
+    formats look too much like other numbers. An ambiguous number gets region None."""
+    found: list[_Region] = []
+    nsn_of: dict[str, str] = {}
+    for reg in _REGIONS:
+        pre = reg.national_prefix
+        if pre and digits.startswith(pre):
+            nsn = digits[len(pre) :]
+        elif reg.region == "CN" and len(digits) == 11 and digits[0] == "1":
+            nsn = digits
+        elif not pre and not mobile_only:
+            nsn = digits
+        else:
+            continue
+        pat = reg.mobile if mobile_only else reg.valid
+        if pat.fullmatch(nsn):
+            found.append(reg)
+            nsn_of[reg.region] = nsn
+    if not found:
+        return None
+    if len(found) == 1:
+        reg = found[0]
+        return Phone(reg.region, f"+{reg.country_code}{nsn_of[reg.region]}")
+    return Phone(None, digits)
+
+
+def region_of(number: str) -> Phone | None:
+    """Validate a whole phone string (annotated values, subjects)."""
+    digits = "".join(ch for ch in number if ch.isdigit())
+    stripped = number.lstrip(" (")
+    if stripped.startswith("+"):
+        return parse_international(digits)
+    if digits.startswith("00"):
+        return parse_international(digits[2:])
+    return parse_national(digits, mobile_only=False)

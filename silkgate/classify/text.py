@@ -1,0 +1,211 @@
+"""Person names and addresses in free text, from dictionaries of common surnames, given
+names, titles and address markers of the corridor's languages."""
+
+from __future__ import annotations
+
+import re
+
+from silkgate.classify import lexicon as lx
+from silkgate.classify.detectors import overlaps
+from silkgate.classify.registry import Detector, Hit, KeyContext, register_detector
+
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+_THAI = re.compile(r"[\u0e01-\u0e4e]")
+_VIET = re.compile(r"[À-ỹĐđ]")
+
+# ---------------------------------------------------------------- addresses
+
+_HAN_RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z#\-]{5,}")
+_CN_STREET = re.compile(r"路|街|大道|巷|弄|村|小区|花园|大厦|\d+号|\d+栋|\d+室")
+_VN_MARK = re.compile(
+    r"(?<!\w)(?:số\s+\d|đường|phố|phường|quận|huyện|thị xã|thị trấn|xã|tỉnh|thành phố|tp\.|"
+    r"ngõ|ngách|hẻm|thôn|ấp|khu phố|kp\.|tòa nhà|chung cư)(?!\w)",
+    re.IGNORECASE,
+)
+_TH_MARK = re.compile(
+    "|".join(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
+)
+_LATIN_MARK = re.compile(
+    r"(?<![A-Za-z])(?:" + "|".join(lx.LATIN_ADDRESS) + r")\.?(?![A-Za-z])|#\d{1,2}-\d{1,4}|"
+    r"(?<![A-Za-z])No\.?\s*\d+|(?<![\d\-])\d{5,6}(?![\d\-])",
+    re.IGNORECASE,
+)
+_CLAUSE_END = re.compile(r"[;\n。；|]")
+
+
+def scan_address(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    if _HAN.search(text):
+        for m in _HAN_RUN.finditer(text):
+            run = m.group()
+            if any(c in lx.CN_ADDRESS_ADMIN for c in run) and _CN_STREET.search(run):
+                hits.append(("address", m.start(), m.end(), None))
+        return
+    for pattern in (_VN_MARK, _TH_MARK, _LATIN_MARK):
+        marks = [m for m in pattern.finditer(text)]
+        if len({m.group().lower()[:4] for m in marks}) >= 2:
+            hits.append(("address", *_clause(text, marks[0].start(), marks[-1].end()), None))
+            return
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen the markers' extent to the clause around them."""
+    stop = _CLAUSE_END.search(text, end)
+    end = stop.start() if stop else len(text)
+    cut = max(text.rfind(ch, 0, start) for ch in ";\n:。：|")
+    begin = start
+    # Take in a house number written before the first marker ("12 Jalan ...").
+    m = re.search(r"[0-9][0-9A-Za-z/\-]*[,\s]*$", text[max(cut + 1, 0) : start])
+    if m:
+        begin = max(cut + 1, 0) + m.start()
+    return begin, end
+
+
+# ---------------------------------------------------------------- names
+
+_CN_MARKED = re.compile(
+    "(?:" + "|".join(lx.CN_NAME_MARKERS) + r")[:：\s]*([\u4e00-\u9fff]{2,4})"
+)
+_CN_TITLED = re.compile(r"([\u4e00-\u9fff]{1,3})(?:先生|女士|小姐)")
+_VN_NAME = re.compile(
+    r"(?<!\w)(?:" + "|".join(sorted(lx.VN_SURNAMES, key=len, reverse=True)) + r")(?:\s+[^\W\d_]+){1,3}"
+)
+_VN_TITLED = re.compile(
+    r"(?<!\w)(?i:" + "|".join(lx.VN_TITLES[:-1]) + r")\s+([^\W\d_]+(?:\s+[^\W\d_]+){0,3})"
+)
+_VN_ADDRESS_WORDS = frozenset(
+    ("đường", "phố", "phường", "quận", "huyện", "xã", "tỉnh", "tp", "tp.", "thành phố", "ngõ",
+     "hẻm", "thôn", "ấp", "trường", "chợ", "cầu", "sông", "bến", "cảng", "khu", "số")
+)
+_TH_TITLED = re.compile(
+    "(" + "|".join(re.escape(t) for t in lx.TH_TITLES) + r")\s?([\u0e01-\u0e4e]+)(?:\s([\u0e01-\u0e4e]+))?"
+)
+_LATIN_TITLED = re.compile(
+    r"(?<![A-Za-z])(?:" + "|".join(lx.LATIN_TITLES) + r")\.?\s+[A-Z][a-z]+"
+    r"(?:\s+(?:bin|binti|bt\.?|a/l|a/p|[A-Z][a-z]+)){0,4}"
+)
+_LATIN_BIN = re.compile(
+    r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\s+(?:bin|binti|bt\.?|a/l|a/p)\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*"
+)
+_LATIN_RUN = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)+(?![A-Za-z])")
+
+
+def cn_name(s: str) -> bool:
+    if 2 <= len(s) <= 3 and s[0] in lx.CN_SURNAMES:
+        return all(c in lx.CN_GIVEN for c in s[1:])
+    if 3 <= len(s) <= 4 and s[:2] in lx.CN_COMPOUND_SURNAMES:
+        return all(c in lx.CN_GIVEN for c in s[2:])
+    return False
+
+
+def scan_names(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    found: list[Hit] = []
+    if _HAN.search(text):
+        _han_names(text, found)
+    if _THAI.search(text):
+        _thai_names(text, found)
+    if _VIET.search(text):
+        _viet_names(text, found)
+    _latin_names(text, found)
+    for hit in found:
+        if not overlaps(hits, hit[1], hit[2]):
+            hits.append(hit)
+
+
+def _han_names(text: str, found: list[Hit]) -> None:
+    stripped = text.strip()
+    if len(stripped) <= 4 and cn_name(stripped):
+        start = text.index(stripped)
+        found.append(("person_name", start, start + len(stripped), None))
+        return
+    for m in _CN_MARKED.finditer(text):
+        run = m.group(1)
+        for n in (3, 2, 4):
+            if len(run) >= n and cn_name(run[:n]):
+                found.append(("person_name", m.start(1), m.start(1) + n, None))
+                break
+    for m in _CN_TITLED.finditer(text):
+        run = m.group(1)
+        for k in range(len(run)):  # the shortest tail that is a surname (+ given name)
+            tail = run[k:]
+            if (len(tail) == 1 and tail in lx.CN_SURNAMES) or cn_name(tail):
+                found.append(("person_name", m.start(1) + k, m.end(), None))
+                break
+
+
+def _viet_names(text: str, found: list[Hit]) -> None:
+    for m in _VN_NAME.finditer(text):
+        words = m.group().split()
+        keep = [words[0]]
+        for w in words[1:]:
+            if not w[0].isupper():
+                break
+            keep.append(w)
+        name = " ".join(keep)
+        if len(keep) < 2 or any(name.startswith(p) for p in lx.VN_PLACES):
+            continue
+        if keep[0] in ("Văn", "Mai", "Kim") and keep[1] not in lx.VN_MIDDLE:
+            continue
+        before = text[max(0, m.start() - 12) : m.start()].lower().split()
+        if before and (before[-1] in _VN_ADDRESS_WORDS or " ".join(before[-2:]) in _VN_ADDRESS_WORDS):
+            continue
+        found.append(("person_name", m.start(), m.start() + len(name), None))
+    for m in _VN_TITLED.finditer(text):
+        words = m.group(1).split()
+        keep = []
+        for w in words:
+            if not w[0].isupper():
+                break
+            keep.append(w)
+        if keep:
+            end = m.start(1) + len(" ".join(keep))
+            found.append(("person_name", m.start(1), end, None))
+
+
+def _thai_names(text: str, found: list[Hit]) -> None:
+    for m in _TH_TITLED.finditer(text):
+        if any(m.group(2).startswith(w) for w in lx.TH_NOT_NAMES):
+            continue
+        found.append(("person_name", m.start(), m.end(), None))
+
+
+def _latin_names(text: str, found: list[Hit]) -> None:
+    if " " not in text:
+        return
+    for pattern in (_LATIN_TITLED, _LATIN_BIN):
+        for m in pattern.finditer(text):
+            found.append(("person_name", m.start(), m.end(), None))
+    for m in _LATIN_RUN.finditer(text):
+        _latin_run(m.group(), m.start(), found)
+
+
+def _latin_run(run: str, offset: int, found: list[Hit]) -> None:
+    """Split a run of capitalised words at stop words; a piece of two to four words with a
+    known given name or surname is a name."""
+    piece: list[tuple[int, str]] = []
+    for wm in re.finditer(r"[A-Z][a-z]+", run):
+        word = wm.group()
+        if word in lx.LATIN_STOP:
+            _latin_piece(piece, offset, found)
+            piece = []
+        else:
+            piece.append((wm.start(), word))
+    _latin_piece(piece, offset, found)
+
+
+def _latin_piece(piece: list[tuple[int, str]], offset: int, found: list[Hit]) -> None:
+    if not 2 <= len(piece) <= 4 or not any(w in lx.LATIN_NAMES for _, w in piece):
+        return
+    start = offset + piece[0][0]
+    end = offset + piece[-1][0] + len(piece[-1][1])
+    found.append(("person_name", start, end, None))
+
+
+TEXT_DETECTORS = (
+    Detector("address", ("address",), frozenset({"nonascii", "latin_caps"}), scan_address,
+             priority=70),
+    Detector("person_name", ("person_name",), frozenset({"nonascii", "latin_caps"}), scan_names,
+             priority=80),
+)
+
+for _d in TEXT_DETECTORS:
+    register_detector(_d)
