@@ -1,0 +1,350 @@
+"""`silkgate ledger ...` and `silkgate witness ...`: the ledger from the command line.
+
+The command bodies are plain functions taking a log (or a witness) so that they can be
+tested and reused; the Typer commands only open the hub and print.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from silkgate.errors import ConfigError, NotFoundError, SilkgateError
+from silkgate.ledger import (
+    ProofBundle,
+    TransparencyLog,
+    parse_note,
+    parse_vkey,
+    verify_bundle,
+    verify_note,
+)
+from silkgate.ledger.checkpoint import parse_checkpoint_text
+from silkgate.ledger.witness import (
+    FileWitnessState,
+    Witness,
+    WitnessError,
+    encode_request,
+)
+from silkgate.store.base import Store
+
+ledger_app = typer.Typer(no_args_is_help=True, help="The transparency ledger: checkpoints, proofs.")
+witness_app = typer.Typer(no_args_is_help=True, help="Run a witness that cosigns checkpoints.")
+
+DEFAULT_DATA_DIR = Path("./silkgate-data")
+DEFAULT_WITNESS_DIR = Path("./silkgate-witness")
+WITNESS_KEY_FILE = "witness-key.json"
+WITNESS_STATE_FILE = "witness-state.json"
+
+DataDir = Annotated[
+    Path,
+    typer.Option("--data-dir", envvar="SILKGATE_DATA_DIR", help="Where the hub keeps its state."),
+]
+WitnessDir = Annotated[
+    Path, typer.Option("--dir", envvar="SILKGATE_WITNESS_DIR", help="The witness's directory.")
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+# -- opening the hub (replaceable) ----------------------------------------------------
+
+
+@contextmanager
+def open_ledger(data_dir: Path) -> Iterator[TransparencyLog]:
+    """The hub's log for a data directory (closes the hub afterwards)."""
+    from silkgate.hub import open_hub
+
+    hub = open_hub(data_dir)
+    try:
+        yield hub.log
+    finally:
+        hub.close()
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False) + "\n")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    try:
+        yield
+    except SilkgateError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
+# -- command bodies -------------------------------------------------------------------
+
+
+def checkpoint_info(log: TransparencyLog) -> dict[str, Any]:
+    cp = log.checkpoint()
+    return {
+        "origin": cp.origin,
+        "size": cp.size,
+        "root_hash": base64.b64encode(cp.root_hash).decode(),
+        "note": cp.note,
+    }
+
+
+def key_info(log: TransparencyLog) -> dict[str, Any]:
+    return {
+        "origin": log.origin,
+        "vkey": log.vkey,
+        "public_key": base64.b64encode(log.verifier.public_key).decode(),
+    }
+
+
+def prove_index(
+    log: TransparencyLog, store: Store, *, index: int | None, batch: str | None
+) -> ProofBundle:
+    if (index is None) == (batch is None):
+        raise ConfigError("give exactly one of --index and --batch")
+    if batch is not None:
+        index = store.get_batch_result(batch).ledger_index
+        if index is None:
+            raise NotFoundError(f"batch {batch} has no ledger entry")
+    assert index is not None
+    return log.prove(index)
+
+
+def verify_offline(
+    bundle_path: Path, checkpoint_path: Path | None, vkey: str, witness_keys: list[str]
+) -> dict[str, Any]:
+    bundle = ProofBundle.from_json(bundle_path.read_bytes())
+    note = checkpoint_path.read_text(encoding="utf-8") if checkpoint_path else None
+    verify_bundle(bundle, note, vkey, witness_keys=witness_keys)
+    return {
+        "ok": True,
+        "origin": bundle.origin,
+        "index": bundle.index,
+        "tree_size": bundle.tree_size,
+        "cosigned_by": [parse_vkey(k).name for k in witness_keys],
+    }
+
+
+# -- ledger commands ----------------------------------------------------------------
+
+
+@ledger_app.command("checkpoint")
+def checkpoint_cmd(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+    """Print the latest checkpoint note as is (signing one if the tree has grown)."""
+    with _errors(), open_ledger(data_dir) as log:
+        info = checkpoint_info(log)
+    if json:
+        _print_json(info)
+    else:
+        sys.stdout.write(info["note"])
+
+
+@ledger_app.command("key")
+def key_cmd(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+    """Print the log's verifier key (<name>+<hex key ID>+<base64 key>)."""
+    with _errors(), open_ledger(data_dir) as log:
+        info = key_info(log)
+    if json:
+        _print_json(info)
+    else:
+        typer.echo(info["vkey"])
+
+
+@ledger_app.command("prove")
+def prove_cmd(
+    batch: Annotated[str | None, typer.Option("--batch", help="Batch id.")] = None,
+    index: Annotated[int | None, typer.Option("--index", help="Leaf index.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the bundle here.")] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Print an inclusion proof bundle (JSON) for a batch or a leaf index."""
+    with _errors(), open_ledger(data_dir) as log:
+        store: Store = log.store  # type: ignore[assignment]
+        text = prove_index(log, store, index=index, batch=batch).to_json()
+    if out is not None:
+        out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+
+
+@ledger_app.command("verify")
+def verify_cmd(
+    bundle: Annotated[Path | None, typer.Option("--bundle", help="Proof bundle file.")] = None,
+    checkpoint: Annotated[
+        Path | None,
+        typer.Option("--checkpoint", help="Checkpoint note file (default: the bundle's)."),
+    ] = None,
+    key: Annotated[str | None, typer.Option("--key", help="The hub's verifier key.")] = None,
+    witness_key: Annotated[
+        list[str] | None,
+        typer.Option("--witness-key", help="Require a cosignature by this witness vkey."),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Verify the whole log, or (with --bundle and --key) a proof bundle offline."""
+    with _errors():
+        if bundle is not None:
+            if key is None:
+                raise ConfigError("offline verification needs --key (the hub's verifier key)")
+            info = verify_offline(bundle, checkpoint, key, witness_key or [])
+            message = (
+                f"OK: entry {info['index']} is in {info['origin']} at size {info['tree_size']}"
+            )
+        else:
+            with open_ledger(data_dir) as log:
+                report = log.verify_log()
+            info = {
+                "ok": True,
+                "size": report.size,
+                "root_hash": base64.b64encode(report.root_hash).decode(),
+                "checkpoint_size": report.checkpoint_size,
+            }
+            message = f"OK: {report.size} entries, checkpoint at size {report.checkpoint_size}"
+    if json:
+        _print_json(info)
+    else:
+        typer.echo(message)
+
+
+# -- witness --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WitnessConfig:
+    name: str
+    key: Ed25519PrivateKey
+    log_keys: tuple[str, ...]
+
+
+def init_witness(directory: Path, name: str, log_keys: list[str], seed: bytes) -> WitnessConfig:
+    """Create a witness directory with a new key (from `seed`, 32 random bytes)."""
+    path = directory / WITNESS_KEY_FILE
+    if path.exists():
+        raise ConfigError(f"{path} exists; a witness key is never overwritten")
+    for vkey in log_keys:
+        parse_vkey(vkey)
+    directory.mkdir(parents=True, exist_ok=True)
+    doc = {"name": name, "signing_key": base64.b64encode(seed).decode(), "logs": log_keys}
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        json.dump(doc, f, indent=2)
+    return load_witness_config(directory)
+
+
+def load_witness_config(directory: Path) -> WitnessConfig:
+    path = directory / WITNESS_KEY_FILE
+    if not path.exists():
+        raise ConfigError(f"no witness in {directory}; run `silkgate witness init` first")
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(doc["signing_key"]))
+    return WitnessConfig(doc["name"], key, tuple(doc["logs"]))
+
+
+def open_witness(directory: Path) -> Witness:
+    config = load_witness_config(directory)
+    logs = [parse_vkey(k) for k in config.log_keys]
+    state = FileWitnessState(directory / WITNESS_STATE_FILE)
+    return Witness(config.name, config.key, logs, state, lambda: datetime.now(UTC))
+
+
+def witness_size(witness: Witness, origin: str) -> int:
+    with witness.state.locked() as state:
+        return state.get(origin, (0, b""))[0]
+
+
+def cosign_local(witness: Witness, log: TransparencyLog) -> str:
+    """Cosign the log's latest checkpoint from its store; the cosignature is stored with
+    the hub's checkpoint. Returns the cosigned note."""
+    checkpoint = log.checkpoint()
+    old = witness_size(witness, log.origin)
+    proof = log.consistency_proof(old, checkpoint.size) if 0 < old <= checkpoint.size else []
+    lines = witness.add_checkpoint(encode_request(old, proof, checkpoint.note))
+    return log.add_cosignatures(checkpoint.size, lines.decode(), [witness.verifier]).note
+
+
+def cosign_remote(witness: Witness, hub_url: str, client: httpx.Client | None = None) -> str:
+    """Fetch the hub's checkpoint and a consistency proof over HTTP and cosign it.
+    Returns the note with the cosignature added (for the witness to publish)."""
+    http = client or httpx.Client(timeout=30)
+    base = hub_url.rstrip("/")
+    note = http.get(f"{base}/checkpoint").raise_for_status().text
+    origin, size, _ = parse_checkpoint_text(parse_note(note).text)
+    if origin not in witness.logs:
+        raise WitnessError(404, f"this witness does not follow {origin!r}")
+    verify_note(note, [witness.logs[origin]])
+    old = witness_size(witness, origin)
+    proof: list[bytes] = []
+    if 0 < old < size:
+        answer = http.get(f"{base}/proof/consistency", params={"from": old, "to": size})
+        proof = [base64.b64decode(h) for h in answer.raise_for_status().json()["proof"]]
+    lines = witness.add_checkpoint(encode_request(old, proof, note))
+    return note + lines.decode()
+
+
+@witness_app.command("init")
+def witness_init_cmd(
+    name: Annotated[str, typer.Option("--name", help="Witness name, e.g. regulator.example/w1")],
+    log_key: Annotated[
+        list[str], typer.Option("--log-key", help="Verifier key of a log to follow.")
+    ],
+    directory: WitnessDir = DEFAULT_WITNESS_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Create a witness key and record the logs it follows."""
+    with _errors():
+        config = init_witness(directory, name, log_key, os.urandom(32))
+        vkey = open_witness(directory).vkey
+    if json:
+        _print_json({"name": config.name, "vkey": vkey, "logs": list(config.log_keys)})
+    else:
+        typer.echo(vkey)
+
+
+@witness_app.command("key")
+def witness_key_cmd(directory: WitnessDir = DEFAULT_WITNESS_DIR, json: JsonFlag = False) -> None:
+    """Print the witness's cosigner verifier key."""
+    with _errors():
+        witness = open_witness(directory)
+    if json:
+        _print_json({"name": witness.name, "vkey": witness.vkey})
+    else:
+        typer.echo(witness.vkey)
+
+
+@witness_app.command("add-checkpoint")
+def witness_add_checkpoint_cmd(
+    hub: Annotated[str | None, typer.Option("--hub", help="Hub base URL.")] = None,
+    hub_data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="A local hub data directory instead of --hub."),
+    ] = None,
+    directory: WitnessDir = DEFAULT_WITNESS_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Check the hub's latest checkpoint against this witness's state and cosign it."""
+    with _errors():
+        if (hub is None) == (hub_data_dir is None):
+            raise ConfigError("give exactly one of --hub and --data-dir")
+        witness = open_witness(directory)
+        if hub is not None:
+            note = cosign_remote(witness, hub)
+        else:
+            assert hub_data_dir is not None
+            with open_ledger(hub_data_dir) as log:
+                note = cosign_local(witness, log)
+    if json:
+        origin, size, _ = parse_checkpoint_text(parse_note(note).text)
+        _print_json({"origin": origin, "size": size, "note": note})
+    else:
+        sys.stdout.write(note)
