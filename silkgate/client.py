@@ -11,6 +11,7 @@ Errors come back as the same exception classes the library raises (silkgate.erro
 
 from __future__ import annotations
 
+import base64
 import secrets
 from collections.abc import Generator, Mapping, Sequence
 from datetime import datetime
@@ -42,6 +43,7 @@ from silkgate.errors import (
     SchemaError,
     SilkgateError,
 )
+from silkgate.ledger.bundle import ProofBundle
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 from silkgate.seal.httpsig import sign_request
 from silkgate.seal.keys import KeyRing, ed25519_key_id, ed25519_public_from_bytes, load_keyring
@@ -123,8 +125,10 @@ class SilkgateClient:
         headers: Mapping[str, str] | None = None,
         signed: bool = True,
         timeout: float | None = None,
+        check: bool = True,
     ) -> httpx.Response:
-        """One API call; raises the silkgate error the hub reported on a non-2xx status."""
+        """One API call; raises the silkgate error the hub reported on a non-2xx status
+        (unless `check` is false)."""
         content = msgspec.json.encode(body) if body is not None else b""
         all_headers = {"Accept": "application/json", **(headers or {})}
         if body is not None:
@@ -145,7 +149,7 @@ class SilkgateClient:
                 f"cannot reach the hub at {self._http.base_url}: {exc}; is `silkgate serve` "
                 "running and the URL right?"
             ) from exc
-        if response.status_code >= 400:
+        if check and response.status_code >= 400:
             raise _error(response)
         return response
 
@@ -249,6 +253,18 @@ class SilkgateClient:
         """The latest signed checkpoint note (C2SP tlog-checkpoint)."""
         return self.ledger("checkpoint").text
 
+    def inclusion_proof(self, index: int, size: int) -> list[bytes]:
+        body = self.ledger("proof/inclusion", index=index, size=size).json()
+        return [base64.b64decode(h) for h in body["proof"]]
+
+    def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
+        body = self.ledger("proof/consistency", **{"from": size1, "to": size2}).json()
+        return [base64.b64decode(h) for h in body["proof"]]
+
+    def proof_bundle(self, index: int) -> ProofBundle:
+        """An inclusion proof bundle for ledger entry `index` (verify with verify_bundle)."""
+        return ProofBundle.from_json(self.ledger("proof/bundle", index=index).content)
+
 
 class HttpMailbox:
     """silkgate.inbox.Mailbox over the HTTP API. The hub's envelope key comes from
@@ -321,4 +337,3 @@ def _strip_where(body: ErrorBody) -> str:
     )
     prefix = f"{where}: " if where else ""
     return message.removeprefix(prefix)
-

@@ -85,10 +85,8 @@ def _mount(app: FastAPI, state: ApiState) -> None:
 
 
 def _mount_ledger(app: FastAPI, state: ApiState) -> None:
-    try:  # TEMPORARY until ledger_routes lands
-        from silkgate.api.ledger_routes import ledger_router
-    except ImportError:
-        return
+    from silkgate.api.ledger_routes import ledger_router
+
     app.include_router(ledger_router(lambda: state.hub.log), prefix=f"{API_PREFIX}/ledger")
 
 

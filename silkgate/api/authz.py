@@ -56,7 +56,12 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
         "importer": "importer",
     },
     "agreements.write": {"operator": ALL},
-    "filings.list": {"operator": ALL, "regulator": ALL, "exporter": "exporter"},
+    "filings.list": {
+        "operator": ALL,
+        "regulator": ALL,
+        "exporter": "exporter",
+        "importer": "recipient",  # filings that name it
+    },
     "filings.write": {"operator": ALL},
 }
 

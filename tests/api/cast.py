@@ -4,6 +4,8 @@ own key ring. `clients[name]` signs as that participant."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -11,10 +13,11 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from silkgate.api.app import create_app
 from silkgate.client import SilkgateClient
-from silkgate.hub import Hub
+from silkgate.hub import Hub, init_hub, open_hub
 from silkgate.model import Agreement, Participant
-from silkgate.seal.keys import KeyRing, hpke_public_bytes
+from silkgate.seal.keys import KeyRing, create_keyring, hpke_public_bytes, save_keyring
 
 NOW = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 BASE_URL = "http://testserver"
@@ -106,3 +109,29 @@ class Env:
 
     def client(self, ring: KeyRing) -> SilkgateClient:
         return SilkgateClient(BASE_URL, ring, http=self.http, clock=self.clock)
+
+
+@contextmanager
+def serve_cast(directory: Path) -> Iterator[Env]:
+    """A hub on `directory`/data with the cast registered (key files in `directory`/keys),
+    served in-process; closed on exit."""
+    clock = Clock()
+    data_dir = directory / "data"
+    init_hub(data_dir)
+    hub = open_hub(data_dir, clock=clock)
+    keys_dir = directory / "keys"
+    keys_dir.mkdir()
+    rings = {name: create_keyring(name, NOW - timedelta(days=1)) for name in CAST}
+    for name, ring in rings.items():
+        save_keyring(ring, keys_dir / f"{name}.json")
+    register_cast(hub, rings)
+    app = create_app(hub=hub, clock=clock)
+    try:
+        with TestClient(app, base_url=BASE_URL) as http:
+            clients = {
+                name: SilkgateClient(BASE_URL, ring, http=http, clock=clock)
+                for name, ring in rings.items()
+            }
+            yield Env(hub, http, clock, rings, clients, keys_dir)
+    finally:
+        hub.close()
