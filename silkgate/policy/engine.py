@@ -15,7 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from silkgate.counters import CounterView, count_batch, counting_year, subject_hash
+from silkgate.counters import CounterView, SubjectHasher, count_batch, counting_year
 from silkgate.errors import PolicyError
 from silkgate.model import Agreement, Decision, Filing, Finding, Obligation, Participant
 from silkgate.policy.compile import Chain, CompiledRule, Facts, compile_chain
@@ -77,6 +77,7 @@ class PolicyEngine:
     chains: dict[str, Chain]
     version: str
     _shapes: dict[tuple[str, str, str, str], dict[Any, Shape]] = field(default_factory=dict)
+    _hashers: dict[bytes, SubjectHasher] = field(default_factory=dict)
 
     @classmethod
     def from_packs(
@@ -180,6 +181,7 @@ class PolicyEngine:
         shapes: list[Shape] = []
         hashes: list[tuple[bytes, ...]] = []
         empty: tuple[bytes, ...] = ()
+        hasher = self._hasher(subject_key)
         for rec in records:
             key = (rec.findings, rec.paths) if rec.paths else rec.findings
             shape = cache.get(key)
@@ -189,10 +191,18 @@ class PolicyEngine:
                 )
             shapes.append(shape)
             if countable and shape.countable and rec.subjects:
-                hashes.append(tuple(subject_hash(subject_key, s) for s in rec.subjects))
+                hashes.append(tuple(map(hasher, rec.subjects)))
             else:
                 hashes.append(empty)
         return shapes, hashes
+
+    def _hasher(self, subject_key: bytes) -> SubjectHasher:
+        hasher = self._hashers.get(subject_key)
+        if hasher is None:
+            if len(self._hashers) > 8:
+                self._hashers.clear()
+            hasher = self._hashers[subject_key] = SubjectHasher(subject_key)
+        return hasher
 
     def _verdict(
         self, chain: Chain, batch: Facts, shape: Shape, countable: bool, year: int

@@ -1,0 +1,262 @@
+"""`silkgate policy ...` and `silkgate check`: rule packs from the command line.
+
+Thin: every command parses options, calls silkgate.policy, and prints a table or JSON.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from silkgate.errors import PolicyError
+from silkgate.model import Decision
+from silkgate.policy import PolicyEngine, shipped_pack_paths
+from silkgate.policy.cases import case_engine, run_cases
+from silkgate.policy.check import CheckOptions, check_records, record_paths
+from silkgate.policy.diff import diff_packs, diff_text
+from silkgate.policy.engine import PACKS_DIR
+from silkgate.policy.explain import explain_json, explain_text
+from silkgate.policy.pack import Pack, load_pack
+
+policy_app = typer.Typer(no_args_is_help=True, help="Rule packs: list, lint, test, explain, diff.")
+_out = Console()
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Origin = Annotated[str, typer.Option("--origin", help="Origin jurisdiction, e.g. CN.")]
+Destination = Annotated[str, typer.Option("--destination", help="Destination, e.g. VN.")]
+ProductOpt = Annotated[str, typer.Option("--product", help="Data product id.")]
+PurposeOpt = Annotated[
+    str | None, typer.Option("--purpose", help="Purpose (default: the product's usual one).")
+]
+PriorPi = Annotated[int, typer.Option("--prior-pi", help="Individuals (PI) counted this year.")]
+PriorSpi = Annotated[
+    int, typer.Option("--prior-sensitive-pi", help="Individuals (sensitive PI) counted this year.")
+]
+FilingOpt = Annotated[
+    list[str] | None, typer.Option("--filing", help="A filing on file (repeatable).")
+]
+InstrumentOpt = Annotated[str, typer.Option("--instrument", help="The agreement's instrument.")]
+CiioOpt = Annotated[bool, typer.Option("--ciio", help="The exporter is a CIIO.")]
+TransitOpt = Annotated[bool, typer.Option("--transit", help="Transit data (collected abroad).")]
+SectorOpt = Annotated[str, typer.Option("--sector", help="The exporter's sector.")]
+DateOpt = Annotated[
+    str | None, typer.Option("--date", help="Decide as of this day (YYYY-MM-DD; default today).")
+]
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.buffer.write(msgspec.json.encode(value) + b"\n")
+    sys.stdout.flush()
+
+
+def resolve_pack(ref: str) -> Path:
+    """A pack file path, or the id of a shipped pack."""
+    path = Path(ref)
+    if path.is_file():
+        return path
+    shipped = PACKS_DIR / f"{ref}.yaml"
+    if shipped.is_file():
+        return shipped
+    known = ", ".join(p.stem for p in shipped_pack_paths())
+    raise PolicyError(f"no pack file or shipped pack {ref!r}; shipped: {known}")
+
+
+@functools.cache
+def _library() -> tuple[Pack, ...]:
+    return tuple(load_pack(p) for p in shipped_pack_paths())
+
+
+@policy_app.command("list")
+def list_command(json_out: JsonFlag = False) -> None:
+    """List the shipped rule packs."""
+    rows: list[dict[str, Any]] = [
+        {
+            "id": p.id, "jurisdiction": p.jurisdiction or f"overlay of {p.overlay_of}",
+            "version": p.version, "rules": len(p.rules), "cases": len(p.cases),
+            "sample": p.sample, "warning": p.warning, "path": p.path,
+        }
+        for p in _library()
+    ]  # fmt: skip
+    if json_out:
+        _print_json({"packs": rows, "policy_version": PolicyEngine.default().version})
+        return
+    table = Table("pack", "for", "version", "rules", "cases", "note")
+    for r in rows:
+        note = "SAMPLE" if r["sample"] else ("rules not encoded" if r["warning"] else "")
+        table.add_row(
+            r["id"], r["jurisdiction"], r["version"], str(r["rules"]), str(r["cases"]), note
+        )
+    _out.print(table)
+
+
+@policy_app.command("lint")
+def lint_command(pack: str, json_out: JsonFlag = False) -> None:
+    """Check a pack: structure, facts, values, settings, unreachable rules (file:line)."""
+    try:
+        loaded = load_pack(resolve_pack(pack))
+        case_engine(loaded, _library())
+    except PolicyError as exc:
+        errors = str(exc).splitlines()
+        if json_out:
+            _print_json({"ok": False, "errors": errors})
+        else:
+            for line in errors:
+                typer.echo(line, err=True)
+        raise typer.Exit(1) from None
+    summary = {
+        "ok": True,
+        "pack": loaded.id,
+        "rules": len(loaded.rules),
+        "cases": len(loaded.cases),
+    }
+    if json_out:
+        _print_json(summary)
+    else:
+        typer.echo(f"{loaded.path}: ok ({len(loaded.rules)} rules, {len(loaded.cases)} cases)")
+
+
+@policy_app.command("test")
+def test_command(
+    packs: Annotated[list[str] | None, typer.Argument(help="Packs (default: all shipped).")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Run packs' case tables; exit 1 if any case fails."""
+    chosen = [load_pack(resolve_pack(p)) for p in packs] if packs else list(_library())
+    results = [r for pack in chosen for r in run_cases(pack, _library())]
+    failed = [r for r in results if not r.passed]
+    if json_out:
+        _print_json({
+            "cases": len(results), "passed": len(results) - len(failed),
+            "failures": [{"pack": r.pack, "case": r.case.name, "source": r.case.where,
+                          "problems": list(r.problems)} for r in failed],
+        })  # fmt: skip
+    else:
+        for r in failed:
+            typer.echo(f"FAIL {r.case.where}: {r.pack}: {r.case.name}: {'; '.join(r.problems)}")
+        typer.echo(f"{len(results) - len(failed)}/{len(results)} cases passed")
+    if failed:
+        raise typer.Exit(1)
+
+
+@policy_app.command("diff")
+def diff_command(old: str, new: str, json_out: JsonFlag = False) -> None:
+    """Rules added, removed, changed between two pack versions, and cases that change."""
+    diff = diff_packs(load_pack(resolve_pack(old)), load_pack(resolve_pack(new)), _library())
+    if json_out:
+        _print_json(diff.as_json())
+    else:
+        typer.echo(diff_text(diff))
+
+
+def _options(
+    origin: str, destination: str, product: str, purpose: str | None, prior_pi: int,
+    prior_spi: int, filing: list[str] | None, instrument: str, ciio: bool, transit: bool,
+    sector: str, day: str | None,
+) -> CheckOptions:  # fmt: skip
+    return CheckOptions(
+        origin=origin.upper(), destination=destination.upper(), product=product,
+        on=date.fromisoformat(day) if day else date.today(), purpose=purpose,
+        prior_pi=prior_pi, prior_sensitive_pi=prior_spi, filings=tuple(filing or ()),
+        instrument=instrument, ciio=ciio, transit=transit, sector=sector,
+    )  # fmt: skip
+
+
+def _classify_file(file: Path, product: str) -> tuple[list[Any], list[tuple[str, ...]]]:
+    from silkgate.classify import Classifier  # the classifier is heavy; load it on use
+    from silkgate.products import get_product
+    from silkgate.records_io import read_records
+
+    records = read_records(file)
+    classifier = Classifier(get_product(product))
+    return [classifier.classify(r) for r in records], [record_paths(r) for r in records]
+
+
+@policy_app.command("explain")
+def explain_command(
+    file: Annotated[Path | None, typer.Argument(help="Records (NDJSON or EPCIS).")] = None,
+    origin: Origin = "CN",
+    destination: Destination = "VN",
+    product: ProductOpt = "generic.json",
+    purpose: PurposeOpt = None,
+    types: Annotated[
+        str | None, typer.Option("--types", help="Finding types, comma-separated (no FILE).")
+    ] = None,
+    record: Annotated[int | None, typer.Option("--record", help="Only this record index.")] = None,
+    prior_pi: PriorPi = 0,
+    prior_sensitive_pi: PriorSpi = 0,
+    filing: FilingOpt = None,
+    instrument: InstrumentOpt = "other",
+    ciio: CiioOpt = False,
+    transit: TransitOpt = False,
+    sector: SectorOpt = "logistics",
+    day: DateOpt = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Why a record (from FILE, or described by --types) gets its outcome."""
+    opts = _options(origin, destination, product, purpose, prior_pi, prior_sensitive_pi,
+                    filing, instrument, ciio, transit, sector, day)  # fmt: skip
+    engine = PolicyEngine.default()
+    decisions = _decide(engine, opts, file, types)
+    picked = [(i, d) for i, d in enumerate(decisions) if record is None or i == record]
+    if json_out:
+        _print_json([{"index": i, **explain_json(d, engine)} for i, d in picked])
+        return
+    for i, d in picked:
+        if len(decisions) > 1:
+            typer.echo(f"Record {i}")
+        typer.echo(explain_text(d, engine) + "\n")
+
+
+def _decide(
+    engine: PolicyEngine, opts: CheckOptions, file: Path | None, types: str | None
+) -> list[Decision]:
+    if file is not None:
+        classified, paths = _classify_file(file, opts.product)
+        return check_records(engine, classified, opts, paths=paths)
+    from silkgate.model import Finding
+    from silkgate.policy.engine import RecordInput
+
+    names = [t.strip() for t in (types or "").split(",") if t.strip()]
+    findings = tuple(Finding(path=f"$['{t}']", type=t, detector="cli") for t in names)  # type: ignore[arg-type]
+    subjects = ("cli:subject",) if findings else ()
+    return check_records(engine, [RecordInput(findings, subjects)], opts)
+
+
+def check_command(
+    file: Annotated[Path, typer.Argument(help="Records: NDJSON or an EPCIS 2.0 document.")],
+    origin: Origin,
+    destination: Destination,
+    product: ProductOpt,
+    purpose: PurposeOpt = None,
+    prior_pi: PriorPi = 0,
+    prior_sensitive_pi: PriorSpi = 0,
+    filing: FilingOpt = None,
+    instrument: InstrumentOpt = "other",
+    ciio: CiioOpt = False,
+    transit: TransitOpt = False,
+    sector: SectorOpt = "logistics",
+    day: DateOpt = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """Dry run: the decision for each record, with rules fired and obligations."""
+    opts = _options(origin, destination, product, purpose, prior_pi, prior_sensitive_pi,
+                    filing, instrument, ciio, transit, sector, day)  # fmt: skip
+    engine = PolicyEngine.default()
+    decisions = _decide(engine, opts, file, None)
+    if json_out:
+        for i, d in enumerate(decisions):
+            _print_json({"index": i, **msgspec.to_builtins(d)})
+        return
+    table = Table("#", "outcome", "rules", "obligations")
+    for i, d in enumerate(decisions):
+        obligations = ", ".join(f"{o.action} {o.path}" for o in d.obligations)
+        table.add_row(str(i), d.outcome, ", ".join(d.rule_ids), obligations)
+    _out.print(table)
