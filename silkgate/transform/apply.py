@@ -1,9 +1,15 @@
 """Apply a record's obligations (mask, pseudonymize, generalize, drop) at their paths.
 
 The input record is never modified; the result is a new record. When several obligations
-name the same path, the strongest wins: drop > pseudonymize > generalize > mask. A path that
-does not exist in the record is skipped (records of one product vary). Dropping removes an
-object member, or sets an array element to null so that sibling indices stay valid.
+name the same path (and span), the strongest wins: drop > pseudonymize > generalize > mask.
+A path that does not exist in the record is skipped (records of one product vary). Dropping
+removes an object member, or sets an array element to null so that sibling indices stay
+valid.
+
+An obligation with a ``span`` (``(start, end)`` character offsets, as in ``Finding.span``;
+use :class:`SpanObligation`, or any obligation object with a ``span`` attribute) transforms
+only that part of the string at its path: spans are applied right to left so the offsets of
+the others stay valid, then whole-value obligations on the same path.
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import msgspec
+
 from silkgate.errors import InputError
-from silkgate.model import Obligation
+from silkgate.model import Obligation, ObligationAction
 from silkgate.transform.generalize import generalize_value
 from silkgate.transform.mask import mask_value
 from silkgate.transform.paths import Segment, Wildcard, parse_path
@@ -22,6 +30,24 @@ STRENGTH = {"mask": 0, "generalize": 1, "pseudonymize": 2, "drop": 3}
 _DROP = object()
 
 Action = Callable[[Any], Any]
+Span = tuple[int, int]
+
+
+class SpanObligation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An obligation on part of a string: characters ``span[0]`` to ``span[1]`` (exclusive)."""
+
+    action: ObligationAction
+    path: str
+    finding_type: str | None = None
+    span: Span | None = None
+
+
+AnyObligation = Obligation | SpanObligation
+
+
+def span_of(ob: AnyObligation) -> Span | None:
+    span = getattr(ob, "span", None)
+    return (int(span[0]), int(span[1])) if span is not None else None
 
 
 def copy_json(value: Any) -> Any:
@@ -33,19 +59,44 @@ def copy_json(value: Any) -> Any:
     return value
 
 
-def plan(obligations: Iterable[Obligation]) -> list[Obligation]:
-    """One obligation per path (the strongest), deepest paths first."""
-    best: dict[str, Obligation] = {}
+def _order(ob: AnyObligation) -> tuple[int, str, bool, int]:
+    span = span_of(ob)
+    return (-len(parse_path(ob.path)), ob.path, span is None, -(span[0] if span else 0))
+
+
+def plan(obligations: Iterable[AnyObligation]) -> list[AnyObligation]:
+    """One obligation per path and span (the strongest); deepest paths first, spans right
+    to left before whole values."""
+    best: dict[tuple[str, Span | None], AnyObligation] = {}
     for ob in obligations:
         if ob.action not in STRENGTH:
             raise InputError(f"unknown obligation action {ob.action!r}", path=ob.path)
-        current = best.get(ob.path)
+        key = (ob.path, span_of(ob))
+        current = best.get(key)
         if current is None or STRENGTH[ob.action] > STRENGTH[current.action]:
-            best[ob.path] = ob
-    return sorted(best.values(), key=lambda ob: (-len(parse_path(ob.path)), ob.path))
+            best[key] = ob
+    return sorted(best.values(), key=_order)
 
 
-def _action(ob: Obligation, pseudonym_key: bytes, full_mask: bool) -> Action:
+def _on_span(fn: Action, span: Span) -> Action:
+    def apply(value: Any) -> Any:
+        start, end = span
+        if not isinstance(value, str) or not 0 <= start <= end <= len(value):
+            return value
+        part = fn(value[start:end])
+        replacement = "" if part is _DROP or part is None else str(part)
+        return value[:start] + replacement + value[end:]
+
+    return apply
+
+
+def _action(ob: AnyObligation, pseudonym_key: bytes, full_mask: bool) -> Action:
+    span = span_of(ob)
+    whole = _whole_action(ob, pseudonym_key, full_mask)
+    return _on_span(whole, span) if span is not None else whole
+
+
+def _whole_action(ob: AnyObligation, pseudonym_key: bytes, full_mask: bool) -> Action:
     kind = ob.finding_type
     if ob.action == "mask":
         return lambda v: mask_value(v, kind, full=full_mask)
@@ -88,7 +139,7 @@ def _apply_at(node: Any, segments: tuple[Segment, ...], fn: Action) -> None:
 
 def apply_obligations(
     record: Any,
-    obligations: Iterable[Obligation],
+    obligations: Iterable[AnyObligation],
     *,
     pseudonym_key: bytes,
     full_mask: bool = False,
