@@ -46,6 +46,46 @@ class OutboxMessage(msgspec.Struct, frozen=True, kw_only=True):
     payload: bytes
 
 
+class DecisionFact(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """The facts one record's decision used (regulatory sandbox). Never record contents:
+    parties, corridor, product, purpose, finding paths and types, keyed subject hashes,
+    counts, what was on file, the outcome and why. `seq` is assigned by the store
+    (commit order)."""
+
+    time: datetime
+    batch_id: str
+    record: int  # index of the record in its batch
+    exporter: str
+    importer: str
+    origin: str
+    destination: str
+    product: str
+    sector: str
+    purpose: str
+    instrument: str  # "none" when no agreement is in force
+    ciio: bool
+    transit: bool
+    filings: tuple[str, ...]
+    agreement_days: int | None
+    tia_age_days: int | None
+    gate: str  # deny-by-default rule id when the gate stopped the batch, else ""
+    findings: tuple[tuple[str, str], ...]  # (normalized path, finding type)
+    paths: tuple[str, ...]
+    types: tuple[str, ...]
+    categories: tuple[str, ...]
+    subjects: tuple[bytes, ...]  # keyed hashes (HMAC-SHA256) of the record's subject keys
+    counted: tuple[str, ...]  # categories this record's subjects were counted in
+    pi_before: int
+    pi_after: int
+    sensitive_pi_before: int
+    sensitive_pi_after: int
+    outcome: str
+    rule_ids: tuple[str, ...]
+    policy_version: str
+    tags: tuple[str, ...] = ()
+    seq: int = 0
+
+
 class Store(Protocol):
     # -- lifecycle ---------------------------------------------------------------------
     def transaction(self) -> AbstractContextManager[None]:
@@ -171,6 +211,27 @@ class Store(Protocol):
     def latest_checkpoint(self) -> tuple[int, bytes] | None: ...
 
     def get_checkpoint(self, size: int) -> bytes: ...
+
+    # -- regulatory sandbox ------------------------------------------------------------
+    def put_facts(self, rows: Sequence[DecisionFact]) -> None:
+        """Append decision facts (their `seq` is ignored and assigned in commit order)."""
+        ...
+
+    def iter_facts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[DecisionFact]:
+        """Facts with since <= time < until (None = unbounded), in commit order."""
+        ...
+
+    def put_sandbox_doc(self, kind: str, key: str, data: bytes) -> None:
+        """Insert or replace one sandbox document (policy versions, shadow diffs, cohorts)."""
+        ...
+
+    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None: ...
+
+    def list_sandbox_docs(self, kind: str) -> list[tuple[str, bytes]]:
+        """(key, data) of every document of this kind, by key."""
+        ...
 
     # -- outbox (commit, then publish) --------------------------------------------------
     def put_outbox(self, subject: str, message_id: str, payload: bytes) -> None: ...

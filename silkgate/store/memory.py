@@ -19,7 +19,13 @@ import msgspec
 from silkgate.errors import ConflictError, NotFoundError, StoreError
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 from silkgate.store._common import PURGE_EXPIRES_STATES, check_paging, to_us
-from silkgate.store.base import EnvelopeState, NodeKey, OutboxMessage, StoredEnvelope
+from silkgate.store.base import (
+    DecisionFact,
+    EnvelopeState,
+    NodeKey,
+    OutboxMessage,
+    StoredEnvelope,
+)
 from silkgate.store.migrations import LATEST_VERSION
 
 K = TypeVar("K")
@@ -50,6 +56,8 @@ class MemoryStore:
         self._checkpoints: dict[int, bytes] = {}
         self._outbox: dict[int, OutboxMessage] = {}
         self._outbox_seq = 0
+        self._facts: list[DecisionFact] = []
+        self._docs: dict[tuple[str, str], bytes] = {}
 
     # -- lifecycle ---------------------------------------------------------------------
     @contextmanager
@@ -325,6 +333,39 @@ class MemoryStore:
     def get_checkpoint(self, size: int) -> bytes:
         with self._lock:
             return _get(self._checkpoints, size, "checkpoint of size")
+
+    # -- regulatory sandbox ------------------------------------------------------------
+    def put_facts(self, rows: Sequence[DecisionFact]) -> None:
+        with self.transaction():
+            first = len(self._facts)
+            self._facts.extend(
+                msgspec.structs.replace(r, seq=first + i + 1) for i, r in enumerate(rows)
+            )
+            self._undo.append(lambda: self._facts.__delitem__(slice(first, None)))
+
+    def iter_facts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[DecisionFact]:
+        low = to_us(since) if since is not None else None
+        high = to_us(until) if until is not None else None
+        with self._lock:
+            rows = list(self._facts)
+        for row in rows:
+            t = to_us(row.time)
+            if (low is None or t >= low) and (high is None or t < high):
+                yield row
+
+    def put_sandbox_doc(self, kind: str, key: str, data: bytes) -> None:
+        with self.transaction():
+            self._set(self._docs, (kind, key), data)
+
+    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None:
+        with self._lock:
+            return self._docs.get((kind, key))
+
+    def list_sandbox_docs(self, kind: str) -> list[tuple[str, bytes]]:
+        with self._lock:
+            return sorted((k, d) for (kd, k), d in self._docs.items() if kd == kind)
 
     # -- outbox ------------------------------------------------------------------------
     def put_outbox(self, subject: str, message_id: str, payload: bytes) -> None:

@@ -75,6 +75,18 @@ MIGRATIONS: tuple[Migration, ...] = (
                 message_id TEXT NOT NULL, payload BLOB NOT NULL)""",
         ),
     ),
+    Migration(
+        2,
+        "regulatory sandbox: decision facts and sandbox documents",
+        (
+            """CREATE TABLE decision_facts (
+                seq INTEGER PRIMARY KEY, time_us INTEGER NOT NULL, data BLOB NOT NULL)""",
+            "CREATE INDEX decision_facts_time ON decision_facts (time_us, seq)",
+            """CREATE TABLE sandbox_docs (
+                kind TEXT NOT NULL, key TEXT NOT NULL, data BLOB NOT NULL,
+                PRIMARY KEY (kind, key)) WITHOUT ROWID""",
+        ),
+    ),
 )
 
 LATEST_VERSION: int = MIGRATIONS[-1].version

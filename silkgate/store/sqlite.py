@@ -22,10 +22,17 @@ import msgspec
 from silkgate.errors import ConfigError, ConflictError, NotFoundError, StoreError
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 from silkgate.store._common import PURGE_EXPIRES_STATES, check_paging, from_us, to_us
-from silkgate.store.base import EnvelopeState, NodeKey, OutboxMessage, StoredEnvelope
+from silkgate.store.base import (
+    DecisionFact,
+    EnvelopeState,
+    NodeKey,
+    OutboxMessage,
+    StoredEnvelope,
+)
 from silkgate.store.migrations import MIGRATIONS, Migration, current_version, migrate
 
 T = TypeVar("T")
+_FACT_PAGE = 5000  # decision facts read per query
 _CHUNK = 500  # rows per IN-list; well under SQLite's bound-parameter limit
 _encoder = msgspec.msgpack.Encoder()
 _PURGE_STATES = tuple(sorted(PURGE_EXPIRES_STATES))
@@ -441,6 +448,45 @@ class SqliteStore:
             "SELECT note FROM checkpoints WHERE size = ?", (size,), "checkpoint of size", size
         )
         return bytes(row[0])
+
+    # -- regulatory sandbox ------------------------------------------------------------
+    def put_facts(self, rows: Sequence[DecisionFact]) -> None:
+        self._many(
+            "INSERT INTO decision_facts (time_us, data) VALUES (?, ?)",
+            ((to_us(r.time), _encoder.encode(r)) for r in rows),
+        )
+
+    def iter_facts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[DecisionFact]:
+        low = to_us(since) if since is not None else -(2**62)
+        high = to_us(until) if until is not None else 2**62
+        after = 0
+        while True:
+            rows = self._rows(
+                "SELECT seq, data FROM decision_facts WHERE seq > ? AND time_us >= ? "
+                "AND time_us < ? ORDER BY seq LIMIT ?",
+                (after, low, high, _FACT_PAGE),
+            )
+            for seq, blob in rows:
+                yield msgspec.structs.replace(_decode(blob, DecisionFact), seq=int(seq))
+            if len(rows) < _FACT_PAGE:
+                return
+            after = int(rows[-1][0])
+
+    def put_sandbox_doc(self, kind: str, key: str, data: bytes) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO sandbox_docs (kind, key, data) VALUES (?, ?, ?)",
+            (kind, key, data),
+        )
+
+    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None:
+        rows = self._rows("SELECT data FROM sandbox_docs WHERE kind = ? AND key = ?", (kind, key))
+        return bytes(rows[0][0]) if rows else None
+
+    def list_sandbox_docs(self, kind: str) -> list[tuple[str, bytes]]:
+        rows = self._rows("SELECT key, data FROM sandbox_docs WHERE kind = ? ORDER BY key", (kind,))
+        return [(str(k), bytes(d)) for k, d in rows]
 
     # -- outbox ------------------------------------------------------------------------
     def put_outbox(self, subject: str, message_id: str, payload: bytes) -> None:

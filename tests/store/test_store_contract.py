@@ -25,7 +25,7 @@ from silkgate.model import (
     Receipt,
 )
 from silkgate.store import LATEST_VERSION, Store, StoredEnvelope
-from silkgate.store.base import EnvelopeState, iter_all_envelopes
+from silkgate.store.base import DecisionFact, EnvelopeState, iter_all_envelopes
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -560,3 +560,84 @@ def test_concurrent_transactions_count_exactly(store: Store) -> None:
     assert sum(returned) == len(expected)
     assert store.ledger_size() == threads * rounds
     assert len(store.ledger_entries(0, threads * rounds)) == threads * rounds
+
+
+# -- regulatory sandbox: decision facts and sandbox documents ---------------------------
+
+
+def fact(batch_id: str, record: int, at: datetime, outcome: str = "allow") -> DecisionFact:
+    return DecisionFact(
+        time=at,
+        batch_id=batch_id,
+        record=record,
+        exporter="p_ex",
+        importer="p_im",
+        origin="CN",
+        destination="VN",
+        product="logistics.waybill",
+        sector="logistics",
+        purpose="logistics_operations",
+        instrument="cn_standard_contract",
+        ciio=False,
+        transit=False,
+        filings=("standard_contract",),
+        agreement_days=10,
+        tia_age_days=None,
+        gate="",
+        findings=(("$['consignee']['phone']", "phone"),),
+        paths=(),
+        types=("phone",),
+        categories=("pi",),
+        subjects=(h(record),),
+        counted=("pi",),
+        pi_before=record,
+        pi_after=record + 1,
+        sensitive_pi_before=0,
+        sensitive_pi_after=0,
+        outcome=outcome,
+        rule_ids=("cn.art5-4.below-threshold",),
+        policy_version="v1",
+        tags=("sandbox:exp-1",),
+    )
+
+
+def test_facts_round_trip_in_commit_order(store: Store) -> None:
+    later = [fact("b2", i, T0 + timedelta(hours=1)) for i in range(3)]
+    earlier = [fact("b1", i, T0) for i in range(2)]
+    store.put_facts(later)
+    store.put_facts(earlier)
+    got = list(store.iter_facts())
+    assert [(f.batch_id, f.record) for f in got] == [
+        ("b2", 0), ("b2", 1), ("b2", 2), ("b1", 0), ("b1", 1)
+    ]  # fmt: skip
+    assert [f.seq for f in got] == sorted(f.seq for f in got)
+    assert len({f.seq for f in got}) == 5
+    assert msgspec.structs.replace(got[0], seq=0) == later[0]
+
+
+def test_facts_filtered_by_time_half_open(store: Store) -> None:
+    store.put_facts([fact("b", i, T0 + timedelta(minutes=i)) for i in range(5)])
+    window = list(store.iter_facts(T0 + timedelta(minutes=1), T0 + timedelta(minutes=3)))
+    assert [f.record for f in window] == [1, 2]
+    assert [f.record for f in store.iter_facts(since=T0 + timedelta(minutes=4))] == [4]
+    assert [f.record for f in store.iter_facts(until=T0 + timedelta(minutes=1))] == [0]
+
+
+def test_facts_roll_back_with_their_transaction(store: Store) -> None:
+    with pytest.raises(RuntimeError), store.transaction():
+        store.put_facts([fact("b", 0, T0)])
+        store.put_sandbox_doc("cohort", "exp-1", b"x")
+        raise RuntimeError("abort")
+    assert list(store.iter_facts()) == []
+    assert store.get_sandbox_doc("cohort", "exp-1") is None
+
+
+def test_sandbox_docs_insert_replace_list(store: Store) -> None:
+    assert store.get_sandbox_doc("policy", "cn@1") is None
+    store.put_sandbox_doc("policy", "cn@2", b"two")
+    store.put_sandbox_doc("policy", "cn@1", b"one")
+    store.put_sandbox_doc("policy", "cn@1", b"one again")
+    store.put_sandbox_doc("cohort", "cn@1", b"other kind")
+    assert store.get_sandbox_doc("policy", "cn@1") == b"one again"
+    assert store.list_sandbox_docs("policy") == [("cn@1", b"one again"), ("cn@2", b"two")]
+    assert store.list_sandbox_docs("none") == []
