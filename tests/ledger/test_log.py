@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Sequence
+
 import pytest
 
 from ledger.helpers import ORIGIN, BareLedgerStore, entries, fixed_clock, key
@@ -16,7 +19,7 @@ from silkgate.ledger import (
     verify_consistency,
     verify_inclusion,
 )
-from silkgate.ledger.merkle import root_of
+from silkgate.ledger.merkle import NodeKey, root_of
 from silkgate.store import Store
 
 
@@ -193,4 +196,65 @@ def test_log_works_over_a_bare_ledger_store() -> None:
     assert log.append(entries(0, 3)) == 0
     assert log.checkpoint().size == 3
     verify_bundle(log.prove(2), None, log.vkey)
+    log.verify_log()
+
+
+class CountingStore(BareLedgerStore):
+    """A bare ledger store that counts the node keys and entries read."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    def ledger_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        self.reads += len(keys)
+        return super().ledger_nodes(keys)
+
+    def ledger_entries(self, start: int, end: int) -> list[bytes]:
+        self.reads += end - start
+        return super().ledger_entries(start, end)
+
+
+def test_proofs_and_appends_read_o_log_n_nodes() -> None:
+    store = CountingStore()
+    log = make_log(store)
+    size = 100_003
+    for start in range(0, size, 10_000):
+        log.append(entries(start, min(10_000, size - start)))
+    bound = 2 * size.bit_length()
+    for index in (0, 1, 4097, 65_535, 99_999, size - 1):
+        store.reads = 0
+        log.inclusion_proof(index, size)
+        assert store.reads <= bound
+    store.reads = 0
+    log.consistency_proof(54_321, size)
+    assert store.reads <= bound
+    store.reads = 0
+    log.append(entries(size, 1))
+    assert store.reads <= bound
+
+
+def test_concurrent_appenders_keep_the_sequence(store: Store) -> None:
+    log = make_log(store)
+    errors: list[BaseException] = []
+
+    def work(worker: int) -> None:
+        try:
+            for n in range(30):
+                with store.transaction():
+                    log.append([b"w%d-%d" % (worker, n), b"w%d-%d'" % (worker, n)])
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert log.size() == 240
+    stored = store.ledger_entries(0, 240)
+    for i in range(0, 240, 2):
+        assert stored[i + 1] == stored[i] + b"'"  # each batch stayed contiguous
+    log.checkpoint()
     log.verify_log()
