@@ -33,9 +33,11 @@ from silkgate.ledger import (
 from silkgate.ledger.checkpoint import parse_checkpoint_text
 from silkgate.ledger.witness import (
     FileWitnessState,
+    Submit,
     Witness,
     WitnessError,
     encode_request,
+    request_cosignature,
 )
 from silkgate.store.base import Store
 
@@ -348,3 +350,51 @@ def witness_add_checkpoint_cmd(
         _print_json({"origin": origin, "size": size, "note": note})
     else:
         sys.stdout.write(note)
+
+
+def http_submit(witness_url: str, client: httpx.Client | None = None) -> Submit:
+    """A tlog-witness submit function POSTing to `<witness_url>/add-checkpoint`."""
+    http = client or httpx.Client(timeout=30)
+    url = witness_url.rstrip("/") + "/add-checkpoint"
+
+    def submit(body: bytes) -> tuple[int, bytes]:
+        answer = http.post(url, content=body)
+        return answer.status_code, answer.content
+
+    return submit
+
+
+@ledger_app.command("cosign")
+def cosign_cmd(
+    witness_url: Annotated[str, typer.Option("--witness-url", help="Witness URL prefix.")],
+    witness_key: Annotated[str, typer.Option("--witness-key", help="The witness's vkey.")],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Ask a tlog-witness to cosign the latest checkpoint and store its cosignature."""
+    with _errors(), open_ledger(data_dir) as log:
+        cosigner = parse_vkey(witness_key)
+        checkpoint = request_cosignature(log, http_submit(witness_url), cosigner)
+    if json:
+        _print_json({"size": checkpoint.size, "note": checkpoint.note})
+    else:
+        sys.stdout.write(checkpoint.note)
+
+
+@witness_app.command("serve")
+def witness_serve_cmd(
+    directory: WitnessDir = DEFAULT_WITNESS_DIR,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8790,
+) -> None:
+    """Serve POST /add-checkpoint (C2SP tlog-witness) for this witness."""
+    import uvicorn
+    from fastapi import FastAPI
+
+    from silkgate.api.ledger_routes import witness_router
+
+    with _errors():
+        witness = open_witness(directory)
+    app = FastAPI(title="silkgate witness")
+    app.include_router(witness_router(lambda: witness))
+    uvicorn.run(app, host=host, port=port)

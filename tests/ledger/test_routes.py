@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from ledger.helpers import ORIGIN, entries, fixed_clock, key
 from silkgate.api.ledger_routes import ledger_router, witness_router
-from silkgate.cli_ledger import cosign_remote
+from silkgate.cli_ledger import cosign_remote, http_submit
 from silkgate.ledger import (
     ProofBundle,
     TransparencyLog,
@@ -23,7 +23,12 @@ from silkgate.ledger import (
     verify_inclusion,
 )
 from silkgate.ledger.tiles import split_entry_bundle
-from silkgate.ledger.witness import FileWitnessState, Witness, encode_request
+from silkgate.ledger.witness import (
+    FileWitnessState,
+    Witness,
+    encode_request,
+    request_cosignature,
+)
 from silkgate.store import Store
 
 
@@ -92,3 +97,17 @@ def test_witness_endpoint_and_remote_cosigning(
     log.append(entries(300, 50))
     cosigned = cosign_remote(witness, "http://testserver", client)
     assert verify_cosignatures(parse_note(cosigned), [witness.verifier])
+
+
+def test_hub_pushes_to_a_witness_over_http(log: TransparencyLog, tmp_path: Path) -> None:
+    witness = Witness(
+        "w.example/2", key("w2"), [log.verifier], FileWitnessState(tmp_path / "s.json"), fixed_clock
+    )
+    app = FastAPI()
+    app.include_router(witness_router(lambda: witness))
+    submit = http_submit("http://testserver/", TestClient(app))
+    first = request_cosignature(log, submit, witness.verifier)
+    log.append(entries(300, 5))
+    second = request_cosignature(log, submit, witness.verifier)  # starts at 0, learns 300
+    assert (first.size, second.size) == (300, 305)
+    verify_cosignatures(parse_note(second.note), [witness.verifier])
