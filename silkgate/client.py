@@ -26,6 +26,8 @@ from silkgate.api.wire import (
     AgreementBody,
     BatchList,
     BatchReceipts,
+    CheckBody,
+    CheckResult,
     ErrorBody,
     FilingBody,
     HubIdentity,
@@ -212,9 +214,17 @@ class SilkgateClient:
         return self._json(Receipt, "POST", path, body=receipt)
 
     # -- dry run --------------------------------------------------------------------------
-    def check(self, request: Mapping[str, Any]) -> dict[str, Any]:
-        """Dry run (nothing committed): the decision for each record; see docs/api.md."""
-        return self._json(dict[str, Any], "POST", "/v1/check", body=dict(request))
+    def check(
+        self, origin: str, destination: str, product: str, records: Sequence[Any], **options: Any
+    ) -> CheckResult:
+        """Dry run (nothing committed): the decision each record would get. `options` are
+        the other fields of CheckBody (purpose, prior_pi, filings, instrument, on, ...)."""
+        body = msgspec.convert(
+            {"origin": origin, "destination": destination, "product": product,
+             "records": list(records), **options},
+            CheckBody,
+        )  # fmt: skip
+        return self._json(CheckResult, "POST", "/v1/check", body=body)
 
     # -- registry -------------------------------------------------------------------------
     def participants(self) -> list[Participant]:

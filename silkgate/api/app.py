@@ -9,22 +9,42 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 import silkgate
-from silkgate.api import batches, mailbox, misc, registry
+from silkgate.api import batches, check, mailbox, misc, registry, wire
 from silkgate.api.auth import Authenticator
 from silkgate.api.deps import ApiState
 from silkgate.api.errors import install_error_handlers
 from silkgate.api.metrics import Metrics
+from silkgate.api.openapi import install_openapi
 from silkgate.api.replay import NonceCache
 from silkgate.clock import Clock
 from silkgate.errors import ConfigError
 from silkgate.hub import Hub, open_hub
+from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 
 API_PREFIX = "/v1"
+DOCUMENTED: list[type[Any]] = [
+    wire.SubmitBody,
+    BatchResult,
+    wire.BatchList,
+    wire.BatchReceipts,
+    wire.MailboxPage,
+    Receipt,
+    Participant,
+    Agreement,
+    wire.AgreementBody,
+    Filing,
+    wire.FilingBody,
+    wire.HubIdentity,
+    wire.ErrorBody,
+    wire.CheckBody,
+    wire.CheckResult,
+]
 DESCRIPTION = """\
 The silkgate hub's HTTP API. Requests are signed with RFC 9421 HTTP Message Signatures
 (Ed25519 over `@method`, `@target-uri` and `content-digest`, with `created`, `expires`,
@@ -70,6 +90,7 @@ def create_app(
     )
     app.state.silkgate = state
     install_error_handlers(app)
+    install_openapi(app, DOCUMENTED)
     _mount(app, state)
     app.middleware("http")(_count_requests)
     return app
@@ -80,6 +101,7 @@ def _mount(app: FastAPI, state: ApiState) -> None:
     app.include_router(batches.router, prefix=API_PREFIX)
     app.include_router(mailbox.router, prefix=API_PREFIX)
     app.include_router(registry.router, prefix=API_PREFIX)
+    app.include_router(check.router, prefix=API_PREFIX)
     app.include_router(misc.metrics_router)
     _mount_ledger(app, state)
 

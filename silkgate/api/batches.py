@@ -11,12 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from silkgate.api.authz import ALL, Caller, authorize, scopes
 from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
+from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import BatchList, BatchReceipts, BatchSummary, ReceiptWithProof, SubmitBody
 from silkgate.clock import new_id
 from silkgate.errors import InputError
 from silkgate.model import Batch, BatchResult
 
-router = APIRouter(tags=["batches"])
+router = APIRouter(tags=["batches"], responses=ERRORS)
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
@@ -62,7 +63,13 @@ def _submit(auth: Authed, state: ApiState, idempotency_key: str | None) -> Batch
     return state.hub.pipeline.submit(batch, caller=auth.caller.id)
 
 
-@router.post("/batches", status_code=201, summary="Submit a batch (the caller is the exporter)")
+@router.post(
+    "/batches",
+    status_code=201,
+    summary="Submit a batch (the caller is the exporter)",
+    openapi_extra=json_body(SubmitBody),
+    responses={**json_reply(BatchResult, 201), **json_reply(BatchResult, 200)},
+)
 async def submit_batch(
     auth: Auth,
     state: State,
@@ -79,7 +86,11 @@ async def submit_batch(
     return json_response(result, 201)
 
 
-@router.get("/batches", summary="List batches the caller may see (newest first)")
+@router.get(
+    "/batches",
+    summary="List batches the caller may see (newest first)",
+    responses=json_reply(BatchList),
+)
 def list_batches(
     auth: Auth,
     state: State,
@@ -110,7 +121,11 @@ def list_batches(
     return json_response(BatchList(batches=[summary(r) for r in found], offset=offset, limit=limit))
 
 
-@router.get("/batches/{batch_id}", summary="One batch: metadata and per-record decisions")
+@router.get(
+    "/batches/{batch_id}",
+    summary="One batch: metadata and per-record decisions",
+    responses=json_reply(BatchResult),
+)
 def get_batch(batch_id: str, auth: Auth, state: State) -> Response:
     result = state.hub.store.get_batch_result(batch_id)
     authorize(auth.caller, "batches.read", result, what="batch", obj_id=batch_id)
@@ -120,6 +135,7 @@ def get_batch(batch_id: str, auth: Auth, state: State) -> Response:
 @router.get(
     "/batches/{batch_id}/receipts",
     summary="The importer's receipts for a batch, each with an inclusion proof",
+    responses=json_reply(BatchReceipts),
 )
 def batch_receipts(batch_id: str, auth: Auth, state: State) -> Response:
     result = state.hub.store.get_batch_result(batch_id)

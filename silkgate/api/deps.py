@@ -17,9 +17,11 @@ from starlette.concurrency import run_in_threadpool
 from silkgate.api.auth import Authenticator
 from silkgate.api.authz import Caller
 from silkgate.api.metrics import Metrics
+from silkgate.classify import Classifier
 from silkgate.clock import Clock
 from silkgate.errors import AuthError, InputError
 from silkgate.hub import Hub
+from silkgate.products import Product
 
 T = TypeVar("T")
 MAX_BODY = 32 * 1024 * 1024  # bytes; larger submissions should be split into batches
@@ -55,7 +57,14 @@ class ApiState:
     metrics: Metrics
     clock: Clock
     signal: MailboxSignal = field(default_factory=MailboxSignal)
-    push_urls: dict[str, str] = field(default_factory=dict)  # importer -> push endpoint
+    classifiers: dict[str, Classifier] = field(default_factory=dict)
+
+    def classifier(self, product: Product) -> Classifier:
+        """One classifier per product, built on first use (building one is not cheap)."""
+        found = self.classifiers.get(product.id)
+        if found is None:
+            found = self.classifiers[product.id] = Classifier(product)
+        return found
 
 
 def get_state(request: Request) -> ApiState:

@@ -11,13 +11,14 @@ from starlette.concurrency import run_in_threadpool
 
 from silkgate.api.authz import Caller, authorize, scopes
 from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
+from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import EnvelopeInfo, MailboxPage
 from silkgate.errors import ConflictError, InputError, NotFoundError
 from silkgate.model import Receipt
 from silkgate.seal.envelope import envelope_digest
 from silkgate.store.base import StoredEnvelope
 
-router = APIRouter(tags=["mailbox"])
+router = APIRouter(tags=["mailbox"], responses=ERRORS)
 MAX_WAIT = 30.0  # seconds a long-poll may wait
 ENVELOPE_MEDIA_TYPE = "application/vnd.silkgate.envelope"
 
@@ -46,7 +47,11 @@ def _pending(
     )
 
 
-@router.get("/mailbox", summary="The caller's pending envelopes, oldest first (long-poll: wait)")
+@router.get(
+    "/mailbox",
+    summary="The caller's pending envelopes, oldest first (long-poll: wait)",
+    responses=json_reply(MailboxPage),
+)
 async def mailbox(
     auth: Auth,
     state: State,
@@ -120,6 +125,8 @@ def _acknowledge(auth: Authed, state: ApiState, envelope_id: str) -> Receipt:
     "/envelopes/{envelope_id}/receipt",
     status_code=201,
     summary="Post the importer's signed receipt; it is verified and appended to the ledger",
+    openapi_extra=json_body(Receipt),
+    responses=json_reply(Receipt, 201),
 )
 async def post_receipt(envelope_id: str, auth: Auth, state: State) -> Response:
     stored = await run_in_threadpool(_acknowledge, auth, state, envelope_id)

@@ -11,6 +11,7 @@ import silkgate
 from silkgate.api.authz import scopes
 from silkgate.api.deps import Auth, State, json_response
 from silkgate.api.metrics import CONTENT_TYPE
+from silkgate.api.openapi import json_reply
 from silkgate.api.wire import HubIdentity
 from silkgate.seal.keys import ed25519_key_id, ed25519_public_bytes
 
@@ -31,7 +32,12 @@ def health(state: State) -> Response:
     )
 
 
-@router.get("/hub", tags=["operations"], summary="The hub's public keys (no signature)")
+@router.get(
+    "/hub",
+    tags=["operations"],
+    summary="The hub's public keys (no signature)",
+    responses=json_reply(HubIdentity),
+)
 def hub_identity(state: State) -> Response:
     public = ed25519_public_bytes(state.hub.secrets.signing_key)
     return json_response(

@@ -13,13 +13,14 @@ from fastapi.responses import Response
 
 from silkgate.api.authz import Caller, scopes, visible
 from silkgate.api.deps import ApiState, Auth, State, decode_body, json_response
+from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import AgreementBody, FilingBody
 from silkgate.errors import ConflictError, CryptoError, InputError, NotFoundError
 from silkgate.model import Agreement, Filing, Participant
 from silkgate.products import get_product
 from silkgate.seal.keys import ed25519_key_id, ed25519_public_from_bytes, hpke_public_from_bytes
 
-router = APIRouter(tags=["registry"])
+router = APIRouter(tags=["registry"], responses=ERRORS)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
 
@@ -45,7 +46,11 @@ def _party(state: ApiState, participant_id: str, role: str, field: str) -> None:
 # -- participants ---------------------------------------------------------------------------
 
 
-@router.get("/participants", summary="Registered participants the caller may see")
+@router.get(
+    "/participants",
+    summary="Registered participants the caller may see",
+    responses=json_reply(Participant, many=True),
+)
 def list_participants(auth: Auth, state: State) -> Response:
     return json_response(
         visible(auth.caller, "participants.list", state.hub.store.list_participants())
@@ -70,7 +75,13 @@ def _check_keys(state: ApiState, participant: Participant) -> None:
             )
 
 
-@router.post("/participants", status_code=201, summary="Register or update a participant")
+@router.post(
+    "/participants",
+    status_code=201,
+    summary="Register or update a participant (operator)",
+    openapi_extra=json_body(Participant),
+    responses=json_reply(Participant, 201),
+)
 def put_participant(auth: Auth, state: State) -> Response:
     scopes(auth.caller, "participants.write")
     participant = decode_body(auth.body, Participant, "participant")
@@ -85,12 +96,22 @@ def put_participant(auth: Auth, state: State) -> Response:
 # -- agreements -----------------------------------------------------------------------------
 
 
-@router.get("/agreements", summary="Agreements the caller may see")
+@router.get(
+    "/agreements",
+    summary="Agreements the caller may see",
+    responses=json_reply(Agreement, many=True),
+)
 def list_agreements(auth: Auth, state: State) -> Response:
     return json_response(visible(auth.caller, "agreements.list", state.hub.store.list_agreements()))
 
 
-@router.post("/agreements", status_code=201, summary="Record an agreement")
+@router.post(
+    "/agreements",
+    status_code=201,
+    summary="Record an agreement (operator)",
+    openapi_extra=json_body(AgreementBody),
+    responses=json_reply(Agreement, 201),
+)
 def put_agreement(auth: Auth, state: State) -> Response:
     scopes(auth.caller, "agreements.write")
     body = decode_body(auth.body, AgreementBody, "agreement")
@@ -109,12 +130,22 @@ def put_agreement(auth: Auth, state: State) -> Response:
 # -- filings --------------------------------------------------------------------------------
 
 
-@router.get("/filings", summary="Filings the caller may see")
+@router.get(
+    "/filings",
+    summary="Filings the caller may see",
+    responses=json_reply(Filing, many=True),
+)
 def list_filings(auth: Auth, state: State) -> Response:
     return json_response(visible(auth.caller, "filings.list", state.hub.store.list_filings()))
 
 
-@router.post("/filings", status_code=201, summary="Record a filing")
+@router.post(
+    "/filings",
+    status_code=201,
+    summary="Record a filing (operator)",
+    openapi_extra=json_body(FilingBody),
+    responses=json_reply(Filing, 201),
+)
 def put_filing(auth: Auth, state: State) -> Response:
     scopes(auth.caller, "filings.write")
     body = decode_body(auth.body, FilingBody, "filing")

@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from silkgate.model import FilingKind, Instrument, Purpose, Receipt
+from silkgate.model import Decision, FilingKind, Instrument, Purpose, Receipt
 
 
 class SubmitBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -113,3 +113,33 @@ class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):
     message: str
     record: int | None = None
     path: str | None = None
+
+
+class CheckBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A dry run: the decision each record would get under the active policy. Nothing is
+    committed or counted; an agreement with `instrument` is assumed."""
+
+    origin: str  # CN or an ASEAN member
+    destination: str
+    product: str
+    records: list[Any]
+    purpose: Purpose | None = None  # default: the product's usual purpose
+    prior_pi: int = 0  # individuals already exported this year
+    prior_sensitive_pi: int = 0
+    filings: list[FilingKind] = []  # filing kinds on file for this importer
+    instrument: Instrument = "other"
+    ciio: bool = False
+    transit: bool = False
+    sector: str = "logistics"
+    on: date | None = None  # default: today
+
+
+class CheckedRecord(msgspec.Struct, kw_only=True):
+    index: int
+    decision: Decision
+
+
+class CheckResult(msgspec.Struct, kw_only=True):
+    purpose: str
+    outcomes: dict[str, int]
+    decisions: list[CheckedRecord]

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 from silkgate.api.app import create_app
 from silkgate.client import SilkgateClient
 from silkgate.hub import Hub, init_hub, open_hub
-from silkgate.model import Agreement, Participant
+from silkgate.model import Agreement, Participant, Purpose
 from silkgate.seal.keys import KeyRing, create_keyring, hpke_public_bytes, save_keyring
 
 NOW = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
@@ -33,7 +33,7 @@ CAST: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 FLOWS = (("cn-exporter", "vn-importer"), ("cn-other-exporter", "th-other-importer"))
 PRODUCT = "logistics.waybill"
-PURPOSE = "contract_performance"
+PURPOSE: Purpose = "contract_performance"
 
 
 class Clock:

@@ -222,3 +222,19 @@ def test_openapi_lists_the_endpoints(env: Env) -> None:
     for path in ("/v1/batches", "/v1/mailbox", "/v1/envelopes/{envelope_id}/receipt", "/v1/check"):
         assert path in paths
     assert env.http.get("/docs").status_code == 200
+
+
+def test_check_is_a_dry_run(env: Env) -> None:
+    exporter = env.clients["cn-exporter"]
+    records = [waybill(1), waybill(2)]
+    checked = exporter.check("CN", "VN", PRODUCT, records, purpose=PURPOSE)
+    assert [d.index for d in checked.decisions] == [0, 1]
+    assert sum(checked.outcomes.values()) == 2
+    assert all(d.decision.rule_ids for d in checked.decisions)
+    assert env.hub.store.ledger_size() == 0
+    assert exporter.list_batches().batches == []
+    with pytest.raises(SchemaError) as caught:
+        exporter.check("CN", "VN", PRODUCT, [waybill(1), {"waybill_no": 1}])
+    assert caught.value.record == 1
+    with pytest.raises(InputError, match="ASEAN"):
+        exporter.check("CN", "US", PRODUCT, records)
