@@ -109,7 +109,7 @@ def decode_records(payload: bytes) -> list[Any]:
     """Parse an NDJSON payload produced by :func:`encode_records`."""
     try:
         return [msgspec.json.decode(line) for line in payload.splitlines() if line]
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise CryptoError(f"payload is not NDJSON: {exc}") from exc
 
 
@@ -255,7 +255,7 @@ def _check_header_for_sealing(
 def _decode_header(header_bytes: bytes) -> EnvelopeHeader:
     try:
         header = msgspec.json.decode(header_bytes, type=EnvelopeHeader)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise VerificationError(f"envelope header is malformed: {exc}") from exc
     if header.version != ENVELOPE_VERSION:
         raise VerificationError(f"envelope version {header.version} is not supported (want 1)")
@@ -273,7 +273,7 @@ def _hub_key_id(header_bytes: bytes) -> tuple[str, datetime | None]:
     """The signer's key id and claimed time, read before the signature is checked."""
     try:
         peek = msgspec.json.decode(header_bytes, type=_Peek)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise VerificationError(f"envelope header is malformed: {exc}") from exc
     return peek.hub_key, peek.created_at
 
@@ -312,6 +312,11 @@ def open_envelope(
             f"which is not among the keys given ({known})"
         )
     payload = _decrypt(header, parts, key)
+    if len(payload) != header.payload_length:
+        raise VerificationError(
+            f"envelope {header.envelope_id}: payload has {len(payload)} bytes, "
+            f"the signed header says {header.payload_length}"
+        )
     if hashlib.sha256(payload).digest() != header.payload_digest:
         raise VerificationError(
             f"envelope {header.envelope_id}: payload digest does not match the signed header"
