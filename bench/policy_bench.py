@@ -15,9 +15,10 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 from silkgate.counters import MemoryCounters
-from silkgate.model import Agreement, Filing, Finding, Participant
+from silkgate.model import Agreement, Filing, Finding, FindingType, Participant, Purpose
 from silkgate.policy import BatchContext, PolicyEngine, RecordInput
 
 DAY = date(2026, 6, 1)
@@ -33,20 +34,20 @@ class Flow:
     filed: bool = False
 
 
-WAYBILL = (("$['consignee']['name']", "person_name"), ("$['consignee']['phone']", "phone"),
-           ("$['consignee']['address']", "address"))  # fmt: skip
+NAME = ("$['consignee']['name']", "person_name")
+ID_NUMBER = ("$['consignee']['id_number']", "national_id")
+WAYBILL = (NAME, ("$['consignee']['phone']", "phone"), ("$['consignee']['address']", "address"))
+DECLARATION = (NAME, ID_NUMBER)
 FLOWS = (
     Flow("epcis", "logistics.epcis-event", "logistics_operations", ((),)),
     Flow("waybill", "logistics.waybill", "logistics_operations",
-         (WAYBILL, WAYBILL, WAYBILL, (*WAYBILL, ("$['consignee']['id_number']", "national_id")))),
+         (WAYBILL, WAYBILL, WAYBILL, (*WAYBILL, ID_NUMBER))),
     Flow("order", "ecommerce.order", "contract_performance",
          ((("$['buyer']['name']", "person_name"), ("$['buyer']['email']", "email"),
            ("$['shipping_address']['line1']", "address"),
            ("$['payment']['card_number']", "bank_card")),)),
-    Flow("declaration", "customs.declaration", "customs_clearance",
-         ((("$['consignee']['name']", "person_name"), ("$['consignee']['id_number']", "national_id")),)),
-    Flow("declaration-filed", "customs.declaration", "customs_clearance",
-         ((("$['consignee']['name']", "person_name"), ("$['consignee']['id_number']", "national_id")),),
+    Flow("declaration", "customs.declaration", "customs_clearance", (DECLARATION,)),
+    Flow("declaration-filed", "customs.declaration", "customs_clearance", (DECLARATION,),
          filed=True),
 )  # fmt: skip
 
@@ -56,11 +57,14 @@ def _context(flow: Flow) -> BatchContext:
                            roles=("exporter",))  # fmt: skip
     importer = Participant(id="hn-carrier", name="Hanoi Carrier", jurisdiction="VN",
                            roles=("importer",))  # fmt: skip
-    agreement = Agreement(id="a1", exporter=exporter.id, importer=importer.id,
-                          product=flow.product, purpose=flow.purpose,  # type: ignore[arg-type]
-                          instrument="cn_standard_contract", valid_from=date(2026, 1, 1))  # fmt: skip
-    filings = (Filing(id="f1", exporter=exporter.id, kind="standard_contract",
-                      recipient=importer.id, valid_from=date(2026, 1, 1)),) if flow.filed else ()  # fmt: skip
+    agreement = Agreement(
+        id="a1", exporter=exporter.id, importer=importer.id, product=flow.product,
+        purpose=cast(Purpose, flow.purpose), instrument="cn_standard_contract",
+        valid_from=date(2026, 1, 1),
+    )  # fmt: skip
+    filing = Filing(id="f1", exporter=exporter.id, kind="standard_contract",
+                    recipient=importer.id, valid_from=date(2026, 1, 1))  # fmt: skip
+    filings = (filing,) if flow.filed else ()
     return BatchContext(exporter, importer, flow.product, flow.purpose, agreement, filings, DAY)
 
 
@@ -68,7 +72,9 @@ def _records(flow: Flow, n: int, rng: random.Random) -> list[RecordInput]:
     out = []
     for _ in range(n):
         shape = rng.choice(flow.shapes)
-        findings = tuple(Finding(path=p, type=t, detector="bench") for p, t in shape)  # type: ignore[arg-type]
+        findings = tuple(
+            Finding(path=p, type=cast(FindingType, t), detector="bench") for p, t in shape
+        )
         subjects = (f"phone:+84{rng.randrange(10**9):09d}",) if shape else ()
         out.append(RecordInput(findings, subjects))
     return out
@@ -80,7 +86,9 @@ def run(records: int, batch: int, seed: int = 7) -> list[tuple[str, int, float, 
     rows = []
     for flow in FLOWS:
         ctx = _context(flow)
-        batches = [_records(flow, batch, rng) for _ in range(max(1, records // len(FLOWS) // batch))]
+        batches = [
+            _records(flow, batch, rng) for _ in range(max(1, records // len(FLOWS) // batch))
+        ]
         counters = MemoryCounters()
         outcomes: Counter[str] = Counter()
         start = time.perf_counter()
