@@ -23,7 +23,6 @@ Action = Literal[
     "batches.read",
     "receipts.read",
     "mailbox.read",
-    "mailbox.push",
     "envelopes.read",
     "envelopes.ack",
     "check",
@@ -43,7 +42,6 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
     "batches.read": _BATCH_VIEW,  # metadata and decisions, never record contents
     "receipts.read": _BATCH_VIEW,
     "mailbox.read": {"importer": "importer"},
-    "mailbox.push": {"importer": "importer"},
     "envelopes.read": {"importer": "importer"},  # sealed payloads: the addressee only
     "envelopes.ack": {"importer": "importer"},
     "check": {"exporter": ALL, "regulator": ALL, "operator": ALL},
@@ -115,3 +113,22 @@ def visible(caller: Caller, action: Action, objs: Iterable[T]) -> list[T]:
     """The objects of a listing the caller may see."""
     fields = scopes(caller, action)
     return [o for o in objs if owns(caller.id, fields, o)]
+
+
+def policy_table() -> str:
+    """The table as Markdown (docs/api.md embeds it; a test keeps the two identical)."""
+    roles = ("exporter", "importer", "regulator", "operator")
+    lines = [
+        "| action | " + " | ".join(roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for action, rules in POLICY.items():
+        cells = [_cell(rules.get(role)) for role in roles]
+        lines.append(f"| `{action}` | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(scope: str | None) -> str:
+    if scope is None:
+        return "—"
+    return "all" if scope == ALL else f"own (`{scope}`)"
