@@ -379,7 +379,7 @@ def keyring_to_json(ring: KeyRing) -> bytes:
 def keyring_from_json(data: bytes, source: str = "key file") -> KeyRing:
     try:
         ring = msgspec.json.decode(data, type=KeyRing)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{source} is not a valid silkgate key file: {exc}") from exc
     if ring.version != KEYRING_VERSION:
         raise ConfigError(f"{source} has key file version {ring.version}; expected 1")

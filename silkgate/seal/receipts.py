@@ -107,7 +107,7 @@ def decode_receipt(data: bytes) -> Receipt:
     """Parse a receipt's wire form; refuse anything but its canonical encoding."""
     try:
         receipt = msgspec.json.decode(data, type=Receipt)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         raise VerificationError(f"receipt is malformed: {exc}") from exc
     if encode_receipt(receipt) != data:
         raise VerificationError("receipt is not in canonical form")
