@@ -101,13 +101,21 @@ def fetch_envelope(envelope_id: str, auth: Auth, state: State) -> Response:
         )
     if not envelope.data:
         raise NotFoundError(f"envelope {envelope_id} has expired and its payload was purged")
-    if envelope.state == "pending":
-        state.hub.store.set_envelope_state(envelope_id, "pending", attempts=envelope.attempts + 1)
+    _count_attempt(state, envelope_id)
     return Response(
         envelope.data,
         media_type=ENVELOPE_MEDIA_TYPE,
         headers={"ETag": f'"{envelope_digest(envelope.data).hex()}"'},
     )
+
+
+def _count_attempt(state: ApiState, envelope_id: str) -> None:
+    """One more delivery attempt, unless a receipt has just acknowledged the envelope."""
+    store = state.hub.store
+    with store.transaction():
+        current = store.get_envelope(envelope_id)
+        if current.state == "pending":
+            store.set_envelope_state(envelope_id, "pending", attempts=current.attempts + 1)
 
 
 def _acknowledge(auth: Authed, state: ApiState, envelope_id: str) -> Receipt:
