@@ -84,7 +84,7 @@ class Participant(msgspec.Struct, frozen=True, kw_only=True):
     ciio: bool = False
     sector: str = "logistics"
     signing_key: bytes = b""  # raw Ed25519 public key (32 bytes)
-    hpke_key: bytes = b""  # raw X25519 public key (32 bytes) for HPKE sealing
+    hpke_key: bytes = b""  # raw HPKE public key: X25519 (32 bytes) or ML-KEM-768+X25519 (1216)
     active: bool = True
 
 

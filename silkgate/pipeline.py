@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import msgspec
 import orjson
@@ -48,6 +48,9 @@ from silkgate.seal.receipts import verify_receipt
 from silkgate.store.base import Store, StoredEnvelope
 from silkgate.transform import apply_obligations
 from silkgate.transport.base import Transport
+
+if TYPE_CHECKING:
+    from silkgate.sandbox.core import Sandbox
 
 DELIVERED_SUBJECT = "silkgate.delivered"  # + "." + importer id
 _DELIVERABLE = ("allow", "allow_transformed")
@@ -90,6 +93,7 @@ class Pipeline:
     delivery_ttl: timedelta = timedelta(days=14)
     timings: StageTimings = field(default_factory=StageTimings)
     _classifiers: dict[str, Classifier] = field(default_factory=dict)
+    sandbox: Sandbox | None = None  # silkgate.sandbox: set by the hub
 
     # ------------------------------------------------------------------ submission
     def submit(self, batch: Batch, *, caller: str | None = None) -> BatchResult:
@@ -147,8 +151,10 @@ class Pipeline:
         timer = self.timings.stage
         with timer("decide"):
             decided = self.engine.decide_batch(ctx, inputs, self.store, self.secrets.subject_key)
+        if self.sandbox is not None:  # regulatory sandbox: lifecycle, cohorts, shadows, facts
+            decided = self.sandbox.after_decide(batch, ctx, inputs, decided, now)
         decisions = decided.decisions
-        outcomes = Counter(d.outcome for d in decisions)
+        outcomes: Counter[str] = Counter(d.outcome for d in decisions)
         with timer("transform"):
             deliver = self._transformed(batch.records, decisions, _DELIVERABLE)
             held = self._transformed(batch.records, decisions, ("hold",))
@@ -218,7 +224,7 @@ class Pipeline:
             return None
         envelope_id = new_id("env", self.random)
         payload = b"".join(canonical_json(r) + b"\n" for r in records)
-        outcomes = Counter(d.outcome for d in decisions)
+        outcomes: Counter[str] = Counter(d.outcome for d in decisions)
         data = seal_envelope(
             envelope_id=envelope_id,
             batch_id=batch.id,
