@@ -11,7 +11,7 @@ import msgspec
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from silkgate.api.authz import Caller, scopes, visible
+from silkgate.api.authz import scopes, visible
 from silkgate.api.deps import ApiState, Auth, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import AgreementBody, FilingBody
@@ -164,6 +164,3 @@ def put_filing(auth: Auth, state: State) -> Response:
 def _today(state: ApiState) -> date:
     return state.clock().date()
 
-
-def caller_summary(caller: Caller) -> dict[str, Any]:
-    return {"id": caller.id, "roles": list(caller.roles), "key_id": caller.key_id}
