@@ -163,4 +163,3 @@ def put_filing(auth: Auth, state: State) -> Response:
 
 def _today(state: ApiState) -> date:
     return state.clock().date()
-
