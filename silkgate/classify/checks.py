@@ -4,6 +4,7 @@ has the scheme."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 
 from stdnum.cn import ric as cn_ric
@@ -14,23 +15,72 @@ from stdnum.th import pin as th_pin
 # ---------------------------------------------------------------- personal identifiers
 
 
+# stdnum looks regions up in its data files on every call (tens of µs); the answer depends
+# only on the region digits, so it is remembered per region (bounded by the region list).
+def _stdnum_ok(is_valid: Callable[[str], bool], number: str) -> bool:
+    try:
+        return bool(is_valid(number))
+    except (ValueError, KeyError):  # stdnum 2.2 raises KeyError on some region entries
+        return False
+
+
+_CN_REGION_OK: dict[str, bool] = {}
+_MY_PLACE_OK: dict[str, bool] = {}
+_ID_PLACE_OK: dict[str, bool] = {}
+
+
 def cn_resident_id(number: str) -> bool:
     """18 characters, mod 11-2 check character, a real birth date and region."""
-    if len(number) != 18 or number[0] == "0":
+    if len(number) != 18 or number[0] == "0" or not number[:17].isdigit():
         return False
-    return bool(cn_ric.is_valid(number))
+    if _cn_check_char(number) != number[17]:
+        return False
+    if not valid_date(int(number[6:10]), int(number[10:12]), int(number[12:14])):
+        return False
+    key = number[:10]  # region and birth year: stdnum checks the county existed then
+    ok = _CN_REGION_OK.get(key)
+    if ok is None:
+        ok = _CN_REGION_OK[key] = _stdnum_ok(cn_ric.is_valid, number)
+    return ok
+
+
+_CN_WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))
+
+
+def _cn_check_char(number: str) -> str:
+    """GB 11643 (ISO 7064 MOD 11-2) check character."""
+    total = sum((ord(ch) - 48) * w for ch, w in zip(number, _CN_WEIGHTS))
+    return "10X98765432"[total % 11]
 
 
 def my_nric_valid(digits: str) -> bool:
-    return len(digits) == 12 and bool(my_nric.is_valid(digits))
+    if len(digits) != 12 or not digits.isdigit():
+        return False
+    try:
+        my_nric.get_birth_date(digits)
+    except ValueError:
+        return False
+    ok = _MY_PLACE_OK.get(digits[6:8])
+    if ok is None:
+        ok = _MY_PLACE_OK[digits[6:8]] = _stdnum_ok(my_nric.is_valid, digits)
+    return ok
 
 
 def th_pin_valid(digits: str) -> bool:
-    return len(digits) == 13 and bool(th_pin.is_valid(digits))
+    return len(digits) == 13 and _stdnum_ok(th_pin.is_valid, digits)
 
 
 def id_nik_valid(digits: str) -> bool:
-    return len(digits) == 16 and bool(id_nik.is_valid(digits))
+    if len(digits) != 16 or not digits.isdigit():
+        return False
+    try:
+        id_nik.get_birth_date(digits)
+    except ValueError:
+        return False
+    ok = _ID_PLACE_OK.get(digits[:4])
+    if ok is None:
+        ok = _ID_PLACE_OK[digits[:4]] = _stdnum_ok(id_nik.is_valid, digits)
+    return ok
 
 
 _SG_WEIGHTS = (2, 7, 6, 5, 4, 3, 2)

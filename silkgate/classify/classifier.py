@@ -12,7 +12,7 @@ from silkgate.classify import detectors as _builtin_detectors  # noqa: F401  (re
 from silkgate.classify import text as _builtin_text  # noqa: F401  (registers)
 from silkgate.classify.keys import key_context
 from silkgate.classify.paths import PathNode, PathPart, normalized_path, parse_pattern
-from silkgate.classify.phones import region_of
+from silkgate.classify.phones import country_of_phone
 from silkgate.classify.registry import (
     NO_CONTEXT,
     Detector,
@@ -58,12 +58,15 @@ class Classifier:
         ]
         self._by_trigger = _group_detectors(registered_detectors())
         self._negative: set[str] = set()
+        self._combos: dict[int, list[Detector]] = {}
+        self._kcache: dict[tuple[str | None, str | None], KeyContext] = {}
 
     # ------------------------------------------------------------------ public
 
     def classify(self, record: Any) -> RecordClassification:
         found: list[tuple[Finding, str]] = []
-        self._walk(record, [], self._root, None, found)
+        if isinstance(record, (dict, list)):
+            self._walk(record, "$", self._root, None, found)
         findings = tuple(f for f, _ in found)
         return RecordClassification(findings=findings, subjects=self._subjects(record, found))
 
@@ -74,96 +77,99 @@ class Classifier:
 
     def _walk(
         self,
-        value: Any,
-        parts: list[PathPart],
+        value: dict[str, Any] | list[Any],
+        prefix: str,
         node: PathNode | None,
         parent: str | None,
         out: list[tuple[Finding, str]],
     ) -> None:
-        if isinstance(value, dict):
-            for key, child in value.items():
-                if not isinstance(key, str):
+        """One pass over the record. Hot loop: leaves are handled inline and the path is
+        only formatted when a finding needs it."""
+        items: Any = value.items() if type(value) is dict else enumerate(value)
+        children = node.children if node is not None else None
+        kcache = self._kcache
+        negative = self._negative
+        for key, child in items:
+            sub = None
+            if children is not None:
+                sub = children.get(key)
+                if sub is None and type(key) is int:
+                    sub = children.get("*")
+                if sub is not None and sub.business:
                     continue
-                sub = node.children.get(key) if node is not None else None
-                parts.append(key)
-                self._visit(child, parts, sub, parent, key, out)
-                parts.pop()
-        elif isinstance(value, list):
-            for i, child in enumerate(value):
-                sub = node.child(i) if node is not None else None
-                parts.append(i)
-                self._visit(child, parts, sub, parent, parent, out)
-                parts.pop()
+            name = key if type(key) is str else parent
+            t = type(child)
+            if t is str:
+                if not child:
+                    continue
+                if sub is not None and sub.annotation is not None:
+                    out.append((_annotated(sub.annotation, child, prefix + _segment(key)), child))
+                    continue
+                ck = (parent, name)
+                kc = kcache.get(ck)
+                if kc is None:
+                    kc = kcache[ck] = key_context(parent, name) if name is not None else NO_CONTEXT
+                if kc.hint is None:
+                    if kc.business and (sub is None or not sub.free_text):
+                        continue
+                    if len(child) < 3 or child in negative or _SKIP.match(child):
+                        continue
+                self._scan_leaf(child, prefix, key, kc, out)
+            elif t is dict or t is list:
+                self._walk(child, prefix + _segment(key), sub, name, out)
+            elif child is not None and t is not bool:
+                if sub is not None and sub.annotation is not None:
+                    text = str(child)
+                    out.append((_annotated(sub.annotation, text, prefix + _segment(key)), text))
+                elif (t is int or t is float) and name is not None:
+                    self._number_leaf(child, prefix, key, parent, name, out)
 
-    def _visit(
-        self,
-        value: Any,
-        parts: list[PathPart],
-        node: PathNode | None,
-        parent: str | None,
-        key: str | None,
-        out: list[tuple[Finding, str]],
-    ) -> None:
-        if node is not None and node.business:
-            return
-        if type(value) is str:
-            if value:
-                self._leaf(value, parts, node, parent, key, out)
-        elif isinstance(value, (dict, list)):
-            self._walk(value, parts, node, key, out)
-        elif node is not None and node.annotation is not None and value is not None:
-            self._leaf(str(value), parts, node, parent, key, out)
-        elif isinstance(value, (int, float)) and not isinstance(value, bool) and key:
-            self._number_leaf(value, parts, parent, key, out)
-
-    def _leaf(
+    def _scan_leaf(
         self,
         text: str,
-        parts: list[PathPart],
-        node: PathNode | None,
-        parent: str | None,
-        key: str | None,
+        prefix: str,
+        key: PathPart,
+        kc: KeyContext,
         out: list[tuple[Finding, str]],
     ) -> None:
-        if node is not None and node.annotation is not None:
-            out.append((_annotated(node.annotation, text, normalized_path(parts)), text))
+        hits = self._detect(text, kc) if kc.hint is None else self.scan(text, kc)
+        if not hits and kc.hint not in _KEY_HINT_TYPES:
             return
-        kc = key_context(parent, key) if key is not None else NO_CONTEXT
-        if kc.business and (node is None or not node.free_text):
-            return
-        hits = self.scan(text, kc)
-        path = normalized_path(parts) if hits or kc.hint else ""
+        path = prefix + _segment(key)
         for det, (ftype, start, end, country) in hits:
             span = None if (start == 0 and end == len(text)) else (start, end)
             out.append(
                 (Finding(path=path, type=ftype, detector=det, country=country, span=span),
                  text[start:end])
             )
-        if kc.hint in _KEY_HINT_TYPES and _plausible(text) and not any(h[1][0] == kc.hint for h in hits):
+        if kc.hint in _KEY_HINT_TYPES and _plausible(text) and not any(
+            h[1][0] == kc.hint for h in hits
+        ):
             out.append((Finding(path=path, type=kc.hint, detector="key_name"), text))
 
     def _number_leaf(
         self,
         value: float,
-        parts: list[PathPart],
+        prefix: str,
+        key: PathPart,
         parent: str | None,
-        key: str,
+        name: str,
         out: list[tuple[Finding, str]],
     ) -> None:
         """Numbers matter only under a telling key: coordinates, or an identifier stored as
         an integer."""
-        kc = key_context(parent, key)
+        kc = key_context(parent, name)
         if kc.hint is None:
             return
         if kc.hint == "precise_location":
-            if key.lower() in _LOCATION_KEYS and isinstance(value, float):
+            if name.lower() in _LOCATION_KEYS and isinstance(value, float):
                 decimals = repr(value).split(".")[-1]
                 if len(decimals) >= 4 and "e" not in decimals:
-                    out.append((Finding(path=normalized_path(parts), type="precise_location",
+                    out.append((Finding(path=prefix + _segment(key), type="precise_location",
                                         detector="location"), repr(value)))
             return
         if isinstance(value, int):
-            self._leaf(str(value), parts, None, parent, key, out)
+            self._scan_leaf(str(value), prefix, key, kc, out)
 
     # ------------------------------------------------------------------ content scan
 
@@ -171,6 +177,9 @@ class Classifier:
         """Run the detectors on one string: [(detector name, hit), ...]."""
         if len(text) < 3 or _SKIP.match(text):
             return []
+        return self._detect(text, kc)
+
+    def _detect(self, text: str, kc: KeyContext) -> list[tuple[str, Hit]]:
         cacheable = not kc.context and len(text) <= _MAX_CACHED_LEN
         if cacheable and text in self._negative:
             return []
@@ -179,7 +188,8 @@ class Classifier:
         for det in self._applicable(text):
             before = len(hits)
             det.scan(text, kc, hits)
-            names.extend([det.name] * (len(hits) - before))
+            if len(hits) > before:
+                names.extend([det.name] * (len(hits) - before))
         if not hits:
             if cacheable:
                 if len(self._negative) >= _NEG_CACHE_MAX:
@@ -189,21 +199,24 @@ class Classifier:
         return list(zip(names, hits, strict=True))
 
     def _applicable(self, text: str) -> list[Detector]:
-        by = self._by_trigger
-        dets: list[Detector] = list(by["any"])
-        if _DIGIT.search(text):
-            dets += by["digit"]
+        """Detectors whose triggers the string shows, by priority (one list per feature set,
+        built on first use)."""
+        mask = 1 if _DIGIT.search(text) else 0
         if "@" in text:
-            dets += by["at"]
+            mask |= 2
         if ":" in text:
-            dets += by["colon"]
+            mask |= 4
         if not text.isascii():
-            dets += by["nonascii"]
+            mask |= 8
         elif _CAPS.search(text):
-            dets += by["latin_caps"]
-        if len(dets) > 1:
-            seen: dict[str, Detector] = {d.name: d for d in dets}
-            dets = sorted(seen.values(), key=lambda d: d.priority)
+            mask |= 16
+        dets = self._combos.get(mask)
+        if dets is None:
+            chosen = {d.name: d for d in self._by_trigger["any"]}
+            for bit, trigger in enumerate(("digit", "at", "colon", "nonascii", "latin_caps")):
+                if mask & (1 << bit):
+                    chosen.update((d.name, d) for d in self._by_trigger[trigger])
+            dets = self._combos[mask] = sorted(chosen.values(), key=lambda d: d.priority)
         return dets
 
     # ------------------------------------------------------------------ subjects
@@ -217,11 +230,23 @@ class Classifier:
         return subjects_from_findings(found)
 
 
+_SEGMENTS: dict[PathPart, str] = {}
+
+
+def _segment(key: PathPart) -> str:
+    """One normalized-path segment, remembered for recurring keys."""
+    seg = _SEGMENTS.get(key)
+    if seg is None:
+        seg = normalized_path([key])[1:]
+        if len(_SEGMENTS) < 100_000:
+            _SEGMENTS[key] = seg
+    return seg
+
+
 def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
     country = None
     if ftype == "phone":
-        phone = region_of(text)
-        country = phone.region if phone else None
+        country = country_of_phone(text)
     elif ftype == "national_id":
         from silkgate.classify.subjects import national_id_country
 

@@ -29,7 +29,6 @@ _WORDS: dict[str, str] = {
     "vehicle_plate": r"plate|biển\s*số|\bBKS\b|车牌|ทะเบียน|nopol|plat\s*nomor",
 }
 _COMPILED = {k: re.compile(v, re.IGNORECASE) for k, v in _WORDS.items()}
-
 _BUSINESS = re.compile(
     r"\bHS\b|tariff|order|waybill|tracking|\bAWB\b|\bSKU\b|invoice|container|\bPO\b|"
     r"\bref\b|订单|运单|单号|编码|税号|đơn\s*hàng|vận\s*đơn|\bmã\b|pesanan|\bresi\b|"
@@ -48,8 +47,8 @@ def near(ftype: str, text: str, start: int, kc: KeyContext) -> bool:
     return pattern is not None and pattern.search(text, max(0, start - WINDOW), start) is not None
 
 
-def anywhere(ftype: str, text: str) -> bool:
-    return _COMPILED[ftype].search(text) is not None
+def anywhere(ftype: str, text: str, kc: KeyContext) -> bool:
+    return ftype in kc.context or _COMPILED[ftype].search(text) is not None
 
 
 def business_before(text: str, start: int) -> bool:

@@ -11,7 +11,7 @@ import ipaddress
 import re
 
 from silkgate.classify import checks
-from silkgate.classify.contexts import business_before, near
+from silkgate.classify.contexts import anywhere, business_before, near
 from silkgate.classify.phones import parse_international, parse_national
 from silkgate.classify.registry import Detector, Hit, KeyContext, register_detector
 
@@ -140,11 +140,13 @@ _DATE_ANY = re.compile(
 )
 _MY_FORMAT = re.compile(r"\d{6}-\d{2}-\d{4}")
 _TH_FORMAT = re.compile(r"\d-\d{4}-\d{5}-\d{2}-\d")
+_CARD_GROUPS = re.compile(r"\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?")
+_SG_GROUPS = re.compile(r"[89]\d{3}[ -]\d{4}")
 _PH_WORDS = re.compile(r"philsys|\bpsn\b|\bpcn\b", re.IGNORECASE)
 
 
 def scan_numbers(text: str, kc: KeyContext, hits: list[Hit]) -> None:
-    if near("date_of_birth", text, len(text), kc) or "date_of_birth" in kc.context:
+    if _DATE_ANY.search(text) and anywhere("date_of_birth", text, kc):
         _scan_dates(text, hits)
     for m in _NUM.finditer(text):
         start, end = m.span()
@@ -183,7 +185,7 @@ def _number(text: str, raw: str, start: int, end: int, kc: KeyContext) -> Hit | 
     found = _identity(text, raw, digits, start, kc)
     if found is not None:
         return (found[0], start, end, found[1])
-    return _phone_or_account(text, digits, start, end, kc)
+    return _phone_or_account(text, raw, digits, start, end, kc)
 
 
 def _identity(
@@ -193,10 +195,16 @@ def _identity(
     if n == 18 and checks.cn_resident_id(digits):
         return ("national_id", "CN")
     card = 15 <= n <= 19 and checks.bank_card_valid(digits)
-    if n == 16 and checks.id_nik_valid(digits) and not (card and near("bank_card", text, start, kc)):
+    # A 16-digit number can pass both as a card and as a NIK; grouping and words decide,
+    # and a card (Luhn and issuer range both hold) wins when nothing does.
+    if n == 16 and checks.id_nik_valid(digits) and (
+        not card or (near("national_id", text, start, kc) and not _CARD_GROUPS.fullmatch(raw))
+    ):
         return ("national_id", "ID")
     if card and not (n == 18 and checks.gs1_valid(digits) and not near("bank_card", text, start, kc)):
         return ("bank_card", None)
+    if n not in (12, 13, 16):
+        return None
     id_ctx = near("national_id", text, start, kc)
     if n == 13 and checks.th_pin_valid(digits) and (id_ctx or _TH_FORMAT.fullmatch(raw)):
         return ("national_id", "TH")
@@ -209,14 +217,32 @@ def _identity(
     return None
 
 
-def _phone_or_account(text: str, digits: str, start: int, end: int, kc: KeyContext) -> Hit | None:
+_NOT_PHONE_KEYS = frozenset({"national_id", "passport", "bank_card", "bank_account",
+                             "date_of_birth"})
+
+
+def _phone_or_account(
+    text: str, raw: str, digits: str, start: int, end: int, kc: KeyContext
+) -> Hit | None:
     n = len(digits)
-    phone_ctx = near("phone", text, start, kc)
-    if 7 <= n <= 12 and (phone_ctx or not business_before(text, start)):
-        phone = parse_national(digits, mobile_only=not phone_ctx)
-        if phone is not None:
+    if kc.hint == "bank_account":
+        return ("bank_account", start, end, None) if 6 <= n <= 20 else None
+    if 7 <= n <= 12 and kc.hint not in _NOT_PHONE_KEYS:
+        # Mobile numbers stand on their own; fixed lines and bare numbers need phone words.
+        # Tariff lines ("0901210000") look like trunk-prefixed mobiles but end in zeros.
+        if raw.isdigit() and raw.endswith("00") and n == 10 and not near("phone", text, start, kc):
+            return None
+        phone = parse_national(digits, mobile_only=True)
+        if phone is None and n == 8 and _SG_GROUPS.fullmatch(raw):
+            phone = parse_international("65" + digits)
+        phone_ctx = False
+        if phone is None:
+            phone_ctx = near("phone", text, start, kc)
+            phone = parse_national(digits, mobile_only=False) if phone_ctx else None
+        if phone is not None and (phone_ctx or near("phone", text, start, kc)
+                                  or not business_before(text, start)):
             return ("phone", start, end, phone.region)
-    if 6 <= n <= 20 and near("bank_account", text, start, kc) and not phone_ctx:
+    if 6 <= n <= 20 and near("bank_account", text, start, kc) and not near("phone", text, start, kc):
         return ("bank_account", start, end, None)
     return None
 

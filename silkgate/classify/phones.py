@@ -33,6 +33,7 @@ class _Region:
     national_prefix: str
     valid: re.Pattern[str]
     mobile: re.Pattern[str]
+    lengths: frozenset[int]
 
 
 def _pattern(desc: object) -> str | None:
@@ -50,9 +51,11 @@ def _compile(region: str) -> _Region:
         national_prefix=md.national_prefix or "",
         valid=re.compile("(?:" + "|".join(pats) + ")"),
         mobile=re.compile(mobile),
+        lengths=frozenset(md.general_desc.possible_length),
     )
 
 
+_NON_DIGIT = re.compile(r"\D")
 _REGIONS = tuple(_compile(r) for r in CORRIDOR_REGIONS)
 _BY_CC = {r.country_code: r for r in _REGIONS}
 
@@ -111,6 +114,8 @@ def parse_national(digits: str, *, mobile_only: bool) -> Phone | None:
             nsn = digits
         else:
             continue
+        if len(nsn) not in reg.lengths:
+            continue
         pat = reg.mobile if mobile_only else reg.valid
         if pat.fullmatch(nsn):
             found.append(reg)
@@ -125,10 +130,25 @@ def parse_national(digits: str, *, mobile_only: bool) -> Phone | None:
 
 def region_of(number: str) -> Phone | None:
     """Validate a whole phone string (annotated values, subjects)."""
-    digits = "".join(ch for ch in number if ch.isdigit())
+    digits = _NON_DIGIT.sub("", number)
     stripped = number.lstrip(" (")
     if stripped.startswith("+"):
         return parse_international(digits)
     if digits.startswith("00"):
         return parse_international(digits[2:])
     return parse_national(digits, mobile_only=False)
+
+
+def country_of_phone(number: str) -> str | None:
+    """Cheap region of an annotated phone: from its country code when written
+    internationally; a national-format number does not say (None)."""
+    stripped = number.lstrip(" (")
+    if stripped.startswith("+") or stripped.startswith("00"):
+        digits = _NON_DIGIT.sub("", stripped)
+        if digits.startswith("00"):
+            digits = digits[2:]
+        for n in (1, 2, 3):
+            reg = _BY_CC.get(digits[:n])
+            if reg is not None:
+                return reg.region
+    return None

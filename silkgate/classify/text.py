@@ -10,6 +10,8 @@ from silkgate.classify.detectors import overlaps
 from silkgate.classify.registry import Detector, Hit, KeyContext, register_detector
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
+_DIGIT = re.compile(r"\d")
+_UPPER_LOWER = re.compile(r"[A-Z][a-z]")
 _THAI = re.compile(r"[\u0e01-\u0e4e]")
 _VIET = re.compile(r"[À-ỹĐđ]")
 
@@ -17,13 +19,15 @@ _VIET = re.compile(r"[À-ỹĐđ]")
 
 _HAN_RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z#\-]{5,}")
 _CN_STREET = re.compile(r"路|街|大道|巷|弄|村|小区|花园|大厦|\d+号|\d+栋|\d+室")
+# A slashed house number ("36/761") or a postcode counts as a marker too.
+_NUMBER_MARK = r"(?<![\w/])\d+(?:/\d+)+(?![\d/])|(?<![\d\-])\d{5,6}(?![\d\-])"
 _VN_MARK = re.compile(
-    r"(?<!\w)(?:số\s+\d|đường|phố|phường|quận|huyện|thị xã|thị trấn|xã|tỉnh|thành phố|tp\.|"
+    _NUMBER_MARK + r"|(?<!\w)(?:số\s+\d|khóm\s+\d|đường|phố|phường|quận|huyện|thị xã|thị trấn|xã|tỉnh|thành phố|tp\.|"
     r"ngõ|ngách|hẻm|thôn|ấp|khu phố|kp\.|tòa nhà|chung cư)(?!\w)",
     re.IGNORECASE,
 )
 _TH_MARK = re.compile(
-    "|".join(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
+    _NUMBER_MARK + "|" + "|".join(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
 )
 _LATIN_MARK = re.compile(
     r"(?<![A-Za-z])(?:" + "|".join(lx.LATIN_ADDRESS) + r")\.?(?![A-Za-z])|#\d{1,2}-\d{1,4}|"
@@ -40,11 +44,17 @@ def scan_address(text: str, kc: KeyContext, hits: list[Hit]) -> None:
             if any(c in lx.CN_ADDRESS_ADMIN for c in run) and _CN_STREET.search(run):
                 hits.append(("address", m.start(), m.end(), None))
         return
-    for pattern in (_VN_MARK, _TH_MARK, _LATIN_MARK):
-        marks = [m for m in pattern.finditer(text)]
-        if len({m.group().lower()[:4] for m in marks}) >= 2:
-            hits.append(("address", *_clause(text, marks[0].start(), marks[-1].end()), None))
-            return
+    if not _DIGIT.search(text):  # outside Chinese, addresses carry a house number or postcode
+        return
+    if _THAI.search(text):
+        pattern = _TH_MARK
+    elif _VIET.search(text):
+        pattern = _VN_MARK
+    else:
+        pattern = _LATIN_MARK
+    marks = list(pattern.finditer(text))
+    if len(marks) >= 2 and len({m.group().lower()[:4] for m in marks}) >= 2:
+        hits.append(("address", *_clause(text, marks[0].start(), marks[-1].end()), None))
 
 
 def _clause(text: str, start: int, end: int) -> tuple[int, int]:
@@ -74,7 +84,8 @@ _VN_TITLED = re.compile(
 )
 _VN_ADDRESS_WORDS = frozenset(
     ("đường", "phố", "phường", "quận", "huyện", "xã", "tỉnh", "tp", "tp.", "thành phố", "ngõ",
-     "hẻm", "thôn", "ấp", "trường", "chợ", "cầu", "sông", "bến", "cảng", "khu", "số")
+     "hẻm", "thôn", "ấp", "trường", "chợ", "cầu", "sông", "bến", "cảng", "khu", "số",
+     "khóm", "tổ", "đ.", "p.", "q.")
 )
 _TH_TITLED = re.compile(
     "(" + "|".join(re.escape(t) for t in lx.TH_TITLES) + r")\s?([\u0e01-\u0e4e]+)(?:\s([\u0e01-\u0e4e]+))?"
@@ -146,7 +157,11 @@ def _viet_names(text: str, found: list[Hit]) -> None:
         if keep[0] in ("Văn", "Mai", "Kim") and keep[1] not in lx.VN_MIDDLE:
             continue
         before = text[max(0, m.start() - 12) : m.start()].lower().split()
-        if before and (before[-1] in _VN_ADDRESS_WORDS or " ".join(before[-2:]) in _VN_ADDRESS_WORDS):
+        if before and (
+            before[-1] in _VN_ADDRESS_WORDS
+            or " ".join(before[-2:]) in _VN_ADDRESS_WORDS
+            or before[-1].rstrip(",").replace("/", "").isdigit()  # "91 Võ Văn Tần": a street
+        ):
             continue
         found.append(("person_name", m.start(), m.start() + len(name), None))
     for m in _VN_TITLED.finditer(text):
@@ -169,7 +184,7 @@ def _thai_names(text: str, found: list[Hit]) -> None:
 
 
 def _latin_names(text: str, found: list[Hit]) -> None:
-    if " " not in text:
+    if " " not in text or not _UPPER_LOWER.search(text):
         return
     for pattern in (_LATIN_TITLED, _LATIN_BIN):
         for m in pattern.finditer(text):

@@ -78,11 +78,14 @@ class Person:
 
 
 def cn_resident_id(rng: random.Random) -> str:
-    region = rng.choice(("110101", "310101", "440103", "450102", "450103", "450305", "320102",
-                         "330106", "510104", "420102", "440305", "350102"))
-    born = f"{rng.randint(1955, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
-    body = f"{region}{born}{rng.randint(0, 999):03d}"
-    return body + str(cn_ric.calc_check_digit(body))
+    while True:
+        region = rng.choice(("110101", "310101", "440103", "450102", "450103", "450305", "320102",
+                             "330106", "510104", "420102", "440305", "350102"))
+        born = f"{rng.randint(1955, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
+        body = f"{region}{born}{rng.randint(0, 999):03d}"
+        number = body + str(cn_ric.calc_check_digit(body))
+        if cn_ric.is_valid(number):  # the county must have existed in the birth year
+            return number
 
 
 def sg_nric(rng: random.Random) -> str:
