@@ -21,6 +21,7 @@ from silkgate.ledger import TransparencyLog
 from silkgate.model import Receipt
 from silkgate.pipeline import HubSecrets, Pipeline
 from silkgate.policy import PolicyEngine
+from silkgate.sandbox import Sandbox
 from silkgate.seal.keys import ed25519_key_id
 from silkgate.store import Store, open_store
 from silkgate.store.base import StoredEnvelope
@@ -46,6 +47,7 @@ class Hub:
     log: TransparencyLog
     secrets: HubSecrets
     pipeline: Pipeline
+    sandbox: Sandbox | None = None
 
     @property
     def origin(self) -> str:
@@ -104,7 +106,9 @@ def open_hub(
         random=random,
         delivery_ttl=timedelta(days=settings.delivery_ttl_days),
     )
-    return Hub(data_dir, settings, store, transport, engine, log, secrets, pipeline)
+    sandbox = Sandbox(store, log, clock, secrets.subject_key, engine)
+    pipeline.sandbox = sandbox
+    return Hub(data_dir, settings, store, transport, engine, log, secrets, pipeline, sandbox)
 
 
 def write_secret_file(path: Path, data: bytes) -> None:

@@ -1,0 +1,386 @@
+"""`silkgate sandbox …`: the policy lifecycle, shadow reports, replay, decision facts and
+experiment cohorts. Regulator actions are signed with the regulator's key file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import msgspec
+import typer
+from rich.table import Table
+
+from silkgate.cli import DataDir, JsonFlag, console, hub_at, print_json
+from silkgate.errors import ConfigError, InputError
+from silkgate.hub import DEFAULT_DATA_DIR, Hub
+from silkgate.participant_keys import load_key_file
+from silkgate.sandbox import html
+from silkgate.sandbox.auth import Approval, sign_action
+from silkgate.sandbox.cohorts import CohortSpec, cohort_message, exit_report
+from silkgate.sandbox.core import Sandbox
+from silkgate.sandbox.facts import facts_table, query_facts, read_parquet, write_parquet
+from silkgate.sandbox.lifecycle import PolicyVersion, transition_message
+from silkgate.sandbox.packs import pack_from_text, text_digest
+from silkgate.sandbox.replay import replay
+from silkgate.sandbox.shadow import DOC_KIND as SHADOW_KIND
+from silkgate.sandbox.shadow import ShadowDiff
+
+sandbox_app = typer.Typer(no_args_is_help=True, help="Regulatory sandbox.")
+policy_app = typer.Typer(
+    no_args_is_help=True, help="Pack versions: draft → shadow → active → retired."
+)
+shadow_app = typer.Typer(no_args_is_help=True, help="What shadow versions would change.")
+cohort_app = typer.Typer(no_args_is_help=True, help="Capped experiment cohorts with a kill switch.")
+facts_app = typer.Typer(no_args_is_help=True, help="Decision facts (no contents) for analytics.")
+sandbox_app.add_typer(policy_app, name="policy")
+sandbox_app.add_typer(shadow_app, name="shadow")
+sandbox_app.add_typer(cohort_app, name="cohort")
+sandbox_app.add_typer(facts_app, name="facts")
+
+KeyFile = Annotated[
+    Path, typer.Option("--key-file", help="The regulator's key file (signs the action).")
+]
+HtmlOut = Annotated[
+    Path | None, typer.Option("--html", help="Also write the report as HTML with charts.")
+]
+When = Annotated[str, typer.Option(help="ISO 8601 time, e.g. 2026-06-01T00:00:00Z")]
+
+
+def _sandbox(hub: Hub) -> Sandbox:
+    if hub.sandbox is None:
+        raise ConfigError("this hub was opened without the sandbox")
+    return hub.sandbox
+
+
+def _approve(key_file: Path, message_for: Callable[[str], bytes]) -> Approval:
+    ring = load_key_file(key_file)
+    _, key = ring.current_signing(datetime.now(UTC))
+    return sign_action(key, ring.participant, message_for(ring.participant))
+
+
+def _time(value: str, what: str) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{what} {value!r} is not an ISO 8601 time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _split(ref: str) -> tuple[str, str]:
+    pack, sep, version = ref.partition("@")
+    if not sep or not pack or not version:
+        raise InputError(f"{ref!r}: name a version as PACK@VERSION, e.g. cn@2024.3.3")
+    return pack, version
+
+
+def _version_json(v: PolicyVersion) -> dict[str, Any]:
+    last = v.history[-1] if v.history else None
+    return {
+        "pack": v.pack_id, "version": v.version, "state": v.state, "sha256": v.sha256,
+        "changed_by": last.by if last else "", "changed_at": last.at if last else None,
+        "ledger_index": last.ledger_index if last else None,
+        "history": [msgspec.to_builtins(t) for t in v.history],
+    }  # fmt: skip
+
+
+def _write_html(path: Path | None, text: str) -> None:
+    if path is not None:
+        path.write_text(text, encoding="utf-8")
+        console.print(f"wrote {path}", highlight=False)
+
+
+def _show(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(v) for v in row))
+    console.print(table)
+
+
+# ----------------------------------------------------------------------------- policy
+@policy_app.command("propose")
+def policy_propose(
+    pack: Annotated[Path, typer.Argument(help="The pack's YAML file")],
+    key_file: KeyFile,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Store a new version of a pack as a draft."""
+    text = pack.read_text(encoding="utf-8")
+    parsed = pack_from_text(text, str(pack))
+    digest = text_digest(text)
+    approval = _approve(
+        key_file,
+        lambda by: transition_message(parsed.id, parsed.version, digest, "", "draft", by),
+    )
+    with hub_at(data_dir) as hub:
+        version = _sandbox(hub).lifecycle.propose(text, approval)
+    _done(version, json)
+
+
+def _move(ref: str, to_state: str, key_file: Path, data_dir: Path, json: bool) -> None:
+    pack_id, version = _split(ref)
+    with hub_at(data_dir) as hub:
+        lifecycle = _sandbox(hub).lifecycle
+        current = lifecycle.get(pack_id, version)
+        approval = _approve(
+            key_file,
+            lambda by: transition_message(
+                pack_id, version, current.sha256, current.state, to_state, by
+            ),
+        )
+        moved = lifecycle.transition(pack_id, version, to_state, approval)
+    _done(moved, json)
+
+
+def _done(version: PolicyVersion, json: bool) -> None:
+    if json:
+        print_json(_version_json(version))
+    else:
+        console.print(f"{version.key} is now [bold]{version.state}[/]", highlight=False)
+
+
+@policy_app.command("shadow")
+def policy_shadow(
+    ref: Annotated[str, typer.Argument(help="PACK@VERSION")],
+    key_file: KeyFile,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Evaluate a draft on live traffic beside the active version."""
+    _move(ref, "shadow", key_file, data_dir, json)
+
+
+@policy_app.command("activate")
+def policy_activate(
+    ref: Annotated[str, typer.Argument(help="PACK@VERSION")],
+    key_file: KeyFile,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Make a shadowed version decide (the previously active one is retired)."""
+    _move(ref, "active", key_file, data_dir, json)
+
+
+@policy_app.command("retire")
+def policy_retire(
+    ref: Annotated[str, typer.Argument(help="PACK@VERSION")],
+    key_file: KeyFile,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Retire a version (final)."""
+    _move(ref, "retired", key_file, data_dir, json)
+
+
+@policy_app.command("list")
+def policy_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+    """Every stored version with its state."""
+    with hub_at(data_dir) as hub:
+        versions = [_version_json(v) for v in _sandbox(hub).lifecycle.versions()]
+    if json:
+        print_json(versions)
+        return
+    rows = [[v["pack"], v["version"], v["state"], v["changed_by"], v["changed_at"],
+             v["sha256"][:16]] for v in versions]  # fmt: skip
+    _show("policy versions", ["pack", "version", "state", "by", "at", "sha256"], rows)
+
+
+# ----------------------------------------------------------------------------- shadow
+@shadow_app.command("report")
+def shadow_report(
+    version: Annotated[str, typer.Argument(help="PACK@VERSION (default: all)")] = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+    html_out: HtmlOut = None,
+) -> None:
+    """Differences between each shadow version and the active decisions."""
+    with hub_at(data_dir) as hub:
+        docs = hub.store.list_sandbox_docs(SHADOW_KIND)
+    diffs = [msgspec.to_builtins(msgspec.msgpack.decode(raw, type=ShadowDiff)) for _, raw in docs]
+    diffs = [d for d in diffs if not version or d["version"] == version]
+    _write_html(html_out, html.shadow_page(diffs))
+    if json:
+        print_json(diffs)
+        return
+    rows = [[d["version"], d["records"], d["changed"],
+             ", ".join(f"{k}: {v}" for k, v in d["by_change"].items())] for d in diffs]  # fmt: skip
+    _show("shadow versions", ["version", "records", "changed", "changes"], rows)
+
+
+# ----------------------------------------------------------------------------- replay
+@sandbox_app.command("replay")
+def replay_command(
+    candidate: Annotated[list[Path], typer.Option(help="Candidate pack YAML (repeatable)")],
+    since: When = "",
+    until: When = "",
+    facts: Annotated[
+        Path | None, typer.Option(help="Decision facts as Parquet (default: the hub's store)")
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+    html_out: HtmlOut = None,
+) -> None:
+    """What a candidate pack would have changed over past decision facts."""
+    start, end = _time(since, "--since"), _time(until, "--until")
+    with hub_at(data_dir) as hub:
+        base = _sandbox(hub).active_engine()
+        table = read_parquet(facts) if facts else facts_table(hub.store.iter_facts(None, end))
+    report = replay(candidate, table, start, end, base=base).to_json()
+    _write_html(html_out, html.replay_page(report))
+    if json:
+        print_json(report)
+        return
+    console.print(
+        f"replayed [bold]{report['records']}[/] records: [bold]{report['changed']}[/] would change",
+        highlight=False,
+    )
+    for title in ("by_change", "by_corridor", "by_product", "by_exporter"):
+        rows = [[k, v] for k, v in report[title].items()]
+        _show(title.replace("_", " "), ["", "records"], rows)
+
+
+# ----------------------------------------------------------------------------- facts
+@facts_app.command("export")
+def facts_export(
+    out: Annotated[Path, typer.Argument(help="Parquet file to write")],
+    since: When = "",
+    until: When = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Write decision facts as Parquet (columnar, zstd) for DuckDB, Polars or Spark."""
+    with hub_at(data_dir) as hub:
+        table = facts_table(hub.store.iter_facts(_time(since, "--since"), _time(until, "--until")))
+    write_parquet(table, out)
+    if json:
+        print_json({"file": str(out), "records": table.num_rows})
+    else:
+        console.print(f"wrote {table.num_rows} facts to {out}", highlight=False)
+
+
+@facts_app.command("query")
+def facts_query(
+    sql: Annotated[str, typer.Argument(help="SQL over the table `facts` (DuckDB)")],
+    facts: Annotated[Path | None, typer.Option(help="Parquet file (default: the store)")] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Query decision facts with SQL, e.g. outcomes per corridor."""
+    if facts is not None:
+        table = read_parquet(facts)
+    else:
+        with hub_at(data_dir) as hub:
+            table = facts_table(hub.store.iter_facts())
+    rows = query_facts(table, sql)
+    if json:
+        print_json(rows)
+        return
+    _show("facts", list(rows[0]) if rows else [], [list(r.values()) for r in rows])
+
+
+# ----------------------------------------------------------------------------- cohorts
+@cohort_app.command("create")
+def cohort_create(
+    cohort_id: Annotated[str, typer.Argument(help="Experiment id, e.g. gx-2026-customs")],
+    member: Annotated[list[str], typer.Option(help="Participant id (repeatable)")],
+    overlay: Annotated[Path, typer.Option(help="Overlay pack YAML (the relaxed rules)")],
+    start: When,
+    end: When,
+    key_file: KeyFile,
+    product: Annotated[list[str] | None, typer.Option(help="Product in scope (repeatable)")] = None,
+    corridor: Annotated[list[str] | None, typer.Option(help="e.g. CN-VN (repeatable)")] = None,
+    max_records: Annotated[int | None, typer.Option(min=0)] = None,
+    max_individuals: Annotated[int | None, typer.Option(min=0)] = None,
+    title: str = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Admit members to a capped, time-boxed experiment with an overlay pack."""
+    spec = CohortSpec(
+        id=cohort_id, title=title, members=tuple(member), products=tuple(product or ()),
+        corridors=tuple(corridor or ()), overlay_yaml=overlay.read_text(encoding="utf-8"),
+        max_records=max_records, max_individuals=max_individuals,
+        start=_time(start, "--start") or datetime.now(UTC),
+        end=_time(end, "--end") or datetime.now(UTC),
+    )  # fmt: skip
+    approval = _approve(
+        key_file, lambda by: cohort_message("create", cohort_id, spec.message_body(), by)
+    )
+    with hub_at(data_dir) as hub:
+        cohort = _sandbox(hub).cohorts.create(spec, approval)
+    _cohort_done(exit_report(cohort), json)
+
+
+@cohort_app.command("suspend")
+def cohort_suspend(
+    cohort_id: Annotated[str, typer.Argument()],
+    key_file: KeyFile,
+    reason: str = "",
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Kill switch: the experiment stops applying from the next batch."""
+    approval = _approve(
+        key_file, lambda by: cohort_message("suspend", cohort_id, {"reason": reason}, by)
+    )
+    with hub_at(data_dir) as hub:
+        cohort = _sandbox(hub).cohorts.suspend(cohort_id, approval, reason)
+    _cohort_done(exit_report(cohort), json)
+
+
+def _cohort_done(report: dict[str, Any], json: bool) -> None:
+    if json:
+        print_json(report)
+    else:
+        console.print(f"experiment {report['id']} is [bold]{report['state']}[/]", highlight=False)
+
+
+@cohort_app.command("list")
+def cohort_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+    """Every experiment with its state and use of its caps."""
+    with hub_at(data_dir) as hub:
+        reports = [exit_report(c) for c in _sandbox(hub).cohorts.all()]
+    if json:
+        print_json(reports)
+        return
+    rows = [
+        [r["id"], r["state"], r["flowed"]["records"], r["caps"]["records"],
+         r["flowed"]["individuals"], r["caps"]["individuals"], r["end"]]
+        for r in reports
+    ]  # fmt: skip
+    _show("experiments", ["id", "state", "records", "cap", "individuals", "cap", "ends"], rows)
+
+
+@cohort_app.command("report")
+def cohort_report(
+    cohort_id: Annotated[str, typer.Argument()],
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+    html_out: HtmlOut = None,
+) -> None:
+    """Exit report: what flowed, what the overlay changed, incidents."""
+    with hub_at(data_dir) as hub:
+        report = exit_report(_sandbox(hub).cohorts.get(cohort_id))
+    _write_html(html_out, html.cohort_page(msgspec.to_builtins(report)))
+    if json:
+        print_json(report)
+        return
+    flowed = report["flowed"]
+    console.print(
+        f"experiment {cohort_id}: {report['state']} {report['reason']}; "
+        f"{flowed['records']} records, {flowed['individuals']} individuals",
+        highlight=False,
+    )
+    _show(
+        "overlay changed",
+        ["change", "records"],
+        [[k, v] for k, v in report["overlay_changed"].items()],
+    )
+    _show("incidents", ["at", "kind", "detail"],
+          [[i["at"], i["kind"], i["detail"]] for i in report["incidents"]])  # fmt: skip

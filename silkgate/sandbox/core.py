@@ -1,0 +1,109 @@
+"""The sandbox as the pipeline sees it: one call after the active decision of each batch,
+inside the batch's store transaction.
+
+    decided = sandbox.after_decide(batch, ctx, inputs, decided, now)
+
+It (1) re-decides with the lifecycle's active versions if the pipeline's engine is not
+them, (2) lets an experiment cohort in scope decide with its overlay, (3) evaluates every
+shadow version on the same batch, and (4) writes the batch's decision facts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from silkgate.clock import Clock
+from silkgate.ledger import TransparencyLog
+from silkgate.model import Batch
+from silkgate.policy import BatchContext, BatchDecision, Pack, PolicyEngine, RecordInput
+from silkgate.sandbox.cohorts import CohortManager, apply_cohorts
+from silkgate.sandbox.facts import facts_for_batch
+from silkgate.sandbox.lifecycle import PolicyLifecycle, generation
+from silkgate.sandbox.packs import engine_with, pack_from_text
+from silkgate.sandbox.shadow import evaluate_shadow
+from silkgate.store.base import Store
+
+
+@dataclass
+class Engines:
+    """The engines of one lifecycle generation."""
+
+    generation: int
+    active: PolicyEngine | None  # None: the pipeline's own engine decides
+    shadows: dict[str, PolicyEngine]  # pack@version -> engine
+    cohorts: dict[str, PolicyEngine]  # experiment id -> engine with its overlay
+
+
+@dataclass
+class Sandbox:
+    store: Store
+    log: TransparencyLog
+    clock: Clock
+    subject_key: bytes
+    base: PolicyEngine  # the engine the hub was opened with (shipped packs)
+    record_facts: bool = True
+    lifecycle: PolicyLifecycle = field(init=False)
+    cohorts: CohortManager = field(init=False)
+    _engines: Engines | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
+        self.lifecycle = PolicyLifecycle(self.store, self.log, self.clock)
+        self.cohorts = CohortManager(self.store, self.log, self.clock)
+
+    # ------------------------------------------------------------------ engines
+    def engines(self) -> Engines:
+        """The engines for the stored lifecycle and cohorts (rebuilt when they change)."""
+        gen = generation(self.store)
+        if self._engines is None or self._engines.generation != gen:
+            self._engines = self._build(gen)
+        return self._engines
+
+    def active_engine(self) -> PolicyEngine:
+        return self.engines().active or self.base
+
+    def _build(self, gen: int) -> Engines:
+        active_versions = self.lifecycle.versions(state="active")
+        active = engine_with(self.base, [v.pack() for v in active_versions])
+        shadows = {
+            v.key: engine_with(active, [v.pack()]) for v in self.lifecycle.versions(state="shadow")
+        }
+        cohorts = {
+            c.id: engine_with(active, [_overlay(c.spec.overlay_yaml, c.id)])
+            for c in self.cohorts.all()
+            if c.state == "active"
+        }
+        return Engines(gen, active if active_versions else None, shadows, cohorts)
+
+    # ------------------------------------------------------------------ per batch
+    def after_decide(
+        self,
+        batch: Batch,
+        ctx: BatchContext,
+        inputs: Sequence[RecordInput],
+        decided: BatchDecision,
+        now: datetime,
+    ) -> BatchDecision:
+        engines = self.engines()
+        if engines.active is not None and decided.policy_version != engines.active.version:
+            decided = engines.active.decide_batch(ctx, inputs, self.store, self.subject_key)
+        active = decided
+        if engines.cohorts:
+            decided = apply_cohorts(
+                self.store, self.log, engines.cohorts, ctx, inputs, active, batch.id,
+                self.subject_key, now,
+            )  # fmt: skip
+        for key, engine in engines.shadows.items():
+            evaluate_shadow(
+                self.store, key, engine, ctx, inputs, active, batch.id, self.subject_key, now
+            )
+        if self.record_facts:
+            self.store.put_facts(
+                facts_for_batch(batch, ctx, inputs, decided, self.subject_key, now)
+            )
+        return decided
+
+
+def _overlay(text: str, cohort_id: str) -> Pack:
+    return pack_from_text(text, f"overlay of {cohort_id}")
