@@ -21,13 +21,14 @@ from api.cast import waybill
 from silkgate.client import SilkgateClient
 from silkgate.ledger.bundle import ProofBundle, verify_bundle
 
+SILKGATE = (sys.executable, "-c", "from silkgate.cli import main; main()")  # the console script
 STARTUP_LIMIT = 60.0  # seconds; generous for a loaded 2-core machine
 
 
 def silkgate(*args: str, cwd: Path) -> Any:
     """Run the CLI as a user would; return its --json output."""
     done = subprocess.run(
-        [sys.executable, "-m", "silkgate.cli", *args, "--json"],
+        [*SILKGATE, *args, "--json"],
         cwd=cwd,
         capture_output=True,
         timeout=120,
@@ -48,9 +49,8 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_LIMIT
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise AssertionError(
-                f"silkgate serve exited: {server.stderr.read() if server.stderr else ''!r}"
-            )
+            errors = server.stderr.read().decode() if server.stderr else ""
+            raise AssertionError(f"silkgate serve exited: {errors}")
         try:
             if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
                 return
@@ -83,7 +83,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
-        [sys.executable, "-m", "silkgate.cli", "serve", "--host", "127.0.0.1", "--port",
+        [*SILKGATE, "serve", "--host", "127.0.0.1", "--port",
          str(port), "--data-dir", str(data)],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
