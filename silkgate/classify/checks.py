@@ -49,7 +49,7 @@ _CN_WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))
 
 def _cn_check_char(number: str) -> str:
     """GB 11643 (ISO 7064 MOD 11-2) check character."""
-    total = sum((ord(ch) - 48) * w for ch, w in zip(number, _CN_WEIGHTS))
+    total = sum((ord(ch) - 48) * w for ch, w in zip(number[:17], _CN_WEIGHTS, strict=True))
     return "10X98765432"[total % 11]
 
 
@@ -122,18 +122,76 @@ def sg_nric_check_letter(prefix: str, digits7: str) -> str:
 # Viet Nam's citizen identity number (CCCD): 3-digit province code, a century/sex digit,
 # two digits of the birth year and six random digits. No check digit, so it needs context.
 _VN_PROVINCES = frozenset(
-    {1, 2, 4, 6, 8, 10, 11, 12, 14, 15, 17, 19, 20, 22, 24, 25, 26, 27, 30, 31, 33, 34, 35,
-     36, 37, 38, 40, 42, 44, 45, 46, 48, 49, 51, 52, 54, 56, 58, 60, 62, 64, 66, 67, 68,
-     70, 72, 74, 75, 77, 79, 80, 82, 83, 84, 86, 87, 89, 91, 92, 93, 94, 95, 96}
+    {
+        1,
+        2,
+        4,
+        6,
+        8,
+        10,
+        11,
+        12,
+        14,
+        15,
+        17,
+        19,
+        20,
+        22,
+        24,
+        25,
+        26,
+        27,
+        30,
+        31,
+        33,
+        34,
+        35,
+        36,
+        37,
+        38,
+        40,
+        42,
+        44,
+        45,
+        46,
+        48,
+        49,
+        51,
+        52,
+        54,
+        56,
+        58,
+        60,
+        62,
+        64,
+        66,
+        67,
+        68,
+        70,
+        72,
+        74,
+        75,
+        77,
+        79,
+        80,
+        82,
+        83,
+        84,
+        86,
+        87,
+        89,
+        91,
+        92,
+        93,
+        94,
+        95,
+        96,
+    }
 )
 
 
 def vn_citizen_id_valid(digits: str) -> bool:
-    return (
-        len(digits) == 12
-        and int(digits[:3]) in _VN_PROVINCES
-        and digits[3] in "0123"
-    )
+    return len(digits) == 12 and int(digits[:3]) in _VN_PROVINCES and digits[3] in "0123"
 
 
 def ph_philsys_valid(digits: str) -> bool:

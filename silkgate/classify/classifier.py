@@ -36,6 +36,25 @@ _NEG_CACHE_MAX = 65536
 _MAX_CACHED_LEN = 80
 
 _KEY_HINT_TYPES: frozenset[str] = frozenset({"person_name", "address"})
+_PLACEHOLDERS = frozenset(
+    {
+        "n/a",
+        "na",
+        "none",
+        "null",
+        "nil",
+        "unknown",
+        "test",
+        "tbd",
+        "-",
+        "xxx",
+        "không có",
+        "无",
+        "ไม่มี",
+        "tiada",
+        "tidak ada",
+    }
+)
 _LOCATION_KEYS = frozenset({"lat", "latitude", "lng", "lon", "long", "longitude"})
 
 
@@ -139,11 +158,15 @@ class Classifier:
         for det, (ftype, start, end, country) in hits:
             span = None if (start == 0 and end == len(text)) else (start, end)
             out.append(
-                (Finding(path=path, type=ftype, detector=det, country=country, span=span),
-                 text[start:end])
+                (
+                    Finding(path=path, type=ftype, detector=det, country=country, span=span),
+                    text[start:end],
+                )
             )
-        if kc.hint in _KEY_HINT_TYPES and _plausible(text) and not any(
-            h[1][0] == kc.hint for h in hits
+        if (
+            kc.hint in _KEY_HINT_TYPES
+            and _plausible(text)
+            and not any(h[1][0] == kc.hint for h in hits)
         ):
             out.append((Finding(path=path, type=kc.hint, detector="key_name"), text))
 
@@ -165,8 +188,16 @@ class Classifier:
             if name.lower() in _LOCATION_KEYS and isinstance(value, float):
                 decimals = repr(value).split(".")[-1]
                 if len(decimals) >= 4 and "e" not in decimals:
-                    out.append((Finding(path=prefix + _segment(key), type="precise_location",
-                                        detector="location"), repr(value)))
+                    out.append(
+                        (
+                            Finding(
+                                path=prefix + _segment(key),
+                                type="precise_location",
+                                detector="location",
+                            ),
+                            repr(value),
+                        )
+                    )
             return
         if isinstance(value, int):
             self._scan_leaf(str(value), prefix, key, kc, out)
@@ -259,6 +290,8 @@ def _plausible(text: str) -> bool:
     stripped = text.strip()
     if not 2 <= len(stripped) <= 200 or "@" in stripped or "*" in stripped:
         return False
+    if stripped.lower() in _PLACEHOLDERS:
+        return False
     letters = sum(ch.isalpha() for ch in stripped)
     return letters >= max(2, len(stripped) // 3)
 
@@ -277,8 +310,9 @@ def _compile_product(product: Product | None) -> PathNode | None:
 
 
 def _group_detectors(dets: list[Detector]) -> dict[str, list[Detector]]:
-    by: dict[str, list[Detector]] = {t: [] for t in ("any", "digit", "at", "colon", "nonascii",
-                                                     "latin_caps")}
+    by: dict[str, list[Detector]] = {
+        t: [] for t in ("any", "digit", "at", "colon", "nonascii", "latin_caps")
+    }
     for d in dets:
         for t in d.triggers:
             by[t].append(d)
@@ -289,13 +323,18 @@ def _resolve(value: Any, parts: list[PathPart]) -> list[str]:
     """Values at a pattern's paths (``"*"`` expands over a list)."""
     current = [value]
     for p in parts:
-        nxt: list[Any] = []
-        for v in current:
-            if p == "*" and isinstance(v, list):
-                nxt.extend(v)
-            elif isinstance(p, str) and isinstance(v, dict) and p in v:
-                nxt.append(v[p])
-            elif isinstance(p, int) and isinstance(v, list) and p < len(v):
-                nxt.append(v[p])
-        current = nxt
-    return [str(v) for v in current if isinstance(v, (str, int)) and not isinstance(v, bool) and v != ""]
+        current = [c for v in current for c in _children(v, p)]
+    return [
+        str(v) for v in current if isinstance(v, (str, int)) and not isinstance(v, bool) and v != ""
+    ]
+
+
+def _children(value: Any, part: PathPart) -> list[Any]:
+    if isinstance(value, list):
+        if part == "*":
+            return value
+        if isinstance(part, int) and 0 <= part < len(value):
+            return [value[part]]
+    if isinstance(value, dict) and isinstance(part, str) and part in value:
+        return [value[part]]
+    return []

@@ -14,6 +14,7 @@ from silkgate.classify import checks
 from silkgate.classify.contexts import anywhere, business_before, near
 from silkgate.classify.phones import parse_international, parse_national
 from silkgate.classify.registry import Detector, Hit, KeyContext, register_detector
+from silkgate.model import FindingType
 
 
 def overlaps(hits: list[Hit], start: int, end: int) -> bool:
@@ -36,9 +37,7 @@ def scan_email(text: str, kc: KeyContext, hits: list[Hit]) -> None:
 # ---------------------------------------------------------------- precise location
 
 # Four decimals of a degree is about 11 m: enough to pick out a building.
-_COORD = re.compile(
-    r"(?<![\d.])(?:geo:)?(-?\d{1,2}\.\d{4,})\s*[,;]\s*(-?\d{1,3}\.\d{4,})(?![\d.])"
-)
+_COORD = re.compile(r"(?<![\d.])(?:geo:)?(-?\d{1,2}\.\d{4,})\s*[,;]\s*(-?\d{1,3}\.\d{4,})(?![\d.])")
 
 
 def scan_location(text: str, kc: KeyContext, hits: list[Hit]) -> None:
@@ -51,7 +50,9 @@ def scan_location(text: str, kc: KeyContext, hits: list[Hit]) -> None:
 # ---------------------------------------------------------------- IP addresses
 
 _IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-_IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])")
+_IPV6 = re.compile(
+    r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"
+)
 
 
 def scan_ip(text: str, kc: KeyContext, hits: list[Hit]) -> None:
@@ -75,11 +76,11 @@ def scan_ip(text: str, kc: KeyContext, hits: list[Hit]) -> None:
 # ---------------------------------------------------------------- vehicle plates
 
 _CN_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_CN_PLATE = re.compile(
-    rf"[{_CN_PROVINCES}][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{{5,6}}(?![A-Za-z0-9])"
-)
+_CN_PLATE = re.compile(rf"[{_CN_PROVINCES}][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{{5,6}}(?![A-Za-z0-9])")
 # Viet Nam: province code, series letter(s), serial: "51F-123.45", "29A1-234.56".
-_VN_PLATE = re.compile(r"(?<![A-Za-z0-9\-])(\d{2})([A-Z]{1,2}\d?)([-\s]?)(\d{3}\.\d{2}|\d{4,5})(?![A-Za-z0-9])")
+_VN_PLATE = re.compile(
+    r"(?<![A-Za-z0-9\-])(\d{2})([A-Z]{1,2}\d?)([-\s]?)(\d{3}\.\d{2}|\d{4,5})(?![A-Za-z0-9])"
+)
 
 
 def scan_plate(text: str, kc: KeyContext, hits: list[Hit]) -> None:
@@ -89,7 +90,9 @@ def scan_plate(text: str, kc: KeyContext, hits: list[Hit]) -> None:
                 hits.append(("vehicle_plate", m.start(), m.end(), "CN"))
     for m in _VN_PLATE.finditer(text):
         formatted = m.group(3) == "-" or "." in m.group(4)
-        if 11 <= int(m.group(1)) <= 99 and (formatted or near("vehicle_plate", text, m.start(), kc)):
+        if 11 <= int(m.group(1)) <= 99 and (
+            formatted or near("vehicle_plate", text, m.start(), kc)
+        ):
             hits.append(("vehicle_plate", m.start(), m.end(), "VN"))
 
 
@@ -110,11 +113,11 @@ def scan_alnum_ids(text: str, kc: KeyContext, hits: list[Hit]) -> None:
         code, start, end = m.group(), m.start(), m.end()
         if overlaps(hits, start, end):
             continue
-        if _SG_NRIC.fullmatch(code) and checks.sg_nric_valid(code):
-            if not near("passport", text, start, kc):
-                hits.append(("national_id", start, end, "SG"))
-                continue
-        if 7 <= len(code) <= 10 and near("passport", text, start, kc):
+        passport_ctx = near("passport", text, start, kc)
+        if _SG_NRIC.fullmatch(code) and checks.sg_nric_valid(code) and not passport_ctx:
+            hits.append(("national_id", start, end, "SG"))
+            continue
+        if 7 <= len(code) <= 10 and passport_ctx:
             hits.append(("passport", start, end, _passport_country(code)))
 
 
@@ -130,8 +133,8 @@ def _passport_country(code: str) -> str | None:
 # A run of digits with the separators people type into numbers, optionally led by "+" or
 # "(+", optionally ending in the "X" of a Chinese resident ID. Not glued to letters.
 _NUM = re.compile(
-    r"(?<![A-Za-z0-9_\-.@/#])(?:\(?\+\s?)?\(?\d(?:[\d]|[ \-.()/](?=[\d(]))*\d\)?(?:[Xx](?![A-Za-z0-9]))?"
-    r"(?![A-Za-z0-9@])"
+    r"(?<![A-Za-z0-9_\-.@/#])(?:\(?\+\s?)?\(?\d(?:[\d]|[ \-.()/](?=[\d(]))*\d\)?"
+    r"(?:[Xx](?![A-Za-z0-9]))?(?![A-Za-z0-9@])"
 )
 _DROP = str.maketrans("", "", " -.()/+")
 _DATE_SHAPE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
@@ -190,18 +193,22 @@ def _number(text: str, raw: str, start: int, end: int, kc: KeyContext) -> Hit | 
 
 def _identity(
     text: str, raw: str, digits: str, start: int, kc: KeyContext
-) -> tuple[str, str | None] | None:
+) -> tuple[FindingType, str | None] | None:
     n = len(digits)
     if n == 18 and checks.cn_resident_id(digits):
         return ("national_id", "CN")
     card = 15 <= n <= 19 and checks.bank_card_valid(digits)
     # A 16-digit number can pass both as a card and as a NIK; grouping and words decide,
     # and a card (Luhn and issuer range both hold) wins when nothing does.
-    if n == 16 and checks.id_nik_valid(digits) and (
-        not card or (near("national_id", text, start, kc) and not _CARD_GROUPS.fullmatch(raw))
+    if (
+        n == 16
+        and checks.id_nik_valid(digits)
+        and (not card or (near("national_id", text, start, kc) and not _CARD_GROUPS.fullmatch(raw)))
     ):
         return ("national_id", "ID")
-    if card and not (n == 18 and checks.gs1_valid(digits) and not near("bank_card", text, start, kc)):
+    if card and not (
+        n == 18 and checks.gs1_valid(digits) and not near("bank_card", text, start, kc)
+    ):
         return ("bank_card", None)
     if n not in (12, 13, 16):
         return None
@@ -217,8 +224,9 @@ def _identity(
     return None
 
 
-_NOT_PHONE_KEYS = frozenset({"national_id", "passport", "bank_card", "bank_account",
-                             "date_of_birth"})
+_NOT_PHONE_KEYS = frozenset(
+    {"national_id", "passport", "bank_card", "bank_account", "date_of_birth"}
+)
 
 
 def _phone_or_account(
@@ -238,11 +246,17 @@ def _phone_or_account(
         phone_ctx = False
         if phone is None:
             phone_ctx = near("phone", text, start, kc)
-            phone = parse_national(digits, mobile_only=False) if phone_ctx else None
-        if phone is not None and (phone_ctx or near("phone", text, start, kc)
-                                  or not business_before(text, start)):
+            if phone_ctx:  # a phone key may hold the country code without "+"
+                phone = parse_national(digits, mobile_only=False) or parse_international(digits)
+        if phone is not None and (
+            phone_ctx or near("phone", text, start, kc) or not business_before(text, start)
+        ):
             return ("phone", start, end, phone.region)
-    if 6 <= n <= 20 and near("bank_account", text, start, kc) and not near("phone", text, start, kc):
+    if (
+        6 <= n <= 20
+        and near("bank_account", text, start, kc)
+        and not near("phone", text, start, kc)
+    ):
         return ("bank_account", start, end, None)
     return None
 
@@ -254,8 +268,13 @@ BUILTIN_DETECTORS = (
     Detector("location", ("precise_location",), frozenset({"digit"}), scan_location, priority=20),
     Detector("ip", ("ip_address",), frozenset({"digit", "colon"}), scan_ip, priority=30),
     Detector("vehicle_plate", ("vehicle_plate",), frozenset({"digit"}), scan_plate, priority=35),
-    Detector("passport_nric", ("passport", "national_id"), frozenset({"digit"}), scan_alnum_ids,
-             priority=40),
+    Detector(
+        "passport_nric",
+        ("passport", "national_id"),
+        frozenset({"digit"}),
+        scan_alnum_ids,
+        priority=40,
+    ),
     Detector(
         "numbers",
         ("phone", "national_id", "bank_card", "bank_account", "date_of_birth"),

@@ -1,7 +1,13 @@
+# ruff: noqa: E501  (word lists)
 """Word lists for names and addresses in the corridor's languages (common surnames, given
 names, titles and address markers). Written from general knowledge of naming customs."""
 
 from __future__ import annotations
+
+
+def _words(text: str) -> list[str]:
+    return text.split()
+
 
 CN_SURNAMES = frozenset(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
@@ -12,8 +18,27 @@ CN_SURNAMES = frozenset(
     "臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
 )
 CN_COMPOUND_SURNAMES = frozenset(
-    ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "令狐", "长孙",
-     "宇文", "司徒", "夏侯", "轩辕", "端木", "独孤", "南宫", "西门")
+    (
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "令狐",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "轩辕",
+        "端木",
+        "独孤",
+        "南宫",
+        "西门",
+    )
 )
 # Characters common in given names; a string of a surname plus such characters is a name.
 CN_GIVEN = frozenset(
@@ -30,82 +55,445 @@ CN_NAME_MARKERS = ("收件人", "收货人", "联系人", "姓名", "寄件人",
 CN_NAME_SUFFIXES = ("先生", "女士", "小姐")
 
 VN_SURNAMES = frozenset(
-    ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Huỳnh", "Phan", "Vũ", "Võ", "Đặng", "Bùi", "Đỗ",
-     "Hồ", "Ngô", "Dương", "Lý", "Đào", "Đoàn", "Vương", "Trịnh", "Trương", "Lâm", "Phùng",
-     "Mai", "Tô", "Tạ", "Hà", "Châu", "Cao", "Lương", "Lưu", "Đinh", "Quách", "Thái", "Kiều",
-     "Tăng", "Từ", "La", "Hứa", "Triệu", "Khúc", "Kim", "Thân", "Chu", "Lục", "Lò", "Giang",
-     "Doãn", "Ông", "Tôn", "Nghiêm", "Âu", "Diệp", "Lã", "Mạc", "Văn", "Quan", "Bạch", "Phó")
+    (
+        "Nguyễn",
+        "Trần",
+        "Lê",
+        "Phạm",
+        "Hoàng",
+        "Huỳnh",
+        "Phan",
+        "Vũ",
+        "Võ",
+        "Đặng",
+        "Bùi",
+        "Đỗ",
+        "Hồ",
+        "Ngô",
+        "Dương",
+        "Lý",
+        "Đào",
+        "Đoàn",
+        "Vương",
+        "Trịnh",
+        "Trương",
+        "Lâm",
+        "Phùng",
+        "Mai",
+        "Tô",
+        "Tạ",
+        "Hà",
+        "Châu",
+        "Cao",
+        "Lương",
+        "Lưu",
+        "Đinh",
+        "Quách",
+        "Thái",
+        "Kiều",
+        "Tăng",
+        "Từ",
+        "La",
+        "Hứa",
+        "Triệu",
+        "Khúc",
+        "Kim",
+        "Thân",
+        "Chu",
+        "Lục",
+        "Lò",
+        "Giang",
+        "Doãn",
+        "Ông",
+        "Tôn",
+        "Nghiêm",
+        "Âu",
+        "Diệp",
+        "Lã",
+        "Mạc",
+        "Văn",
+        "Quan",
+        "Bạch",
+        "Phó",
+    )
 )
 VN_TITLES = ("anh", "chị", "ông", "bà", "cô", "chú", "bác", "em")
-VN_MIDDLE = frozenset(("Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Thanh", "Quốc", "Xuân",
-                       "Hoàng", "Công", "Gia", "Kim", "Bảo", "Thu", "Mỹ", "Quang", "Trọng"))
+VN_MIDDLE = frozenset(
+    (
+        "Văn",
+        "Thị",
+        "Hữu",
+        "Đức",
+        "Minh",
+        "Ngọc",
+        "Thanh",
+        "Quốc",
+        "Xuân",
+        "Hoàng",
+        "Công",
+        "Gia",
+        "Kim",
+        "Bảo",
+        "Thu",
+        "Mỹ",
+        "Quang",
+        "Trọng",
+    )
+)
 # Places that begin like a surname ("Hà Nội", "Hồ Chí Minh").
-VN_PLACES = ("Hà Nội", "Hồ Chí Minh", "Hà Giang", "Hà Tĩnh", "Hà Nam", "Hà Đông", "Cao Bằng",
-             "Lâm Đồng", "Thái Bình", "Thái Nguyên", "Châu Đốc", "Phan Thiết", "Phan Rang",
-             "Mai Châu", "Lục Ngạn", "Kim Bảng", "La Gi", "Hồ Tây", "Giang Nam", "Lê Chân",
-             "Tô Lịch", "Đồng Nai", "Hồ Gươm", "Hà Tiên", "Kiều Mai", "Lương Sơn")
+VN_PLACES = (
+    "Hà Nội",
+    "Hồ Chí Minh",
+    "Hà Giang",
+    "Hà Tĩnh",
+    "Hà Nam",
+    "Hà Đông",
+    "Cao Bằng",
+    "Lâm Đồng",
+    "Thái Bình",
+    "Thái Nguyên",
+    "Châu Đốc",
+    "Phan Thiết",
+    "Phan Rang",
+    "Mai Châu",
+    "Lục Ngạn",
+    "Kim Bảng",
+    "La Gi",
+    "Hồ Tây",
+    "Giang Nam",
+    "Lê Chân",
+    "Tô Lịch",
+    "Đồng Nai",
+    "Hồ Gươm",
+    "Hà Tiên",
+    "Kiều Mai",
+    "Lương Sơn",
+)
 
 TH_TITLES = ("นางสาว", "นาง", "นาย", "คุณ", "น.ส.", "ด.ช.", "ด.ญ.")
 # Words that merely start with a title ("คุณภาพ" = quality).
 TH_NOT_NAMES = ("ภาพ", "สมบัติ", "ค่า", "หน้า", "ฟ้า", "แบบ", "ทุน", "จ้าง", "ธรรม", "ประโยชน์")
 
-LATIN_TITLES = ("Mr", "Mrs", "Ms", "Miss", "Mdm", "Madam", "Dr", "Encik", "En", "Cik", "Puan",
-                "Pn", "Tuan", "Tn", "Datuk", "Dato", "Datin", "Bapak", "Pak", "Ibu", "Bu", "Sdr",
-                "Sdri", "Saudara", "Saudari", "Haji", "Hajjah")
+LATIN_TITLES = (
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Miss",
+    "Mdm",
+    "Madam",
+    "Dr",
+    "Encik",
+    "En",
+    "Cik",
+    "Puan",
+    "Pn",
+    "Tuan",
+    "Tn",
+    "Datuk",
+    "Dato",
+    "Datin",
+    "Bapak",
+    "Pak",
+    "Ibu",
+    "Bu",
+    "Sdr",
+    "Sdri",
+    "Saudara",
+    "Saudari",
+    "Haji",
+    "Hajjah",
+)
 LATIN_NAMES = frozenset(
-    # Indonesian and Malay
-    "Budi Siti Dewi Agus Sri Wahyu Putri Rina Yuni Eko Joko Bambang Hendra Andi Dian Indah Ayu "
-    "Fitri Nur Nurul Ahmad Muhammad Mohd Mohamad Rizky Fajar Dedi Rudi Irwan Hadi Slamet Suharto "
-    "Santoso Wijaya Hidayat Saputra Kurniawan Setiawan Pratama Nugroho Susanto Lestari Rahayu "
-    "Wulandari Purnomo Gunawan Halim Siregar Nasution Simanjuntak Hutapea Sitompul Harahap Lubis "
-    "Hasibuan Situmorang Sinaga Tanjung Sihombing Wibowo Utomo Prasetyo Permana Firmansyah "
-    "Ramadhan Hakim Haryanto Suryadi Sulistyo Yulianti Handayani Kusuma Maharani Anggraini "
-    "Puspita Safitri Utami Nuraini Hartono Iskandar Sutrisno Widodo Susilo Yusuf Abdul Aziz "
-    "Ismail Ibrahim Hassan Hussein Husin Rahman Razak Yusof Othman Osman Aminah Fatimah Zainal "
-    "Zulkifli Hafiz Aisyah Farah Amir Azman Rosli Kamal Rashid Nasir Salleh Hamid Jamal Latif "
-    "Syafiq Aiman Danial Hakimi Izzat Nabila Syahirah Amirah Aqilah Balqis Hidayah Intan Kartika "
-    "Lina Mega Novi Oktavia Ratna Sari Tri Wati Yanti Yogi Bayu Dimas Galih Gilang Hendro Imam "
-    "Krisna Lukman Made Nyoman Ketut Wayan Putu Komang Gede Ratih Setiadi Sugiarto Tanoto "
-    # Romanised Chinese surnames of Singapore and Malaysia
-    "Tan Lim Lee Ng Ong Wong Goh Chua Chan Koh Teo Ang Yeo Tay Ho Low Toh Sim Chong Chia Lau "
-    "Leong Foo Yap Loh Quek Heng Seah Tham Kwok Liew Chin Cheong Teh Tee Phua Poh "
-    "Wei Ming Hui Jun Jie Ling Mei Xin Yi Zhi Kai Hao "
-    # Indian Malaysian / Singaporean
-    "Kumar Raj Rajesh Ravi Suresh Ramesh Ganesh Murugan Devi Priya Lakshmi Kavitha Selvi Arun "
-    # Common English given names
-    "John James Michael David Robert William Richard Joseph Thomas Charles Daniel Matthew "
-    "Anthony Mark Paul Steven Andrew Kenneth Kevin Brian George Edward Jason Peter Ryan Eric "
-    "Mary Jennifer Linda Elizabeth Susan Jessica Sarah Karen Nancy Lisa Margaret Sandra Ashley "
-    "Emily Michelle Amanda Melissa Rebecca Laura Rachel Grace Emma Olivia Sophia Chloe Alice "
-    "Smith Johnson Williams Brown Jones Miller Davis Wilson Anderson Taylor Moore Jackson "
-    "Martin Thompson White Harris Clark Lewis Walker Hall Allen Young King Wright Scott Green".split()
+    _words(
+        # Indonesian and Malay
+        "Budi Siti Dewi Agus Sri Wahyu Putri Rina Yuni Eko Joko Bambang Hendra Andi Dian Indah Ayu "
+        "Fitri Nur Nurul Ahmad Muhammad Mohd Mohamad Rizky Fajar Dedi Rudi Irwan Hadi Slamet Suharto "
+        "Santoso Wijaya Hidayat Saputra Kurniawan Setiawan Pratama Nugroho Susanto Lestari Rahayu "
+        "Wulandari Purnomo Gunawan Halim Siregar Nasution Simanjuntak Hutapea Sitompul Harahap Lubis "
+        "Hasibuan Situmorang Sinaga Tanjung Sihombing Wibowo Utomo Prasetyo Permana Firmansyah "
+        "Ramadhan Hakim Haryanto Suryadi Sulistyo Yulianti Handayani Kusuma Maharani Anggraini "
+        "Puspita Safitri Utami Nuraini Hartono Iskandar Sutrisno Widodo Susilo Yusuf Abdul Aziz "
+        "Ismail Ibrahim Hassan Hussein Husin Rahman Razak Yusof Othman Osman Aminah Fatimah Zainal "
+        "Zulkifli Hafiz Aisyah Farah Amir Azman Rosli Kamal Rashid Nasir Salleh Hamid Jamal Latif "
+        "Syafiq Aiman Danial Hakimi Izzat Nabila Syahirah Amirah Aqilah Balqis Hidayah Intan Kartika "
+        "Lina Mega Novi Oktavia Ratna Sari Tri Wati Yanti Yogi Bayu Dimas Galih Gilang Hendro Imam "
+        "Krisna Lukman Made Nyoman Ketut Wayan Putu Komang Gede Ratih Setiadi Sugiarto Tanoto "
+        # Romanised Chinese surnames of Singapore and Malaysia
+        "Tan Lim Lee Ng Ong Wong Goh Chua Chan Koh Teo Ang Yeo Tay Ho Low Toh Sim Chong Chia Lau "
+        "Leong Foo Yap Loh Quek Heng Seah Tham Kwok Liew Chin Cheong Teh Tee Phua Poh "
+        "Wei Ming Hui Jun Jie Ling Mei Xin Yi Zhi Kai Hao "
+        # Indian Malaysian / Singaporean
+        "Kumar Raj Rajesh Ravi Suresh Ramesh Ganesh Murugan Devi Priya Lakshmi Kavitha Selvi Arun "
+        # Common English given names
+        "John James Michael David Robert William Richard Joseph Thomas Charles Daniel Matthew "
+        "Anthony Mark Paul Steven Andrew Kenneth Kevin Brian George Edward Jason Peter Ryan Eric "
+        "Mary Jennifer Linda Elizabeth Susan Jessica Sarah Karen Nancy Lisa Margaret Sandra Ashley "
+        "Emily Michelle Amanda Melissa Rebecca Laura Rachel Grace Emma Olivia Sophia Chloe Alice "
+        "Smith Johnson Williams Brown Jones Miller Davis Wilson Anderson Taylor Moore Jackson "
+        "Martin Thompson White Harris Clark Lewis Walker Hall Allen Young King Wright Scott "
+        "Green"
+    )
 )
 # Capitalised words that mark a run as a business or a place, not a person.
 LATIN_STOP = frozenset(
-    "Express Logistics Co Ltd Company Corp Inc Limited Sdn Bhd Pte PT Tbk CV Store Shop Mall "
-    "Street St Road Rd Avenue Ave Jalan Jln Jl Lorong Taman Kampung Kg Lane Drive Blk Block "
-    "Warehouse Port Airport Terminal Hub Centre Center Market Trading Group Holdings Global "
-    "International Industries Electronics Bank Post Parcel Cargo Freight Shipping Services "
-    "Bluetooth Wireless Phone Case Cable Charger Shirt Dress Shoes Tea Coffee Rice Bag Watch "
-    "Singapore Malaysia Indonesia Thailand Vietnam Viet Nam China Philippines Bangkok Jakarta "
-    "Kuala Lumpur Hanoi Nanning Guangxi Johor Penang Surabaya Bandung Medan Batam Manila "
-    "Monday Tuesday Wednesday Thursday Friday Saturday Sunday Please Call Deliver Delivery "
-    "Order Ship Shipment Item Items Box Fragile Handle With Care Leave Door Gate Kota Provinsi "
-    "Kabupaten Kecamatan Kelurahan Desa Gang Gg Blok Raya No Lot Unit Level Floor Tower Plaza "
-    "Park Garden Gardens Heights Residence Apartment Apt Building Bldg Estate Industrial".split()
+    [
+        "Express",
+        "Logistics",
+        "Co",
+        "Ltd",
+        "Company",
+        "Corp",
+        "Inc",
+        "Limited",
+        "Sdn",
+        "Bhd",
+        "Pte",
+        "PT",
+        "Tbk",
+        "CV",
+        "Store",
+        "Shop",
+        "Mall",
+        "Street",
+        "St",
+        "Road",
+        "Rd",
+        "Avenue",
+        "Ave",
+        "Jalan",
+        "Jln",
+        "Jl",
+        "Lorong",
+        "Taman",
+        "Kampung",
+        "Kg",
+        "Lane",
+        "Drive",
+        "Blk",
+        "Block",
+        "Warehouse",
+        "Port",
+        "Airport",
+        "Terminal",
+        "Hub",
+        "Centre",
+        "Center",
+        "Market",
+        "Trading",
+        "Group",
+        "Holdings",
+        "Global",
+        "International",
+        "Industries",
+        "Electronics",
+        "Bank",
+        "Post",
+        "Parcel",
+        "Cargo",
+        "Freight",
+        "Shipping",
+        "Services",
+        "Bluetooth",
+        "Wireless",
+        "Phone",
+        "Case",
+        "Cable",
+        "Charger",
+        "Shirt",
+        "Dress",
+        "Shoes",
+        "Tea",
+        "Coffee",
+        "Rice",
+        "Bag",
+        "Watch",
+        "Singapore",
+        "Malaysia",
+        "Indonesia",
+        "Thailand",
+        "Vietnam",
+        "Viet",
+        "Nam",
+        "China",
+        "Philippines",
+        "Bangkok",
+        "Jakarta",
+        "Kuala",
+        "Lumpur",
+        "Hanoi",
+        "Nanning",
+        "Guangxi",
+        "Johor",
+        "Penang",
+        "Surabaya",
+        "Bandung",
+        "Medan",
+        "Batam",
+        "Manila",
+        "Monday",
+        "Tuesday",
+        "Wednesday",
+        "Thursday",
+        "Friday",
+        "Saturday",
+        "Sunday",
+        "Please",
+        "Call",
+        "Deliver",
+        "Delivery",
+        "Order",
+        "Ship",
+        "Shipment",
+        "Item",
+        "Items",
+        "Box",
+        "Fragile",
+        "Handle",
+        "With",
+        "Care",
+        "Leave",
+        "Door",
+        "Gate",
+        "Kota",
+        "Provinsi",
+        "Kabupaten",
+        "Kecamatan",
+        "Kelurahan",
+        "Desa",
+        "Gang",
+        "Gg",
+        "Blok",
+        "Raya",
+        "No",
+        "Lot",
+        "Unit",
+        "Level",
+        "Floor",
+        "Tower",
+        "Plaza",
+        "Park",
+        "Garden",
+        "Gardens",
+        "Heights",
+        "Residence",
+        "Apartment",
+        "Apt",
+        "Building",
+        "Bldg",
+        "Estate",
+        "Industrial",
+    ]
 )
 
 # Address markers. A string (or clause) with two or more distinct markers is an address.
 CN_ADDRESS_ADMIN = "省市区县镇乡旗"
-CN_ADDRESS_STREET = ("路", "街", "大道", "巷", "弄", "号", "村", "栋", "幢", "单元", "室", "楼",
-                     "小区", "花园", "苑", "大厦")
-VN_ADDRESS = ("số", "đường", "phố", "phường", "quận", "huyện", "xã", "thị xã", "thị trấn", "tỉnh",
-              "thành phố", "tp.", "tp", "ngõ", "ngách", "hẻm", "thôn", "ấp", "khu phố", "kp.",
-              "tổ", "khu", "tòa nhà", "chung cư", "lô")
-TH_ADDRESS = ("ถนน", "ถ.", "ซอย", "ซ.", "ตำบล", "ต.", "แขวง", "อำเภอ", "อ.", "เขต", "จังหวัด",
-              "จ.", "หมู่", "ม.", "หมู่บ้าน", "บ้านเลขที่", "กรุงเทพ")
-LATIN_ADDRESS = ("jalan", "jln", "jl", "gg", "gang", "lorong", "lrg", "taman", "kampung", "kg",
-                 "kelurahan", "kel", "kecamatan", "kec", "kabupaten", "kab", "kota", "provinsi",
-                 "rt", "rw", "blok", "street", "st", "road", "rd", "avenue", "ave", "blk", "lane",
-                 "drive", "dr", "crescent", "boulevard", "persiaran", "lebuh", "lebuhraya",
-                 "desa", "perumahan", "apartment", "apt", "unit", "suite", "floor", "singapore")
+CN_ADDRESS_STREET = (
+    "路",
+    "街",
+    "大道",
+    "巷",
+    "弄",
+    "号",
+    "村",
+    "栋",
+    "幢",
+    "单元",
+    "室",
+    "楼",
+    "小区",
+    "花园",
+    "苑",
+    "大厦",
+)
+VN_ADDRESS = (
+    "số",
+    "đường",
+    "phố",
+    "phường",
+    "quận",
+    "huyện",
+    "xã",
+    "thị xã",
+    "thị trấn",
+    "tỉnh",
+    "thành phố",
+    "tp.",
+    "tp",
+    "ngõ",
+    "ngách",
+    "hẻm",
+    "thôn",
+    "ấp",
+    "khu phố",
+    "kp.",
+    "tổ",
+    "khu",
+    "tòa nhà",
+    "chung cư",
+    "lô",
+)
+TH_ADDRESS = (
+    "ถนน",
+    "ถ.",
+    "ซอย",
+    "ซ.",
+    "ตำบล",
+    "ต.",
+    "แขวง",
+    "อำเภอ",
+    "อ.",
+    "เขต",
+    "จังหวัด",
+    "จ.",
+    "หมู่",
+    "ม.",
+    "หมู่บ้าน",
+    "บ้านเลขที่",
+    "กรุงเทพ",
+)
+LATIN_ADDRESS = (
+    "jalan",
+    "jln",
+    "jl",
+    "gg",
+    "gang",
+    "lorong",
+    "lrg",
+    "taman",
+    "kampung",
+    "kg",
+    "kelurahan",
+    "kel",
+    "kecamatan",
+    "kec",
+    "kabupaten",
+    "kab",
+    "kota",
+    "provinsi",
+    "rt",
+    "rw",
+    "blok",
+    "street",
+    "st",
+    "road",
+    "rd",
+    "avenue",
+    "ave",
+    "blk",
+    "lane",
+    "drive",
+    "dr",
+    "crescent",
+    "boulevard",
+    "persiaran",
+    "lebuh",
+    "lebuhraya",
+    "desa",
+    "perumahan",
+    "apartment",
+    "apt",
+    "unit",
+    "suite",
+    "floor",
+    "singapore",
+)

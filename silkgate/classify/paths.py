@@ -10,8 +10,15 @@ from silkgate.model import FindingType
 
 PathPart = str | int
 
-_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "'": "\\'",
-            "\\": "\\\\"}
+_ESCAPES = {
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "'": "\\'",
+    "\\": "\\\\",
+}
 _NEEDS_ESCAPE = re.compile(r"[\x00-\x1f'\\]")
 
 

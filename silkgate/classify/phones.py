@@ -43,6 +43,8 @@ def _pattern(desc: object) -> str | None:
 
 def _compile(region: str) -> _Region:
     md = phonenumbers.PhoneMetadata.metadata_for_region(region)
+    if md is None or md.general_desc is None:
+        raise ValueError(f"phonenumbers has no metadata for {region}")
     pats = [p for t in _TYPES if (p := _pattern(getattr(md, t, None))) is not None]
     mobile = _pattern(md.mobile) or "(?!)"
     return _Region(
@@ -51,7 +53,7 @@ def _compile(region: str) -> _Region:
         national_prefix=md.national_prefix or "",
         valid=re.compile("(?:" + "|".join(pats) + ")"),
         mobile=re.compile(mobile),
-        lengths=frozenset(md.general_desc.possible_length),
+        lengths=frozenset(md.general_desc.possible_length or ()),
     )
 
 
@@ -108,9 +110,9 @@ def parse_national(digits: str, *, mobile_only: bool) -> Phone | None:
         pre = reg.national_prefix
         if pre and digits.startswith(pre):
             nsn = digits[len(pre) :]
-        elif reg.region == "CN" and len(digits) == 11 and digits[0] == "1":
-            nsn = digits
-        elif not pre and not mobile_only:
+        elif (reg.region == "CN" and len(digits) == 11 and digits[0] == "1") or (
+            not pre and not mobile_only
+        ):
             nsn = digits
         else:
             continue

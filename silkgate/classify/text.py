@@ -22,12 +22,16 @@ _CN_STREET = re.compile(r"路|街|大道|巷|弄|村|小区|花园|大厦|\d+号
 # A slashed house number ("36/761") or a postcode counts as a marker too.
 _NUMBER_MARK = r"(?<![\w/])\d+(?:/\d+)+(?![\d/])|(?<![\d\-])\d{5,6}(?![\d\-])"
 _VN_MARK = re.compile(
-    _NUMBER_MARK + r"|(?<!\w)(?:số\s+\d|khóm\s+\d|đường|phố|phường|quận|huyện|thị xã|thị trấn|xã|tỉnh|thành phố|tp\.|"
+    _NUMBER_MARK
+    + r"|(?<!\w)(?:số\s+\d+|khóm\s+\d+|đường|phố|phường|quận|huyện|thị xã|thị trấn|xã|tỉnh|"
+    r"thành phố|tp\.|"
     r"ngõ|ngách|hẻm|thôn|ấp|khu phố|kp\.|tòa nhà|chung cư)(?!\w)",
     re.IGNORECASE,
 )
 _TH_MARK = re.compile(
-    _NUMBER_MARK + "|" + "|".join(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
+    _NUMBER_MARK
+    + "|"
+    + "|".join(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
 )
 _LATIN_MARK = re.compile(
     r"(?<![A-Za-z])(?:" + "|".join(lx.LATIN_ADDRESS) + r")\.?(?![A-Za-z])|#\d{1,2}-\d{1,4}|"
@@ -72,23 +76,51 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- names
 
-_CN_MARKED = re.compile(
-    "(?:" + "|".join(lx.CN_NAME_MARKERS) + r")[:：\s]*([\u4e00-\u9fff]{2,4})"
-)
+_CN_MARKED = re.compile("(?:" + "|".join(lx.CN_NAME_MARKERS) + r")[:：\s]*([\u4e00-\u9fff]{2,4})")
 _CN_TITLED = re.compile(r"([\u4e00-\u9fff]{1,3})(?:先生|女士|小姐)")
 _VN_NAME = re.compile(
-    r"(?<!\w)(?:" + "|".join(sorted(lx.VN_SURNAMES, key=len, reverse=True)) + r")(?:\s+[^\W\d_]+){1,3}"
+    r"(?<!\w)(?:"
+    + "|".join(sorted(lx.VN_SURNAMES, key=len, reverse=True))
+    + r")(?:\s+[^\W\d_]+){1,3}"
 )
 _VN_TITLED = re.compile(
     r"(?<!\w)(?i:" + "|".join(lx.VN_TITLES[:-1]) + r")\s+([^\W\d_]+(?:\s+[^\W\d_]+){0,3})"
 )
 _VN_ADDRESS_WORDS = frozenset(
-    ("đường", "phố", "phường", "quận", "huyện", "xã", "tỉnh", "tp", "tp.", "thành phố", "ngõ",
-     "hẻm", "thôn", "ấp", "trường", "chợ", "cầu", "sông", "bến", "cảng", "khu", "số",
-     "khóm", "tổ", "đ.", "p.", "q.")
+    (
+        "đường",
+        "phố",
+        "phường",
+        "quận",
+        "huyện",
+        "xã",
+        "tỉnh",
+        "tp",
+        "tp.",
+        "thành phố",
+        "ngõ",
+        "hẻm",
+        "thôn",
+        "ấp",
+        "trường",
+        "chợ",
+        "cầu",
+        "sông",
+        "bến",
+        "cảng",
+        "khu",
+        "số",
+        "khóm",
+        "tổ",
+        "đ.",
+        "p.",
+        "q.",
+    )
 )
 _TH_TITLED = re.compile(
-    "(" + "|".join(re.escape(t) for t in lx.TH_TITLES) + r")\s?([\u0e01-\u0e4e]+)(?:\s([\u0e01-\u0e4e]+))?"
+    "("
+    + "|".join(re.escape(t) for t in lx.TH_TITLES)
+    + r")\s?([\u0e01-\u0e4e]+)(?:\s([\u0e01-\u0e4e]+))?"
 )
 _LATIN_TITLED = re.compile(
     r"(?<![A-Za-z])(?:" + "|".join(lx.LATIN_TITLES) + r")\.?\s+[A-Z][a-z]+"
@@ -216,10 +248,16 @@ def _latin_piece(piece: list[tuple[int, str]], offset: int, found: list[Hit]) ->
 
 
 TEXT_DETECTORS = (
-    Detector("address", ("address",), frozenset({"nonascii", "latin_caps"}), scan_address,
-             priority=70),
-    Detector("person_name", ("person_name",), frozenset({"nonascii", "latin_caps"}), scan_names,
-             priority=80),
+    Detector(
+        "address", ("address",), frozenset({"nonascii", "latin_caps"}), scan_address, priority=70
+    ),
+    Detector(
+        "person_name",
+        ("person_name",),
+        frozenset({"nonascii", "latin_caps"}),
+        scan_names,
+        priority=80,
+    ),
 )
 
 for _d in TEXT_DETECTORS:

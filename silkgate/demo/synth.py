@@ -79,8 +79,22 @@ class Person:
 
 def cn_resident_id(rng: random.Random) -> str:
     while True:
-        region = rng.choice(("110101", "310101", "440103", "450102", "450103", "450305", "320102",
-                             "330106", "510104", "420102", "440305", "350102"))
+        region = rng.choice(
+            (
+                "110101",
+                "310101",
+                "440103",
+                "450102",
+                "450103",
+                "450305",
+                "320102",
+                "330106",
+                "510104",
+                "420102",
+                "440305",
+                "350102",
+            )
+        )
         born = f"{rng.randint(1955, 2004)}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}"
         body = f"{region}{born}{rng.randint(0, 999):03d}"
         number = body + str(cn_ric.calc_check_digit(body))
@@ -95,7 +109,9 @@ def sg_nric(rng: random.Random) -> str:
 
 
 def th_pin(rng: random.Random) -> str:
-    body = str(rng.randint(1, 8)) + f"{rng.randint(10, 96):02d}" + f"{rng.randint(0, 10**9 - 1):09d}"
+    body = (
+        str(rng.randint(1, 8)) + f"{rng.randint(10, 96):02d}" + f"{rng.randint(0, 10**9 - 1):09d}"
+    )
     total = sum(int(d) * (13 - i) for i, d in enumerate(body))
     return body + str((11 - total % 11) % 10)
 
@@ -109,12 +125,15 @@ def my_nric(rng: random.Random) -> str:
 def id_nik(rng: random.Random) -> str:
     region = rng.choice(("317101", "327301", "357801", "517101", "127101", "337401"))
     day = rng.randint(1, 28) + (40 if rng.random() < 0.5 else 0)
-    return f"{region}{day:02d}{rng.randint(1, 12):02d}{rng.randint(60, 99):02d}{rng.randint(1, 9999):04d}"
+    born = f"{day:02d}{rng.randint(1, 12):02d}{rng.randint(60, 99):02d}"
+    return f"{region}{born}{rng.randint(1, 9999):04d}"
 
 
 def vn_citizen_id(rng: random.Random) -> str:
     province = rng.choice((1, 31, 48, 79, 92, 26, 38))
-    return f"{province:03d}{rng.choice('0123')}{rng.randint(60, 99):02d}{rng.randint(0, 999999):06d}"
+    return (
+        f"{province:03d}{rng.choice('0123')}{rng.randint(60, 99):02d}{rng.randint(0, 999999):06d}"
+    )
 
 
 def passport(rng: random.Random, country: str) -> str:
@@ -177,7 +196,11 @@ def gln(rng: random.Random) -> str:
 
 
 def container_no(rng: random.Random) -> str:
-    code = rng.choice(("MSC", "CSQ", "COS", "OOL", "EMC", "TGH")) + "U" + f"{rng.randint(0, 999999):06d}"
+    code = (
+        rng.choice(("MSC", "CSQ", "COS", "OOL", "EMC", "TGH"))
+        + "U"
+        + f"{rng.randint(0, 999999):06d}"
+    )
     return code + iso6346_check_digit(code)
 
 
@@ -196,8 +219,10 @@ def carrier_waybill(rng: random.Random) -> tuple[str, str]:
 
 def uscc(rng: random.Random) -> str:
     alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = "91" + rng.choice(("450100", "440300", "310000", "110108")) + "".join(
-        rng.choice(alphabet) for _ in range(9)
+    body = (
+        "91"
+        + rng.choice(("450100", "440300", "310000", "110108"))
+        + "".join(rng.choice(alphabet) for _ in range(9))
     )
     return body + str(cn_uscc.calc_check_digit(body))
 
@@ -208,8 +233,20 @@ def uen(rng: random.Random) -> str:
 
 
 def hs_code(rng: random.Random) -> str:
-    code = rng.choice(("851762", "850760", "610910", "090121", "420222", "950300", "330499",
-                       "847130", "640419", "210690"))
+    code = rng.choice(
+        (
+            "851762",
+            "850760",
+            "610910",
+            "090121",
+            "420222",
+            "950300",
+            "330499",
+            "847130",
+            "640419",
+            "210690",
+        )
+    )
     style = rng.random()
     if style < 0.4:
         return f"{code[:4]}.{code[4:]}"
@@ -221,12 +258,20 @@ def hs_code(rng: random.Random) -> str:
 # ------------------------------------------------------------------ people
 
 _MOBILE_PATTERNS: dict[str, Callable[[random.Random], str]] = {
-    "CN": lambda r: r.choice(("138", "139", "150", "186", "177", "135")) + f"{r.randint(0, 10**8 - 1):08d}",
-    "VN": lambda r: r.choice(("91", "98", "97", "90", "86", "32", "88")) + f"{r.randint(0, 10**7 - 1):07d}",
-    "TH": lambda r: r.choice(("81", "86", "89", "91", "95", "62")) + f"{r.randint(0, 10**7 - 1):07d}",
+    "CN": lambda r: (
+        r.choice(("138", "139", "150", "186", "177", "135")) + f"{r.randint(0, 10**8 - 1):08d}"
+    ),
+    "VN": lambda r: (
+        r.choice(("91", "98", "97", "90", "86", "32", "88")) + f"{r.randint(0, 10**7 - 1):07d}"
+    ),
+    "TH": lambda r: (
+        r.choice(("81", "86", "89", "91", "95", "62")) + f"{r.randint(0, 10**7 - 1):07d}"
+    ),
     "MY": lambda r: r.choice(("12", "13", "16", "17", "19")) + f"{r.randint(0, 10**7 - 1):07d}",
     "SG": lambda r: r.choice(("8", "9")) + f"{r.randint(0, 10**7 - 1):07d}",
-    "ID": lambda r: r.choice(("812", "813", "821", "852", "857")) + f"{r.randint(0, 10**7 - 1):07d}",
+    "ID": lambda r: (
+        r.choice(("812", "813", "821", "852", "857")) + f"{r.randint(0, 10**7 - 1):07d}"
+    ),
 }
 
 
@@ -246,18 +291,68 @@ def make_phone(rng: random.Random, country: str) -> str:
 
 
 _VN_MIDDLE = ("Văn", "Thị", "Hữu", "Đức", "Minh", "Ngọc", "Thanh", "Quốc", "Xuân", "Công")
-_VN_GIVEN = ("An", "Bình", "Cường", "Dũng", "Hải", "Hạnh", "Hoa", "Hùng", "Lan", "Linh", "Long",
-             "Mai", "Nam", "Ngọc", "Phúc", "Quân", "Sơn", "Tâm", "Thảo", "Trang", "Tuấn", "Vy")
+_VN_GIVEN = (
+    "An",
+    "Bình",
+    "Cường",
+    "Dũng",
+    "Hải",
+    "Hạnh",
+    "Hoa",
+    "Hùng",
+    "Lan",
+    "Linh",
+    "Long",
+    "Mai",
+    "Nam",
+    "Ngọc",
+    "Phúc",
+    "Quân",
+    "Sơn",
+    "Tâm",
+    "Thảo",
+    "Trang",
+    "Tuấn",
+    "Vy",
+)
 _SG_SURNAMES = ("Tan", "Lim", "Lee", "Ng", "Ong", "Wong", "Goh", "Chua", "Koh", "Teo")
 _SG_GIVEN = ("Wei Ming", "Hui Ling", "Jun Jie", "Mei Ling", "Zhi Hao", "Xin Yi", "Kai Wen")
-_MY_GIVEN = ("Ahmad", "Muhammad", "Siti", "Nur", "Aisyah", "Hafiz", "Farah", "Amir", "Zainal",
-             "Nurul", "Azman", "Fatimah")
-_MY_STREETS = ("Jalan Ampang", "Jalan Tun Razak", "Jalan Bukit Bintang", "Jalan Klang Lama",
-               "Jalan Dato Onn", "Jalan Sultan Ismail")
-_MY_AREAS = (("Taman Melati", "53100 Kuala Lumpur"), ("Taman Johor Jaya", "81100 Johor Bahru"),
-             ("Bandar Baru Bangi", "43650 Selangor"), ("Taman Tun Dr Ismail", "60000 Kuala Lumpur"))
-_SG_STREETS = ("Jurong West St 41", "Tampines Ave 4", "Ang Mo Kio Ave 3", "Bedok North Rd",
-               "Yishun Ring Rd", "Clementi Ave 2")
+_MY_GIVEN = (
+    "Ahmad",
+    "Muhammad",
+    "Siti",
+    "Nur",
+    "Aisyah",
+    "Hafiz",
+    "Farah",
+    "Amir",
+    "Zainal",
+    "Nurul",
+    "Azman",
+    "Fatimah",
+)
+_MY_STREETS = (
+    "Jalan Ampang",
+    "Jalan Tun Razak",
+    "Jalan Bukit Bintang",
+    "Jalan Klang Lama",
+    "Jalan Dato Onn",
+    "Jalan Sultan Ismail",
+)
+_MY_AREAS = (
+    ("Taman Melati", "53100 Kuala Lumpur"),
+    ("Taman Johor Jaya", "81100 Johor Bahru"),
+    ("Bandar Baru Bangi", "43650 Selangor"),
+    ("Taman Tun Dr Ismail", "60000 Kuala Lumpur"),
+)
+_SG_STREETS = (
+    "Jurong West St 41",
+    "Tampines Ave 4",
+    "Ang Mo Kio Ave 3",
+    "Bedok North Rd",
+    "Yishun Ring Rd",
+    "Clementi Ave 2",
+)
 _DOMAINS = ("gmail.com", "yahoo.com", "hotmail.com", "qq.com", "163.com", "outlook.com")
 
 
@@ -302,7 +397,8 @@ class Pools:
         r, f = self.rng, self.fakers
         if c == "CN":
             zh = f["zh_CN"]
-            return f"{zh.province()}{zh.city()}{zh.district()}区{zh.street_name()}{r.randint(1, 300)}号"
+            street = f"{zh.street_name()}{r.randint(1, 300)}号"
+            return f"{zh.province()}{zh.city()}{zh.district()}区{street}"
         if c == "VN":
             return str(f["vi_VN"].address()).replace("\n", ", ")
         if c == "TH":
@@ -312,8 +408,10 @@ class Pools:
         if c == "MY":
             area, city = r.choice(_MY_AREAS)
             return f"No. {r.randint(1, 120)}, {r.choice(_MY_STREETS)}, {area}, {city}"
-        return (f"Blk {r.randint(100, 999)} {r.choice(_SG_STREETS)} #{r.randint(1, 20):02d}-"
-                f"{r.randint(1, 300)} Singapore {r.randint(100000, 799999)}")
+        return (
+            f"Blk {r.randint(100, 999)} {r.choice(_SG_STREETS)} #{r.randint(1, 20):02d}-"
+            f"{r.randint(1, 300)} Singapore {r.randint(100000, 799999)}"
+        )
 
 
 # ------------------------------------------------------------------ free text
@@ -354,7 +452,11 @@ _ID_REMARKS = {
 
 def national_id_for(rng: random.Random, country: str) -> str:
     return {
-        "CN": cn_resident_id, "SG": sg_nric, "TH": th_pin, "MY": my_nric, "ID": id_nik,
+        "CN": cn_resident_id,
+        "SG": sg_nric,
+        "TH": th_pin,
+        "MY": my_nric,
+        "ID": id_nik,
         "VN": vn_citizen_id,
     }[country](rng)
 
@@ -405,21 +507,38 @@ class _Builder:
         return out
 
 
-_PRODUCT_TITLES = ("Bluetooth earphones", "手机壳 iPhone 15", "Áo thun cotton", "Phone charger 20W",
-                   "绿茶 250g", "Rice cooker 1.8L", "เสื้อยืดผ้าฝ้าย", "LED desk lamp",
-                   "Kemeja batik", "Sneakers size 42", "儿童玩具积木", "Skincare set")
+_PRODUCT_TITLES = (
+    "Bluetooth earphones",
+    "手机壳 iPhone 15",
+    "Áo thun cotton",
+    "Phone charger 20W",
+    "绿茶 250g",
+    "Rice cooker 1.8L",
+    "เสื้อยืดผ้าฝ้าย",
+    "LED desk lamp",
+    "Kemeja batik",
+    "Sneakers size 42",
+    "儿童玩具积木",
+    "Skincare set",
+)
 
 
 def _time(rng: random.Random) -> str:
-    return f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:" \
-           f"{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
+    return (
+        f"2026-{rng.randint(1, 11):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:"
+        f"{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z"
+    )
 
 
 def _waybill(b: _Builder, dest: str) -> dict[str, Any]:
     r, pools = b.rng, b.pools
     person, sender = r.choice(pools.people[dest]), r.choice(pools.people["CN"])
     carrier, number = carrier_waybill(r)
-    consignee: dict[str, Any] = {"name": person.name, "phone": person.phone, "address": person.address}
+    consignee: dict[str, Any] = {
+        "name": person.name,
+        "phone": person.phone,
+        "address": person.address,
+    }
     b.label("$['consignee']['name']", "person_name")
     b.label("$['consignee']['phone']", "phone")
     b.label("$['consignee']['address']", "address")
@@ -471,8 +590,11 @@ def _order(b: _Builder, dest: str) -> dict[str, Any]:
         "platform": r.choice(("Lazada", "Shopee", "TikTok Shop", "Tmall Global")),
         "buyer": buyer,
         "shipping_address": {
-            "name": person.name, "phone": person.phone, "line1": person.address,
-            "country": dest, "postcode": f"{r.randint(10000, 99999)}",
+            "name": person.name,
+            "phone": person.phone,
+            "line1": person.address,
+            "country": dest,
+            "postcode": f"{r.randint(10000, 99999)}",
         },
         "items": b.items("items", r.randint(1, 3), title_key="title", with_price=True),
         "currency": r.choice(("CNY", "VND", "THB", "MYR", "SGD", "IDR")),
@@ -485,7 +607,9 @@ def _order(b: _Builder, dest: str) -> dict[str, Any]:
         record["payment"]["card_number"] = bank_card(r)
         b.label("$['payment']['card_number']", "bank_card")
     if r.random() < 0.3:
-        record["client_ip"] = f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        record["client_ip"] = (
+            f"{r.randint(1, 223)}.{r.randint(0, 255)}.{r.randint(0, 255)}.{r.randint(1, 254)}"
+        )
         b.label("$['client_ip']", "ip_address")
     note = b.remark("$['note']", person, dest)
     if note:
@@ -509,12 +633,16 @@ def _declaration(b: _Builder, dest: str) -> dict[str, Any]:
         consignee["phone"] = person.phone
         b.label("$['consignee']['phone']", "phone")
     goods = [
-        {"hs_code": hs_code(r), "description": r.choice(_PRODUCT_TITLES),
-         "quantity": r.randint(1, 10), "value": round(r.uniform(5, 500), 2)}
+        {
+            "hs_code": hs_code(r),
+            "description": r.choice(_PRODUCT_TITLES),
+            "quantity": r.randint(1, 10),
+            "value": round(r.uniform(5, 500), 2),
+        }
         for _ in range(r.randint(1, 3))
     ]
     record: dict[str, Any] = {
-        "declaration_no": f"{r.randint(5100, 5199)}{r.randint(2026, 2026)}{r.randint(0, 10**10 - 1):010d}",
+        "declaration_no": f"{r.randint(5100, 5199)}2026{r.randint(0, 10**10 - 1):010d}",
         "declared_at": _time(r),
         "customs_office": r.choice(("Pingxiang", "Dongxing", "Nanning Wuxu Airport")),
         "declarant": {"name": r.choice(pools.cn_companies), "uscc": uscc(r)},
@@ -530,6 +658,9 @@ def _declaration(b: _Builder, dest: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------ EPCIS
+
+
+_BT = "urn:epcglobal:cbv:bt:6901234000005:"
 
 
 def _epc(rng: random.Random) -> str:
@@ -551,7 +682,9 @@ def epcis_event(rng: random.Random, event_type: str, *, full: bool = False) -> d
     if full or rng.random() < 0.7:
         ev["eventID"] = f"urn:uuid:{uuid.UUID(int=rng.getrandbits(128), version=4)}"
     if event_type in ("ObjectEvent", "AggregationEvent", "TransactionEvent", "AssociationEvent"):
-        ev["action"] = rng.choice(("ADD", "OBSERVE", "DELETE")) if event_type != "TransactionEvent" else "ADD"
+        ev["action"] = (
+            rng.choice(("ADD", "OBSERVE", "DELETE")) if event_type != "TransactionEvent" else "ADD"
+        )
     if event_type == "ObjectEvent":
         ev["epcList"] = [_epc(rng) for _ in range(rng.randint(1, 3))]
     elif event_type in ("AggregationEvent", "AssociationEvent"):
@@ -562,15 +695,31 @@ def epcis_event(rng: random.Random, event_type: str, *, full: bool = False) -> d
     else:
         ev["inputEPCList"] = [_epc(rng)]
         ev["outputEPCList"] = [_epc(rng)]
-    ev["bizStep"] = rng.choice(("shipping", "receiving", "packing", "loading", "departing",
-                                "arriving", "commissioning", "inspecting"))
+    ev["bizStep"] = rng.choice(
+        (
+            "shipping",
+            "receiving",
+            "packing",
+            "loading",
+            "departing",
+            "arriving",
+            "commissioning",
+            "inspecting",
+        )
+    )
     ev["disposition"] = rng.choice(("in_transit", "in_progress", "active", "container_closed"))
     ev["readPoint"] = {"id": _sgln(rng)}
     ev["bizLocation"] = {"id": _sgln(rng)}
     if full or rng.random() < 0.6:
         ev["bizTransactionList"] = [
-            {"type": "po", "bizTransaction": f"urn:epcglobal:cbv:bt:6901234000005:PO-{rng.randint(1000, 99999)}"},
-            {"type": "desadv", "bizTransaction": f"urn:epcglobal:cbv:bt:6901234000005:DA-{rng.randint(1000, 99999)}"},
+            {
+                "type": "po",
+                "bizTransaction": f"{_BT}PO-{rng.randint(1000, 99999)}",
+            },
+            {
+                "type": "desadv",
+                "bizTransaction": f"{_BT}DA-{rng.randint(1000, 99999)}",
+            },
         ]
     if full or rng.random() < 0.3:
         _add_optional(rng, ev, event_type, full)
@@ -589,36 +738,69 @@ def _add_optional(rng: random.Random, ev: dict[str, Any], event_type: str, full:
     else:
         ev["quantityList"] = qty
     ev["recordTime"] = _time(rng)
-    ev["sourceList"] = [{"type": "owning_party", "source": f"urn:epc:id:pgln:6901234.{rng.randint(10000, 99999)}"}]
+    ev["sourceList"] = [
+        {"type": "owning_party", "source": f"urn:epc:id:pgln:6901234.{rng.randint(10000, 99999)}"}
+    ]
     ev["destinationList"] = [{"type": "location", "destination": _sgln(rng)}]
-    ev["persistentDisposition"] = {"set": ["completeness_verified"], "unset": ["completeness_inferred"]}
-    ev["sensorElementList"] = [{
-        "sensorMetadata": {
-            "time": _time(rng), "deviceID": f"urn:epc:id:giai:6901234.{rng.randint(100, 999)}",
-            "deviceMetadata": "https://id.gs1.org/8004/69012341234",
-            "rawData": f"https://sensors.example.com/raw/{rng.randint(1000, 9999)}",
-            "startTime": _time(rng), "endTime": _time(rng),
-            "dataProcessingMethod": "https://example.com/gdti/6901234000054987",
-            "bizRules": "https://example.com/gdti/6901234000054988",
-        },
-        "sensorReport": [
-            {"type": "Temperature", "value": round(rng.uniform(2, 8), 1), "uom": "CEL",
-             "minValue": 2.0, "maxValue": 8.0, "meanValue": 4.6, "sDev": 0.4,
-             "percRank": 50.0, "percValue": 4.5, "component": "x", "time": _time(rng)},
-            {"type": "RelativeHumidity", "value": 45.2, "uom": "A93", "exception": "ALARM_CONDITION"},
-            {"type": "Illuminance", "stringValue": "low", "booleanValue": True,
-             "hexBinaryValue": "f0f0f0", "uriValue": "https://example.com/status/ok",
-             "chemicalSubstance": "https://identifiers.org/inchikey:CZMRCDWAGMRECN-UGDNZRGBSA-N",
-             "microorganism": "https://www.ncbi.nlm.nih.gov/taxonomy/1126011",
-             "deviceID": f"urn:epc:id:giai:6901234.{rng.randint(100, 999)}",
-             "deviceMetadata": "https://id.gs1.org/8004/69012349999",
-             "rawData": "https://sensors.example.com/raw/1", "dataProcessingMethod": "https://example.com/m",
-             "coordinateReferenceSystem": "http://www.opengis.net/def/crs/EPSG/0/4979"},
-        ],
-    }]
+    ev["persistentDisposition"] = {
+        "set": ["completeness_verified"],
+        "unset": ["completeness_inferred"],
+    }
+    ev["sensorElementList"] = [
+        {
+            "sensorMetadata": {
+                "time": _time(rng),
+                "deviceID": f"urn:epc:id:giai:6901234.{rng.randint(100, 999)}",
+                "deviceMetadata": "https://id.gs1.org/8004/69012341234",
+                "rawData": f"https://sensors.example.com/raw/{rng.randint(1000, 9999)}",
+                "startTime": _time(rng),
+                "endTime": _time(rng),
+                "dataProcessingMethod": "https://example.com/gdti/6901234000054987",
+                "bizRules": "https://example.com/gdti/6901234000054988",
+            },
+            "sensorReport": [
+                {
+                    "type": "Temperature",
+                    "value": round(rng.uniform(2, 8), 1),
+                    "uom": "CEL",
+                    "minValue": 2.0,
+                    "maxValue": 8.0,
+                    "meanValue": 4.6,
+                    "sDev": 0.4,
+                    "percRank": 50.0,
+                    "percValue": 4.5,
+                    "component": "x",
+                    "time": _time(rng),
+                },
+                {
+                    "type": "RelativeHumidity",
+                    "value": 45.2,
+                    "uom": "A93",
+                    "exception": "ALARM_CONDITION",
+                },
+                {
+                    "type": "Illuminance",
+                    "stringValue": "low",
+                    "booleanValue": True,
+                    "hexBinaryValue": "f0f0f0",
+                    "uriValue": "https://example.com/status/ok",
+                    "chemicalSubstance": "https://identifiers.org/inchikey:CZMRCDWAGMRECN-UGDNZRGBSA-N",
+                    "microorganism": "https://www.ncbi.nlm.nih.gov/taxonomy/1126011",
+                    "deviceID": f"urn:epc:id:giai:6901234.{rng.randint(100, 999)}",
+                    "deviceMetadata": "https://id.gs1.org/8004/69012349999",
+                    "rawData": "https://sensors.example.com/raw/1",
+                    "dataProcessingMethod": "https://example.com/m",
+                    "coordinateReferenceSystem": "http://www.opengis.net/def/crs/EPSG/0/4979",
+                },
+            ],
+        }
+    ]
     if event_type in ("ObjectEvent", "TransformationEvent"):
-        ev["ilmd"] = {"cbvmda:lotNumber": f"LOT{rng.randint(1000, 9999)}",
-                      "cbvmda:bestBeforeDate": "2027-06-30", "cbvmda:countryOfOrigin": "CN"}
+        ev["ilmd"] = {
+            "cbvmda:lotNumber": f"LOT{rng.randint(1000, 9999)}",
+            "cbvmda:bestBeforeDate": "2027-06-30",
+            "cbvmda:countryOfOrigin": "CN",
+        }
     ev["certificationInfo"] = f"https://cert.example.org/certificate/CN{rng.randint(1000, 9999)}"
     if full:
         ev["errorDeclaration"] = {
@@ -643,13 +825,13 @@ def epcis_document(events: Sequence[dict[str, Any]]) -> dict[str, Any]:
 # ------------------------------------------------------------------ generator
 
 _BUILDERS: dict[str, Callable[[_Builder, str], dict[str, Any]]] = {
-    "waybill": _waybill, "order": _order, "declaration": _declaration,
+    "waybill": _waybill,
+    "order": _order,
+    "declaration": _declaration,
 }
 
 
-def generate(
-    n: int, *, seed: int, kinds: Sequence[str] | None = None
-) -> Iterator[SyntheticRecord]:
+def generate(n: int, *, seed: int, kinds: Sequence[str] | None = None) -> Iterator[SyntheticRecord]:
     """`n` records of the corridor's traffic mix (or only of `kinds`), reproducible by `seed`."""
     chosen = tuple(kinds) if kinds else KINDS
     unknown = set(chosen) - set(KINDS)
