@@ -4,12 +4,11 @@ packs and a regulator that signs."""
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from silkgate.demo import scenario
@@ -66,15 +65,6 @@ def make_world(root: Path, name: str, engine: PolicyEngine | None = None) -> Wor
     hub = open_hub(data, clock=clock, engine=engine)
     register_cast(hub, root / "keys", T0.date())
     return World(hub, clock, root / "keys")
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> Iterator[World]:
-    w = make_world(tmp_path, "hub")
-    try:
-        yield w
-    finally:
-        w.hub.close()
 
 
 def demo_batches(records: int = 2400, batch_size: int = 100, seed: int = 7) -> list[Batch]:

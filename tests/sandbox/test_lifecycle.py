@@ -12,7 +12,8 @@ from silkgate.policy import PolicyEngine
 from silkgate.sandbox.lifecycle import transition_message
 from silkgate.sandbox.packs import text_digest
 from silkgate.seal.keys import ed25519_public_from_bytes
-from tests.sandbox.conftest import TRIAL, World, cn_variant, demo_batches, move, propose
+
+from .helpers import TRIAL, World, cn_variant, demo_batches, move, propose
 
 
 def ledger_leaf(world: World, index: int | None) -> dict[str, object]:

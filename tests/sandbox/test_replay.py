@@ -12,7 +12,8 @@ from silkgate.policy import PolicyEngine
 from silkgate.sandbox import facts_table, replay
 from silkgate.sandbox.facts import query_facts, read_parquet, write_parquet
 from silkgate.sandbox.packs import candidate_engine
-from tests.sandbox.conftest import T0, World, cn_variant, demo_batches, make_world
+
+from .helpers import T0, World, cn_variant, demo_batches, make_world
 
 CANDIDATES = {
     "lower-art5-4": {"pi_contract_from": 300},
@@ -25,7 +26,7 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[World, list[tupl
     root = tmp_path_factory.mktemp("recorded")
     world = make_world(root, "hub")
     results = [world.hub.pipeline.submit(b) for b in demo_batches()]
-    outcomes = [(r.batch_id, i, d.outcome) for r in results for i, d in enumerate(r.decisions)]
+    outcomes = [(r.batch_id, i, str(d.outcome)) for r in results for i, d in enumerate(r.decisions)]
     return world, outcomes
 
 

@@ -10,7 +10,8 @@ import msgspec
 
 from silkgate.sandbox import facts_table, replay_engine
 from silkgate.sandbox.shadow import load_diff
-from tests.sandbox.conftest import World, demo_batches, make_world, move, propose
+
+from .helpers import World, demo_batches, make_world, move, propose
 
 PERSONAL = {"name", "phone", "email", "address", "id_number", "mobile", "card_number"}
 
