@@ -301,4 +301,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as `python -m silkgate.cli`: this module is __main__, a twin of silkgate.cli; the
+    # commands register on silkgate.cli's app, so run that one.
+    from silkgate.cli import main as package_main
+
+    package_main()

@@ -13,7 +13,8 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from silkgate.classify.cli import classify_command
-from silkgate.cli import DEFAULT_DATA_DIR, DataDir, JsonFlag, app, console, hub_at, print_json
+from silkgate.cli import DataDir, JsonFlag, app, console, hub_at, print_json
+from silkgate.hub import DEFAULT_DATA_DIR
 from silkgate.cli_ledger import ledger_app, witness_app
 from silkgate.cli_policy import check_command, policy_app
 from silkgate.clock import new_id

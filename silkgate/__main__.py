@@ -1,0 +1,5 @@
+"""`python -m silkgate` runs the CLI."""
+
+from silkgate.cli import main
+
+main()
