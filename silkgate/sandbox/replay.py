@@ -69,10 +69,10 @@ class ReplayReport:
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     outcomes: list[str] | None = None  # per replayed record, in commit order (on request)
     keys: list[tuple[str, int]] | None = None  # (batch id, record index) for `outcomes`
+    codes: Any = None  # NumPy: index into OUTCOME_CODES per replayed record, commit order
 
     def to_json(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("outcomes", "keys")}
-        return out
+        return {k: v for k, v in self.__dict__.items() if k not in ("outcomes", "keys", "codes")}
 
 
 def replay(
@@ -373,6 +373,7 @@ def _report(
         rounds=rounds,
         signatures=len(run.cache),
         samples=_samples(table, before, codes, changed),
+        codes=codes[window],
     )
     if keep:
         rows = np.flatnonzero(window)
