@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import msgspec
 import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -97,43 +98,49 @@ def facts_for_batch(
         "agreement_days": (ctx.on - agreement.valid_from).days if agreement else None,
         "tia_age_days": min(tia_days) if tia_days else None,
     }
-    return [
-        _fact(index, record, decision, hasher, common)
-        for index, (record, decision) in enumerate(zip(inputs, decided.decisions, strict=True))
-    ]
+    template = DecisionFact(**common, **_EMPTY)
+    shared: dict[tuple[int, Any], dict[str, Any]] = {}
+    out = []
+    for index, (record, decision) in enumerate(zip(inputs, decided.decisions, strict=True)):
+        key = (id(decision), (record.findings, record.paths))
+        fields = shared.get(key)
+        if fields is None:
+            fields = shared[key] = _shape_fields(record, decision)
+        subjects = tuple(map(hasher, record.subjects))
+        out.append(msgspec.structs.replace(template, record=index, subjects=subjects, **fields))
+    return out
 
 
-def _fact(
-    index: int,
-    record: RecordInput,
-    decision: Decision,
-    hasher: SubjectHasher,
-    common: dict[str, Any],
-) -> DecisionFact:
+_EMPTY: dict[str, Any] = {
+    "record": 0, "gate": "", "findings": (), "paths": (), "types": (), "categories": (),
+    "subjects": (), "counted": (), "pi_before": 0, "pi_after": 0, "sensitive_pi_before": 0,
+    "sensitive_pi_after": 0, "outcome": "", "rule_ids": (), "policy_version": "",
+}  # fmt: skip
+
+
+def _shape_fields(record: RecordInput, decision: Decision) -> dict[str, Any]:
+    """The fields shared by every record of one shape decided the same way."""
     facts = decision.facts
     counts = facts.get("counts", {})
     pi = counts.get("pi", {})
     spi = counts.get("sensitive_pi", {})
     gated = "gate" in facts
-    return DecisionFact(
-        record=index,
-        gate=decision.rule_ids[0] if gated and decision.rule_ids else "",
-        findings=tuple((f.path, f.type) for f in record.findings),
-        paths=tuple(record.paths),
-        types=tuple(sorted({f.type for f in record.findings})),
-        categories=tuple(facts.get("categories", ())),
-        subjects=tuple(map(hasher, record.subjects)),
-        counted=tuple(facts.get("counted", ())),
-        pi_before=int(pi.get("before", 0)),
-        pi_after=int(pi.get("after", 0)),
-        sensitive_pi_before=int(spi.get("before", 0)),
-        sensitive_pi_after=int(spi.get("after", 0)),
-        outcome=decision.outcome,
-        rule_ids=decision.rule_ids,
-        policy_version=decision.policy_version,
-        tags=decision.tags,
-        **common,
-    )
+    return {
+        "gate": decision.rule_ids[0] if gated and decision.rule_ids else "",
+        "findings": tuple((f.path, f.type) for f in record.findings),
+        "paths": tuple(record.paths),
+        "types": tuple(sorted({f.type for f in record.findings})),
+        "categories": tuple(facts.get("categories", ())),
+        "counted": tuple(facts.get("counted", ())),
+        "pi_before": int(pi.get("before", 0)),
+        "pi_after": int(pi.get("after", 0)),
+        "sensitive_pi_before": int(spi.get("before", 0)),
+        "sensitive_pi_after": int(spi.get("after", 0)),
+        "outcome": decision.outcome,
+        "rule_ids": decision.rule_ids,
+        "policy_version": decision.policy_version,
+        "tags": decision.tags,
+    }
 
 
 def facts_table(rows: Iterable[DecisionFact]) -> pa.Table:
