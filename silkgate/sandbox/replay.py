@@ -29,6 +29,7 @@ import pyarrow.compute as pc
 
 from silkgate.errors import PolicyError
 from silkgate.policy import PolicyEngine
+from silkgate.policy.engine import Shape
 from silkgate.sandbox.evaluate import (
     COUNT_FACTS,
     BatchSig,
@@ -206,10 +207,10 @@ class _Replay:
         self.nshape = len(first)
         pair = self.bsig[self.batch] * self.nshape + self.shape
         uniq, self.pair = np.unique(pair, return_inverse=True)
-        self.shape_objs = {}
+        self.pair_keys = [divmod(int(k), self.nshape) for k in uniq]
+        self.shape_objs: dict[tuple[int, int], Shape] = {}
         pool = np.zeros((len(uniq), len(CATS)), dtype=bool)
-        for i, key in enumerate(uniq.tolist()):
-            s, h = divmod(key, self.nshape)
+        for i, (s, h) in enumerate(self.pair_keys):
             sig = self.sigs[s]
             if self.gate[s]:
                 continue
@@ -235,15 +236,20 @@ class _Replay:
         self.p_batch = self.batch[rows]
         order = np.lexsort((self.p_batch, self.p_hid))
         self.o_row, self.o_hid, self.o_batch = rows[order], self.p_hid[order], self.p_batch[order]
+        self._pools()
+        self.border = np.lexsort((np.arange(self.nb), self.bkey))
+        sorted_keys = self.bkey[self.border]
+        self.group_start = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+
+    def _pools(self) -> None:
+        """Per category, the distinct (batch, subject) pairs whose counts the batch reaches:
+        subjects of records with a countable shape in a countable batch."""
+        width = max(self.nhid, 1)
         self.pool_pairs: list[tuple[I64, I64]] = []
         for c in range(len(CATS)):
-            in_pool = self.pool_pair[self.pair[rows], c]
-            key = np.unique(self.p_batch[in_pool] * max(self.nhid, 1) + self.p_hid[in_pool])
-            self.pool_pairs.append(np.divmod(key, max(self.nhid, 1)))
-        border = np.lexsort((np.arange(self.nb), self.bkey))
-        self.border = border
-        sorted_keys = self.bkey[border]
-        self.group_start = np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]
+            in_pool = self.pool_pair[self.pair[self.p_row], c]
+            key = np.unique(self.p_batch[in_pool] * width + self.p_hid[in_pool])
+            self.pool_pairs.append(np.divmod(key, width))
 
     # -- solving -----------------------------------------------------------------------
     def solve(self) -> tuple[I64, int]:
@@ -267,21 +273,13 @@ class _Replay:
         uniq, inverse = np.unique(combo, return_inverse=True)
         out = np.empty(len(uniq), dtype=np.int64)
         cnt = np.zeros((len(uniq), len(CATS)), dtype=bool)
-        pair_keys = self._pair_keys()
         for i, key in enumerate(uniq.tolist()):
             p, b = divmod(key, nbk)
-            v = self._verdict(pair_keys[p], tuple(int(x) for x in reps[first[b]]))
+            v = self._verdict(self.pair_keys[p], tuple(int(x) for x in reps[first[b]]))
             out[i] = OUTCOME_CODES.index(v.outcome)
             cnt[i] = [cat in v.counted for cat in CATS]
-        self.last_verdicts = (uniq, nbk, reps[first], out)
         counted = cnt[inverse] & self.has_subjects[:, None]
         return out[inverse], counted
-
-    def _pair_keys(self) -> list[tuple[int, int]]:
-        if not hasattr(self, "_pk"):
-            uniq = np.unique(self.bsig[self.batch] * self.nshape + self.shape)
-            self._pk = [divmod(int(k), self.nshape) for k in uniq]
-        return self._pk
 
     def _verdict(self, pair: tuple[int, int], reps: tuple[int, ...]) -> Verdict:
         key = (pair[0], pair[1], reps)
