@@ -56,9 +56,9 @@ def _cn_check_char(number: str) -> str:
 def my_nric_valid(digits: str) -> bool:
     if len(digits) != 12 or not digits.isdigit():
         return False
-    try:
-        my_nric.get_birth_date(digits)
-    except ValueError:
+    # stdnum's rule: YYMMDD read in the 1900s, else in the 2000s.
+    yy, mm, dd = int(digits[:2]), int(digits[2:4]), int(digits[4:6])
+    if not (_is_date(1900 + yy, mm, dd) or _is_date(2000 + yy, mm, dd)):
         return False
     ok = _MY_PLACE_OK.get(digits[6:8])
     if ok is None:
@@ -274,6 +274,14 @@ def s10_check_digit(serial8: str) -> str:
     total = sum(int(d) * w for d, w in zip(serial8, _S10_WEIGHTS, strict=True))
     check = 11 - total % 11
     return "5" if check == 10 else "0" if check == 11 else str(check)
+
+
+def _is_date(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def valid_date(year: int, month: int, day: int) -> bool:

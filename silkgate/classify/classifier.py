@@ -75,6 +75,13 @@ class Classifier:
             (parse_pattern(p), (product.annotations.get(p) if product else None))
             for p in (product.subject_paths if product else ())
         ]
+        # Subject paths without wildcards are matched against the findings' paths directly.
+        annotations = product.annotations if product else {}
+        self._subject_rank = {
+            p: (i, annotations.get(p))
+            for i, p in enumerate(product.subject_paths if product else ())
+            if "[*]" not in p
+        }
         self._by_trigger = _group_detectors(registered_detectors())
         self._negative: set[str] = set()
         self._combos: dict[int, list[Detector]] = {}
@@ -85,7 +92,7 @@ class Classifier:
     def classify(self, record: Any) -> RecordClassification:
         found: list[tuple[Finding, str]] = []
         if isinstance(record, (dict, list)):
-            self._walk(record, "$", self._root, None, found)
+            self._walk(record, None, self._root, None, found)
         findings = tuple(f for f, _ in found)
         return RecordClassification(findings=findings, subjects=self._subjects(record, found))
 
@@ -97,17 +104,18 @@ class Classifier:
     def _walk(
         self,
         value: dict[str, Any] | list[Any],
-        prefix: str,
+        chain: Chain,
         node: PathNode | None,
         parent: str | None,
         out: list[tuple[Finding, str]],
     ) -> None:
-        """One pass over the record. Hot loop: leaves are handled inline and the path is
-        only formatted when a finding needs it."""
+        """One pass over the record. Hot loop: leaves are handled inline, and the path is a
+        chain of (parent chain, key) pairs formatted only when a finding needs it."""
         items: Any = value.items() if type(value) is dict else enumerate(value)
         children = node.children if node is not None else None
         kcache = self._kcache
         negative = self._negative
+        skip = _SKIP.match
         for key, child in items:
             sub = None
             if children is not None:
@@ -116,37 +124,47 @@ class Classifier:
                     sub = children.get("*")
                 if sub is not None and sub.business:
                     continue
-            name = key if type(key) is str else parent
             t = type(child)
             if t is str:
                 if not child:
                     continue
                 if sub is not None and sub.annotation is not None:
-                    out.append((_annotated(sub.annotation, child, prefix + _segment(key)), child))
+                    out.append((_annotated(sub.annotation, child, _path(chain, key)), child))
                     continue
-                ck = (parent, name)
-                kc = kcache.get(ck)
+                if len(child) < 3 or skip(child):
+                    continue
+                name = key if type(key) is str else parent
+                kc = kcache.get((parent, name))
                 if kc is None:
-                    kc = kcache[ck] = key_context(parent, name) if name is not None else NO_CONTEXT
+                    kc = self._key_context(parent, name)
                 if kc.hint is None:
-                    if kc.business and (sub is None or not sub.free_text):
+                    if (kc.business and (sub is None or not sub.free_text)) or child in negative:
                         continue
-                    if len(child) < 3 or child in negative or _SKIP.match(child):
-                        continue
-                self._scan_leaf(child, prefix, key, kc, out)
+                self._scan_leaf(child, chain, key, kc, out)
             elif t is dict or t is list:
-                self._walk(child, prefix + _segment(key), sub, name, out)
+                self._walk(child, (chain, key), sub, key if type(key) is str else parent, out)
             elif child is not None and t is not bool:
                 if sub is not None and sub.annotation is not None:
                     text = str(child)
-                    out.append((_annotated(sub.annotation, text, prefix + _segment(key)), text))
-                elif (t is int or t is float) and name is not None:
-                    self._number_leaf(child, prefix, key, parent, name, out)
+                    out.append((_annotated(sub.annotation, text, _path(chain, key)), text))
+                elif t is int or t is float:
+                    name = key if type(key) is str else parent
+                    kc = kcache.get((parent, name))
+                    if kc is None:
+                        kc = self._key_context(parent, name)
+                    if kc.hint is not None and name is not None:
+                        self._number_leaf(child, chain, key, kc, name, out)
+
+    def _key_context(self, parent: str | None, name: str | None) -> KeyContext:
+        kc = key_context(parent, name) if name is not None else NO_CONTEXT
+        if len(self._kcache) < 10_000:
+            self._kcache[(parent, name)] = kc
+        return kc
 
     def _scan_leaf(
         self,
         text: str,
-        prefix: str,
+        chain: Chain,
         key: PathPart,
         kc: KeyContext,
         out: list[tuple[Finding, str]],
@@ -154,7 +172,7 @@ class Classifier:
         hits = self._detect(text, kc) if kc.hint is None else self.scan(text, kc)
         if not hits and kc.hint not in _KEY_HINT_TYPES:
             return
-        path = prefix + _segment(key)
+        path = _path(chain, key)
         for det, (ftype, start, end, country) in hits:
             span = None if (start == 0 and end == len(text)) else (start, end)
             out.append(
@@ -173,34 +191,25 @@ class Classifier:
     def _number_leaf(
         self,
         value: float,
-        prefix: str,
+        chain: Chain,
         key: PathPart,
-        parent: str | None,
+        kc: KeyContext,
         name: str,
         out: list[tuple[Finding, str]],
     ) -> None:
         """Numbers matter only under a telling key: coordinates, or an identifier stored as
         an integer."""
-        kc = key_context(parent, name)
-        if kc.hint is None:
-            return
         if kc.hint == "precise_location":
             if name.lower() in _LOCATION_KEYS and isinstance(value, float):
                 decimals = repr(value).split(".")[-1]
                 if len(decimals) >= 4 and "e" not in decimals:
-                    out.append(
-                        (
-                            Finding(
-                                path=prefix + _segment(key),
-                                type="precise_location",
-                                detector="location",
-                            ),
-                            repr(value),
-                        )
+                    finding = Finding(
+                        path=_path(chain, key), type="precise_location", detector="location"
                     )
+                    out.append((finding, repr(value)))
             return
         if isinstance(value, int):
-            self._scan_leaf(str(value), prefix, key, kc, out)
+            self._scan_leaf(str(value), chain, key, kc, out)
 
     # ------------------------------------------------------------------ content scan
 
@@ -253,6 +262,18 @@ class Classifier:
     # ------------------------------------------------------------------ subjects
 
     def _subjects(self, record: Any, found: list[tuple[Finding, str]]) -> tuple[str, ...]:
+        if self._subject_paths and len(self._subject_rank) == len(self._subject_paths):
+            ranked = sorted(
+                (self._subject_rank[f.path], i)
+                for i, (f, _) in enumerate(found)
+                if f.path in self._subject_rank
+            )
+            for (_, ftype), i in ranked:
+                finding, value = found[i]
+                key = subject_key(ftype, value, finding.country) if ftype else None
+                if key:
+                    return (key,)
+            return subjects_from_findings(found)
         for parts, ftype in self._subject_paths:
             for value in _resolve(record, parts):
                 key = subject_key(ftype, value) if ftype else None
@@ -261,7 +282,18 @@ class Classifier:
         return subjects_from_findings(found)
 
 
+# A path as a chain of (parent chain, key) pairs, cheaper to extend than a string.
+Chain = tuple[Any, PathPart] | None
 _SEGMENTS: dict[PathPart, str] = {}
+
+
+def _path(chain: Chain, key: PathPart) -> str:
+    parts = [_segment(key)]
+    while chain is not None:
+        chain, k = chain
+        parts.append(_segment(k))
+    parts.append("$")
+    return "".join(reversed(parts))
 
 
 def _segment(key: PathPart) -> str:

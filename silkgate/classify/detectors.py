@@ -41,6 +41,8 @@ _COORD = re.compile(r"(?<![\d.])(?:geo:)?(-?\d{1,2}\.\d{4,})\s*[,;]\s*(-?\d{1,3}
 
 
 def scan_location(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    if "." not in text:
+        return
     for m in _COORD.finditer(text):
         lat, lon = float(m.group(1)), float(m.group(2))
         if abs(lat) <= 90 and abs(lon) <= 180 and not (lat == 0 and lon == 0):
@@ -83,7 +85,12 @@ _VN_PLATE = re.compile(
 )
 
 
+_LETTER_DIGIT = re.compile(r"[A-Z]\d|\d[A-Z]")
+
+
 def scan_plate(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    if not _LETTER_DIGIT.search(text):
+        return
     if not text.isascii():
         for m in _CN_PLATE.finditer(text):
             if any(ch.isdigit() for ch in m.group()[2:]):
@@ -109,6 +116,8 @@ _PASSPORT_COUNTRY = (
 
 
 def scan_alnum_ids(text: str, kc: KeyContext, hits: list[Hit]) -> None:
+    if not _LETTER_DIGIT.search(text):
+        return
     for m in _ALNUM.finditer(text):
         code, start, end = m.group(), m.start(), m.end()
         if overlaps(hits, start, end):
@@ -149,7 +158,7 @@ _PH_WORDS = re.compile(r"philsys|\bpsn\b|\bpcn\b", re.IGNORECASE)
 
 
 def scan_numbers(text: str, kc: KeyContext, hits: list[Hit]) -> None:
-    if _DATE_ANY.search(text) and anywhere("date_of_birth", text, kc):
+    if anywhere("date_of_birth", text, kc):
         _scan_dates(text, hits)
     for m in _NUM.finditer(text):
         start, end = m.span()
@@ -249,7 +258,7 @@ def _phone_or_account(
             if phone_ctx:  # a phone key may hold the country code without "+"
                 phone = parse_national(digits, mobile_only=False) or parse_international(digits)
         if phone is not None and (
-            phone_ctx or near("phone", text, start, kc) or not business_before(text, start)
+            phone_ctx or not business_before(text, start) or near("phone", text, start, kc)
         ):
             return ("phone", start, end, phone.region)
     if (

@@ -36,14 +36,15 @@ def national_id_country(value: str) -> str | None:
     return None
 
 
-def subject_key(ftype: str, value: str) -> str | None:
-    """Normalize one identifying value; None if it is empty after normalization."""
+def subject_key(ftype: str, value: str, country: str | None = None) -> str | None:
+    """Normalize one identifying value; None if it is empty after normalization.
+    ``country``: an ID's issuing country when the caller already knows it."""
     value = value.strip()
     if not value:
         return None
     if ftype == "national_id":
         code = _ALNUM.sub("", value).upper()
-        country = national_id_country(value)
+        country = country or national_id_country(value)
         return f"national_id:{country}:{code}" if country else f"national_id:{code}"
     if ftype == "passport":
         return f"passport:{_ALNUM.sub('', value).upper()}"

@@ -7,6 +7,7 @@ import re
 
 from silkgate.classify import lexicon as lx
 from silkgate.classify.detectors import overlaps
+from silkgate.classify.lexmatch import WordList, lowered
 from silkgate.classify.registry import Detector, Hit, KeyContext, register_detector
 
 _HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -38,6 +39,13 @@ _LATIN_MARK = re.compile(
     r"(?<![A-Za-z])No\.?\s*\d+|(?<![\d\-])\d{5,6}(?![\d\-])",
     re.IGNORECASE,
 )
+_TH_WORDS = WordList(lx.TH_ADDRESS)
+_VN_WORDS = WordList(w.rstrip(".") for w in lx.VN_ADDRESS)
+_LATIN_WORDS = WordList((*lx.LATIN_ADDRESS, "no"))
+_VN_SURNAMES_LOWER = frozenset(w.lower() for w in lx.VN_SURNAMES)
+_VN_TITLE_WORDS = frozenset(lx.VN_TITLES[:-1])
+_LATIN_TITLE_WORDS = frozenset(t.lower() for t in lx.LATIN_TITLES)
+_LATIN_NAME_WORDS = frozenset(w.lower() for w in lx.LATIN_NAMES)
 _CLAUSE_END = re.compile(r"[;\n。；|]")
 
 
@@ -50,12 +58,20 @@ def scan_address(text: str, kc: KeyContext, hits: list[Hit]) -> None:
         return
     if not _DIGIT.search(text):  # outside Chinese, addresses carry a house number or postcode
         return
+    # A word marker must be there before the marker regex (slow on long text) is run.
+    lower, words = lowered(text)
     if _THAI.search(text):
         pattern = _TH_MARK
+        if not _TH_WORDS.matches(lower, words):
+            return
     elif _VIET.search(text):
         pattern = _VN_MARK
+        if not _VN_WORDS.matches(lower, words):
+            return
     else:
         pattern = _LATIN_MARK
+        if not _LATIN_WORDS.matches(lower, words):
+            return
     marks = list(pattern.finditer(text))
     if len(marks) >= 2 and len({m.group().lower()[:4] for m in marks}) >= 2:
         hits.append(("address", *_clause(text, marks[0].start(), marks[-1].end()), None))
@@ -78,11 +94,7 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 _CN_MARKED = re.compile("(?:" + "|".join(lx.CN_NAME_MARKERS) + r")[:：\s]*([\u4e00-\u9fff]{2,4})")
 _CN_TITLED = re.compile(r"([\u4e00-\u9fff]{1,3})(?:先生|女士|小姐)")
-_VN_NAME = re.compile(
-    r"(?<!\w)(?:"
-    + "|".join(sorted(lx.VN_SURNAMES, key=len, reverse=True))
-    + r")(?:\s+[^\W\d_]+){1,3}"
-)
+_CAPWORD = re.compile(r"(?<!\w)[A-ZÀ-ỸĐ][^\W\d_A-Z]*")
 _VN_TITLED = re.compile(
     r"(?<!\w)(?i:" + "|".join(lx.VN_TITLES[:-1]) + r")\s+([^\W\d_]+(?:\s+[^\W\d_]+){0,3})"
 )
@@ -144,11 +156,15 @@ def scan_names(text: str, kc: KeyContext, hits: list[Hit]) -> None:
     found: list[Hit] = []
     if _HAN.search(text):
         _han_names(text, found)
-    if _THAI.search(text):
+    lower, words = lowered(text)
+    if _THAI.search(text) and any(t in text for t in lx.TH_TITLES):
         _thai_names(text, found)
     if _VIET.search(text):
-        _viet_names(text, found)
-    _latin_names(text, found)
+        if not words.isdisjoint(_VN_SURNAMES_LOWER):
+            _viet_names(text, found)
+        if not words.isdisjoint(_VN_TITLE_WORDS):
+            _viet_titled(text, found)
+    _latin_names(text, lower, words, found)
     for hit in found:
         if not overlaps(hits, hit[1], hit[2]):
             hits.append(hit)
@@ -176,26 +192,12 @@ def _han_names(text: str, found: list[Hit]) -> None:
 
 
 def _viet_names(text: str, found: list[Hit]) -> None:
-    for m in _VN_NAME.finditer(text):
-        words = m.group().split()
-        keep = [words[0]]
-        for w in words[1:]:
-            if not w[0].isupper():
-                break
-            keep.append(w)
-        name = " ".join(keep)
-        if len(keep) < 2 or any(name.startswith(p) for p in lx.VN_PLACES):
-            continue
-        if keep[0] in ("Văn", "Mai", "Kim") and keep[1] not in lx.VN_MIDDLE:
-            continue
-        before = text[max(0, m.start() - 12) : m.start()].lower().split()
-        if before and (
-            before[-1] in _VN_ADDRESS_WORDS
-            or " ".join(before[-2:]) in _VN_ADDRESS_WORDS
-            or before[-1].rstrip(",").replace("/", "").isdigit()  # "91 Võ Văn Tần": a street
-        ):
-            continue
-        found.append(("person_name", m.start(), m.start() + len(name), None))
+    for m in _CAPWORD.finditer(text):
+        if m.group() in lx.VN_SURNAMES:
+            _viet_name_at(text, m.start(), found)
+
+
+def _viet_titled(text: str, found: list[Hit]) -> None:
     for m in _VN_TITLED.finditer(text):
         words = m.group(1).split()
         keep = []
@@ -215,14 +217,18 @@ def _thai_names(text: str, found: list[Hit]) -> None:
         found.append(("person_name", m.start(), m.end(), None))
 
 
-def _latin_names(text: str, found: list[Hit]) -> None:
-    if " " not in text or not _UPPER_LOWER.search(text):
+def _latin_names(text: str, lower: str, words: set[str], found: list[Hit]) -> None:
+    if " " not in text:
         return
-    for pattern in (_LATIN_TITLED, _LATIN_BIN):
-        for m in pattern.finditer(text):
+    if not words.isdisjoint(_LATIN_TITLE_WORDS):
+        for m in _LATIN_TITLED.finditer(text):
             found.append(("person_name", m.start(), m.end(), None))
-    for m in _LATIN_RUN.finditer(text):
-        _latin_run(m.group(), m.start(), found)
+    if not words.isdisjoint(("bin", "binti", "bt")) or "a/l" in lower or "a/p" in lower:
+        for m in _LATIN_BIN.finditer(text):
+            found.append(("person_name", m.start(), m.end(), None))
+    if not words.isdisjoint(_LATIN_NAME_WORDS):
+        for m in _LATIN_RUN.finditer(text):
+            _latin_run(m.group(), m.start(), found)
 
 
 def _latin_run(run: str, offset: int, found: list[Hit]) -> None:
@@ -262,3 +268,34 @@ TEXT_DETECTORS = (
 
 for _d in TEXT_DETECTORS:
     register_detector(_d)
+
+
+def _viet_name_at(text: str, start: int, found: list[Hit]) -> None:
+    """A surname at ``start``: followed by one to three capitalised words, not a place and
+    not a street ("đường Lê Lợi", "91 Võ Văn Tần")."""
+    words = text[start:].split(maxsplit=4)[:4]
+    if not words[0].isalpha():  # "Trần," is no name on its own
+        return
+    keep = [words[0]]
+    for raw in words[1:]:
+        w = raw.rstrip(",.;:")
+        if not w or not w[0].isupper() or not w.isalpha() or w.isupper():
+            break
+        keep.append(w)
+        if w != raw:  # punctuation ends the name
+            break
+    name = " ".join(keep)
+    if len(keep) < 2 or text.find(name, start) != start:
+        return
+    if any(name.startswith(p) for p in lx.VN_PLACES):
+        return
+    if keep[0] in ("Văn", "Mai", "Kim") and keep[1] not in lx.VN_MIDDLE:
+        return
+    before = text[max(0, start - 12) : start].lower().split()
+    if before and (
+        before[-1] in _VN_ADDRESS_WORDS
+        or " ".join(before[-2:]) in _VN_ADDRESS_WORDS
+        or before[-1].rstrip(",").replace("/", "").isdigit()  # "91 Võ Văn Tần": a street
+    ):
+        return
+    found.append(("person_name", start, start + len(name), None))

@@ -721,7 +721,7 @@ def epcis_event(rng: random.Random, event_type: str, *, full: bool = False) -> d
                 "bizTransaction": f"{_BT}DA-{rng.randint(1000, 99999)}",
             },
         ]
-    if full or rng.random() < 0.3:
+    if full or rng.random() < 0.1:  # sensor data, ILMD and the like: a minority of events
         _add_optional(rng, ev, event_type, full)
     return ev
 
