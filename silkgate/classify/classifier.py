@@ -137,9 +137,10 @@ class Classifier:
                 kc = kcache.get((parent, name))
                 if kc is None:
                     kc = self._key_context(parent, name)
-                if kc.hint is None:
-                    if (kc.business and (sub is None or not sub.free_text)) or child in negative:
-                        continue
+                if kc.hint is None and (
+                    (kc.business and (sub is None or not sub.free_text)) or child in negative
+                ):
+                    continue
                 self._scan_leaf(child, chain, key, kc, out)
             elif t is dict or t is list:
                 self._walk(child, (chain, key), sub, key if type(key) is str else parent, out)
