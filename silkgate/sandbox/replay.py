@@ -392,8 +392,13 @@ def _coded(column: Any, mask: BOOL) -> tuple[I64, list[Any]]:
 
 
 def _tally(codes: I64, names: Sequence[Any]) -> dict[str, int]:
+    """Records per name; several codes may share a name (they are added up)."""
     counts = np.bincount(codes, minlength=len(names)) if len(codes) else np.zeros(len(names), int)
-    return {str(names[i]): int(n) for i, n in enumerate(counts) if n}
+    out: dict[str, int] = {}
+    for i, n in enumerate(counts.tolist()):
+        if n:
+            out[str(names[i])] = out.get(str(names[i]), 0) + int(n)
+    return out
 
 
 def _samples(

@@ -73,7 +73,7 @@ def demo_batches(records: int = 2400, batch_size: int = 100, seed: int = 7) -> l
     return list(batches_of(generate(records, seed=seed), batch_size, rng.randbytes))
 
 
-def cn_variant(version: str, **settings: int) -> str:
+def cn_variant(version: str, **settings: int | str) -> str:
     """The shipped cn pack with a new version and some settings changed."""
     text = (PACKS_DIR / "cn.yaml").read_text(encoding="utf-8")
     text = text.replace('version: "2024.3.2"', f'version: "{version}"')

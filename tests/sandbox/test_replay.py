@@ -15,9 +15,11 @@ from silkgate.sandbox.packs import candidate_engine
 
 from .helpers import T0, World, cn_variant, demo_batches, make_world
 
-CANDIDATES = {
+CANDIDATES: dict[str, dict[str, int | str]] = {
     "lower-art5-4": {"pi_contract_from": 300},
     "lower-sensitive": {"sensitive_assessment_over": 20, "pi_contract_from": 700},
+    # ID numbers as ordinary PI: categories, counting pools and rules all move at once.
+    "ids-as-pi": {"id_document_category": "pi", "pi_contract_from": 150},
 }
 
 
@@ -52,7 +54,8 @@ def test_replay_equals_live_record_by_record(
     assert report.records == len(expected)
     assert report.changed > 0
     assert sum(report.by_change.values()) == report.changed
-    assert sum(report.by_corridor.values()) == report.changed
+    for breakdown in (report.by_corridor, report.by_product, report.by_exporter):
+        assert sum(breakdown.values()) == report.changed
 
 
 def test_replay_of_the_active_packs_changes_nothing(
