@@ -10,7 +10,7 @@ at once (kill switch), which takes effect on the next batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,7 +21,7 @@ from silkgate.clock import Clock
 from silkgate.counters import SubjectHasher
 from silkgate.errors import ConflictError, InputError, NotFoundError
 from silkgate.ledger import TransparencyLog
-from silkgate.policy import BatchContext, BatchDecision, PolicyEngine, RecordInput
+from silkgate.policy import BatchContext, BatchDecision, Pack, PolicyEngine, RecordInput
 from silkgate.sandbox.auth import Approval, action_message, verify_approval
 from silkgate.sandbox.lifecycle import bump_generation
 from silkgate.sandbox.packs import pack_from_text, text_digest
@@ -100,8 +100,15 @@ def cohort_message(action: str, cohort_id: str, body: dict[str, Any], by: str) -
 
 
 class CohortManager:
-    def __init__(self, store: Store, log: TransparencyLog, clock: Clock) -> None:
-        self.store, self.log, self.clock = store, log, clock
+    def __init__(
+        self,
+        store: Store,
+        log: TransparencyLog,
+        clock: Clock,
+        check: Callable[[Pack], None] = lambda pack: None,
+    ) -> None:
+        """`check` raises PolicyError if the overlay cannot join the active packs."""
+        self.store, self.log, self.clock, self.check = store, log, clock, check
 
     def get(self, cohort_id: str) -> Cohort:
         raw = self.store.get_sandbox_doc(DOC_KIND, cohort_id)
@@ -115,6 +122,7 @@ class CohortManager:
 
     def create(self, spec: CohortSpec, approval: Approval) -> Cohort:
         pack = _check_spec(spec)
+        self.check(pack_from_text(spec.overlay_yaml, f"overlay of {spec.id}"))
         verify_approval(
             self.store, approval,
             cohort_message("create", spec.id, spec.message_body(), approval.by),

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from silkgate.clock import Clock
+from silkgate.errors import SilkgateError
 from silkgate.ledger import TransparencyLog
 from silkgate.model import Batch
 from silkgate.policy import BatchContext, BatchDecision, Pack, PolicyEngine, RecordInput
@@ -22,7 +23,7 @@ from silkgate.sandbox.cohorts import CohortManager, apply_cohorts
 from silkgate.sandbox.facts import facts_for_batch
 from silkgate.sandbox.lifecycle import PolicyLifecycle, generation
 from silkgate.sandbox.packs import engine_with, pack_from_text
-from silkgate.sandbox.shadow import evaluate_shadow
+from silkgate.sandbox.shadow import evaluate_shadow, note_failure
 from silkgate.store.base import Store
 
 
@@ -49,8 +50,12 @@ class Sandbox:
     _engines: Engines | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.lifecycle = PolicyLifecycle(self.store, self.log, self.clock)
-        self.cohorts = CohortManager(self.store, self.log, self.clock)
+        self.lifecycle = PolicyLifecycle(self.store, self.log, self.clock, self.check_pack)
+        self.cohorts = CohortManager(self.store, self.log, self.clock, self.check_pack)
+
+    def check_pack(self, pack: Pack) -> None:
+        """Raises PolicyError unless `pack` compiles together with the active packs."""
+        engine_with(self.active_engine(), [pack])
 
     # ------------------------------------------------------------------ engines
     def engines(self) -> Engines:
@@ -95,14 +100,32 @@ class Sandbox:
                 self.subject_key, now,
             )  # fmt: skip
         for key, engine in engines.shadows.items():
-            evaluate_shadow(
-                self.store, key, engine, ctx, inputs, active, batch.id, self.subject_key, now
-            )
+            self._shadow(key, engine, ctx, inputs, active, batch.id, now)
         if self.record_facts:
             self.store.put_facts(
                 facts_for_batch(batch, ctx, inputs, decided, self.subject_key, now)
             )
         return decided
+
+    def _shadow(
+        self,
+        key: str,
+        engine: PolicyEngine,
+        ctx: BatchContext,
+        inputs: Sequence[RecordInput],
+        active: BatchDecision,
+        batch_id: str,
+        now: datetime,
+    ) -> None:
+        """A failing shadow must not stop live traffic: its writes are undone (savepoint)
+        and the failure is counted in its diff."""
+        try:
+            with self.store.transaction():
+                evaluate_shadow(
+                    self.store, key, engine, ctx, inputs, active, batch_id, self.subject_key, now
+                )
+        except SilkgateError as exc:
+            note_failure(self.store, key, f"batch {batch_id}: {exc}")
 
 
 def _overlay(text: str, cohort_id: str) -> Pack:

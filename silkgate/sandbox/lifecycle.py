@@ -7,6 +7,7 @@ Activating a version retires the version of the same pack that was active before
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Literal
 
@@ -86,8 +87,16 @@ def generation(store: Store) -> int:
 
 
 class PolicyLifecycle:
-    def __init__(self, store: Store, log: TransparencyLog, clock: Clock) -> None:
-        self.store, self.log, self.clock = store, log, clock
+    def __init__(
+        self,
+        store: Store,
+        log: TransparencyLog,
+        clock: Clock,
+        check: Callable[[Pack], None] = lambda pack: None,
+    ) -> None:
+        """`check` raises PolicyError if a pack cannot join the engines (compiled with
+        the active packs); it runs before a version is proposed, shadowed or activated."""
+        self.store, self.log, self.clock, self.check = store, log, clock, check
 
     # ------------------------------------------------------------------ reading
     def get(self, pack_id: str, version: str) -> PolicyVersion:
@@ -110,6 +119,7 @@ class PolicyLifecycle:
     def propose(self, yaml_text: str, approval: Approval) -> PolicyVersion:
         """Store a new draft version (the pack is parsed and checked first)."""
         pack = pack_from_text(yaml_text, "proposed pack")
+        self.check(pack)
         digest = text_digest(yaml_text)
         message = transition_message(pack.id, pack.version, digest, "", "draft", approval.by)
         verify_approval(self.store, approval, message)
@@ -133,6 +143,8 @@ class PolicyLifecycle:
         with self.store.transaction():
             current = self.get(pack_id, version)
             _check_move(current, to_state)
+            if to_state in ("shadow", "active"):
+                self.check(current.pack())
             message = transition_message(
                 pack_id, version, current.sha256, current.state, to_state, approval.by
             )

@@ -48,6 +48,8 @@ class ShadowDiff(msgspec.Struct, kw_only=True):
     samples: dict[str, list[ChangeSample]] = {}
     first_at: datetime | None = None
     last_at: datetime | None = None
+    failures: int = 0  # batches the shadow could not decide (live traffic went on)
+    last_failure: str = ""
 
 
 class ShadowCounters:
@@ -76,6 +78,13 @@ def load_diff(store: Store, version_key: str) -> ShadowDiff:
         if raw is None
         else msgspec.msgpack.decode(raw, type=ShadowDiff)
     )
+
+
+def note_failure(store: Store, version_key: str, message: str) -> None:
+    diff = load_diff(store, version_key)
+    diff.failures += 1
+    diff.last_failure = message[:500]
+    store.put_sandbox_doc(DOC_KIND, version_key, msgspec.msgpack.encode(diff))
 
 
 def evaluate_shadow(

@@ -7,13 +7,19 @@ import msgspec
 import orjson
 import pytest
 
-from silkgate.errors import ConflictError, ForbiddenError, NotFoundError, VerificationError
+from silkgate.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PolicyError,
+    VerificationError,
+)
 from silkgate.policy import PolicyEngine
 from silkgate.sandbox.lifecycle import transition_message
 from silkgate.sandbox.packs import text_digest
 from silkgate.seal.keys import ed25519_public_from_bytes
 
-from .helpers import TRIAL, World, cn_variant, demo_batches, move, propose
+from .helpers import OVERLAY, TRIAL, World, cn_variant, demo_batches, move, propose
 
 
 def ledger_leaf(world: World, index: int | None) -> dict[str, object]:
@@ -115,3 +121,14 @@ def test_the_active_version_makes_every_decision(world: World) -> None:
     assert "cn@2026.1-trial" in next(
         d.facts["packs"] for r in later for d in r.decisions if "packs" in d.facts
     )
+
+
+def test_a_pack_that_cannot_join_the_engines_is_refused_at_once(world: World) -> None:
+    orphan = OVERLAY.replace("overlay_of: cn", "overlay_of: xx")
+    digest = text_digest(orphan)
+    approval = world.approve(
+        lambda by: transition_message("gx-trial-customs", "1", digest, "", "draft", by)
+    )
+    with pytest.raises(PolicyError, match="unknown pack 'xx'"):
+        world.sandbox.lifecycle.propose(orphan, approval)
+    assert world.sandbox.lifecycle.versions() == []
