@@ -13,7 +13,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from silkgate.classify.cli import classify_command
-from silkgate.cli import DataDir, JsonFlag, app, console, hub_at, print_json
+from silkgate.cli import DataDir, JsonFlag, app, console, err_console, hub_at, print_json
 from silkgate.hub import DEFAULT_DATA_DIR
 from silkgate.cli_ledger import ledger_app, witness_app
 from silkgate.cli_policy import check_command, policy_app
@@ -71,6 +71,9 @@ def send(
     key_file: Annotated[
         Path | None, typer.Option(help="With --hub: the exporter's own key file (signs requests)")
     ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Print each batch id to stderr as it commits")
+    ] = False,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
@@ -113,6 +116,8 @@ def send(
                 idempotency_key=f"{idempotency_key}:{start}" if idempotency_key else None,
             )
             results.append(hub.pipeline.submit(batch))
+            if verbose:
+                err_console.print(f"committed {results[-1].batch_id}", highlight=False)
             progress.advance(task, len(chunk))
         hub.log.checkpoint()
     _print_send_summary(results, json)

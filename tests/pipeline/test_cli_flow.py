@@ -16,9 +16,12 @@ from typer.testing import CliRunner
 
 from silkgate import cli_commands  # noqa: F401  (registers every command)
 from silkgate.cli import app
-from silkgate.demo.synth import generate
+from silkgate.demo.synth import PRODUCT_OF_KIND, generate
 
 runner = CliRunner()
+
+
+KIND_OF_PRODUCT = {product: kind for kind, product in PRODUCT_OF_KIND.items()}
 
 
 def run(*args: str) -> Any:
@@ -36,7 +39,7 @@ def run_fails(*args: str) -> str:
 def write_ndjson(path: Path, product: str, destination: str, n: int) -> list[Any]:
     records = [
         r.record
-        for r in generate(n * 25, seed=11)
+        for r in generate(n * 12, seed=11, kinds=[KIND_OF_PRODUCT[product]])
         if r.product == product and r.destination == destination
     ][:n]
     assert len(records) == n

@@ -11,7 +11,7 @@ import orjson
 import pytest
 
 from silkgate.demo import scenario
-from silkgate.demo.synth import generate
+from silkgate.demo.synth import PRODUCT_OF_KIND, generate
 from silkgate.errors import ConflictError, InputError, NotFoundError, SchemaError
 from silkgate.hub import Hub, LocalMailbox
 from silkgate.inbox import drain_inbox
@@ -19,10 +19,12 @@ from silkgate.ledger import leaf_hash, verify_inclusion
 from silkgate.model import Batch
 from silkgate.participant_keys import load_key_file
 
+KIND_OF_PRODUCT = {product: kind for kind, product in PRODUCT_OF_KIND.items()}
+
 
 def synthetic(product: str, destination: str, n: int, seed: int = 3) -> list[Any]:
     out = []
-    for record in generate(n * 20, seed=seed):
+    for record in generate(n * 12, seed=seed, kinds=[KIND_OF_PRODUCT[product]]):
         if record.product == product and record.destination == destination:
             out.append(record.record)
             if len(out) == n:
