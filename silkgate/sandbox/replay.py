@@ -202,12 +202,18 @@ class _Replay:
     def _shapes(self, table: pa.Table) -> None:
         f_codes, f_values = _codes(table["findings"])
         p_codes, p_values = _codes(table["paths"])
-        first, self.shape = _unique_rows(np.stack([f_codes, p_codes], axis=1))
+        _, first, shape = np.unique(
+            f_codes * max(len(p_values), 1) + p_codes, return_index=True, return_inverse=True
+        )
+        self.shape = shape.astype(np.int64)
         self.shape_keys = [(f_values[int(f_codes[i])], p_values[int(p_codes[i])]) for i in first]
         self.nshape = len(first)
         pair = self.bsig[self.batch] * self.nshape + self.shape
         uniq, self.pair = np.unique(pair, return_inverse=True)
         self.pair_keys = [divmod(int(k), self.nshape) for k in uniq]
+        # The distinct (batch, pair) combinations: what each round must decide.
+        batch_pairs = np.unique(self.batch * len(uniq) + self.pair)
+        self.bp_batch, self.bp_pair = np.divmod(batch_pairs, len(uniq))
         self.shape_objs: dict[tuple[int, int], Shape] = {}
         pool = np.zeros((len(uniq), len(CATS)), dtype=bool)
         for i, (s, h) in enumerate(self.pair_keys):
@@ -269,17 +275,17 @@ class _Replay:
         )
         first, bucket = _unique_rows(reps)
         nbk = len(first)
-        combo = self.pair * nbk + bucket[self.batch]
-        uniq, inverse = np.unique(combo, return_inverse=True)
-        out = np.empty(len(uniq), dtype=np.int64)
-        cnt = np.zeros((len(uniq), len(CATS)), dtype=bool)
-        for i, key in enumerate(uniq.tolist()):
+        # A dense (pair, bucket) table, filled for the combinations that occur, then
+        # gathered row by row: no sorting of the rows in a round.
+        out = np.zeros(len(self.pair_keys) * nbk, dtype=np.int64)
+        cnt = np.zeros((len(self.pair_keys) * nbk, len(CATS)), dtype=bool)
+        for key in np.unique(self.bp_pair * nbk + bucket[self.bp_batch]).tolist():
             p, b = divmod(key, nbk)
             v = self._verdict(self.pair_keys[p], tuple(int(x) for x in reps[first[b]]))
-            out[i] = OUTCOME_CODES.index(v.outcome)
-            cnt[i] = [cat in v.counted for cat in CATS]
-        counted = cnt[inverse] & self.has_subjects[:, None]
-        return out[inverse], counted
+            out[key] = OUTCOME_CODES.index(v.outcome)
+            cnt[key] = [cat in v.counted for cat in CATS]
+        index = self.pair * nbk + bucket[self.batch]
+        return out[index], cnt[index] & self.has_subjects[:, None]
 
     def _verdict(self, pair: tuple[int, int], reps: tuple[int, ...]) -> Verdict:
         key = (pair[0], pair[1], reps)
