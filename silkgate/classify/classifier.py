@@ -15,6 +15,7 @@ from silkgate.classify.paths import PathNode, PathPart, normalized_path, parse_p
 from silkgate.classify.phones import country_of_phone
 from silkgate.classify.registry import (
     NO_CONTEXT,
+    TRIGGERS,
     Detector,
     Hit,
     KeyContext,
@@ -31,6 +32,8 @@ _SKIP = re.compile(
     r"\d{4}-\d\d-\d\dT\d\d:\d\d|[+-]\d\d:\d\d$|[a-z_:\-]+$|[A-Z]{2,3}$|-?\d{1,6}(?:\.\d+)?$)"
 )
 _DIGIT = re.compile(r"\d")
+_LETTER_DIGIT = re.compile(r"[A-Z]\d|\d[A-Z]")
+_MASK_TRIGGERS = ("digit", "at", "colon", "nonascii", "latin_caps", "letter_digit")
 _CAPS = re.compile(r"[A-Z][a-z]")
 _NEG_CACHE_MAX = 65536
 _MAX_CACHED_LEN = 80
@@ -242,7 +245,9 @@ class Classifier:
     def _applicable(self, text: str) -> list[Detector]:
         """Detectors whose triggers the string shows, by priority (one list per feature set,
         built on first use)."""
-        mask = 1 if _DIGIT.search(text) else 0
+        mask = 0
+        if _DIGIT.search(text):
+            mask = 33 if _LETTER_DIGIT.search(text) else 1
         if "@" in text:
             mask |= 2
         if ":" in text:
@@ -254,7 +259,7 @@ class Classifier:
         dets = self._combos.get(mask)
         if dets is None:
             chosen = {d.name: d for d in self._by_trigger["any"]}
-            for bit, trigger in enumerate(("digit", "at", "colon", "nonascii", "latin_caps")):
+            for bit, trigger in enumerate(_MASK_TRIGGERS):
                 if mask & (1 << bit):
                     chosen.update((d.name, d) for d in self._by_trigger[trigger])
             dets = self._combos[mask] = sorted(chosen.values(), key=lambda d: d.priority)
@@ -343,9 +348,7 @@ def _compile_product(product: Product | None) -> PathNode | None:
 
 
 def _group_detectors(dets: list[Detector]) -> dict[str, list[Detector]]:
-    by: dict[str, list[Detector]] = {
-        t: [] for t in ("any", "digit", "at", "colon", "nonascii", "latin_caps")
-    }
+    by: dict[str, list[Detector]] = {t: [] for t in TRIGGERS}
     for d in dets:
         for t in d.triggers:
             by[t].append(d)

@@ -85,12 +85,7 @@ _VN_PLATE = re.compile(
 )
 
 
-_LETTER_DIGIT = re.compile(r"[A-Z]\d|\d[A-Z]")
-
-
 def scan_plate(text: str, kc: KeyContext, hits: list[Hit]) -> None:
-    if not _LETTER_DIGIT.search(text):
-        return
     if not text.isascii():
         for m in _CN_PLATE.finditer(text):
             if any(ch.isdigit() for ch in m.group()[2:]):
@@ -116,8 +111,6 @@ _PASSPORT_COUNTRY = (
 
 
 def scan_alnum_ids(text: str, kc: KeyContext, hits: list[Hit]) -> None:
-    if not _LETTER_DIGIT.search(text):
-        return
     for m in _ALNUM.finditer(text):
         code, start, end = m.group(), m.start(), m.end()
         if overlaps(hits, start, end):
@@ -276,11 +269,13 @@ BUILTIN_DETECTORS = (
     Detector("email", ("email",), frozenset({"at"}), scan_email, priority=10),
     Detector("location", ("precise_location",), frozenset({"digit"}), scan_location, priority=20),
     Detector("ip", ("ip_address",), frozenset({"digit", "colon"}), scan_ip, priority=30),
-    Detector("vehicle_plate", ("vehicle_plate",), frozenset({"digit"}), scan_plate, priority=35),
+    Detector(
+        "vehicle_plate", ("vehicle_plate",), frozenset({"letter_digit"}), scan_plate, priority=35
+    ),
     Detector(
         "passport_nric",
         ("passport", "national_id"),
-        frozenset({"digit"}),
+        frozenset({"letter_digit"}),
         scan_alnum_ids,
         priority=40,
     ),

@@ -14,8 +14,17 @@ from silkgate.model import FindingType
 
 # Cheap per-string features a detector can ask for; the classifier only runs a detector on
 # strings showing at least one of its triggers, so most strings meet few detectors.
-Trigger = Literal["digit", "at", "colon", "nonascii", "latin_caps", "any"]
-TRIGGERS: tuple[Trigger, ...] = ("digit", "at", "colon", "nonascii", "latin_caps", "any")
+# "letter_digit": an ASCII capital next to a digit ("E1234", "51F-", "粤B1").
+Trigger = Literal["digit", "at", "colon", "nonascii", "latin_caps", "letter_digit", "any"]
+TRIGGERS: tuple[Trigger, ...] = (
+    "digit",
+    "at",
+    "colon",
+    "nonascii",
+    "latin_caps",
+    "letter_digit",
+    "any",
+)
 
 ENTRY_POINT_GROUP = "silkgate.detectors"
 
