@@ -52,9 +52,6 @@ from silkgate.transport.base import Transport
 if TYPE_CHECKING:
     from silkgate.sandbox.core import Sandbox
 
-if TYPE_CHECKING:
-    from silkgate.sandbox.core import Sandbox
-
 DELIVERED_SUBJECT = "silkgate.delivered"  # + "." + importer id
 _DELIVERABLE = ("allow", "allow_transformed")
 
@@ -96,7 +93,6 @@ class Pipeline:
     delivery_ttl: timedelta = timedelta(days=14)
     timings: StageTimings = field(default_factory=StageTimings)
     _classifiers: dict[str, Classifier] = field(default_factory=dict)
-    sandbox: Sandbox | None = None  # silkgate.sandbox: set by the hub
     sandbox: Sandbox | None = None  # silkgate.sandbox: set by the hub
 
     # ------------------------------------------------------------------ submission
@@ -155,8 +151,6 @@ class Pipeline:
         timer = self.timings.stage
         with timer("decide"):
             decided = self.engine.decide_batch(ctx, inputs, self.store, self.secrets.subject_key)
-        if self.sandbox is not None:  # regulatory sandbox: lifecycle, cohorts, shadows, facts
-            decided = self.sandbox.after_decide(batch, ctx, inputs, decided, now)
         if self.sandbox is not None:  # regulatory sandbox: lifecycle, cohorts, shadows, facts
             decided = self.sandbox.after_decide(batch, ctx, inputs, decided, now)
         decisions = decided.decisions
