@@ -168,3 +168,22 @@ def test_synth_identifiers_have_valid_check_digits() -> None:
         assert checks.sg_nric_valid(synth.sg_nric(rng))
         box = synth.container_no(rng)
         assert checks.iso6346_check_digit(box[:10]) == box[10]
+
+
+def test_own_check_digits_agree_with_stdnum() -> None:
+    from stdnum import ean, iso6346, luhn
+    from stdnum.cn import ric
+
+    from silkgate.classify import checks
+
+    rng = random.Random(4)
+    for _ in range(300):
+        body = "".join(str(rng.randint(0, 9)) for _ in range(rng.choice((12, 13, 17))))
+        assert checks.gs1_check_digit(body) == ean.calc_check_digit(body)
+        box = "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(3)) + "U"
+        box += f"{rng.randint(0, 999999):06d}"
+        assert checks.iso6346_check_digit(box) == iso6346.calc_check_digit(box)
+        card = "".join(str(rng.randint(0, 9)) for _ in range(16))
+        assert checks.luhn_valid(card) == luhn.is_valid(card)
+        rid = "".join(str(rng.randint(0, 9)) for _ in range(17))
+        assert checks._cn_check_char(rid + "0") == ric.calc_check_digit(rid + "0")
