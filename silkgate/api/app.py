@@ -104,12 +104,19 @@ def _mount(app: FastAPI, state: ApiState) -> None:
     app.include_router(check.router, prefix=API_PREFIX)
     app.include_router(misc.metrics_router)
     _mount_ledger(app, state)
+    _mount_sandbox(app)
 
 
 def _mount_ledger(app: FastAPI, state: ApiState) -> None:
     from silkgate.api.ledger_routes import ledger_router
 
     app.include_router(ledger_router(lambda: state.hub.log), prefix=f"{API_PREFIX}/ledger")
+
+
+def _mount_sandbox(app: FastAPI) -> None:
+    from silkgate.api.sandbox_routes import sandbox_router
+
+    app.include_router(sandbox_router(), prefix=f"{API_PREFIX}/sandbox")
 
 
 async def _count_requests(
