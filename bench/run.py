@@ -61,7 +61,7 @@ def pipeline_seconds(
 
 
 def report(n: int, floor: float, total: float, stages: dict[str, float]) -> list[dict[str, Any]]:
-    rows = [{"stage": "floor (orjson loads+dumps)", "seconds": floor}]
+    rows: list[dict[str, Any]] = [{"stage": "floor (orjson loads+dumps)", "seconds": floor}]
     rows += [{"stage": s, "seconds": stages.get(s, 0.0)} for s in STAGES]
     rows.append({"stage": "end to end", "seconds": total})
     for row in rows:

@@ -14,10 +14,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from silkgate.classify.cli import classify_command
 from silkgate.cli import DataDir, JsonFlag, app, console, err_console, hub_at, print_json
-from silkgate.hub import DEFAULT_DATA_DIR
 from silkgate.cli_ledger import ledger_app, witness_app
 from silkgate.cli_policy import check_command, policy_app
 from silkgate.clock import new_id
+from silkgate.hub import DEFAULT_DATA_DIR
 from silkgate.model import OUTCOMES, Batch, BatchResult
 from silkgate.products import get_product
 from silkgate.records_io import read_records
@@ -127,7 +127,7 @@ def _print_send_summary(results: list[BatchResult], json: bool) -> None:
     totals: Counter[str] = Counter()
     for result in results:
         totals.update(result.outcomes)
-    summary = {
+    summary: dict[str, Any] = {
         "records": sum(r.records for r in results),
         "outcomes": {o: totals.get(o, 0) for o in OUTCOMES},
         "batches": [

@@ -173,6 +173,7 @@ def _summary(
     counted = {
         f"{exporter}/{category}": count
         for (exporter, category), count in sorted(hub.store.subject_counts(year=year).items())
+        if not category.startswith("shadow:")  # a shadow policy's own what-if counters
     }
     delivered = sum(1 for r in results if r.envelope_id is not None)
     return {

@@ -192,7 +192,7 @@ def test_a_crash_inside_the_batch_transaction_leaves_nothing_behind(hub: Hub) ->
     records = synthetic("logistics.waybill", "VN", 30)
     before = snapshot(hub)
     real_store = hub.pipeline.store
-    hub.pipeline.store = _FailingOutboxStore(real_store)  # type: ignore[assignment]
+    hub.pipeline.store = _FailingOutboxStore(real_store)
     with pytest.raises(OSError, match="disk unplugged"):
         hub.pipeline.submit(batch_of("logistics.waybill", "VN", records, key="crash"))
     hub.pipeline.store = real_store
