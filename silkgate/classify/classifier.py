@@ -134,14 +134,16 @@ class Classifier:
                 if sub is not None and sub.annotation is not None:
                     out.append((_annotated(sub.annotation, child, _path(chain, key)), child))
                     continue
-                if len(child) < 3 or skip(child):
+                if skip(child):
                     continue
                 name = key if type(key) is str else parent
                 kc = kcache.get((parent, name))
                 if kc is None:
                     kc = self._key_context(parent, name)
                 if kc.hint is None and (
-                    (kc.business and (sub is None or not sub.free_text)) or child in negative
+                    len(child) < 3
+                    or (kc.business and (sub is None or not sub.free_text))
+                    or child in negative
                 ):
                     continue
                 self._scan_leaf(child, chain, key, kc, out)

@@ -13,7 +13,13 @@ import re
 from silkgate.classify import checks
 from silkgate.classify.contexts import anywhere, business_before, near
 from silkgate.classify.phones import parse_international, parse_national
-from silkgate.classify.registry import Detector, Hit, KeyContext, register_detector
+from silkgate.classify.registry import (
+    NO_CONTEXT,
+    Detector,
+    Hit,
+    KeyContext,
+    register_detector,
+)
 from silkgate.model import FindingType
 
 
@@ -180,7 +186,7 @@ def _number(text: str, raw: str, start: int, end: int, kc: KeyContext) -> Hit | 
     if "+" in raw[:3]:
         phone = parse_international(digits)
         return ("phone", start, end, phone.region) if phone else None
-    if digits.startswith("00") and 10 <= n <= 17:
+    if digits.startswith("00") and 10 <= n <= 17 and not near("bank_account", text, start, kc):
         phone = parse_international(digits[2:])
         if phone:
             return ("phone", start, end, phone.region)
@@ -226,6 +232,10 @@ def _identity(
     return None
 
 
+def _phone_word(text: str, start: int) -> bool:
+    return near("phone", text, start, NO_CONTEXT)
+
+
 _NOT_PHONE_KEYS = frozenset(
     {"national_id", "passport", "bank_card", "bank_account", "date_of_birth"}
 )
@@ -235,7 +245,9 @@ def _phone_or_account(
     text: str, raw: str, digits: str, start: int, end: int, kc: KeyContext
 ) -> Hit | None:
     n = len(digits)
-    if kc.hint == "bank_account":
+    if kc.hint == "bank_account" or (
+        kc.hint is None and near("bank_account", text, start, kc) and not _phone_word(text, start)
+    ):
         return ("bank_account", start, end, None) if 6 <= n <= 20 else None
     if 7 <= n <= 12 and kc.hint not in _NOT_PHONE_KEYS:
         # Mobile numbers stand on their own; fixed lines and bare numbers need phone words.

@@ -199,6 +199,9 @@ def _viet_names(text: str, found: list[Hit]) -> None:
 
 def _viet_titled(text: str, found: list[Hit]) -> None:
     for m in _VN_TITLED.finditer(text):
+        before = text[max(0, m.start() - 12) : m.start()].split()
+        if before and before[-1][:1].isupper():  # "Hai Bà Trưng" is a street
+            continue
         words = m.group(1).split()
         keep = []
         for w in words:
