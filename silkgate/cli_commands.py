@@ -16,6 +16,7 @@ from silkgate.classify.cli import classify_command
 from silkgate.cli import DataDir, JsonFlag, app, console, err_console, hub_at, print_json
 from silkgate.cli_ledger import ledger_app, witness_app
 from silkgate.cli_policy import check_command, policy_app
+from silkgate.cli_sandbox import sandbox_app
 from silkgate.clock import new_id
 from silkgate.hub import DEFAULT_DATA_DIR
 from silkgate.model import OUTCOMES, Batch, BatchResult
@@ -25,6 +26,9 @@ from silkgate.records_io import read_records
 app.add_typer(policy_app, name="policy", help="Rule packs: list, lint, test, explain, diff.")
 app.add_typer(ledger_app, name="ledger", help="The transparency ledger: checkpoints and proofs.")
 app.add_typer(witness_app, name="witness", help="Cosign the hub's checkpoints as a witness.")
+app.add_typer(
+    sandbox_app, name="sandbox", help="Regulatory sandbox: policy lifecycle, replay, cohorts."
+)
 app.command("check", help="Dry run: the decision for each record, nothing committed.")(
     check_command
 )
