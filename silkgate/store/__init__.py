@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 
 from silkgate.errors import ConfigError
-from silkgate.store.base import EnvelopeState, NodeKey, OutboxMessage, Store, StoredEnvelope
+from silkgate.store.base import (
+    EnvelopeState,
+    NodeKey,
+    OutboxMessage,
+    PushEndpoint,
+    Store,
+    StoredEnvelope,
+)
 from silkgate.store.memory import MemoryStore
 from silkgate.store.migrations import LATEST_VERSION
 from silkgate.store.sqlite import SqliteStore
@@ -16,6 +23,7 @@ __all__ = [
     "MemoryStore",
     "NodeKey",
     "OutboxMessage",
+    "PushEndpoint",
     "SqliteStore",
     "Store",
     "StoredEnvelope",

@@ -39,6 +39,14 @@ class StoredEnvelope(msgspec.Struct, frozen=True, kw_only=True):
     attempts: int = 0
 
 
+class PushEndpoint(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the hub pushes an importer's envelopes (one registration per importer)."""
+
+    importer: str
+    url: str
+    created_at: datetime
+
+
 class OutboxMessage(msgspec.Struct, frozen=True, kw_only=True):
     seq: int  # assigned by the store, increasing
     subject: str
@@ -181,6 +189,38 @@ class Store(Protocol):
 
     def purge_envelopes(self, *, expired_before: datetime) -> int:
         """Drop the data of envelopes whose expiry is before the given time; returns count."""
+        ...
+
+    def drop_envelope_data(
+        self, envelope_ids: Sequence[str], *, state: EnvelopeState, new_state: EnvelopeState
+    ) -> int:
+        """Drop the sealed data of those of `envelope_ids` still in `state` and still holding
+        data, moving them to `new_state` (retention; a compare-and-set, so an envelope
+        acknowledged meanwhile is left alone); returns how many changed."""
+        ...
+
+    # -- push delivery -----------------------------------------------------------------
+    def put_push_endpoint(self, endpoint: PushEndpoint) -> None:
+        """Insert or replace the importer's registration."""
+        ...
+
+    def get_push_endpoint(self, importer: str) -> PushEndpoint: ...
+
+    def delete_push_endpoint(self, importer: str) -> bool:
+        """Remove the importer's registration; False if it had none."""
+        ...
+
+    def list_push_endpoints(self) -> list[PushEndpoint]:
+        """By importer id."""
+        ...
+
+    # -- replay protection (shared by every API process on the store) ------------------
+    def remember_nonce(self, nonce: str, until: datetime) -> bool:
+        """Record a request nonce until `until`; False if it is already recorded."""
+        ...
+
+    def purge_nonces(self, *, expired_before: datetime) -> int:
+        """Forget nonces recorded until a time before `expired_before`; returns count."""
         ...
 
     # -- receipts ----------------------------------------------------------------------

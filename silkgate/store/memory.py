@@ -24,6 +24,7 @@ from silkgate.store.base import (
     EnvelopeState,
     NodeKey,
     OutboxMessage,
+    PushEndpoint,
     StoredEnvelope,
 )
 from silkgate.store.migrations import LATEST_VERSION
@@ -58,6 +59,8 @@ class MemoryStore:
         self._outbox_seq = 0
         self._facts: list[DecisionFact] = []
         self._docs: dict[tuple[str, str], bytes] = {}
+        self._push: dict[str, PushEndpoint] = {}
+        self._nonces: dict[str, int] = {}  # nonce -> until (microseconds since the epoch)
 
     # -- lifecycle ---------------------------------------------------------------------
     @contextmanager
@@ -276,6 +279,56 @@ class MemoryStore:
             for e in stale:
                 state = "expired" if e.state in PURGE_EXPIRES_STATES else e.state
                 self._set(self._envelopes, e.id, _replace(e, state=state, data=b""))
+            return len(stale)
+
+    def drop_envelope_data(
+        self, envelope_ids: Sequence[str], *, state: EnvelopeState, new_state: EnvelopeState
+    ) -> int:
+        with self.transaction():
+            changed = 0
+            for envelope_id in envelope_ids:
+                e = self._envelopes.get(envelope_id)
+                if e is not None and e.state == state and e.data:
+                    self._set(self._envelopes, e.id, _replace(e, state=new_state, data=b""))
+                    changed += 1
+            return changed
+
+    # -- push delivery -----------------------------------------------------------------
+    def put_push_endpoint(self, endpoint: PushEndpoint) -> None:
+        to_us(endpoint.created_at)
+        with self.transaction():
+            self._set(self._push, endpoint.importer, endpoint)
+
+    def get_push_endpoint(self, importer: str) -> PushEndpoint:
+        with self._lock:
+            return _get(self._push, importer, "push endpoint of importer")
+
+    def delete_push_endpoint(self, importer: str) -> bool:
+        with self.transaction():
+            if importer not in self._push:
+                return False
+            self._delete(self._push, importer)
+            return True
+
+    def list_push_endpoints(self) -> list[PushEndpoint]:
+        with self._lock:
+            return [self._push[k] for k in sorted(self._push)]
+
+    # -- replay protection -------------------------------------------------------------
+    def remember_nonce(self, nonce: str, until: datetime) -> bool:
+        until_us = to_us(until)
+        with self.transaction():
+            if nonce in self._nonces:
+                return False
+            self._set(self._nonces, nonce, until_us)
+            return True
+
+    def purge_nonces(self, *, expired_before: datetime) -> int:
+        cutoff = to_us(expired_before)
+        with self.transaction():
+            stale = [n for n, until in self._nonces.items() if until < cutoff]
+            for nonce in stale:
+                self._delete(self._nonces, nonce)
             return len(stale)
 
     # -- receipts ----------------------------------------------------------------------

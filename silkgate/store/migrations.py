@@ -87,6 +87,17 @@ MIGRATIONS: tuple[Migration, ...] = (
                 PRIMARY KEY (kind, key)) WITHOUT ROWID""",
         ),
     ),
+    Migration(
+        3,
+        "push delivery registrations; request nonces shared by API processes",
+        (
+            """CREATE TABLE push_endpoints (
+                importer TEXT PRIMARY KEY, url TEXT NOT NULL, created_us INTEGER NOT NULL)""",
+            """CREATE TABLE nonces (
+                nonce TEXT PRIMARY KEY, until_us INTEGER NOT NULL) WITHOUT ROWID""",
+            "CREATE INDEX nonces_until ON nonces (until_us)",
+        ),
+    ),
 )
 
 LATEST_VERSION: int = MIGRATIONS[-1].version

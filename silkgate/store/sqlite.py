@@ -27,6 +27,7 @@ from silkgate.store.base import (
     EnvelopeState,
     NodeKey,
     OutboxMessage,
+    PushEndpoint,
     StoredEnvelope,
 )
 from silkgate.store.migrations import MIGRATIONS, Migration, current_version, migrate
@@ -361,6 +362,57 @@ class SqliteStore:
         )
         return int(cur.rowcount)
 
+    def drop_envelope_data(
+        self, envelope_ids: Sequence[str], *, state: EnvelopeState, new_state: EnvelopeState
+    ) -> int:
+        changed = 0
+        with self.transaction():
+            for chunk in _chunks(list(envelope_ids), _CHUNK):
+                marks = ",".join("?" * len(chunk))
+                cur = self._run(
+                    "UPDATE envelopes SET data = X'', state = ? "
+                    f"WHERE id IN ({marks}) AND state = ? AND length(data) > 0",
+                    [new_state, *chunk, state],
+                )
+                changed += int(cur.rowcount)
+        return changed
+
+    # -- push delivery -----------------------------------------------------------------
+    def put_push_endpoint(self, endpoint: PushEndpoint) -> None:
+        self._run(
+            "INSERT OR REPLACE INTO push_endpoints (importer, url, created_us) VALUES (?, ?, ?)",
+            (endpoint.importer, endpoint.url, to_us(endpoint.created_at)),
+        )
+
+    def get_push_endpoint(self, importer: str) -> PushEndpoint:
+        row = self._one(
+            "SELECT importer, url, created_us FROM push_endpoints WHERE importer = ?",
+            (importer,),
+            "push endpoint of importer",
+            importer,
+        )
+        return _push_endpoint(row)
+
+    def delete_push_endpoint(self, importer: str) -> bool:
+        cur = self._run("DELETE FROM push_endpoints WHERE importer = ?", (importer,))
+        return int(cur.rowcount) > 0
+
+    def list_push_endpoints(self) -> list[PushEndpoint]:
+        rows = self._rows("SELECT importer, url, created_us FROM push_endpoints ORDER BY importer")
+        return [_push_endpoint(r) for r in rows]
+
+    # -- replay protection -------------------------------------------------------------
+    def remember_nonce(self, nonce: str, until: datetime) -> bool:
+        # One statement: atomic across every process sharing the database file.
+        cur = self._run(
+            "INSERT OR IGNORE INTO nonces (nonce, until_us) VALUES (?, ?)", (nonce, to_us(until))
+        )
+        return int(cur.rowcount) == 1
+
+    def purge_nonces(self, *, expired_before: datetime) -> int:
+        cur = self._run("DELETE FROM nonces WHERE until_us < ?", (to_us(expired_before),))
+        return int(cur.rowcount)
+
     # -- receipts ----------------------------------------------------------------------
     def put_receipt(self, receipt: Receipt) -> None:
         self._run(
@@ -540,6 +592,11 @@ def _envelope(row: Sequence[Any]) -> StoredEnvelope:
         attempts=int(attempts),
         data=bytes(data),
     )
+
+
+def _push_endpoint(row: Sequence[Any]) -> PushEndpoint:
+    importer, url, created = row
+    return PushEndpoint(importer=str(importer), url=str(url), created_at=from_us(int(created)))
 
 
 def _filters(**columns: object) -> tuple[str, list[object]]:

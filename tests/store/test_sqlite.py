@@ -9,13 +9,14 @@ import subprocess
 import sys
 import threading
 from contextlib import closing
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from silkgate.errors import ConfigError, StoreError
 from silkgate.model import Participant
-from silkgate.store import LATEST_VERSION, MemoryStore, SqliteStore, open_store
+from silkgate.store import LATEST_VERSION, MemoryStore, PushEndpoint, SqliteStore, open_store
 from silkgate.store.migrations import MIGRATIONS, Migration
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -210,3 +211,19 @@ def test_unreadable_file_is_a_store_error(tmp_path: Path) -> None:
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError, match=str(path)):
         SqliteStore(path)
+
+
+def test_two_connections_share_nonces_and_push_endpoints(tmp_path: Path) -> None:
+    """Two processes on one file see each other's nonces (replay protection across API
+    workers) and registrations."""
+    first, second = SqliteStore(tmp_path / "s.db"), SqliteStore(tmp_path / "s.db")
+    try:
+        until = datetime(2026, 6, 1, tzinfo=UTC)
+        assert first.remember_nonce("n", until) is True
+        assert second.remember_nonce("n", until) is False
+        hook = PushEndpoint(importer="p_im", url="https://h.example/", created_at=until)
+        first.put_push_endpoint(hook)
+        assert second.get_push_endpoint("p_im") == hook
+    finally:
+        first.close()
+        second.close()

@@ -24,7 +24,7 @@ from silkgate.model import (
     Participant,
     Receipt,
 )
-from silkgate.store import LATEST_VERSION, Store, StoredEnvelope
+from silkgate.store import LATEST_VERSION, PushEndpoint, Store, StoredEnvelope
 from silkgate.store.base import DecisionFact, EnvelopeState, iter_all_envelopes
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
@@ -641,3 +641,97 @@ def test_sandbox_docs_insert_replace_list(store: Store) -> None:
     assert store.get_sandbox_doc("policy", "cn@1") == b"one again"
     assert store.list_sandbox_docs("policy") == [("cn@1", b"one again"), ("cn@2", b"two")]
     assert store.list_sandbox_docs("none") == []
+
+
+# -- retention ------------------------------------------------------------------------
+
+
+def test_drop_envelope_data_is_a_compare_and_set(store: Store) -> None:
+    store.put_envelope(envelope("e_pending", 0))
+    store.put_envelope(envelope("e_acked", 1, state="acked"))
+    store.put_envelope(envelope("e_held", 2, state="held"))
+    ids = ["e_pending", "e_acked", "e_held", "e_missing"]
+    assert store.drop_envelope_data(ids, state="pending", new_state="expired") == 1
+    assert store.drop_envelope_data(ids, state="acked", new_state="acked") == 1
+    pending, acked, held = (store.get_envelope(e) for e in ids[:3])
+    assert (pending.state, pending.data) == ("expired", b"")
+    assert (acked.state, acked.data) == ("acked", b"")
+    assert held == envelope("e_held", 2, state="held")
+    # Already dropped: nothing more to do.
+    assert store.drop_envelope_data(ids, state="acked", new_state="acked") == 0
+    assert store.drop_envelope_data([], state="pending", new_state="expired") == 0
+
+
+def test_drop_envelope_data_many(store: Store) -> None:
+    with store.transaction():
+        for i in range(1200):
+            store.put_envelope(envelope(f"e_{i:04}", i))
+    ids = [f"e_{i:04}" for i in range(0, 1200, 2)]
+    assert store.drop_envelope_data(ids, state="pending", new_state="expired") == 600
+    assert len(store.list_envelopes(state="expired", limit=2000)) == 600
+
+
+# -- push delivery --------------------------------------------------------------------
+
+
+def push(importer: str, url: str = "https://hook.example/in") -> PushEndpoint:
+    return PushEndpoint(importer=importer, url=url, created_at=T0)
+
+
+def test_push_endpoints_crud(store: Store) -> None:
+    assert store.list_push_endpoints() == []
+    with pytest.raises(NotFoundError, match="push endpoint"):
+        store.get_push_endpoint("p_im")
+    store.put_push_endpoint(push("p_im"))
+    store.put_push_endpoint(push("p_a", "https://a.example/"))
+    store.put_push_endpoint(push("p_im", "https://hook.example/v2"))  # replaces
+    assert store.get_push_endpoint("p_im") == push("p_im", "https://hook.example/v2")
+    assert [p.importer for p in store.list_push_endpoints()] == ["p_a", "p_im"]
+    assert store.delete_push_endpoint("p_im") is True
+    assert store.delete_push_endpoint("p_im") is False
+    assert store.list_push_endpoints() == [push("p_a", "https://a.example/")]
+
+
+def test_push_endpoint_rolls_back(store: Store) -> None:
+    with pytest.raises(Boom), store.transaction():
+        store.put_push_endpoint(push("p_im"))
+        raise Boom
+    assert store.list_push_endpoints() == []
+
+
+# -- replay protection ----------------------------------------------------------------
+
+
+def test_nonces_are_remembered_once_until_purged(store: Store) -> None:
+    until = T0 + timedelta(minutes=5)
+    assert store.remember_nonce("n1", until) is True
+    assert store.remember_nonce("n1", until + timedelta(days=1)) is False
+    assert store.remember_nonce("n2", until + timedelta(minutes=5)) is True
+    assert store.purge_nonces(expired_before=until) == 0  # strictly before
+    assert store.purge_nonces(expired_before=until + timedelta(seconds=1)) == 1
+    assert store.remember_nonce("n1", until) is True  # forgotten, so accepted again
+    assert store.remember_nonce("n2", until) is False
+
+
+def test_nonce_rolls_back_with_its_transaction(store: Store) -> None:
+    with pytest.raises(Boom), store.transaction():
+        assert store.remember_nonce("n1", T0) is True
+        raise Boom
+    assert store.remember_nonce("n1", T0) is True
+
+
+def test_concurrent_nonces_are_accepted_once(store: Store) -> None:
+    accepted: list[bool] = []
+    lock = threading.Lock()
+
+    def race() -> None:
+        won = store.remember_nonce("shared", T0)
+        with lock:
+            accepted.append(won)
+
+    threads = [threading.Thread(target=race) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert sorted(accepted) == [False] * 7 + [True]
