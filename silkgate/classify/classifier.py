@@ -132,7 +132,8 @@ class Classifier:
                 if not child:
                     continue
                 if sub is not None and sub.annotation is not None:
-                    out.append((_annotated(sub.annotation, child, _path(chain, key)), child))
+                    path = sub.fixed_path or _path(chain, key)
+                    out.append((_annotated(sub.annotation, child, path), child))
                     continue
                 if skip(child):
                     continue

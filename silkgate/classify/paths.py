@@ -68,6 +68,7 @@ class PathNode:
     business: bool = False
     free_text: bool = False
     annotation: FindingType | None = None
+    fixed_path: str | None = None  # the node's normalized path when it has no wildcard
 
     def child(self, part: PathPart) -> PathNode | None:
         node = self.children.get(part)
@@ -77,6 +78,8 @@ class PathNode:
 
     def insert(self, parts: list[PathPart]) -> PathNode:
         node = self
-        for p in parts:
+        for i, p in enumerate(parts):
             node = node.children.setdefault(p, PathNode())
+            if "*" not in parts[: i + 1]:
+                node.fixed_path = normalized_path(parts[: i + 1])
         return node

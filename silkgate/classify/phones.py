@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -104,30 +105,35 @@ def parse_national(digits: str, *, mobile_only: bool) -> Phone | None:
     """A number written without country code. Without phone context only mobile numbers
     with a trunk prefix (or China's 11-digit mobiles) are accepted: fixed-line national
     formats look too much like other numbers. An ambiguous number gets region None."""
-    found: list[_Region] = []
-    nsn_of: dict[str, str] = {}
-    for reg in _REGIONS:
-        pre = reg.national_prefix
-        if pre and digits.startswith(pre):
-            nsn = digits[len(pre) :]
-        elif (reg.region == "CN" and len(digits) == 11 and digits[0] == "1") or (
-            not pre and not mobile_only
-        ):
-            nsn = digits
-        else:
-            continue
-        if len(nsn) not in reg.lengths:
-            continue
-        pat = reg.mobile if mobile_only else reg.valid
-        if pat.fullmatch(nsn):
-            found.append(reg)
-            nsn_of[reg.region] = nsn
+    found: list[tuple[_Region, str]] = []
+    for reg, cut in _candidates(len(digits), digits[:2], mobile_only):
+        nsn = digits[cut:]
+        if (reg.mobile if mobile_only else reg.valid).fullmatch(nsn):
+            found.append((reg, nsn))
     if not found:
         return None
     if len(found) == 1:
-        reg = found[0]
-        return Phone(reg.region, f"+{reg.country_code}{nsn_of[reg.region]}")
+        reg, nsn = found[0]
+        return Phone(reg.region, f"+{reg.country_code}{nsn}")
     return Phone(None, digits)
+
+
+@lru_cache(maxsize=1024)
+def _candidates(n: int, head: str, mobile_only: bool) -> tuple[tuple[_Region, int], ...]:
+    """Regions whose trunk prefix and number lengths fit a number of ``n`` digits starting
+    with ``head``, and where the national number starts (depends on nothing else)."""
+    out: list[tuple[_Region, int]] = []
+    for reg in _REGIONS:
+        pre = reg.national_prefix
+        if pre and head.startswith(pre):
+            cut = len(pre)
+        elif (reg.region == "CN" and n == 11 and head[0] == "1") or (not pre and not mobile_only):
+            cut = 0
+        else:
+            continue
+        if n - cut in reg.lengths:
+            out.append((reg, cut))
+    return tuple(out)
 
 
 def region_of(number: str) -> Phone | None:
