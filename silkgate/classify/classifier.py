@@ -88,7 +88,7 @@ class Classifier:
         self._by_trigger = _group_detectors(registered_detectors())
         self._negative: set[str] = set()
         self._combos: dict[int, list[Detector]] = {}
-        self._kcache: dict[tuple[str | None, str | None], KeyContext] = {}
+        self._kc_by_parent: dict[str | None, dict[str | None, KeyContext]] = {}
 
     # ------------------------------------------------------------------ public
 
@@ -112,19 +112,31 @@ class Classifier:
         parent: str | None,
         out: list[tuple[Finding, str]],
     ) -> None:
-        """One pass over the record. Hot loop: leaves are handled inline, and the path is a
-        chain of (parent chain, key) pairs formatted only when a finding needs it."""
-        items: Any = value.items() if type(value) is dict else enumerate(value)
+        if isinstance(value, dict):
+            self._walk_dict(value, chain, node, parent, out)
+        else:
+            self._walk_list(value, chain, node, parent, out)
+
+    def _walk_dict(
+        self,
+        value: dict[str, Any],
+        chain: Chain,
+        node: PathNode | None,
+        parent: str | None,
+        out: list[tuple[Finding, str]],
+    ) -> None:
+        """The hot loop: one pass, string leaves handled inline, paths formatted only when a
+        finding needs one (a chain of (parent chain, key) pairs until then)."""
         children = node.children if node is not None else None
-        kcache = self._kcache
+        kcs = self._kc_by_parent.get(parent)
+        if kcs is None:
+            kcs = self._kc_by_parent[parent] = {}
         negative = self._negative
         skip = _SKIP.match
-        for key, child in items:
+        for key, child in value.items():
             sub = None
             if children is not None:
                 sub = children.get(key)
-                if sub is None and type(key) is int:
-                    sub = children.get("*")
                 if sub is not None and sub.business:
                     continue
             t = type(child)
@@ -137,10 +149,9 @@ class Classifier:
                     continue
                 if skip(child):
                     continue
-                name = key if type(key) is str else parent
-                kc = kcache.get((parent, name))
+                kc = kcs.get(key)
                 if kc is None:
-                    kc = self._key_context(parent, name)
+                    kc = self._key_context(kcs, parent, key)
                 if kc.hint is None and (
                     len(child) < 3
                     or (kc.business and (sub is None or not sub.free_text))
@@ -148,24 +159,96 @@ class Classifier:
                 ):
                     continue
                 self._scan_leaf(child, chain, key, kc, out)
-            elif t is dict or t is list:
-                self._walk(child, (chain, key), sub, key if type(key) is str else parent, out)
+            elif t is dict:
+                self._walk_dict(child, (chain, key), sub, key, out)
+            elif t is list:
+                self._walk_list(child, (chain, key), sub, key, out)
             elif child is not None and t is not bool:
-                if sub is not None and sub.annotation is not None:
-                    text = str(child)
-                    out.append((_annotated(sub.annotation, text, _path(chain, key)), text))
-                elif t is int or t is float:
-                    name = key if type(key) is str else parent
-                    kc = kcache.get((parent, name))
-                    if kc is None:
-                        kc = self._key_context(parent, name)
-                    if kc.hint is not None and name is not None:
-                        self._number_leaf(child, chain, key, kc, name, out)
+                self._scalar(child, chain, key, sub, parent, key, out)
 
-    def _key_context(self, parent: str | None, name: str | None) -> KeyContext:
+    def _walk_list(
+        self,
+        value: list[Any],
+        chain: Chain,
+        node: PathNode | None,
+        parent: str | None,
+        out: list[tuple[Finding, str]],
+    ) -> None:
+        """List items: their key name is the list's (``"phones": [...]``)."""
+        star = node.children.get("*") if node is not None else None
+        indexed = node is not None and node.indexed
+        for i, child in enumerate(value):
+            sub = node.child(i) if indexed and node is not None else star
+            if sub is not None and sub.business:
+                continue
+            t = type(child)
+            if t is dict:
+                self._walk_dict(child, (chain, i), sub, parent, out)
+            elif t is list:
+                self._walk_list(child, (chain, i), sub, parent, out)
+            elif t is str:
+                if child:
+                    self._string(child, chain, i, sub, parent, out)
+            elif child is not None and t is not bool:
+                self._scalar(child, chain, i, sub, parent, parent, out)
+
+    def _string(
+        self,
+        text: str,
+        chain: Chain,
+        key: PathPart,
+        sub: PathNode | None,
+        parent: str | None,
+        out: list[tuple[Finding, str]],
+    ) -> None:
+        """A string inside a list (the dict loop inlines the same steps)."""
+        if sub is not None and sub.annotation is not None:
+            path = sub.fixed_path or _path(chain, key)
+            out.append((_annotated(sub.annotation, text, path), text))
+            return
+        if _SKIP.match(text):
+            return
+        kc = self._context(parent, parent)
+        if kc.hint is None and (
+            len(text) < 3
+            or (kc.business and (sub is None or not sub.free_text))
+            or text in self._negative
+        ):
+            return
+        self._scan_leaf(text, chain, key, kc, out)
+
+    def _scalar(
+        self,
+        value: Any,
+        chain: Chain,
+        key: PathPart,
+        sub: PathNode | None,
+        parent: str | None,
+        name: str | None,
+        out: list[tuple[Finding, str]],
+    ) -> None:
+        if sub is not None and sub.annotation is not None:
+            text = str(value)
+            out.append((_annotated(sub.annotation, text, _path(chain, key)), text))
+            return
+        if type(value) is int or type(value) is float:
+            kc = self._context(parent, name)
+            if kc.hint is not None and name is not None:
+                self._number_leaf(value, chain, key, kc, name, out)
+
+    def _context(self, parent: str | None, name: str | None) -> KeyContext:
+        kcs = self._kc_by_parent.get(parent)
+        if kcs is None:
+            kcs = self._kc_by_parent[parent] = {}
+        kc = kcs.get(name)
+        return kc if kc is not None else self._key_context(kcs, parent, name)
+
+    def _key_context(
+        self, kcs: dict[str | None, KeyContext], parent: str | None, name: str | None
+    ) -> KeyContext:
         kc = key_context(parent, name) if name is not None else NO_CONTEXT
-        if len(self._kcache) < 10_000:
-            self._kcache[(parent, name)] = kc
+        if len(kcs) < 2_000 and len(self._kc_by_parent) < 2_000:
+            kcs[name] = kc
         return kc
 
     def _scan_leaf(

@@ -69,6 +69,7 @@ class PathNode:
     free_text: bool = False
     annotation: FindingType | None = None
     fixed_path: str | None = None  # the node's normalized path when it has no wildcard
+    indexed: bool = False  # has children for specific list indexes, not only "*"
 
     def child(self, part: PathPart) -> PathNode | None:
         node = self.children.get(part)
@@ -79,6 +80,8 @@ class PathNode:
     def insert(self, parts: list[PathPart]) -> PathNode:
         node = self
         for i, p in enumerate(parts):
+            if isinstance(p, int):
+                node.indexed = True
             node = node.children.setdefault(p, PathNode())
             if "*" not in parts[: i + 1]:
                 node.fixed_path = normalized_path(parts[: i + 1])
