@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 from silkgate.classify import detectors as _builtin_detectors  # noqa: F401  (registers)
 from silkgate.classify import text as _builtin_text  # noqa: F401  (registers)
@@ -61,10 +62,14 @@ _PLACEHOLDERS = frozenset(
 _LOCATION_KEYS = frozenset({"lat", "latitude", "lng", "lon", "long", "longitude"})
 
 
-@dataclass(frozen=True, slots=True)
-class RecordClassification:
+class RecordClassification(msgspec.Struct, frozen=True):
+    """What one record holds: findings, and the data subjects it names (raw keys)."""
+
     findings: tuple[Finding, ...]
     subjects: tuple[str, ...]
+
+
+_NOTHING = RecordClassification(findings=(), subjects=())
 
 
 class Classifier:
@@ -96,7 +101,9 @@ class Classifier:
         found: list[tuple[Finding, str]] = []
         if isinstance(record, (dict, list)):
             self._walk(record, None, self._root, None, found)
-        findings = tuple(f for f, _ in found)
+        if not found:  # most logistics events
+            return _NOTHING
+        findings = tuple([f for f, _ in found])
         return RecordClassification(findings=findings, subjects=self._subjects(record, found))
 
     def classify_batch(self, records: Sequence[Any]) -> list[RecordClassification]:
@@ -163,6 +170,11 @@ class Classifier:
                 self._walk_dict(child, (chain, key), sub, key, out)
             elif t is list:
                 self._walk_list(child, (chain, key), sub, key, out)
+            elif (t is int or t is float) and (sub is None or sub.annotation is None):
+                # Numbers matter only under a telling key (coordinates, IDs as integers).
+                kc = kcs.get(key) or self._key_context(kcs, parent, key)
+                if kc.hint is not None:
+                    self._number_leaf(child, chain, key, kc, key, out)
             elif child is not None and t is not bool:
                 self._scalar(child, chain, key, sub, parent, key, out)
 
