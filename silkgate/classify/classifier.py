@@ -189,6 +189,8 @@ class Classifier:
         """List items: their key name is the list's (``"phones": [...]``)."""
         star = node.children.get("*") if node is not None else None
         indexed = node is not None and node.indexed
+        if star is not None and star.business and not indexed:  # e.g. an epcList
+            return
         for i, child in enumerate(value):
             sub = node.child(i) if indexed and node is not None else star
             if sub is not None and sub.business:
