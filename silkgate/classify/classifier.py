@@ -167,7 +167,9 @@ class Classifier:
                     continue
                 self._scan_leaf(child, chain, key, kc, out)
             elif t is dict:
-                self._walk_dict(child, (chain, key), sub, key, out)
+                # An object of business identifiers only ({"id": "urn:epc:..."}) is skipped.
+                if sub is None or not sub.business_keys.issuperset(child):
+                    self._walk_dict(child, (chain, key), sub, key, out)
             elif t is list:
                 self._walk_list(child, (chain, key), sub, key, out)
             elif (t is int or t is float) and (sub is None or sub.annotation is None):
@@ -444,6 +446,7 @@ def _compile_product(product: Product | None) -> PathNode | None:
         root.insert(parse_pattern(pattern)).free_text = True
     for pattern, ftype in product.annotations.items():
         root.insert(parse_pattern(pattern)).annotation = ftype
+    root.finish()
     return root
 
 

@@ -70,6 +70,13 @@ class PathNode:
     annotation: FindingType | None = None
     fixed_path: str | None = None  # the node's normalized path when it has no wildcard
     indexed: bool = False  # has children for specific list indexes, not only "*"
+    business_keys: frozenset[PathPart] = frozenset()  # children that are business paths
+
+    def finish(self) -> None:
+        """Compute derived fields once the trie is complete."""
+        self.business_keys = frozenset(k for k, c in self.children.items() if c.business)
+        for c in self.children.values():
+            c.finish()
 
     def child(self, part: PathPart) -> PathNode | None:
         node = self.children.get(part)
