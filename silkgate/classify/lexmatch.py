@@ -54,15 +54,17 @@ class WordList:
         return found + sum(1 for p in phrases if p in lower)
 
 
-_last: list[object] = ["", ("", set())]
+_last: list[tuple[str, tuple[str, set[str]]]] = [("", ("", set()))]
 
 
 def lowered(text: str) -> tuple[str, set[str]]:
     """``text`` lower-cased and its set of words, shared by the detectors that look at the
-    same string one after another (a one-entry cache)."""
-    if _last[0] is text:
-        return _last[1]  # type: ignore[return-value]
+    same string one after another (a one-entry cache, replaced atomically so threads never
+    see one string's words paired with another)."""
+    cached = _last[0]
+    if cached[0] is text:
+        return cached[1]
     lower = text.lower()
     value = (lower, tokens(lower))
-    _last[0], _last[1] = text, value
+    _last[0] = (text, value)
     return value
