@@ -19,6 +19,15 @@ from silkgate.cli import app
 from silkgate.demo.synth import PRODUCT_OF_KIND, generate
 
 runner = CliRunner()
+WAYBILL_AGREEMENT = (
+    *("agreement", "add", "--exporter", "cn-freight", "--importer", "vn-carrier"),
+    *("--product", "logistics.waybill", "--purpose", "logistics_operations"),
+    *("--instrument", "cn_standard_contract", "--valid-from", "2026-01-01"),
+)
+SEND_WAYBILLS = (
+    *("--exporter", "cn-freight", "--importer", "vn-carrier"),
+    *("--product", "logistics.waybill", "--purpose", "logistics_operations"),
+)
 
 
 KIND_OF_PRODUCT = {product: kind for kind, product in PRODUCT_OF_KIND.items()}
@@ -90,24 +99,7 @@ def test_registry_commands_round_trip(data_dir: Path) -> None:
     d = str(data_dir)
     ids = {p["id"] for p in run("participant", "list", "--data-dir", d)}
     assert ids == {"cn-freight", "vn-carrier"}
-    run(
-        "agreement",
-        "add",
-        "--exporter",
-        "cn-freight",
-        "--importer",
-        "vn-carrier",
-        "--product",
-        "logistics.waybill",
-        "--purpose",
-        "logistics_operations",
-        "--instrument",
-        "cn_standard_contract",
-        "--valid-from",
-        "2026-01-01",
-        "--data-dir",
-        d,
-    )
+    run(*WAYBILL_AGREEMENT, "--data-dir", d)
     [agreement] = run("agreement", "list", "--data-dir", d)
     assert agreement["product"] == "logistics.waybill"
     run(
@@ -134,37 +126,13 @@ def test_key_files_are_private(data_dir: Path, tmp_path: Path) -> None:
 
 def test_send_inbox_and_ledger_verify(data_dir: Path, tmp_path: Path) -> None:
     d = str(data_dir)
-    run(
-        "agreement",
-        "add",
-        "--exporter",
-        "cn-freight",
-        "--importer",
-        "vn-carrier",
-        "--product",
-        "logistics.waybill",
-        "--purpose",
-        "logistics_operations",
-        "--instrument",
-        "cn_standard_contract",
-        "--valid-from",
-        "2026-01-01",
-        "--data-dir",
-        d,
-    )
+    run(*WAYBILL_AGREEMENT, "--data-dir", d)
     file = tmp_path / "waybills.ndjson"
     write_ndjson(file, "logistics.waybill", "VN", 120)
     sent = run(
         "send",
         str(file),
-        "--exporter",
-        "cn-freight",
-        "--importer",
-        "vn-carrier",
-        "--product",
-        "logistics.waybill",
-        "--purpose",
-        "logistics_operations",
+        *SEND_WAYBILLS,
         "--batch-size",
         "50",
         "--idempotency-key",
@@ -176,14 +144,7 @@ def test_send_inbox_and_ledger_verify(data_dir: Path, tmp_path: Path) -> None:
     again = run(
         "send",
         str(file),
-        "--exporter",
-        "cn-freight",
-        "--importer",
-        "vn-carrier",
-        "--product",
-        "logistics.waybill",
-        "--purpose",
-        "logistics_operations",
+        *SEND_WAYBILLS,
         "--batch-size",
         "50",
         "--idempotency-key",
@@ -290,24 +251,7 @@ def test_kill_during_send_loses_no_committed_batch(data_dir: Path, tmp_path: Pat
     """SIGKILL a `silkgate send` mid-stream: every batch it reported committed is in the
     store and the ledger, and the ledger still verifies."""
     d = str(data_dir)
-    run(
-        "agreement",
-        "add",
-        "--exporter",
-        "cn-freight",
-        "--importer",
-        "vn-carrier",
-        "--product",
-        "logistics.waybill",
-        "--purpose",
-        "logistics_operations",
-        "--instrument",
-        "cn_standard_contract",
-        "--valid-from",
-        "2026-01-01",
-        "--data-dir",
-        d,
-    )
+    run(*WAYBILL_AGREEMENT, "--data-dir", d)
     file = tmp_path / "many.ndjson"
     write_ndjson(file, "logistics.waybill", "VN", 400)
     proc = subprocess.Popen(
@@ -317,14 +261,7 @@ def test_kill_during_send_loses_no_committed_batch(data_dir: Path, tmp_path: Pat
             "silkgate.cli",
             "send",
             str(file),
-            "--exporter",
-            "cn-freight",
-            "--importer",
-            "vn-carrier",
-            "--product",
-            "logistics.waybill",
-            "--purpose",
-            "logistics_operations",
+            *SEND_WAYBILLS,
             "--batch-size",
             "10",
             "--data-dir",
