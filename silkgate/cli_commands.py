@@ -277,11 +277,13 @@ def serve(
     port: Annotated[int, typer.Option()] = 8420,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Serve the HTTP API (OpenAPI docs at /docs) on the embedded hub."""
+    """Serve the HTTP API (OpenAPI docs at /docs) on the embedded hub, with push delivery
+    and retention running in background threads (docs/api.md)."""
     import uvicorn
 
     from silkgate.api.app import create_app
     from silkgate.hub import init_hub
 
     init_hub(data_dir)
-    uvicorn.run(create_app(data_dir), host=host, port=port, log_level="info")
+    app = create_app(data_dir, background=True)
+    uvicorn.run(app, host=host, port=port, log_level="info")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,17 +16,19 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 import silkgate
-from silkgate.api import batches, check, mailbox, misc, registry, wire
+from silkgate.api import batches, check, mailbox, misc, push, registry, wire
 from silkgate.api.auth import Authenticator
 from silkgate.api.deps import ApiState
 from silkgate.api.errors import install_error_handlers
 from silkgate.api.metrics import Metrics
 from silkgate.api.openapi import install_openapi
-from silkgate.api.replay import NonceCache
+from silkgate.api.replay import StoreNonces
 from silkgate.clock import Clock
+from silkgate.delivery import Background
 from silkgate.errors import ConfigError
 from silkgate.hub import Hub, open_hub
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.store.base import PushEndpoint
 
 API_PREFIX = "/v1"
 DOCUMENTED: list[type[Any]] = [
@@ -34,6 +37,8 @@ DOCUMENTED: list[type[Any]] = [
     wire.BatchList,
     wire.BatchReceipts,
     wire.MailboxPage,
+    push.PushBody,
+    PushEndpoint,
     Receipt,
     Participant,
     Agreement,
@@ -58,10 +63,11 @@ def create_app(
     hub: Hub | None = None,
     clock: Clock | None = None,
     max_request_age: int | None = None,
-    nonce_capacity: int = 200_000,
+    background: bool = False,
 ) -> FastAPI:
     """Build the app over `hub`, or over the hub in `data_dir` (opened now, closed on
-    shutdown). `clock` (default: the hub's) judges request freshness."""
+    shutdown). `clock` (default: the hub's) judges request freshness. `background` runs
+    push delivery and retention (silkgate.delivery.Background) while the app is up."""
     owned = hub is None
     if hub is None:
         if data_dir is None:
@@ -71,16 +77,21 @@ def create_app(
     age = max_request_age if max_request_age is not None else hub.settings.max_request_age_seconds
     state = ApiState(
         hub=hub,
-        auth=Authenticator(hub.store, clock, max_age=age, nonces=NonceCache(nonce_capacity)),
+        auth=Authenticator(hub.store, clock, max_age=age, nonces=StoreNonces(hub.store)),
         metrics=Metrics(),
         clock=clock,
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-        if owned:
-            state.hub.close()
+        services = _background(state.hub) if background else None
+        try:
+            yield
+        finally:
+            if services is not None:
+                services.stop()
+            if owned:
+                state.hub.close()
 
     app = FastAPI(
         title="silkgate",
@@ -100,6 +111,7 @@ def _mount(app: FastAPI, state: ApiState) -> None:
     app.include_router(misc.router, prefix=API_PREFIX)
     app.include_router(batches.router, prefix=API_PREFIX)
     app.include_router(mailbox.router, prefix=API_PREFIX)
+    app.include_router(push.router, prefix=API_PREFIX)
     app.include_router(registry.router, prefix=API_PREFIX)
     app.include_router(check.router, prefix=API_PREFIX)
     app.include_router(misc.metrics_router)
@@ -117,6 +129,18 @@ def _mount_sandbox(app: FastAPI) -> None:
     from silkgate.api.sandbox_routes import sandbox_router
 
     app.include_router(sandbox_router(), prefix=f"{API_PREFIX}/sandbox")
+
+
+def _background(hub: Hub) -> Background:
+    services = Background(
+        hub.store,
+        hub.transport,
+        hub.secrets.signing_key,
+        retention=timedelta(days=hub.settings.envelope_retention_days),
+        clock=hub.pipeline.clock,
+    )
+    services.start()
+    return services
 
 
 async def _count_requests(

@@ -1,6 +1,7 @@
 """RFC 9421 request authentication: the signature's key id resolves to a registered
 participant's Ed25519 signing key (key ids as in silkgate.seal.keys); stale, expired or
-replayed requests and bodies that do not match their Content-Digest are refused."""
+replayed requests and bodies that do not match their Content-Digest are refused. Nonces are
+kept in the store (silkgate.api.replay), so replays are refused across API processes."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from datetime import datetime
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from silkgate.api.authz import Caller
-from silkgate.api.replay import NonceCache
+from silkgate.api.replay import StoreNonces
 from silkgate.clock import Clock
 from silkgate.errors import AuthError, NotFoundError
 from silkgate.model import Participant
@@ -72,12 +73,12 @@ class Authenticator:
         clock: Clock,
         *,
         max_age: int = 300,
-        nonces: NonceCache | None = None,
+        nonces: StoreNonces | None = None,
     ) -> None:
         self.keys = KeyDirectory(store)
         self.clock = clock
         self.max_age = max_age
-        self.nonces = nonces if nonces is not None else NonceCache()
+        self.nonces = nonces if nonces is not None else StoreNonces(store)
 
     def authenticate(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
@@ -103,7 +104,7 @@ class Authenticator:
 class _NonceSeen:
     """Remembers a nonce only as long as its request could pass the freshness check."""
 
-    def __init__(self, cache: NonceCache, now: int, horizon: int) -> None:
+    def __init__(self, cache: StoreNonces, now: int, horizon: int) -> None:
         self._cache, self._now, self._horizon = cache, now, horizon
 
     def __call__(self, nonce: str, expires_at: int) -> bool:

@@ -32,6 +32,10 @@ Action = Literal[
     "agreements.write",
     "filings.list",
     "filings.write",
+    "push.read",
+    "push.write",
+    "sandbox.read",
+    "sandbox.write",
 ]
 
 _BATCH_VIEW: Final = {"exporter": "exporter", "importer": "importer", "regulator": ALL}
@@ -61,6 +65,20 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
         "importer": "recipient",  # filings that name it
     },
     "filings.write": {"operator": ALL},
+    "push.read": {"importer": "importer"},  # its own push registration
+    "push.write": {"importer": "importer"},
+    # The sandbox belongs to the hub, not to a tenant: reads (including replays, which
+    # commit nothing) by regulators and operators; changes, signed, by regulators only.
+    "sandbox.read": {"regulator": ALL, "operator": ALL},
+    "sandbox.write": {"regulator": ALL},
+}
+
+# How refusals name an action ("may not use the sandbox to change it"); default: its name.
+PHRASES: Final[Mapping[Action, str]] = {
+    "push.read": "read a push registration",
+    "push.write": "register or remove a push endpoint",
+    "sandbox.read": "use the sandbox to read",
+    "sandbox.write": "use the sandbox to change it",
 }
 
 
@@ -87,10 +105,14 @@ def scopes(caller: Caller, action: Action) -> frozenset[str]:
     if not granted:
         allowed = " or ".join(sorted(rules)) or "nobody"
         raise ForbiddenError(
-            f"{caller.id} ({', '.join(caller.roles)}) may not {action.replace('.', ' ')}: "
+            f"{caller.id} ({', '.join(caller.roles)}) may not {phrase(action)}: "
             f"only a participant with role {allowed} may"
         )
     return frozenset({ALL}) if ALL in granted else granted
+
+
+def phrase(action: Action) -> str:
+    return PHRASES.get(action, action.replace(".", " "))
 
 
 def owns(caller_id: str, fields: frozenset[str], obj: Any) -> bool:
@@ -101,8 +123,7 @@ def authorize(caller: Caller, action: Action, obj: Any, *, what: str, obj_id: st
     """Raise ForbiddenError unless `caller` may do `action` on `obj`."""
     if not owns(caller.id, scopes(caller, action), obj):
         raise ForbiddenError(
-            f"{what} {obj_id} belongs to another tenant; {caller.id} may not "
-            f"{action.replace('.', ' ')} it"
+            f"{what} {obj_id} belongs to another tenant; {caller.id} may not {phrase(action)} it"
         )
 
 

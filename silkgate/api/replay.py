@@ -1,43 +1,41 @@
-"""A bounded, expiring nonce cache: each nonce is accepted once while the request it came
-with could still be fresh. Per process; a multi-worker deployment needs a cache shared
-through the store (see docs/api.md)."""
+"""Replay protection shared by every API process on one store: each request nonce is
+recorded in the store (``Store.remember_nonce``) for as long as its request could still be
+fresh, so a request replayed to another worker, or after a restart, is refused too."""
 
 from __future__ import annotations
 
-import heapq
 import threading
+from datetime import UTC, datetime
 
-from silkgate.errors import AuthError
+from silkgate.store.base import Store
+
+PURGE_INTERVAL = 60  # seconds (of the API's clock) between purges of expired nonces
 
 
-class NonceCache:
-    def __init__(self, capacity: int = 200_000) -> None:
-        self.capacity = capacity
-        self._seen: dict[str, int] = {}  # nonce -> Unix time until which it is remembered
-        self._expiry: list[tuple[int, str]] = []  # min-heap of (until, nonce)
+class StoreNonces:
+    def __init__(self, store: Store, *, purge_interval: int = PURGE_INTERVAL) -> None:
+        self._store = store
+        self._purge_interval = purge_interval
+        self._next_purge: int | None = None
         self._lock = threading.Lock()
 
-    def __len__(self) -> int:
-        return len(self._seen)
-
     def seen(self, nonce: str, *, until: int, now: int) -> bool:
-        """Remember `nonce` until `until` (Unix time); True if it was already remembered.
-        Raises AuthError when the cache is full of live nonces (refusing beats forgetting)."""
-        with self._lock:
-            self._purge(now)
-            if nonce in self._seen:
-                return True
-            if len(self._seen) >= self.capacity:
-                retry = max(1, self._expiry[0][0] - now + 1)
-                raise AuthError(
-                    f"the replay cache is full ({self.capacity} live nonces); retry in {retry} s"
-                )
-            self._seen[nonce] = until
-            heapq.heappush(self._expiry, (until, nonce))
-            return False
+        """Remember `nonce` until `until` (Unix time); True if some process already did."""
+        self._purge_due(now)
+        return not self._store.remember_nonce(nonce, _at(until))
 
-    def _purge(self, now: int) -> None:
-        while self._expiry and self._expiry[0][0] < now:
-            until, nonce = heapq.heappop(self._expiry)
-            if self._seen.get(nonce) == until:
-                del self._seen[nonce]
+    def purge(self, now: int) -> int:
+        """Forget the nonces whose requests can no longer be fresh; returns how many."""
+        return self._store.purge_nonces(expired_before=_at(now))
+
+    def _purge_due(self, now: int) -> None:
+        with self._lock:
+            due = self._next_purge is None or now >= self._next_purge
+            if due:
+                self._next_purge = now + self._purge_interval
+        if due:
+            self.purge(now)
+
+
+def _at(unix: int) -> datetime:
+    return datetime.fromtimestamp(unix, UTC)

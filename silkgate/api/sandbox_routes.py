@@ -1,6 +1,7 @@
 """HTTP routes of the regulatory sandbox (mounted by the app under /v1/sandbox).
 
-Reads are open to regulators and operators. Changes are made by regulators only and carry,
+Who may do what is the table in silkgate.api.authz (`sandbox.read`: regulators and
+operators; `sandbox.write`: regulators). Changes carry,
 besides the request's RFC 9421 signature, the regulator's Ed25519 signature over the
 action's canonical message (silkgate.sandbox.auth.action_message), which is ledgered.
 """
@@ -15,9 +16,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from silkgate.api.authz import Caller
+from silkgate.api.authz import Action, Caller, scopes
 from silkgate.api.deps import Auth, State, decode_body, json_response
-from silkgate.errors import ConfigError, ForbiddenError, InputError
+from silkgate.errors import ConfigError, InputError
 from silkgate.hub import Hub
 from silkgate.sandbox.auth import Approval
 from silkgate.sandbox.cohorts import CohortSpec, exit_report
@@ -28,8 +29,6 @@ from silkgate.sandbox.packs import engine_with, pack_from_text
 from silkgate.sandbox.replay import replay_engine
 from silkgate.sandbox.shadow import DOC_KIND as SHADOW_KIND
 from silkgate.sandbox.shadow import ShadowDiff
-
-READERS = frozenset({"regulator", "operator"})
 
 
 class Signed(msgspec.Struct, frozen=True, kw_only=True):
@@ -65,11 +64,9 @@ def _sandbox(hub: Hub) -> Sandbox:
     return hub.sandbox
 
 
-def _require(caller: Caller, roles: frozenset[str]) -> None:
-    if not roles & set(caller.roles):
-        raise ForbiddenError(
-            f"{caller.id} may not use the sandbox (needs {', '.join(sorted(roles))})"
-        )
+def _require(caller: Caller, action: Action) -> None:
+    """Sandbox objects belong to the hub: the role decides (see silkgate.api.authz)."""
+    scopes(caller, action)
 
 
 def _approval(caller: Caller, body: Signed) -> Approval:
@@ -88,19 +85,19 @@ def sandbox_router() -> APIRouter:
 
     @router.get("/policies", summary="Pack versions and their lifecycle states")
     def list_policies(auth: Auth, state: State) -> Response:
-        _require(auth.caller, READERS)
+        _require(auth.caller, "sandbox.read")
         return json_response([_version(v) for v in _sandbox(state.hub).lifecycle.versions()])
 
     @router.post("/policies", status_code=201, summary="Propose a pack version (draft)")
     def propose(auth: Auth, state: State) -> Response:
-        _require(auth.caller, frozenset({"regulator"}))
+        _require(auth.caller, "sandbox.write")
         body = decode_body(auth.body, ProposeBody, "proposal")
         version = _sandbox(state.hub).lifecycle.propose(body.yaml, _approval(auth.caller, body))
         return json_response(_version(version), 201)
 
     @router.post("/policies/{pack}/{version}/transition", summary="Move a version (signed)")
     def transition(pack: str, version: str, auth: Auth, state: State) -> Response:
-        _require(auth.caller, frozenset({"regulator"}))
+        _require(auth.caller, "sandbox.write")
         body = decode_body(auth.body, TransitionBody, "transition")
         lifecycle = _sandbox(state.hub).lifecycle
         moved = lifecycle.transition(pack, version, body.to, _approval(auth.caller, body))
@@ -108,13 +105,13 @@ def sandbox_router() -> APIRouter:
 
     @router.get("/shadow", summary="Differences of each shadow version from the active one")
     def shadow_report(auth: Auth, state: State) -> Response:
-        _require(auth.caller, READERS)
+        _require(auth.caller, "sandbox.read")
         docs = state.hub.store.list_sandbox_docs(SHADOW_KIND)
         return json_response([msgspec.msgpack.decode(raw, type=ShadowDiff) for _, raw in docs])
 
     @router.post("/replay", summary="Replay candidate packs over the stored decision facts")
     async def replay(auth: Auth, state: State) -> Response:
-        _require(auth.caller, READERS)
+        _require(auth.caller, "sandbox.read")
         body = decode_body(auth.body, ReplayBody, "replay request")
         if not body.candidates:
             raise InputError("give at least one candidate pack", path="$['candidates']")
@@ -122,19 +119,19 @@ def sandbox_router() -> APIRouter:
 
     @router.get("/cohorts", summary="Experiments with their state and use of caps")
     def list_cohorts(auth: Auth, state: State) -> Response:
-        _require(auth.caller, READERS)
+        _require(auth.caller, "sandbox.read")
         return json_response([exit_report(c) for c in _sandbox(state.hub).cohorts.all()])
 
     @router.post("/cohorts", status_code=201, summary="Create an experiment (signed)")
     def create_cohort(auth: Auth, state: State) -> Response:
-        _require(auth.caller, frozenset({"regulator"}))
+        _require(auth.caller, "sandbox.write")
         body = decode_body(auth.body, CohortBody, "experiment")
         cohort = _sandbox(state.hub).cohorts.create(body.spec, _approval(auth.caller, body))
         return json_response(exit_report(cohort), 201)
 
     @router.post("/cohorts/{cohort_id}/suspend", summary="Kill switch (signed)")
     def suspend_cohort(cohort_id: str, auth: Auth, state: State) -> Response:
-        _require(auth.caller, frozenset({"regulator"}))
+        _require(auth.caller, "sandbox.write")
         body = decode_body(auth.body, SuspendBody, "suspension")
         cohorts = _sandbox(state.hub).cohorts
         cohort = cohorts.suspend(cohort_id, _approval(auth.caller, body), body.reason)
@@ -142,7 +139,7 @@ def sandbox_router() -> APIRouter:
 
     @router.get("/cohorts/{cohort_id}/report", summary="Exit report of an experiment")
     def cohort_report(cohort_id: str, auth: Auth, state: State) -> Response:
-        _require(auth.caller, READERS)
+        _require(auth.caller, "sandbox.read")
         return json_response(exit_report(_sandbox(state.hub).cohorts.get(cohort_id)))
 
     return router

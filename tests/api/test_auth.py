@@ -8,12 +8,15 @@ import httpx
 import msgspec
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
 
 from api.cast import BASE_URL, NOW, PRODUCT, PURPOSE, Env, waybill
-from silkgate.api.replay import NonceCache
+from silkgate.api.app import create_app
+from silkgate.api.replay import StoreNonces
 from silkgate.errors import AuthError
 from silkgate.seal.httpsig import content_digest, sign_request
 from silkgate.seal.keys import create_keyring, ed25519_key_id
+from silkgate.store import MemoryStore
 
 
 def _body() -> bytes:
@@ -159,11 +162,27 @@ def test_auth_failures_are_counted(env: Env) -> None:
     assert "silkgate_auth_failures_total 1" in env.http.get("/metrics").text
 
 
-def test_nonce_cache_forgets_after_expiry_and_is_bounded() -> None:
-    cache = NonceCache(capacity=2)
-    assert cache.seen("a", until=10, now=0) is False
-    assert cache.seen("a", until=10, now=5) is True
-    assert cache.seen("a", until=30, now=11) is False  # forgotten once past its window
-    assert cache.seen("b", until=30, now=11) is False
-    with pytest.raises(AuthError, match="replay cache is full"):
-        cache.seen("c", until=30, now=12)
+def test_store_nonces_forget_after_their_window() -> None:
+    store = MemoryStore()
+    nonces = StoreNonces(store, purge_interval=60)
+    assert nonces.seen("a", until=10, now=0) is False
+    assert nonces.seen("a", until=10, now=5) is True
+    assert nonces.seen("a", until=30, now=59) is True  # expired, but not purged yet
+    assert nonces.seen("a", until=90, now=60) is False  # purged at the interval: accepted
+    assert nonces.seen("b", until=90, now=61) is False
+    assert nonces.purge(now=200) == 2
+
+
+def test_replays_are_refused_across_two_api_processes(env: Env) -> None:
+    """Two apps on one data dir (two SQLite connections, as two uvicorn workers would have):
+    a request accepted by one is a replay for the other."""
+    other = create_app(env.hub.data_dir, clock=env.clock)
+    with TestClient(other, base_url=BASE_URL) as second:
+        request = signed(env, method="GET", path="/v1/whoami", nonce="shared-nonce")
+        assert env.http.send(request).status_code == 200
+        replayed = second.send(request)
+        assert replayed.status_code == 401, replayed.text
+        assert "already used" in replayed.json()["message"]
+        fresh = signed(env, method="GET", path="/v1/whoami", nonce="second-first")
+        assert second.send(fresh).status_code == 200
+        refused(env, fresh, "already used")

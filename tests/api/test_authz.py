@@ -4,8 +4,11 @@ regulator never gets a payload."""
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -15,8 +18,14 @@ import pytest
 from api.cast import NOW, PRODUCT, PURPOSE, Env, make_participant, serve_cast, waybill
 from silkgate.client import SilkgateClient
 from silkgate.model import BatchResult, Filing
+from silkgate.policy.engine import PACKS_DIR
+from silkgate.sandbox.auth import Approval, sign_action
+from silkgate.sandbox.cohorts import CohortSpec, cohort_message
+from silkgate.sandbox.lifecycle import transition_message
+from silkgate.sandbox.packs import text_digest
 from silkgate.seal import envelope_digest, sign_receipt
 from silkgate.seal.keys import create_keyring
+from silkgate.store import PushEndpoint
 
 ACTORS = (
     "cn-exporter",  # the owner of the batch
@@ -27,6 +36,25 @@ ACTORS = (
     "operator",
 )
 SECRET = "Nguyen Van Secret"  # appears in the records; must never leave in clear
+REGULATOR = "regulator"
+REPORTED_COHORT = "matrix-report"
+OVERLAY = """\
+pack: gx-matrix-trial
+title: "Trial: customs declarations flow under supervision"
+overlay_of: cn
+version: "1"
+disclaimer: A sandbox trial overlay for tests, not legal advice.
+sources:
+  - id: trial
+    name: "Pilot zone sandbox decision (test)"
+rules:
+  - id: trial.customs.allow
+    title: Customs declarations flow under the trial
+    when: {product: [customs.declaration]}
+    outcome: allow
+    cite: [trial Art. 1]
+"""
+_serial = itertools.count(1)
 
 
 @dataclass
@@ -58,7 +86,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         )
         assert batch.envelope_id is not None
         sealed = env.hub.store.get_envelope(batch.envelope_id).data
-        yield World(env, batch, sealed)
+        world = World(env, batch, sealed)
+        assert env.hub.sandbox is not None
+        env.hub.sandbox.cohorts.create(*_cohort(world, REPORTED_COHORT))
+        yield world
 
 
 Call = Callable[[World, SilkgateClient, str], httpx.Response]
@@ -116,6 +147,109 @@ def dry_run(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     return _send(c, "POST", "/v1/check", body)
 
 
+# -- push registrations: always the caller's own ------------------------------------
+
+
+def register_push(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    return _send(c, "POST", "/v1/mailbox/push", {"url": f"http://127.0.0.1:9/{actor}"})
+
+
+def _seed_push(w: World, actor: str) -> None:
+    """Each call stands alone, whatever order the matrix runs in."""
+    url = f"https://{actor}.example/inbox"
+    w.env.hub.store.put_push_endpoint(
+        PushEndpoint(importer=actor, url=url, created_at=w.env.clock())
+    )
+
+
+def read_push(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    _seed_push(w, actor)
+    response = _send(c, "GET", "/v1/mailbox/push")
+    if response.status_code == 200:
+        assert response.json()["importer"] == actor  # never another tenant's
+    return response
+
+
+def delete_push(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    _seed_push(w, actor)
+    response = _send(c, "DELETE", "/v1/mailbox/push")
+    seeded = w.env.hub.store.list_push_endpoints()
+    assert (actor in {p.importer for p in seeded}) is (response.status_code != 204)
+    return response
+
+
+# -- the sandbox: hub-wide objects, the role decides ----------------------------------
+
+
+def _approval(w: World, message: bytes) -> Approval:
+    _, key = w.env.rings[REGULATOR].current_signing(NOW)
+    return sign_action(key, REGULATOR, message)
+
+
+def _signed(w: World, message: bytes) -> dict[str, Any]:
+    approval = _approval(w, message)
+    return {"key_id": approval.key_id, "signature": approval.signature}
+
+
+def _pack(version: str) -> str:
+    text = (PACKS_DIR / "cn.yaml").read_text(encoding="utf-8")
+    return re.sub(r'(?m)^version: ".*"$', f'version: "{version}"', text, count=1)
+
+
+def _cohort(w: World, cohort_id: str) -> tuple[CohortSpec, Approval]:
+    spec = CohortSpec(
+        id=cohort_id,
+        members=("cn-other-exporter",),
+        products=("customs.declaration",),
+        overlay_yaml=OVERLAY,
+        start=NOW - timedelta(hours=1),
+        end=NOW + timedelta(days=1),
+        max_records=10,
+    )
+    message = cohort_message("create", spec.id, spec.message_body(), REGULATOR)
+    return spec, _approval(w, message)
+
+
+def propose_pack(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    text = _pack(f"2026.{next(_serial)}-matrix")
+    version = text.split('\nversion: "', 1)[1].split('"', 1)[0]
+    message = transition_message("cn", version, text_digest(text), "", "draft", REGULATOR)
+    return _send(c, "POST", "/v1/sandbox/policies", {"yaml": text, **_signed(w, message)})
+
+
+def retire_draft(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    assert w.env.hub.sandbox is not None
+    version = f"2026.{next(_serial)}-matrix"
+    text = _pack(version)
+    sha = text_digest(text)
+    lifecycle = w.env.hub.sandbox.lifecycle
+    lifecycle.propose(
+        text, _approval(w, transition_message("cn", version, sha, "", "draft", REGULATOR))
+    )
+    message = transition_message("cn", version, sha, "draft", "retired", REGULATOR)
+    path = f"/v1/sandbox/policies/cn/{version}/transition"
+    return _send(c, "POST", path, {"to": "retired", **_signed(w, message)})
+
+
+def replay_candidate(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    return _send(c, "POST", "/v1/sandbox/replay", {"candidates": [_pack("2026.0-replay")]})
+
+
+def create_cohort(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    spec, approval = _cohort(w, f"matrix-{next(_serial)}")
+    body = {"spec": msgspec.to_builtins(spec), "key_id": approval.key_id}
+    return _send(c, "POST", "/v1/sandbox/cohorts", {**body, "signature": approval.signature})
+
+
+def suspend_cohort(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    assert w.env.hub.sandbox is not None
+    spec, approval = _cohort(w, f"matrix-{next(_serial)}")
+    w.env.hub.sandbox.cohorts.create(spec, approval)
+    message = cohort_message("suspend", spec.id, {"reason": "matrix"}, REGULATOR)
+    body = {"reason": "matrix", **_signed(w, message)}
+    return _send(c, "POST", f"/v1/sandbox/cohorts/{spec.id}/suspend", body)
+
+
 def get(path: str) -> Call:
     def call(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
         return _send(c, "GET", path.format(batch=w.batch.batch_id, envelope=w.envelope_id))
@@ -144,6 +278,21 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "list filings": (get("/v1/filings"), set(ACTORS)),
     "add filing": (add_filing, {"operator"}),
     "whoami": (get("/v1/whoami"), set(ACTORS)),
+    "register push endpoint": (register_push, {"vn-importer", "th-other-importer"}),
+    "read push endpoint": (read_push, {"vn-importer", "th-other-importer"}),
+    "delete push endpoint": (delete_push, {"vn-importer", "th-other-importer"}),
+    "sandbox policies": (get("/v1/sandbox/policies"), {"regulator", "operator"}),
+    "sandbox propose": (propose_pack, {"regulator"}),
+    "sandbox transition": (retire_draft, {"regulator"}),
+    "sandbox shadow": (get("/v1/sandbox/shadow"), {"regulator", "operator"}),
+    "sandbox replay": (replay_candidate, {"regulator", "operator"}),
+    "sandbox cohorts": (get("/v1/sandbox/cohorts"), {"regulator", "operator"}),
+    "sandbox create cohort": (create_cohort, {"regulator"}),
+    "sandbox suspend cohort": (suspend_cohort, {"regulator"}),
+    "sandbox cohort report": (
+        get(f"/v1/sandbox/cohorts/{REPORTED_COHORT}/report"),
+        {"regulator", "operator"},
+    ),
 }
 
 
@@ -153,7 +302,7 @@ def test_matrix(world: World, endpoint: str, actor: str) -> None:
     call, allowed = MATRIX[endpoint]
     response = call(world, world.env.clients[actor], actor)
     if actor in allowed:
-        assert response.status_code in (200, 201), response.text
+        assert response.status_code in (200, 201, 204), response.text
     else:
         assert response.status_code == 403, response.text
         assert response.json()["error"] == "forbidden"
@@ -237,6 +386,14 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/agreements",
         "/v1/filings",
         "/v1/whoami",
+        "/v1/mailbox/push",
+        "/v1/sandbox/policies",
+        "/v1/sandbox/policies/{pack}/{version}/transition",
+        "/v1/sandbox/shadow",
+        "/v1/sandbox/replay",
+        "/v1/sandbox/cohorts",
+        "/v1/sandbox/cohorts/{cohort_id}/suspend",
+        "/v1/sandbox/cohorts/{cohort_id}/report",
     }
     ledger = {p for p in paths if p.startswith("/v1/ledger/")}
     assert paths - ledger - public == covered

@@ -1,0 +1,387 @@
+"""Push delivery and retention of the mailbox.
+
+Push: after each commit the pipeline publishes ``silkgate.delivered.<importer>`` (its
+outbox). The `DeliveryWorker` consumes those messages and, for an importer that registered a
+push endpoint, POSTs the envelope's sealed bytes there, signed by the hub (RFC 9421). A
+message is acked only when the push got a 2xx, or when pushing is over (the envelope was
+acknowledged or expired, the importer pulls, or the attempts are used up); otherwise it stays
+unacked and the transport redelivers it. Every push is counted in the envelope's `attempts`;
+a retry waits `PushPolicy.delay(attempts)` (exponential, capped) and never less than the
+transport's ack wait. Pull stays available throughout: a pushed envelope remains in the
+mailbox until its receipt is posted.
+
+Retention: `plan_purge` (pure: envelopes, acknowledgement times, the clock) decides which
+sealed payloads to drop; `run_purge` applies it to a store. `Background` runs both in
+threads for `silkgate serve`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from silkgate.canonical import canonical_json
+from silkgate.clock import Clock, Random, system_clock, system_random
+from silkgate.errors import InputError, NotFoundError, SilkgateError
+from silkgate.pipeline import DELIVERED_SUBJECT
+from silkgate.seal.httpsig import sign_request
+from silkgate.seal.keys import ed25519_key_id
+from silkgate.store.base import PushEndpoint, Store, StoredEnvelope, iter_all_envelopes
+from silkgate.transport.base import Message, Transport
+
+log = logging.getLogger("silkgate.delivery")
+
+PUSH_SUBJECTS = f"{DELIVERED_SUBJECT}.>"
+ENVELOPE_MEDIA_TYPE = "application/vnd.silkgate.envelope"
+ENVELOPE_ID_HEADER = "Silkgate-Envelope-Id"
+BATCH_ID_HEADER = "Silkgate-Batch-Id"
+ATTEMPT_HEADER = "Silkgate-Attempt"
+# What the hub's signature on a push covers; receivers should require all of it.
+PUSH_COMPONENTS: tuple[str, ...] = (
+    "@method",
+    "@target-uri",
+    "content-digest",
+    "silkgate-envelope-id",
+    "silkgate-batch-id",
+)
+MAX_URL_LENGTH = 2048
+
+
+# ----------------------------------------------------------------------------- registration
+
+
+def check_push_url(url: str) -> str:
+    """The URL if it may receive pushes: absolute https, or http to a loopback host (for
+    local receivers and tests). Raises InputError naming what to change."""
+    if len(url) > MAX_URL_LENGTH:
+        raise InputError(f"push URL is {len(url)} characters; at most {MAX_URL_LENGTH}")
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise InputError(
+            f"push URL {url!r} is not an absolute http(s) URL; give e.g. "
+            "https://carrier.example/silkgate/inbox",
+            path="$['url']",
+        )
+    if parts.username or parts.password or parts.fragment:
+        raise InputError("push URL must not carry credentials or a fragment", path="$['url']")
+    if parts.scheme == "http" and not _loopback(parts.hostname):
+        raise InputError(
+            f"push URL {url!r} uses plain http; use https (http is accepted for loopback "
+            "hosts only)",
+            path="$['url']",
+        )
+    return url
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def requeue_pending(
+    store: Store, transport: Transport, now: datetime, importers: Iterable[str] | None = None
+) -> int:
+    """Publish a delivery message for each pending envelope of the importers that have a
+    push registration (all of them by default): after a restart of an in-process transport,
+    or when an importer registers with mail already waiting. Returns how many."""
+    wanted = None if importers is None else set(importers)
+    published = 0
+    for endpoint in store.list_push_endpoints():
+        if wanted is not None and endpoint.importer not in wanted:
+            continue
+        for envelope in iter_all_envelopes(store, importer=endpoint.importer, state="pending"):
+            payload = canonical_json({"envelope_id": envelope.id, "batch_id": envelope.batch_id})
+            message_id = f"{envelope.id}@{int(now.timestamp())}"
+            subject = f"{DELIVERED_SUBJECT}.{envelope.importer}"
+            published += transport.publish(subject, message_id, payload)
+    return published
+
+
+# ----------------------------------------------------------------------------- pushing
+
+
+@dataclass(frozen=True)
+class PushPolicy:
+    max_attempts: int = 8  # pushes per envelope (pull fetches count too); then pull only
+    backoff: float = 30.0  # seconds before the first retry, doubled per attempt
+    max_backoff: float = 3600.0
+    timeout: float = 10.0  # seconds per POST
+    signature_ttl: int = 300  # `expires` of the hub's signature, after `created`
+
+    def delay(self, attempts: int) -> timedelta:
+        """How long to wait after the `attempts`-th failed push."""
+        exponent = min(max(attempts - 1, 0), 32)
+        return timedelta(seconds=min(self.max_backoff, self.backoff * 2**exponent))
+
+
+class _Ref(msgspec.Struct, frozen=True):
+    envelope_id: str
+    batch_id: str = ""
+
+
+@dataclass
+class DeliveryWorker:
+    """Consumes delivery messages and pushes envelopes (see the module docstring)."""
+
+    store: Store
+    transport: Transport
+    signing_key: Ed25519PrivateKey
+    http: httpx.Client
+    clock: Clock = system_clock
+    random: Random = system_random
+    policy: PushPolicy = field(default_factory=PushPolicy)
+    _next_due: dict[str, datetime] = field(default_factory=dict)
+
+    def run_once(self, *, timeout: float = 0.0, max_messages: int = 50) -> Counter[str]:
+        """Handle the messages available now (waiting up to `timeout` s for the first);
+        returns how many ended in each outcome."""
+        outcomes: Counter[str] = Counter()
+        for message in self.transport.fetch(
+            PUSH_SUBJECTS, max_messages=max_messages, timeout=timeout
+        ):
+            outcomes[self.handle(message)] += 1
+        return outcomes
+
+    def handle(self, message: Message) -> str:
+        """Push one message's envelope if due. Outcomes: ``delivered``; ``failed`` and
+        ``deferred`` (left unacked, redelivered later); ``done`` (acked: nothing to push)."""
+        try:
+            ref = msgspec.json.decode(message.payload, type=_Ref)
+            envelope = self.store.get_envelope(ref.envelope_id)
+        except (msgspec.DecodeError, msgspec.ValidationError, NotFoundError) as exc:
+            log.warning("dropping delivery message %s: %s", message.message_id, exc)
+            return self._finish(message, "", "done")
+        endpoint = self._endpoint(envelope)
+        if endpoint is None:
+            return self._finish(message, envelope.id, "done")
+        due = self._next_due.get(envelope.id)
+        if due is not None and self.clock() < due:
+            return "deferred"
+        attempts = self._count_attempt(envelope.id)
+        if attempts is None:
+            return self._finish(message, envelope.id, "done")
+        if self._push(endpoint.url, envelope, attempts):
+            return self._finish(message, envelope.id, "delivered")
+        self._next_due[envelope.id] = self.clock() + self.policy.delay(attempts)
+        return "failed"
+
+    def _endpoint(self, envelope: StoredEnvelope) -> PushEndpoint | None:
+        """Where to push, or None when pushing this envelope is over."""
+        if envelope.state != "pending" or not envelope.data:
+            return None  # acknowledged, expired, rejected or purged
+        if self.clock() >= envelope.expires_at:
+            return None  # past the delivery TTL: retention expires it
+        if envelope.attempts >= self.policy.max_attempts:
+            log.warning("envelope %s: %d attempts, no more pushes", envelope.id, envelope.attempts)
+            return None
+        try:
+            return self.store.get_push_endpoint(envelope.importer)
+        except NotFoundError:
+            return None  # the importer pulls
+
+    def _count_attempt(self, envelope_id: str) -> int | None:
+        """Count one more attempt; None if the envelope left `pending` meanwhile."""
+        with self.store.transaction():
+            current = self.store.get_envelope(envelope_id)
+            if current.state != "pending":
+                return None
+            self.store.set_envelope_state(envelope_id, "pending", attempts=current.attempts + 1)
+            return current.attempts + 1
+
+    def _push(self, url: str, envelope: StoredEnvelope, attempt: int) -> bool:
+        request = push_request(
+            url, envelope, attempt, self.signing_key, self.clock(), self.random(16).hex(),
+            self.policy.signature_ttl,
+        )  # fmt: skip
+        try:
+            response = self.http.send(request)
+        except httpx.HTTPError as exc:
+            log.info("push of %s to %s failed (attempt %d): %s", envelope.id, url, attempt, exc)
+            return False
+        if response.is_success:
+            return True
+        log.info("push of %s to %s answered %d (attempt %d)", envelope.id, url,
+                 response.status_code, attempt)  # fmt: skip
+        return False
+
+    def _finish(self, message: Message, envelope_id: str, outcome: str) -> str:
+        self.transport.ack(message)
+        self._next_due.pop(envelope_id, None)
+        return outcome
+
+
+def push_request(
+    url: str,
+    envelope: StoredEnvelope,
+    attempt: int,
+    key: Ed25519PrivateKey,
+    now: datetime,
+    nonce: str,
+    ttl: int,
+) -> httpx.Request:
+    """The POST the hub sends: the sealed bytes, their ids, signed by the hub's key."""
+    headers = {
+        "Content-Type": ENVELOPE_MEDIA_TYPE,
+        ENVELOPE_ID_HEADER: envelope.id,
+        BATCH_ID_HEADER: envelope.batch_id,
+        ATTEMPT_HEADER: str(attempt),
+    }
+    headers |= sign_request(
+        "POST", url, headers, envelope.data, key, ed25519_key_id(key), now, nonce, ttl,
+        components=PUSH_COMPONENTS,
+    )  # fmt: skip
+    return httpx.Request("POST", url, content=envelope.data, headers=headers)
+
+
+# ----------------------------------------------------------------------------- retention
+
+
+class PurgePlan(msgspec.Struct, frozen=True, kw_only=True):
+    expire: list[str]  # pending past their delivery TTL: state `expired`, data dropped
+    acked: list[str]  # acknowledged longer ago than the retention: data dropped
+    rejected: list[str]  # rejected by a regulator: never deliverable, data dropped
+
+
+def plan_purge(
+    envelopes: Iterable[StoredEnvelope],
+    acked_at: Mapping[str, datetime],
+    now: datetime,
+    retention: timedelta,
+) -> PurgePlan:
+    """Which sealed payloads to drop at `now`. Held envelopes stay until released or
+    rejected. An acknowledgement's time is its receipt's `received_at` (`acked_at`),
+    clamped to the envelope's lifetime, since a receipt can only be posted while the
+    envelope is deliverable; without one, the envelope's expiry."""
+    plan = PurgePlan(expire=[], acked=[], rejected=[])
+    for e in envelopes:
+        if not e.data:
+            continue
+        if e.state == "pending" and now >= e.expires_at:
+            plan.expire.append(e.id)
+        elif e.state == "acked" and now >= _ack_time(e, acked_at.get(e.id)) + retention:
+            plan.acked.append(e.id)
+        elif e.state == "rejected":
+            plan.rejected.append(e.id)
+    return plan
+
+
+def _ack_time(envelope: StoredEnvelope, received_at: datetime | None) -> datetime:
+    if received_at is None:
+        return envelope.expires_at
+    return min(max(received_at, envelope.created_at), envelope.expires_at)
+
+
+class PurgeReport(msgspec.Struct, frozen=True, kw_only=True):
+    at: datetime
+    expired: int
+    acked_purged: int
+    rejected_purged: int
+    nonces_purged: int
+
+
+def run_purge(store: Store, now: datetime, retention: timedelta) -> PurgeReport:
+    """Apply `plan_purge` to the store (each drop is a compare-and-set, so an envelope
+    acknowledged while this runs keeps its data) and forget expired request nonces."""
+    candidates = _purge_candidates(store)
+    acked_at = _acked_times(store, [e.id for e in candidates if e.state == "acked"])
+    plan = plan_purge(candidates, acked_at, now, retention)
+    return PurgeReport(
+        at=now,
+        expired=store.drop_envelope_data(plan.expire, state="pending", new_state="expired"),
+        acked_purged=store.drop_envelope_data(plan.acked, state="acked", new_state="acked"),
+        rejected_purged=store.drop_envelope_data(
+            plan.rejected, state="rejected", new_state="rejected"
+        ),
+        nonces_purged=store.purge_nonces(expired_before=now),
+    )
+
+
+def _purge_candidates(store: Store) -> list[StoredEnvelope]:
+    found: list[StoredEnvelope] = []
+    for state in ("pending", "acked", "rejected"):
+        found.extend(e for e in iter_all_envelopes(store, state=state) if e.data)
+    return found
+
+
+def _acked_times(store: Store, envelope_ids: Sequence[str]) -> dict[str, datetime]:
+    times: dict[str, datetime] = {}
+    for envelope_id in envelope_ids:
+        try:
+            times[envelope_id] = store.get_receipt(envelope_id).received_at
+        except NotFoundError:
+            continue
+    return times
+
+
+# ----------------------------------------------------------------------------- background
+
+
+@dataclass
+class Background:
+    """The worker and the periodic purge in daemon threads (started by `silkgate serve`)."""
+
+    store: Store
+    transport: Transport
+    signing_key: Ed25519PrivateKey
+    retention: timedelta
+    clock: Clock = system_clock
+    policy: PushPolicy = field(default_factory=PushPolicy)
+    poll: float = 1.0  # seconds a fetch waits for work
+    purge_every: float = 3600.0
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _threads: list[threading.Thread] = field(default_factory=list)
+
+    def start(self) -> None:
+        http = httpx.Client(timeout=self.policy.timeout, follow_redirects=False)
+        worker = DeliveryWorker(
+            self.store, self.transport, self.signing_key, http, self.clock, policy=self.policy
+        )
+        requeue_pending(self.store, self.transport, self.clock())
+        self._threads = [
+            threading.Thread(target=self._deliver, args=(worker,), name="silkgate-push"),
+            threading.Thread(target=self._maintain, name="silkgate-retention"),
+        ]
+        for thread in self._threads:
+            thread.daemon = True
+            thread.start()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _deliver(self, worker: DeliveryWorker) -> None:
+        try:
+            while not self._stop.is_set():
+                try:
+                    worker.run_once(timeout=self.poll)
+                except SilkgateError as exc:
+                    if self._stop.is_set():
+                        return
+                    log.error("push delivery: %s", exc)
+                    self._stop.wait(self.poll)
+        finally:
+            worker.http.close()
+
+    def _maintain(self) -> None:
+        while not self._stop.is_set():
+            try:
+                report = run_purge(self.store, self.clock(), self.retention)
+                log.info("retention: %s", msgspec.json.encode(report).decode())
+            except SilkgateError as exc:
+                log.error("retention: %s", exc)
+            self._stop.wait(self.purge_every)
