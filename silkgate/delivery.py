@@ -369,10 +369,10 @@ class Background:
             while not self._stop.is_set():
                 try:
                     worker.run_once(timeout=self.poll)
-                except SilkgateError as exc:
+                except Exception as exc:  # the thread must outlive any one failure
                     if self._stop.is_set():
                         return
-                    log.error("push delivery: %s", exc)
+                    _log_failure("push delivery", exc)
                     self._stop.wait(self.poll)
         finally:
             worker.http.close()
@@ -382,6 +382,13 @@ class Background:
             try:
                 report = run_purge(self.store, self.clock(), self.retention)
                 log.info("retention: %s", msgspec.json.encode(report).decode())
-            except SilkgateError as exc:
-                log.error("retention: %s", exc)
+            except Exception as exc:  # retried at the next interval
+                _log_failure("retention", exc)
             self._stop.wait(self.purge_every)
+
+
+def _log_failure(what: str, exc: Exception) -> None:
+    if isinstance(exc, SilkgateError):
+        log.error("%s: %s", what, exc)  # an expected kind of failure: the message says it
+    else:
+        log.exception("%s failed unexpectedly", what)

@@ -13,6 +13,7 @@ from silkgate.api.authz import Caller, authorize, scopes
 from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import EnvelopeInfo, MailboxPage
+from silkgate.delivery import ENVELOPE_MEDIA_TYPE
 from silkgate.errors import ConflictError, InputError, NotFoundError
 from silkgate.model import Receipt
 from silkgate.seal.envelope import envelope_digest
@@ -20,7 +21,6 @@ from silkgate.store.base import StoredEnvelope
 
 router = APIRouter(tags=["mailbox"], responses=ERRORS)
 MAX_WAIT = 30.0  # seconds a long-poll may wait
-ENVELOPE_MEDIA_TYPE = "application/vnd.silkgate.envelope"
 
 
 def info(envelope: StoredEnvelope, with_data: bool) -> EnvelopeInfo:

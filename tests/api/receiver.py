@@ -92,7 +92,7 @@ def receiving(hub_identity: dict[str, str], clock: Callable[[], datetime]) -> It
     receiver = Receiver(hub_key_id=hub_identity["key_id"], hub_key=key, clock=clock)
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(receiver))
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/inbox"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield receiver

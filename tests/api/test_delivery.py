@@ -15,14 +15,15 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from api.cast import NOW, PRODUCT, PURPOSE, Env, waybill
 from api.receiver import Receiver, receiving
+from silkgate.api.app import create_app
 from silkgate.delivery import (
     ATTEMPT_HEADER,
     BATCH_ID_HEADER,
     ENVELOPE_ID_HEADER,
-    Background,
     DeliveryWorker,
     PushPolicy,
     check_push_url,
@@ -215,22 +216,17 @@ def test_push_urls_that_are_accepted(url: str) -> None:
     assert check_push_url(url) == url
 
 
-def test_background_thread_pushes_what_the_api_commits(env: Env, receiver: Receiver) -> None:
-    """As under `silkgate serve`: the worker thread consumes the hub's own transport."""
-    services = Background(
-        env.hub.store, env.hub.transport, env.hub.secrets.signing_key,
-        retention=timedelta(days=30), clock=env.clock, poll=0.1,
-    )  # fmt: skip
-    services.start()
-    try:
+def test_the_app_runs_the_worker_in_the_background(env: Env, receiver: Receiver) -> None:
+    """As under `silkgate serve` (create_app(background=True)): a worker thread consumes
+    the hub's own transport while the app is up, and stops with it."""
+    with TestClient(create_app(hub=env.hub, clock=env.clock, background=True)):
+        assert any(t.name == "silkgate-push" for t in threading.enumerate())
         client = env.clients["vn-importer"]
         client.request("POST", "/v1/mailbox/push", body={"url": receiver.url})
         result = env.clients["cn-exporter"].submit_batch(
             "vn-importer", PRODUCT, [waybill(1)], purpose=PURPOSE
         )
         assert receiver.arrived.wait(timeout=20), "no push within 20 s"
-    finally:
-        services.stop()
     assert [p.headers[ENVELOPE_ID_HEADER] for p in receiver.pushes] == [result.envelope_id]
     assert receiver.pushes[0].verified
-    assert not any(t.is_alive() for t in threading.enumerate() if t.name == "silkgate-push")
+    assert not any(t.name == "silkgate-push" for t in threading.enumerate())
