@@ -24,7 +24,13 @@ from silkgate.demo.synth import SyntheticRecord, generate
 from silkgate.hub import init_hub, open_hub
 
 STAGES = ("validate", "classify", "decide", "transform", "seal", "commit")
-COMPONENT_BENCHES = ("classify_eval.py", "policy_bench.py", "ledger_bench.py", "seal_bench.py")
+COMPONENT_BENCHES = (
+    "classify_eval.py",
+    "policy_bench.py",
+    "ledger_bench.py",
+    "seal_bench.py",
+    "replay_bench.py",
+)
 
 
 def floor_seconds(records: list[SyntheticRecord]) -> float:

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from silkgate.classify.cli import classify_command
 from silkgate.cli import DataDir, JsonFlag, app, console, err_console, hub_at, print_json
 from silkgate.cli_ledger import ledger_app, witness_app
+from silkgate.cli_mailbox import mailbox_app
 from silkgate.cli_policy import check_command, policy_app
 from silkgate.cli_sandbox import sandbox_app
 from silkgate.clock import new_id
@@ -29,6 +30,7 @@ app.add_typer(witness_app, name="witness", help="Cosign the hub's checkpoints as
 app.add_typer(
     sandbox_app, name="sandbox", help="Regulatory sandbox: policy lifecycle, replay, cohorts."
 )
+app.add_typer(mailbox_app, name="mailbox", help="The mailbox: retention and push.")
 app.command("check", help="Dry run: the decision for each record, nothing committed.")(
     check_command
 )
