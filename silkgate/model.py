@@ -76,6 +76,30 @@ ObligationAction = Literal["mask", "pseudonymize", "generalize", "drop"]
 OBLIGATION_ACTIONS: tuple[str, ...] = get_args(ObligationAction)
 
 
+class RegisteredKey(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One public key in a participant's key history (docs/envelope.md, key lifecycle).
+    Valid from `not_before` to `not_after` (inclusive); once `revoked_at` is set it
+    authenticates nothing new, and verifies only what was signed before that time."""
+
+    key_id: str  # as in silkgate.seal.keys: "<algorithm>:" + 16 hex digits
+    public: bytes  # raw public key
+    not_before: datetime
+    not_after: datetime | None = None
+    revoked_at: datetime | None = None
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def valid_at(self, at: datetime) -> bool:
+        """In its window at `at`, and not revoked at or before `at`."""
+        return (
+            self.not_before <= at
+            and (self.not_after is None or at <= self.not_after)
+            and (self.revoked_at is None or at < self.revoked_at)
+        )
+
+
 class Participant(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     name: str
@@ -83,9 +107,12 @@ class Participant(msgspec.Struct, frozen=True, kw_only=True):
     roles: tuple[Role, ...]
     ciio: bool = False
     sector: str = "logistics"
-    signing_key: bytes = b""  # raw Ed25519 public key (32 bytes)
+    signing_key: bytes = b""  # raw Ed25519 public key (32 bytes): the current one
     hpke_key: bytes = b""  # raw HPKE public key: X25519 (32 bytes) or ML-KEM-768+X25519 (1216)
     active: bool = True
+    # Key history, oldest first (silkgate.participant_keys); empty: only the keys above.
+    signing_keys: tuple[RegisteredKey, ...] = ()
+    hpke_keys: tuple[RegisteredKey, ...] = ()
 
 
 class Agreement(msgspec.Struct, frozen=True, kw_only=True):

@@ -1,18 +1,39 @@
-"""A participant's own key file (its private keys never reach the hub): create or load it
-and read off the public halves that get registered."""
+"""A participant's keys. Its own key file (its private keys never reach the hub): create or
+load it and read off the public halves that get registered. And the hub's record of the
+public halves: the key history with validity windows, rotation and revocation, and which
+key verifies what (docs/envelope.md, "Key lifecycle")."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from silkgate.clock import Clock, system_clock
-from silkgate.errors import ConfigError
+from silkgate.errors import (
+    AuthError,
+    ConfigError,
+    ConflictError,
+    CryptoError,
+    InputError,
+    NotFoundError,
+)
+from silkgate.model import Participant, RegisteredKey
 from silkgate.seal.keys import (
     KeyRing,
+    PublicKeyInfo,
+    PublicKeySet,
     create_keyring,
+    ed25519_key_id,
     ed25519_public_bytes,
+    ed25519_public_from_bytes,
+    hpke_key_id,
     hpke_public_bytes,
+    hpke_public_from_bytes,
     load_keyring,
     save_keyring,
 )
@@ -51,3 +72,204 @@ def public_halves(ring: KeyRing, clock: Clock = system_clock) -> RegisteredKeys:
 
 def load_key_file(path: Path) -> KeyRing:
     return load_keyring(path)
+
+
+# --- the hub's record of a participant's public keys (pure: the clock is passed in) -----
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # not_before of keys registered without a history
+MAX_OVERLAP = timedelta(days=365)
+
+
+def signing_history(participant: Participant) -> tuple[RegisteredKey, ...]:
+    """The participant's Ed25519 keys, oldest first (its one key if it has no history)."""
+    if participant.signing_keys or not participant.signing_key:
+        return participant.signing_keys
+    key_id = ed25519_key_id(participant.signing_key)
+    return (RegisteredKey(key_id=key_id, public=participant.signing_key, not_before=EPOCH),)
+
+
+def hpke_history(participant: Participant) -> tuple[RegisteredKey, ...]:
+    """The participant's HPKE keys, oldest first (its one key if it has no history)."""
+    if participant.hpke_keys or not participant.hpke_key:
+        return participant.hpke_keys
+    key_id = hpke_key_id(participant.hpke_key)
+    return (RegisteredKey(key_id=key_id, public=participant.hpke_key, not_before=EPOCH),)
+
+
+def signing_key_set(participant: Participant, revoked_as_of: datetime) -> PublicKeySet:
+    """What verifies the participant's signatures: every signing key with its window; a key
+    counts as revoked if it was revoked at or before `revoked_as_of` (for a receipt being
+    acknowledged: now; for re-checking a stored receipt: its `received_at`)."""
+    return PublicKeySet(
+        PublicKeyInfo(
+            key_id=k.key_id,
+            public=k.public,
+            not_before=k.not_before,
+            not_after=k.not_after,
+            revoked=k.revoked_at is not None and k.revoked_at <= revoked_as_of,
+        )
+        for k in signing_history(participant)
+    )
+
+
+def request_key(participant: Participant, key_id: str, now: datetime) -> Ed25519PublicKey:
+    """The signing key `key_id` if it may authenticate a request at `now`; else AuthError."""
+    for key in signing_history(participant):
+        if key.key_id != key_id:
+            continue
+        if key.revoked_at is not None and key.revoked_at <= now:
+            raise AuthError(
+                f"key {key_id} of {participant.id} was revoked at "
+                f"{key.revoked_at.isoformat()}; sign with a current key"
+            )
+        if not key.valid_at(now):
+            raise AuthError(
+                f"key {key_id} of {participant.id} is valid only from "
+                f"{key.not_before.isoformat()} to {_until(key)}; sign with the current key "
+                "(load the rotated key file)"
+            )
+        return ed25519_public_from_bytes(key.public)
+    raise AuthError(f"key {key_id} is not registered to {participant.id}")
+
+
+def current_hpke_key(participant: Participant, now: datetime) -> bytes:
+    """The newest HPKE public key valid at `now`: what new envelopes are sealed to."""
+    usable = [k for k in hpke_history(participant) if k.valid_at(now)]
+    if not usable:
+        raise InputError(
+            f"importer {participant.id} has no valid HPKE key (all are expired or revoked); "
+            f"it must register new keys (silkgate participant rotate-keys --id {participant.id})"
+        )
+    return max(usable, key=lambda k: k.not_before).public
+
+
+def with_history(participant: Participant, now: datetime) -> Participant:
+    """A participant registered with bare keys gets a history starting at `now`."""
+    changes: dict[str, Any] = {}
+    if not participant.signing_keys and participant.signing_key:
+        changes["signing_keys"] = (
+            _new(ed25519_key_id(participant.signing_key), participant.signing_key, now),
+        )
+    if not participant.hpke_keys and participant.hpke_key:
+        changes["hpke_keys"] = (_new(hpke_key_id(participant.hpke_key), participant.hpke_key, now),)
+    return msgspec.structs.replace(participant, **changes) if changes else participant
+
+
+def merge_registration(
+    existing: Participant | None, posted: Participant, now: datetime
+) -> Participant:
+    """A (re-)registration: the hub keeps the key history; a posted history is ignored.
+    New keys replace the current ones at once (overlap 0: old keys keep verifying what
+    they signed before `now`)."""
+    _parse(posted.signing_key, posted.hpke_key)
+    bare = msgspec.structs.replace(posted, signing_keys=(), hpke_keys=())
+    if existing is None:
+        return with_history(bare, now)
+    rotated = rotate(existing, posted.signing_key, posted.hpke_key, now, timedelta(0))
+    return msgspec.structs.replace(
+        bare, signing_keys=rotated.signing_keys, hpke_keys=rotated.hpke_keys
+    )
+
+
+def rotate(
+    participant: Participant, signing: bytes, hpke: bytes, now: datetime, overlap: timedelta
+) -> Participant:
+    """Register new public keys valid from `now`; the previous ones stay valid for `overlap`
+    (then verify only what they signed). Registering the current keys again changes nothing.
+    Raises InputError for a malformed key or overlap, ConflictError for a reused old key."""
+    if not timedelta(0) <= overlap <= MAX_OVERLAP:
+        raise InputError(f"overlap must be 0 to {MAX_OVERLAP.days} days", path="$['overlap_days']")
+    _parse(signing, hpke)
+    signing_keys = _rotated(
+        signing_history(participant), signing, ed25519_key_id(signing), now, overlap
+    )
+    hpke_keys = _rotated(hpke_history(participant), hpke, hpke_key_id(hpke), now, overlap)
+    return msgspec.structs.replace(
+        participant,
+        signing_key=signing,
+        hpke_key=hpke,
+        signing_keys=signing_keys,
+        hpke_keys=hpke_keys,
+    )
+
+
+def revoke(participant: Participant, key_id: str, now: datetime) -> Participant:
+    """Revoke one of the participant's keys (signing or HPKE) at `now`; idempotent. The
+    current keys become the newest still valid ones (empty if none is left)."""
+    signing = _revoked(signing_history(participant), key_id, now)
+    hpke = _revoked(hpke_history(participant), key_id, now)
+    if signing is None and hpke is None:
+        known = ", ".join(
+            k.key_id for k in (*signing_history(participant), *hpke_history(participant))
+        )
+        raise NotFoundError(f"{participant.id} has no key {key_id} (its keys: {known or 'none'})")
+    signing_keys = signing if signing is not None else signing_history(participant)
+    hpke_keys = hpke if hpke is not None else hpke_history(participant)
+    return msgspec.structs.replace(
+        participant,
+        signing_key=_newest_valid(signing_keys, now),
+        hpke_key=_newest_valid(hpke_keys, now),
+        signing_keys=signing_keys,
+        hpke_keys=hpke_keys,
+    )
+
+
+def _parse(signing: bytes, hpke: bytes) -> None:
+    try:
+        ed25519_public_from_bytes(signing)
+    except CryptoError as exc:
+        raise InputError(str(exc), path="$['signing_key']") from None
+    try:
+        hpke_public_from_bytes(hpke)
+    except (CryptoError, ValueError) as exc:
+        raise InputError(str(exc), path="$['hpke_key']") from None
+
+
+def _rotated(
+    history: tuple[RegisteredKey, ...],
+    public: bytes,
+    key_id: str,
+    now: datetime,
+    overlap: timedelta,
+) -> tuple[RegisteredKey, ...]:
+    if history and history[-1].public == public and history[-1].revoked_at is None:
+        return history  # already the current key: a retried registration
+    if any(k.key_id == key_id for k in history):
+        raise ConflictError(
+            f"key {key_id} was registered before; rotate to a fresh key (silkgate.seal.keys."
+            "rotate_keyring) instead of reusing an old one"
+        )
+    until = now + overlap
+    retired = tuple(
+        k
+        if k.not_after is not None and k.not_after <= until
+        else msgspec.structs.replace(k, not_after=until)
+        for k in history
+    )
+    return (*retired, _new(key_id, public, now))
+
+
+def _revoked(
+    history: tuple[RegisteredKey, ...], key_id: str, now: datetime
+) -> tuple[RegisteredKey, ...] | None:
+    if not any(k.key_id == key_id for k in history):
+        return None
+    return tuple(
+        msgspec.structs.replace(k, revoked_at=now)
+        if k.key_id == key_id and k.revoked_at is None
+        else k
+        for k in history
+    )
+
+
+def _newest_valid(history: tuple[RegisteredKey, ...], now: datetime) -> bytes:
+    usable = [k for k in history if k.valid_at(now)]
+    return max(usable, key=lambda k: k.not_before).public if usable else b""
+
+
+def _new(key_id: str, public: bytes, now: datetime) -> RegisteredKey:
+    return RegisteredKey(key_id=key_id, public=public, not_before=now)
+
+
+def _until(key: RegisteredKey) -> str:
+    return key.not_after.isoformat() if key.not_after is not None else "(open)"

@@ -36,14 +36,11 @@ from silkgate.model import (
     Participant,
     Receipt,
 )
+from silkgate.participant_keys import current_hpke_key, signing_key_set
 from silkgate.policy import BatchContext, PolicyEngine, RecordInput
 from silkgate.products import Product, get_product
 from silkgate.seal.envelope import envelope_digest, seal_envelope
-from silkgate.seal.keys import (
-    ed25519_key_id,
-    ed25519_public_from_bytes,
-    hpke_public_from_bytes,
-)
+from silkgate.seal.keys import hpke_public_from_bytes
 from silkgate.seal.receipts import verify_receipt
 from silkgate.store.base import Store, StoredEnvelope
 from silkgate.transform import apply_obligations
@@ -237,7 +234,7 @@ class Pipeline:
             record_count=len(records),
             payload=payload,
             created_at=now,
-            recipient_public_key=hpke_public_from_bytes(importer.hpke_key),
+            recipient_public_key=hpke_public_from_bytes(current_hpke_key(importer, now)),
             hub_signing_key=self.secrets.signing_key,
             tags=sorted({t for d in decisions for t in d.tags}),
         )
@@ -267,8 +264,8 @@ class Pipeline:
         if envelope_digest(envelope.data) != receipt.envelope_digest:
             raise InputError(f"receipt digest does not match envelope {envelope.id} as delivered")
         importer = self.store.get_participant(receipt.importer)
-        signing_key = ed25519_public_from_bytes(importer.signing_key)
-        verify_receipt(receipt, {ed25519_key_id(signing_key): signing_key})
+        # The importer's keys valid at `received_at`; a key revoked by now signs no new receipt.
+        verify_receipt(receipt, signing_key_set(importer, revoked_as_of=self.clock()))
         with self.store.transaction():
             try:
                 return self.store.get_receipt(receipt.envelope_id)

@@ -1,5 +1,6 @@
-"""RFC 9421 request authentication: the signature's key id resolves to a registered
-participant's Ed25519 signing key (key ids as in silkgate.seal.keys); stale, expired or
+"""RFC 9421 request authentication: the signature's key id resolves to one of a registered
+participant's Ed25519 signing keys that is valid now and not revoked (key ids as in
+silkgate.seal.keys; key history in silkgate.participant_keys); stale, expired or
 replayed requests and bodies that do not match their Content-Digest are refused. Nonces are
 kept in the store (silkgate.api.replay), so replays are refused across API processes."""
 
@@ -16,15 +17,16 @@ from silkgate.api.replay import StoreNonces
 from silkgate.clock import Clock
 from silkgate.errors import AuthError, NotFoundError
 from silkgate.model import Participant
+from silkgate.participant_keys import request_key, signing_history
 from silkgate.seal.httpsig import DEFAULT_SKEW, verify_request
-from silkgate.seal.keys import ed25519_key_id, ed25519_public_from_bytes
 from silkgate.store.base import Store
 
 
 class KeyDirectory:
-    """Key id -> participant, from the registry. The index is rebuilt when a key id is not
-    in it (a participant registered or rotated); every hit is re-read from the store, so a
-    replaced key or a deactivated participant stops working at once."""
+    """Key id -> participant, over every key in the registry's key histories. The index is
+    rebuilt when a key id is not in it (a participant registered or rotated); every hit is
+    re-read from the store, so a revoked or expired key or a deactivated participant stops
+    working at once."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -45,12 +47,17 @@ class KeyDirectory:
             "register the participant's public keys first (POST /v1/participants)"
         )
 
+    def lookup(self, key_id: str, now: datetime) -> tuple[Participant, Ed25519PublicKey]:
+        """The participant and its key `key_id`, if that key may sign requests at `now`."""
+        participant = self.participant(key_id)
+        return participant, request_key(participant, key_id, now)
+
     def _current(self, participant_id: str, key_id: str) -> Participant | None:
         try:
             participant = self._store.get_participant(participant_id)
         except NotFoundError:
             return None
-        if not participant.signing_key or ed25519_key_id(participant.signing_key) != key_id:
+        if all(k.key_id != key_id for k in signing_history(participant)):
             return None
         if not participant.active:
             raise AuthError(f"participant {participant.id} is deactivated")
@@ -58,9 +65,10 @@ class KeyDirectory:
 
     def _rebuild(self) -> None:
         index = {
-            ed25519_key_id(p.signing_key): p.id
+            key.key_id: p.id
             for p in self._store.list_participants()
-            if len(p.signing_key) == 32
+            for key in signing_history(p)
+            if len(key.public) == 32
         }
         with self._lock:
             self._index = index
@@ -88,9 +96,9 @@ class Authenticator:
         found: list[Participant] = []
 
         def resolve(key_id: str) -> Ed25519PublicKey:
-            participant = self.keys.participant(key_id)
+            participant, key = self.keys.lookup(key_id, now)
             found.append(participant)
-            return ed25519_public_from_bytes(participant.signing_key)
+            return key
 
         key_id = verify_request(
             method, url, headers, body, resolve, now, self._nonce_seen(now), self.max_age

@@ -28,6 +28,8 @@ Action = Literal[
     "check",
     "participants.list",
     "participants.write",
+    "participants.keys",
+    "participants.revoke_key",
     "agreements.list",
     "agreements.write",
     "filings.list",
@@ -39,6 +41,7 @@ Action = Literal[
 ]
 
 _BATCH_VIEW: Final = {"exporter": "exporter", "importer": "importer", "regulator": ALL}
+_OWN_KEYS: Final = {"exporter": "id", "importer": "id", "regulator": "id", "operator": ALL}
 
 POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
     "batches.submit": {"exporter": "exporter"},
@@ -51,6 +54,9 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
     "check": {"exporter": ALL, "regulator": ALL, "operator": ALL},
     "participants.list": {"operator": ALL, "regulator": ALL, "exporter": "id", "importer": "id"},
     "participants.write": {"operator": ALL},
+    # Key rotation and revocation: a participant its own keys, the operator anyone's.
+    "participants.keys": _OWN_KEYS,
+    "participants.revoke_key": _OWN_KEYS,
     "agreements.list": {
         "operator": ALL,
         "regulator": ALL,
@@ -75,6 +81,8 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
 
 # How refusals name an action ("may not use the sandbox to change it"); default: its name.
 PHRASES: Final[Mapping[Action, str]] = {
+    "participants.keys": "register new keys for",
+    "participants.revoke_key": "revoke a key of",
     "push.read": "read a push registration",
     "push.write": "register or remove a push endpoint",
     "sandbox.read": "use the sandbox to read",

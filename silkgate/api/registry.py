@@ -1,24 +1,32 @@
 """The registry: participants (with their public keys), agreements and filings.
-Reads: operator and regulator see all, a participant its own. Writes: operator only."""
+Reads: operator and regulator see all, a participant its own. Writes: operator only, except
+key rotation and revocation, which a participant may do for itself."""
 
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import msgspec
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from silkgate.api.authz import scopes, visible
+from silkgate.api.authz import Action, authorize, scopes, visible
 from silkgate.api.deps import ApiState, Auth, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import AgreementBody, FilingBody
-from silkgate.errors import ConflictError, CryptoError, InputError, NotFoundError
+from silkgate.errors import ConflictError, InputError, NotFoundError
 from silkgate.model import Agreement, Filing, Participant
+from silkgate.participant_keys import (
+    MAX_OVERLAP,
+    merge_registration,
+    revoke,
+    rotate,
+    signing_history,
+)
 from silkgate.products import get_product
-from silkgate.seal.keys import ed25519_key_id, ed25519_public_from_bytes, hpke_public_from_bytes
+from silkgate.seal.keys import DEFAULT_OVERLAP
 
 router = APIRouter(tags=["registry"], responses=ERRORS)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -57,22 +65,25 @@ def list_participants(auth: Auth, state: State) -> Response:
     )
 
 
-def _check_keys(state: ApiState, participant: Participant) -> None:
-    try:
-        ed25519_public_from_bytes(participant.signing_key)
-    except CryptoError as exc:
-        raise InputError(str(exc), path="$['signing_key']") from None
-    try:
-        hpke_public_from_bytes(participant.hpke_key)
-    except (CryptoError, ValueError) as exc:
-        raise InputError(str(exc), path="$['hpke_key']") from None
-    key_id = ed25519_key_id(participant.signing_key)
+def _check_unique(state: ApiState, participant: Participant) -> None:
+    """No key of `participant` may belong to another participant's key history."""
+    mine = {k.key_id for k in signing_history(participant)}
     for other in state.hub.store.list_participants():
-        if other.id != participant.id and other.signing_key == participant.signing_key:
-            raise ConflictError(
-                f"signing key {key_id} is already registered to {other.id}; "
-                "every participant needs its own key"
-            )
+        if other.id == participant.id:
+            continue
+        for key in signing_history(other):
+            if key.key_id in mine:
+                raise ConflictError(
+                    f"signing key {key.key_id} is already registered to {other.id}; "
+                    "every participant needs its own key"
+                )
+
+
+def _existing(state: ApiState, participant_id: str) -> Participant | None:
+    try:
+        return state.hub.store.get_participant(participant_id)
+    except NotFoundError:
+        return None
 
 
 @router.post(
@@ -84,13 +95,66 @@ def _check_keys(state: ApiState, participant: Participant) -> None:
 )
 def put_participant(auth: Auth, state: State) -> Response:
     scopes(auth.caller, "participants.write")
-    participant = decode_body(auth.body, Participant, "participant")
-    _check_id(participant.id, "id")
-    if not participant.roles:
+    posted = decode_body(auth.body, Participant, "participant")
+    _check_id(posted.id, "id")
+    if not posted.roles:
         raise InputError("a participant needs at least one role", path="$['roles']")
-    _check_keys(state, participant)
-    state.hub.store.put_participant(participant)
+    with state.hub.store.transaction():
+        existing = _existing(state, posted.id)
+        participant = merge_registration(existing, posted, state.clock())
+        _check_unique(state, participant)
+        state.hub.store.put_participant(participant)
     return json_response(participant, 201)
+
+
+class KeysBody(msgspec.Struct, frozen=True, kw_only=True):
+    """New public keys (raw, base64 in JSON); the previous ones stay valid `overlap_days`."""
+
+    signing_key: bytes
+    hpke_key: bytes
+    overlap_days: float = DEFAULT_OVERLAP.days
+
+
+def _own_participant(auth: Auth, state: State, participant_id: str, action: Action) -> Participant:
+    scopes(auth.caller, action)
+    try:
+        participant = state.hub.store.get_participant(participant_id)
+    except NotFoundError:
+        raise NotFoundError(f"participant {participant_id!r} is not registered") from None
+    authorize(auth.caller, action, participant, what="participant", obj_id=participant_id)
+    return participant
+
+
+@router.post(
+    "/participants/{participant_id}/keys",
+    summary="Register rotated keys (the participant itself, or the operator)",
+    openapi_extra=json_body(KeysBody),
+    responses=json_reply(Participant),
+)
+def rotate_keys(participant_id: str, auth: Auth, state: State) -> Response:
+    body = decode_body(auth.body, KeysBody, "keys")
+    if not 0 <= body.overlap_days <= MAX_OVERLAP.days:
+        raise InputError(f"overlap_days must be 0 to {MAX_OVERLAP.days}", path="$['overlap_days']")
+    with state.hub.store.transaction():
+        participant = _own_participant(auth, state, participant_id, "participants.keys")
+        overlap = timedelta(days=body.overlap_days)
+        rotated = rotate(participant, body.signing_key, body.hpke_key, state.clock(), overlap)
+        _check_unique(state, rotated)
+        state.hub.store.put_participant(rotated)
+    return json_response(rotated)
+
+
+@router.post(
+    "/participants/{participant_id}/keys/{key_id}/revoke",
+    summary="Revoke one of a participant's keys (the participant itself, or the operator)",
+    responses=json_reply(Participant),
+)
+def revoke_key(participant_id: str, key_id: str, auth: Auth, state: State) -> Response:
+    with state.hub.store.transaction():
+        participant = _own_participant(auth, state, participant_id, "participants.revoke_key")
+        revoked = revoke(participant, key_id, state.clock())
+        state.hub.store.put_participant(revoked)
+    return json_response(revoked)
 
 
 # -- agreements -----------------------------------------------------------------------------

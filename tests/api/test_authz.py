@@ -18,6 +18,7 @@ import pytest
 from api.cast import NOW, PRODUCT, PURPOSE, Env, make_participant, serve_cast, waybill
 from silkgate.client import SilkgateClient
 from silkgate.model import BatchResult, Filing
+from silkgate.participant_keys import rotate
 from silkgate.policy.engine import PACKS_DIR
 from silkgate.sandbox.auth import Approval, sign_action
 from silkgate.sandbox.cohorts import CohortSpec, cohort_message
@@ -117,6 +118,30 @@ def register_participant(w: World, c: SilkgateClient, actor: str) -> httpx.Respo
     return _send(
         c, "POST", "/v1/participants", make_participant(f"new-{actor}", ring, "SG", ("importer",))
     )
+
+
+# -- keys: a participant's own, or anyone's for the operator --------------------------
+KEY_OWNER = "cn-exporter"
+
+
+def rotate_owner_keys(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    ring = create_keyring(KEY_OWNER, NOW)
+    body = {
+        "signing_key": ring.signing[0].public,
+        "hpke_key": ring.hpke[0].public,
+        "overlap_days": 30,  # the owner's client keeps signing with its first key
+    }
+    return _send(c, "POST", f"/v1/participants/{KEY_OWNER}/keys", body)
+
+
+def revoke_owner_key(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    """Revokes a freshly registered key, never the one the owner's client signs with."""
+    ring = create_keyring(KEY_OWNER, NOW)
+    owner = w.env.hub.store.get_participant(KEY_OWNER)
+    fresh = rotate(owner, ring.signing[0].public, ring.hpke[0].public, NOW, timedelta(days=30))
+    w.env.hub.store.put_participant(fresh)
+    key_id = ring.signing[0].key_id
+    return _send(c, "POST", f"/v1/participants/{KEY_OWNER}/keys/{key_id}/revoke")
 
 
 def add_agreement(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
@@ -273,6 +298,8 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "check": (dry_run, {"cn-exporter", "cn-other-exporter", "regulator", "operator"}),
     "list participants": (get("/v1/participants"), set(ACTORS)),
     "register participant": (register_participant, {"operator"}),
+    "rotate keys of cn-exporter": (rotate_owner_keys, {KEY_OWNER, "operator"}),
+    "revoke key of cn-exporter": (revoke_owner_key, {KEY_OWNER, "operator"}),
     "list agreements": (get("/v1/agreements"), set(ACTORS)),
     "add agreement": (add_agreement, {"operator"}),
     "list filings": (get("/v1/filings"), set(ACTORS)),
@@ -383,6 +410,8 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/envelopes/{envelope_id}/receipt",
         "/v1/check",
         "/v1/participants",
+        "/v1/participants/{participant_id}/keys",
+        "/v1/participants/{participant_id}/keys/{key_id}/revoke",
         "/v1/agreements",
         "/v1/filings",
         "/v1/whoami",
