@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from silkgate.errors import SilkgateError
+from silkgate.errors import NotFoundError, SilkgateError
 from silkgate.hub import DEFAULT_DATA_DIR, Hub, init_hub, open_hub
 from silkgate.model import (
     FILING_KINDS,
@@ -29,6 +29,7 @@ from silkgate.model import (
     Filing,
     Participant,
 )
+from silkgate.participant_keys import merge_registration
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -129,12 +130,75 @@ def participant_add(
         },
         Participant,
     )
-    with hub_at(data_dir) as hub:
+    with hub_at(data_dir) as hub, hub.store.transaction():
+        existing = _registered(hub, participant_id)
+        participant = merge_registration(existing, participant, hub.pipeline.clock())
         hub.store.put_participant(participant)
     if json:
         print_json(participant)
     else:
         console.print(f"registered [bold]{participant_id}[/] ({', '.join(participant.roles)})")
+
+
+def _registered(hub: Hub, participant_id: str) -> Participant | None:
+    try:
+        return hub.store.get_participant(participant_id)
+    except NotFoundError:
+        return None
+
+
+@participant_app.command("rotate-keys")
+def participant_rotate_keys(
+    participant_id: Annotated[str, typer.Option("--id", help="The participant")],
+    key_file: Annotated[Path, typer.Option(help="The participant's key file (rotated in place)")],
+    overlap_days: Annotated[
+        float, typer.Option(help="Days the old keys still sign requests and receipts")
+    ] = 30.0,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Add fresh keys to the key file and register their public halves; the old keys keep
+    verifying what they signed and stay accepted for new requests until the overlap ends."""
+    from silkgate.participant_keys import rotate, rotate_key_file
+
+    overlap = timedelta(days=overlap_days)
+    with hub_at(data_dir) as hub, hub.store.transaction():
+        participant = hub.store.get_participant(participant_id)
+        now = hub.pipeline.clock()
+        keys = rotate_key_file(key_file, participant_id, now, overlap)
+        rotated = rotate(participant, keys.signing_public, keys.hpke_public, now, overlap)
+        hub.store.put_participant(rotated)
+    if json:
+        print_json(rotated)
+    else:
+        new = rotated.signing_keys[-1].key_id
+        console.print(f"rotated [bold]{participant_id}[/]: signing key {new}")
+
+
+@participant_app.command("revoke-key")
+def participant_revoke_key(
+    participant_id: Annotated[str, typer.Option("--id", help="The participant")],
+    key_id: Annotated[str, typer.Option(help="e.g. ed25519:3f9c0a1b2c3d4e5f")],
+    key_file: Annotated[
+        Optional[Path],  # noqa: UP045 (typer needs Optional)
+        typer.Option(help="Also mark the key revoked in this key file"),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Revoke a signing or HPKE key now: it authenticates no request, signs no new receipt
+    and receives no new envelope; receipts it signed before now still verify."""
+    from silkgate.participant_keys import revoke, revoke_in_key_file
+
+    with hub_at(data_dir) as hub, hub.store.transaction():
+        revoked = revoke(hub.store.get_participant(participant_id), key_id, hub.pipeline.clock())
+        hub.store.put_participant(revoked)
+    if key_file is not None:
+        revoke_in_key_file(key_file, participant_id, key_id)
+    if json:
+        print_json(revoked)
+    else:
+        console.print(f"revoked [bold]{key_id}[/] of {participant_id}")
 
 
 @participant_app.command("list")

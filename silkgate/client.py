@@ -14,13 +14,13 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Generator, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import msgspec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from silkgate.api.wire import (
     AgreementBody,
@@ -48,8 +48,17 @@ from silkgate.errors import (
 from silkgate.ledger.bundle import ProofBundle
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 from silkgate.seal.httpsig import sign_request
-from silkgate.seal.keys import KeyRing, ed25519_key_id, ed25519_public_from_bytes, load_keyring
-from silkgate.store.base import StoredEnvelope
+from silkgate.seal.keys import (
+    KeyRing,
+    ed25519_key_id,
+    ed25519_public_bytes,
+    ed25519_public_from_bytes,
+    hpke_public_bytes,
+    load_keyring,
+    rotate_keyring,
+    save_keyring,
+)
+from silkgate.store.base import PushEndpoint, StoredEnvelope
 
 T = TypeVar("T")
 SIGNATURE_TTL = 60  # seconds a signed request stays valid
@@ -67,12 +76,21 @@ class RequestSigner(httpx.Auth):
 
     requires_request_body = True
 
-    def __init__(self, keys: KeyRing, clock: Clock = system_clock, ttl: int = SIGNATURE_TTL):
-        self.keys, self.clock, self.ttl = keys, clock, ttl
+    def __init__(
+        self,
+        keys: KeyRing,
+        clock: Clock = system_clock,
+        ttl: int = SIGNATURE_TTL,
+        *,
+        key_id: str | None = None,
+    ):
+        """`key_id` pins one signing key of the ring (e.g. the old one while registering
+        rotated keys); by default the ring's current key signs."""
+        self.keys, self.clock, self.ttl, self.key_id = keys, clock, ttl, key_id
 
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         now = self.clock()
-        key_id, key = self.keys.current_signing(now)
+        key_id, key = self._key(now)
         signed = sign_request(
             request.method,
             str(request.url),
@@ -86,6 +104,14 @@ class RequestSigner(httpx.Auth):
         )
         request.headers.update(signed)
         yield request
+
+    def _key(self, now: datetime) -> tuple[str, Ed25519PrivateKey]:
+        if self.key_id is None:
+            return self.keys.current_signing(now)
+        for entry in self.keys.signing:
+            if entry.key_id == self.key_id:
+                return entry.key_id, Ed25519PrivateKey.from_private_bytes(entry.private)
+        raise ConfigError(f"key {self.key_id} is not in the key ring of {self.keys.participant}")
 
 
 class SilkgateClient:
@@ -102,6 +128,7 @@ class SilkgateClient:
         its base URL is then used as is."""
         self.keys = key_file if isinstance(key_file, KeyRing) else load_keyring(key_file)
         self.participant_id = self.keys.participant
+        self._clock = clock
         self._auth = RequestSigner(self.keys, clock)
         self._http = http or httpx.Client(base_url=base_url.rstrip("/"), timeout=timeout)
         self._owns_http = http is None
@@ -128,6 +155,7 @@ class SilkgateClient:
         signed: bool = True,
         timeout: float | None = None,
         check: bool = True,
+        auth: httpx.Auth | None = None,
     ) -> httpx.Response:
         """One API call; raises the silkgate error the hub reported on a non-2xx status
         (unless `check` is false)."""
@@ -143,7 +171,7 @@ class SilkgateClient:
                 content=content,
                 params=query,
                 headers=all_headers,
-                auth=self._auth if signed else None,
+                auth=(auth or self._auth) if signed else None,
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
@@ -213,6 +241,20 @@ class SilkgateClient:
         path = f"/v1/envelopes/{receipt.envelope_id}/receipt"
         return self._json(Receipt, "POST", path, body=receipt)
 
+    # -- push delivery --------------------------------------------------------------------
+    def register_push(self, url: str) -> PushEndpoint:
+        """Have the hub POST envelopes to `url` (https, or http to a loopback host); replaces
+        any earlier registration. Envelopes already waiting are queued for pushing."""
+        return self._json(PushEndpoint, "POST", "/v1/mailbox/push", body={"url": url})
+
+    def push_registration(self) -> PushEndpoint:
+        """This importer's push endpoint; NotFoundError if it has none."""
+        return self._json(PushEndpoint, "GET", "/v1/mailbox/push")
+
+    def unregister_push(self) -> None:
+        """Stop pushing; envelopes stay in the mailbox for pull."""
+        self.request("DELETE", "/v1/mailbox/push")
+
     # -- dry run --------------------------------------------------------------------------
     def check(
         self, origin: str, destination: str, product: str, records: Sequence[Any], **options: Any
@@ -232,6 +274,50 @@ class SilkgateClient:
 
     def register_participant(self, participant: Participant) -> Participant:
         return self._json(Participant, "POST", "/v1/participants", body=participant)
+
+    def rotate_keys(
+        self, *, key_file: Path | str | None = None, overlap_days: float = 30.0
+    ) -> Participant:
+        """Rotate this participant's keys: fresh keys into the key ring (saved to `key_file`
+        first, if given, so no registered key is ever lost), then registered with the hub in
+        a request signed with the old key; from then on this client signs with the new one.
+        The old keys keep verifying what they signed and stay accepted `overlap_days`."""
+        now = self._clock()
+        old_key_id, _ = self.keys.current_signing(now)
+        rotated = rotate_keyring(self.keys, now, overlap=timedelta(days=overlap_days))
+        if key_file is not None:
+            save_keyring(rotated, key_file)
+        participant = self.register_keys(rotated, overlap_days=overlap_days, sign_with=old_key_id)
+        self._use(rotated)
+        return participant
+
+    def register_keys(
+        self, ring: KeyRing, *, overlap_days: float = 30.0, sign_with: str | None = None
+    ) -> Participant:
+        """Register `ring`'s current public keys for its participant (POST .../keys); the
+        request is signed with key `sign_with` of this client's ring (default: its current
+        one). Registering the current keys again changes nothing, so a retry is safe."""
+        now = self._clock()
+        _, signing = ring.current_signing(now)
+        _, hpke = ring.current_hpke(now)
+        body = {
+            "signing_key": ed25519_public_bytes(signing),
+            "hpke_key": hpke_public_bytes(hpke),
+            "overlap_days": overlap_days,
+        }
+        path = f"/v1/participants/{ring.participant}/keys"
+        auth = RequestSigner(self.keys, self._clock, key_id=sign_with)
+        return self._json(Participant, "POST", path, body=body, auth=auth)
+
+    def revoke_key(self, key_id: str, *, participant: str | None = None) -> Participant:
+        """Revoke one of this participant's keys at the hub (an operator may name another
+        `participant`). Revoke it in the key ring too (silkgate.seal.keys.revoke_key)."""
+        path = f"/v1/participants/{participant or self.participant_id}/keys/{key_id}/revoke"
+        return self._json(Participant, "POST", path)
+
+    def _use(self, ring: KeyRing) -> None:
+        self.keys = ring
+        self._auth = RequestSigner(ring, self._clock)
 
     def agreements(self) -> list[Agreement]:
         return self._json(list[Agreement], "GET", "/v1/agreements")
@@ -310,8 +396,12 @@ class HttpMailbox:
         return self.client.acknowledge(receipt)
 
     def hub_public_keys(self) -> Mapping[str, Ed25519PublicKey]:
-        raw = self._hub_key if self._hub_key is not None else self.client.hub_identity().signing_key
-        return {ed25519_key_id(raw): ed25519_public_from_bytes(raw)}
+        """The pinned key, or every envelope key /v1/hub publishes (current and retired)."""
+        if self._hub_key is not None:
+            return {ed25519_key_id(self._hub_key): ed25519_public_from_bytes(self._hub_key)}
+        identity = self.client.hub_identity()
+        raws = [k.public for k in identity.signing_keys] or [identity.signing_key]
+        return {ed25519_key_id(raw): ed25519_public_from_bytes(raw) for raw in raws}
 
 
 def _param(value: Any) -> str:

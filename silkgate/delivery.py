@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, system_clock, system_random
+from silkgate.config import Settings
 from silkgate.errors import InputError, NotFoundError, SilkgateError
 from silkgate.pipeline import DELIVERED_SUBJECT
 from silkgate.seal.httpsig import sign_request
@@ -121,6 +122,16 @@ class PushPolicy:
     max_backoff: float = 3600.0
     timeout: float = 10.0  # seconds per POST
     signature_ttl: int = 300  # `expires` of the hub's signature, after `created`
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PushPolicy:
+        """The limits set in silkgate.toml or SILKGATE_PUSH_* (silkgate.config)."""
+        return cls(
+            max_attempts=settings.push_max_attempts,
+            backoff=settings.push_backoff_seconds,
+            max_backoff=settings.push_max_backoff_seconds,
+            timeout=settings.push_timeout_seconds,
+        )
 
     def delay(self, attempts: int) -> timedelta:
         """How long to wait after the `attempts`-th failed push."""

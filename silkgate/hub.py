@@ -22,7 +22,7 @@ from silkgate.model import Receipt
 from silkgate.pipeline import HubSecrets, Pipeline
 from silkgate.policy import PolicyEngine
 from silkgate.sandbox import Sandbox
-from silkgate.seal.keys import ed25519_key_id
+from silkgate.seal.keys import ed25519_key_id, ed25519_public_from_bytes
 from silkgate.store import Store, open_store
 from silkgate.store.base import StoredEnvelope
 from silkgate.transport import Transport, open_transport
@@ -31,10 +31,14 @@ HUB_KEY_FILE = "hub-key.json"
 DEFAULT_DATA_DIR = Path("./silkgate-data")
 
 
-class _HubKeyFile(msgspec.Struct, kw_only=True):
-    signing_key: str  # base64 of the raw Ed25519 private key
+class _HubKeyFile(msgspec.Struct, kw_only=True, omit_defaults=True):
+    signing_key: str  # base64 of the raw Ed25519 private key: the log's checkpoint key
     subject_key: str
     pseudonym_key: str
+    # The envelope (and push) signing key, if rotated away from `signing_key`; the public
+    # halves of earlier envelope keys stay published so old envelopes keep verifying.
+    envelope_key: str = ""  # base64 of the raw Ed25519 private key
+    retired_envelope_keys: list[str] = []  # base64 of raw Ed25519 public keys, oldest first
 
 
 @dataclass
@@ -48,6 +52,15 @@ class Hub:
     secrets: HubSecrets
     pipeline: Pipeline
     sandbox: Sandbox | None = None
+    retired_envelope_keys: tuple[bytes, ...] = ()  # raw public keys of earlier envelope keys
+
+    def envelope_public_keys(self) -> dict[str, Ed25519PublicKey]:
+        """Every key that verifies the hub's envelopes and pushes, the current one first."""
+        current = self.secrets.signing_key.public_key()
+        keys = {ed25519_key_id(current): current}
+        for raw in reversed(self.retired_envelope_keys):
+            keys.setdefault(ed25519_key_id(raw), ed25519_public_from_bytes(raw))
+        return keys
 
     @property
     def origin(self) -> str:
@@ -91,11 +104,11 @@ def open_hub(
             f"run `silkgate init --data-dir {data_dir}` first"
         )
     settings = load_settings(data_dir)
-    secrets = _load_secrets(key_path)
+    log_key, secrets, retired = _load_secrets(key_path)
     store = open_store(settings.store_url or f"sqlite:///{data_dir / 'silkgate.db'}")
     transport = open_transport(settings.transport_url)
     engine = engine or PolicyEngine.default()
-    log = TransparencyLog(store, settings.log_origin, secrets.signing_key, clock)
+    log = TransparencyLog(store, settings.log_origin, log_key, clock)
     pipeline = Pipeline(
         store=store,
         engine=engine,
@@ -108,7 +121,24 @@ def open_hub(
     )
     sandbox = Sandbox(store, log, clock, secrets.subject_key, engine)
     pipeline.sandbox = sandbox
-    return Hub(data_dir, settings, store, transport, engine, log, secrets, pipeline, sandbox)
+    return Hub(
+        data_dir, settings, store, transport, engine, log, secrets, pipeline, sandbox, retired
+    )
+
+
+def rotate_envelope_key(data_dir: Path, *, random: Random = system_random) -> str:
+    """Give the hub a fresh envelope signing key (the checkpoint key, the log's identity,
+    stays). The old key's public half stays published. Restart the hub afterwards.
+    Returns the new key id."""
+    key_path = data_dir / HUB_KEY_FILE
+    body = _read_key_file(key_path)
+    old = body.envelope_key or body.signing_key
+    old_public = Ed25519PrivateKey.from_private_bytes(base64.b64decode(old)).public_key()
+    new = Ed25519PrivateKey.from_private_bytes(random(32))
+    body.retired_envelope_keys = [*body.retired_envelope_keys, _b64(old_public.public_bytes_raw())]
+    body.envelope_key = _b64(new.private_bytes_raw())
+    write_secret_file(key_path, msgspec.json.encode(body))
+    return ed25519_key_id(new)
 
 
 def write_secret_file(path: Path, data: bytes) -> None:
@@ -123,18 +153,35 @@ def write_secret_file(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
-def _load_secrets(path: Path) -> HubSecrets:
+def _read_key_file(path: Path) -> _HubKeyFile:
     if path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO):
         raise ConfigError(f"{path} is readable by others; run `chmod 600 {path}`")
     try:
-        body = msgspec.json.decode(path.read_bytes(), type=_HubKeyFile)
-        return HubSecrets(
-            signing_key=Ed25519PrivateKey.from_private_bytes(base64.b64decode(body.signing_key)),
+        return msgspec.json.decode(path.read_bytes(), type=_HubKeyFile)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise ConfigError(f"{path} is not a valid hub key file: {exc}") from None
+
+
+def _load_secrets(path: Path) -> tuple[Ed25519PrivateKey, HubSecrets, tuple[bytes, ...]]:
+    """The checkpoint key, the secrets (whose signing key signs envelopes and pushes), and
+    the raw public halves of retired envelope keys."""
+    body = _read_key_file(path)
+    try:
+        log_key = Ed25519PrivateKey.from_private_bytes(base64.b64decode(body.signing_key))
+        envelope_key = (
+            Ed25519PrivateKey.from_private_bytes(base64.b64decode(body.envelope_key))
+            if body.envelope_key
+            else log_key
+        )
+        secrets = HubSecrets(
+            signing_key=envelope_key,
             subject_key=base64.b64decode(body.subject_key),
             pseudonym_key=base64.b64decode(body.pseudonym_key),
         )
-    except (msgspec.DecodeError, msgspec.ValidationError, ValueError) as exc:
+        retired = tuple(base64.b64decode(k) for k in body.retired_envelope_keys)
+    except ValueError as exc:
         raise ConfigError(f"{path} is not a valid hub key file: {exc}") from None
+    return log_key, secrets, retired
 
 
 def _b64(data: bytes) -> str:
@@ -156,5 +203,4 @@ class LocalMailbox:
         return self._hub.pipeline.acknowledge(receipt)
 
     def hub_public_keys(self) -> Mapping[str, Ed25519PublicKey]:
-        public = self._hub.secrets.signing_key.public_key()
-        return {ed25519_key_id(public): public}
+        return self._hub.envelope_public_keys()

@@ -35,6 +35,8 @@ from silkgate.seal.keys import (
     hpke_public_bytes,
     hpke_public_from_bytes,
     load_keyring,
+    revoke_key,
+    rotate_keyring,
     save_keyring,
 )
 
@@ -177,8 +179,7 @@ def rotate(
     """Register new public keys valid from `now`; the previous ones stay valid for `overlap`
     (then verify only what they signed). Registering the current keys again changes nothing.
     Raises InputError for a malformed key or overlap, ConflictError for a reused old key."""
-    if not timedelta(0) <= overlap <= MAX_OVERLAP:
-        raise InputError(f"overlap must be 0 to {MAX_OVERLAP.days} days", path="$['overlap_days']")
+    check_overlap(overlap)
     _parse(signing, hpke)
     signing_keys = _rotated(
         signing_history(participant), signing, ed25519_key_id(signing), now, overlap
@@ -273,3 +274,30 @@ def _new(key_id: str, public: bytes, now: datetime) -> RegisteredKey:
 
 def _until(key: RegisteredKey) -> str:
     return key.not_after.isoformat() if key.not_after is not None else "(open)"
+
+
+def check_overlap(overlap: timedelta) -> timedelta:
+    if not timedelta(0) <= overlap <= MAX_OVERLAP:
+        raise InputError(f"overlap must be 0 to {MAX_OVERLAP.days} days", path="$['overlap_days']")
+    return overlap
+
+
+def rotate_key_file(
+    path: Path, participant_id: str, now: datetime, overlap: timedelta
+) -> RegisteredKeys:
+    """Add fresh keys to the participant's key file (0600, atomically); the old ones stay in
+    it to open and verify what they sealed or signed. Returns the new public halves."""
+    ring = load_keyring(path)
+    if ring.participant != participant_id:
+        raise ConfigError(f"{path} holds the keys of {ring.participant!r}, not {participant_id!r}")
+    rotated = rotate_keyring(ring, now, overlap=check_overlap(overlap))
+    save_keyring(rotated, path)
+    return public_halves(rotated, lambda: now)
+
+
+def revoke_in_key_file(path: Path, participant_id: str, key_id: str) -> None:
+    """Mark `key_id` revoked in the participant's own key file too."""
+    ring = load_keyring(path)
+    if ring.participant != participant_id:
+        raise ConfigError(f"{path} holds the keys of {ring.participant!r}, not {participant_id!r}")
+    save_keyring(revoke_key(ring, key_id), path)

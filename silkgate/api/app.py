@@ -24,7 +24,7 @@ from silkgate.api.metrics import Metrics
 from silkgate.api.openapi import install_openapi
 from silkgate.api.replay import StoreNonces
 from silkgate.clock import Clock
-from silkgate.delivery import Background
+from silkgate.delivery import Background, PushPolicy
 from silkgate.errors import ConfigError
 from silkgate.hub import Hub, open_hub
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
@@ -138,6 +138,7 @@ def _background(hub: Hub) -> Background:
         hub.secrets.signing_key,
         retention=timedelta(days=hub.settings.envelope_retention_days),
         clock=hub.pipeline.clock,
+        policy=PushPolicy.from_settings(hub.settings),
     )
     services.start()
     return services

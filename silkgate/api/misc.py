@@ -12,7 +12,7 @@ from silkgate.api.authz import scopes
 from silkgate.api.deps import Auth, State, json_response
 from silkgate.api.metrics import CONTENT_TYPE
 from silkgate.api.openapi import json_reply
-from silkgate.api.wire import HubIdentity
+from silkgate.api.wire import HubIdentity, HubKey
 from silkgate.seal.keys import ed25519_key_id, ed25519_public_bytes
 
 router = APIRouter()
@@ -40,12 +40,16 @@ def health(state: State) -> Response:
 )
 def hub_identity(state: State) -> Response:
     public = ed25519_public_bytes(state.hub.secrets.signing_key)
+    keys = state.hub.envelope_public_keys()
     return json_response(
         HubIdentity(
             signing_key=public,
             key_id=ed25519_key_id(public),
             log_origin=state.hub.log.origin,
             log_key=state.hub.log.vkey,
+            signing_keys=tuple(
+                HubKey(key_id=k, public=ed25519_public_bytes(v)) for k, v in keys.items()
+            ),
         )
     )
 

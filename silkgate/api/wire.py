@@ -101,11 +101,18 @@ class FilingBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     id: str | None = None
 
 
+class HubKey(msgspec.Struct, frozen=True, kw_only=True):
+    key_id: str
+    public: bytes  # raw Ed25519 public key
+
+
 class HubIdentity(msgspec.Struct, kw_only=True):
-    signing_key: bytes  # raw Ed25519 public key that signs envelope headers
+    signing_key: bytes  # raw Ed25519 public key that signs envelope headers (the current one)
     key_id: str
     log_origin: str
     log_key: str
+    # Every key whose envelope and push signatures verify: the current one, then retired ones
+    signing_keys: tuple[HubKey, ...] = ()
 
 
 class ErrorBody(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -37,6 +37,8 @@ _LETTER_DIGIT = re.compile(r"[A-Z]\d|\d[A-Z]")
 _MASK_TRIGGERS = ("digit", "at", "colon", "nonascii", "latin_caps", "letter_digit")
 _CAPS = re.compile(r"[A-Z][a-z]")
 _NEG_CACHE_MAX = 65536
+_MAX_PLANS = 2_000  # objects keyed by parent name, off the product's trie
+_MAX_PLAN_KEYS = 2_000
 _MAX_CACHED_LEN = 80
 
 _KEY_HINT_TYPES: frozenset[str] = frozenset({"person_name", "address"})
@@ -94,6 +96,7 @@ class Classifier:
         self._negative: set[str] = set()
         self._combos: dict[int, list[Detector]] = {}
         self._kc_by_parent: dict[str | None, dict[str | None, KeyContext]] = {}
+        self._plans_by_parent: dict[str | None, dict[str, Step]] = {}
 
     # ------------------------------------------------------------------ public
 
@@ -133,37 +136,30 @@ class Classifier:
         out: list[tuple[Finding, str]],
     ) -> None:
         """The hot loop: one pass, string leaves handled inline, paths formatted only when a
-        finding needs one (a chain of (parent chain, key) pairs until then)."""
-        children = node.children if node is not None else None
-        kcs = self._kc_by_parent.get(parent)
-        if kcs is None:
-            kcs = self._kc_by_parent[parent] = {}
+        finding needs one (a chain of (parent chain, key) pairs until then). What a key means
+        here (trie node, key context) is decided once per (object kind, key) and kept in a
+        plan, so a recurring key costs one dict lookup."""
+        plan = self._plan(node, parent)
         negative = self._negative
         skip = _SKIP.match
         for key, child in value.items():
-            sub = None
-            if children is not None:
-                sub = children.get(key)
-                if sub is not None and sub.business:
-                    continue
+            step = plan.get(key)
+            if step is None:
+                step = self._new_step(plan, node, parent, key)
+            if step is _BUSINESS_STEP:
+                continue
+            sub, kc, annotation, scan, fixed = step
             t = type(child)
             if t is str:
                 if not child:
                     continue
-                if sub is not None and sub.annotation is not None:
-                    path = sub.fixed_path or _path(chain, key)
-                    out.append((_annotated(sub.annotation, child, path), child))
+                if annotation is not None:
+                    path = fixed or _path(chain, key)
+                    out.append((_annotated(annotation, child, path), child))
+                    continue
+                if scan == _MUTE or (scan == _PLAIN and (len(child) < 3 or child in negative)):
                     continue
                 if skip(child):
-                    continue
-                kc = kcs.get(key)
-                if kc is None:
-                    kc = self._key_context(kcs, parent, key)
-                if kc.hint is None and (
-                    len(child) < 3
-                    or (kc.business and (sub is None or not sub.free_text))
-                    or child in negative
-                ):
                     continue
                 self._scan_leaf(child, chain, key, kc, out)
             elif t is dict:
@@ -172,13 +168,53 @@ class Classifier:
                     self._walk_dict(child, (chain, key), sub, key, out)
             elif t is list:
                 self._walk_list(child, (chain, key), sub, key, out)
-            elif (t is int or t is float) and (sub is None or sub.annotation is None):
+            elif t is int or t is float:
                 # Numbers matter only under a telling key (coordinates, IDs as integers).
-                kc = kcs.get(key) or self._key_context(kcs, parent, key)
-                if kc.hint is not None:
-                    self._number_leaf(child, chain, key, kc, key, out)
+                if annotation is None:
+                    if kc.hint is not None:
+                        self._number_leaf(child, chain, key, kc, key, out)
+                else:
+                    self._scalar(child, chain, key, sub, parent, key, out)
             elif child is not None and t is not bool:
                 self._scalar(child, chain, key, sub, parent, key, out)
+
+    def _plan(self, node: PathNode | None, parent: str | None) -> dict[str, Step]:
+        """The per-key steps of objects at ``node`` (or, off the product's trie, of objects
+        under a key named ``parent``: the key context depends on nothing else)."""
+        if node is not None:
+            plan = node.plan
+            if plan is None:
+                plan = node.plan = {}
+            return plan
+        plan = self._plans_by_parent.get(parent)
+        if plan is None:
+            plan = {}
+            if len(self._plans_by_parent) < _MAX_PLANS:
+                self._plans_by_parent[parent] = plan
+        return plan
+
+    def _new_step(
+        self, plan: dict[str, Step], node: PathNode | None, parent: str | None, key: str
+    ) -> Step:
+        sub = node.children.get(key) if node is not None else None
+        if sub is not None and sub.business:
+            step: Step = _BUSINESS_STEP
+        else:
+            kc = self._context(parent, key)
+            free_text = sub is not None and sub.free_text
+            if kc.hint is not None:
+                scan = _HINTED
+            elif kc.business and not free_text:
+                scan = _MUTE
+            else:
+                scan = _PLAIN
+            if sub is None:
+                step = (None, kc, None, scan, None)
+            else:
+                step = (sub, kc, sub.annotation, scan, sub.fixed_path)
+        if len(plan) < _MAX_PLAN_KEYS:  # opaque keys (uuids as keys) must not grow it forever
+            plan[key] = step
+        return step
 
     def _walk_list(
         self,
@@ -199,7 +235,10 @@ class Classifier:
                 continue
             t = type(child)
             if t is dict:
-                self._walk_dict(child, (chain, i), sub, parent, out)
+                # Items made of business identifiers only ({"type": "po", "bizTransaction":
+                # "urn:..."}) hold nothing to find.
+                if sub is None or not sub.business_keys.issuperset(child):
+                    self._walk_dict(child, (chain, i), sub, parent, out)
             elif t is list:
                 self._walk_list(child, (chain, i), sub, parent, out)
             elif t is str:
@@ -389,6 +428,14 @@ class Classifier:
                     return (key,)
         return subjects_from_findings(found)
 
+
+# What a key means in one kind of object, decided once: (trie node, key context, annotated
+# type, how strings are scanned, fixed path). Business paths are one shared step, skipped whole.
+Step = tuple[PathNode | None, KeyContext, FindingType | None, int, str | None]
+_PLAIN = 0  # content-scanned unless too short or known to hold nothing
+_HINTED = 1  # the key names a type: always scanned (and tagged if it looks like text)
+_MUTE = 2  # the key names a business identifier: strings are not scanned
+_BUSINESS_STEP: Step = (None, NO_CONTEXT, None, _MUTE, None)
 
 # A path as a chain of (parent chain, key) pairs, cheaper to extend than a string.
 Chain = tuple[Any, PathPart] | None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from silkgate.model import FindingType
 
@@ -71,6 +72,9 @@ class PathNode:
     fixed_path: str | None = None  # the node's normalized path when it has no wildcard
     indexed: bool = False  # has children for specific list indexes, not only "*"
     business_keys: frozenset[PathPart] = frozenset()  # children that are business paths
+    # The classifier's per-key steps for objects at this node, filled on first use (the
+    # trie belongs to one classifier, so the plan does too).
+    plan: dict[str, Any] | None = None
 
     def finish(self) -> None:
         """Compute derived fields once the trie is complete."""
