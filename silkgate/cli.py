@@ -314,13 +314,19 @@ def filing_add(
         },
         Filing,
     )
+    from silkgate.cli_holds import print_recheck
+    from silkgate.holds import HoldService
+
     with hub_at(data_dir) as hub:
         hub.store.get_participant(exporter)
         hub.store.put_filing(filing)
+        # A filing may lift holds: re-check the exporter's held batches, release what it covers.
+        report = HoldService.for_hub(hub).recheck(exporter=exporter)
     if json:
-        print_json(filing)
+        print_json({**msgspec.to_builtins(filing), "recheck": msgspec.to_builtins(report)})
     else:
         console.print(f"filing [bold]{filing.id}[/] recorded")
+        print_recheck(report)
 
 
 @filing_app.command("list")

@@ -38,6 +38,10 @@ Action = Literal[
     "push.write",
     "sandbox.read",
     "sandbox.write",
+    "holds.list",
+    "holds.release",
+    "holds.reject",
+    "holds.recheck",
 ]
 
 _BATCH_VIEW: Final = {"exporter": "exporter", "importer": "importer", "regulator": ALL}
@@ -77,6 +81,12 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
     # commit nothing) by regulators and operators; changes, signed, by regulators only.
     "sandbox.read": {"regulator": ALL, "operator": ALL},
     "sandbox.write": {"regulator": ALL},
+    # Held batches (silkgate.holds): metadata and reasons, never contents. Releasing or
+    # rejecting one is a regulator's decision; an exporter may re-check its own after filing.
+    "holds.list": {"exporter": "exporter", "regulator": ALL},
+    "holds.release": {"regulator": ALL},
+    "holds.reject": {"regulator": ALL},
+    "holds.recheck": {"exporter": "exporter", "regulator": ALL},
 }
 
 # How refusals name an action ("may not use the sandbox to change it"); default: its name.
@@ -87,6 +97,10 @@ PHRASES: Final[Mapping[Action, str]] = {
     "push.write": "register or remove a push endpoint",
     "sandbox.read": "use the sandbox to read",
     "sandbox.write": "use the sandbox to change it",
+    "holds.list": "list held batches",
+    "holds.release": "release held batches",
+    "holds.reject": "reject held batches",
+    "holds.recheck": "re-check held batches",
 }
 
 

@@ -14,10 +14,11 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
+from holds.helpers import declarations
 
 from api.cast import NOW, PRODUCT, PURPOSE, Env, make_participant, serve_cast, waybill
 from silkgate.client import SilkgateClient
-from silkgate.model import BatchResult, Filing
+from silkgate.model import Agreement, Batch, BatchResult, Filing
 from silkgate.participant_keys import rotate
 from silkgate.policy.engine import PACKS_DIR
 from silkgate.sandbox.auth import Approval, sign_action
@@ -275,6 +276,45 @@ def suspend_cohort(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     return _send(c, "POST", f"/v1/sandbox/cohorts/{spec.id}/suspend", body)
 
 
+# -- held batches: the exporter's own (metadata) and regulators; decisions by regulators --
+HELD_EXPORTER = "cn-ciio-exporter"  # a CIIO: its declarations wait for a security assessment
+
+
+def _held(w: World) -> str:
+    """A fresh held envelope (whatever filings other rows have added meanwhile)."""
+    store = w.env.hub.store
+    if HELD_EXPORTER not in {p.id for p in store.list_participants()}:
+        ring = create_keyring(HELD_EXPORTER, NOW)
+        made = make_participant(HELD_EXPORTER, ring, "CN", ("exporter",))
+        store.put_participant(msgspec.structs.replace(made, ciio=True))
+    flow = {"exporter": HELD_EXPORTER, "importer": "th-other-importer"}
+    held = {**flow, "product": "customs.declaration", "purpose": "customs_clearance"}
+    valid = NOW.date().replace(month=1, day=1)
+    agreement = {**held, "instrument": "cn_standard_contract", "valid_from": valid}
+    store.put_agreement(msgspec.convert({"id": "agr-held", **agreement}, Agreement))
+    records = declarations("TH", 2)
+    batch = msgspec.convert({"id": f"b-held-{next(_serial)}", **held, "records": records}, Batch)
+    held_id = w.env.hub.pipeline.submit(batch).held_id
+    assert held_id is not None
+    return held_id
+
+
+def release_hold(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    return _send(c, "POST", f"/v1/holds/{_held(w)}/release", {"reason": "matrix"})
+
+
+def reject_hold(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    return _send(c, "POST", f"/v1/holds/{_held(w)}/reject", {"reason": "matrix"})
+
+
+def recheck(exporter: str | None) -> Call:
+    def call(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+        _held(w)
+        return _send(c, "POST", "/v1/holds/recheck", {"exporter": exporter} if exporter else {})
+
+    return call
+
+
 def get(path: str) -> Call:
     def call(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
         return _send(c, "GET", path.format(batch=w.batch.batch_id, envelope=w.envelope_id))
@@ -320,6 +360,11 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
         get(f"/v1/sandbox/cohorts/{REPORTED_COHORT}/report"),
         {"regulator", "operator"},
     ),
+    "list holds": (get("/v1/holds"), {"cn-exporter", "cn-other-exporter", "regulator"}),
+    "release hold": (release_hold, {"regulator"}),
+    "reject hold": (reject_hold, {"regulator"}),
+    "recheck own holds": (recheck(None), {"cn-exporter", "cn-other-exporter", "regulator"}),
+    "recheck another's holds": (recheck(HELD_EXPORTER), {"regulator"}),
 }
 
 
@@ -423,6 +468,10 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/sandbox/cohorts",
         "/v1/sandbox/cohorts/{cohort_id}/suspend",
         "/v1/sandbox/cohorts/{cohort_id}/report",
+        "/v1/holds",
+        "/v1/holds/{envelope_id}/release",
+        "/v1/holds/{envelope_id}/reject",
+        "/v1/holds/recheck",
     }
     ledger = {p for p in paths if p.startswith("/v1/ledger/")}
     assert paths - ledger - public == covered

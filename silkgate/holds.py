@@ -1,0 +1,538 @@
+"""Held batches: list them, let a regulator release or reject them, and re-check them when
+a filing is recorded.
+
+A batch's `hold` records are sealed for the importer into one envelope in state `held`.
+The hub cannot open it, so every decision here is made from what the hub stored at
+submission: the batch's result (rule ids, citations, the procedures required) and the
+records' decision facts (finding paths and types, keyed subject hashes; never contents).
+
+- **release** (a regulator): the envelope becomes `pending` with a fresh delivery TTL, a
+  delivery message is queued, the held records' subjects are counted (in the calendar year
+  of the release: that is when the data crosses) and a ledger leaf `hold_release` records
+  who, when and why.
+- **reject** (a regulator): the envelope becomes `rejected`, its sealed data is dropped, and
+  a ledger leaf `hold_reject` records who, when and why. Nothing is counted.
+- **re-check**: each held batch's records are decided again from their facts against the
+  filings on file today and the active engine (counts as they stand now). If every held
+  record would now be `allow`, the batch is released like above, by the hub, with a reason
+  naming the new filings; otherwise it stays held and the report says why. A record that
+  would now be `allow_transformed` stays held: the hub cannot transform a sealed envelope.
+
+Each action is one store transaction. Releasing or rejecting an envelope that is no longer
+held is a ConflictError (HTTP 409) naming its state; a re-check only looks at held
+envelopes, so repeating it changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import msgspec
+
+from silkgate.canonical import canonical_json
+from silkgate.clock import Clock
+from silkgate.counters import count_batch
+from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from silkgate.ledger import TransparencyLog
+from silkgate.model import Agreement, BatchResult, Filing, Finding
+from silkgate.pipeline import DELIVERED_SUBJECT
+from silkgate.policy import PolicyEngine, RecordInput
+from silkgate.policy.compile import Chain
+from silkgate.policy.engine import Shape, make_shape
+from silkgate.sandbox.evaluate import COUNT_FACTS, BatchSig, countable, verdict
+from silkgate.store.base import DecisionFact, Store, StoredEnvelope, iter_all_envelopes
+
+if TYPE_CHECKING:
+    from silkgate.hub import Hub
+
+RELEASE_KIND = "hold_release"
+REJECT_KIND = "hold_reject"
+HUB_ACTOR = "hub"  # who releases a batch automatically on re-check
+MAX_REASON = 2000
+
+
+# ----------------------------------------------------------------------------- values
+class HoldReason(msgspec.Struct, frozen=True, kw_only=True):
+    """Why some of a batch's records are held: the rules that fired and what they need."""
+
+    rule_ids: tuple[str, ...]
+    citations: tuple[str, ...]
+    requires: tuple[str, ...]  # the procedures that would lift the hold, e.g. standard_contract
+    records: int
+
+
+class HeldBatch(msgspec.Struct, frozen=True, kw_only=True):
+    """A held envelope with its batch's metadata. Never contents."""
+
+    envelope_id: str
+    batch_id: str
+    exporter: str
+    importer: str
+    product: str
+    purpose: str
+    records: int  # held records (the sealed envelope's count)
+    batch_records: int
+    held_at: datetime
+    policy_version: str
+    reasons: tuple[HoldReason, ...]
+
+
+class HoldAction(msgspec.Struct, frozen=True, kw_only=True):
+    """What a release or a rejection did."""
+
+    action: str  # "released" | "rejected"
+    envelope_id: str
+    batch_id: str
+    exporter: str
+    importer: str
+    by: str
+    reason: str
+    records: int
+    counted: dict[str, int]  # category -> subjects newly counted (release only)
+    ledger_index: int
+    at: datetime
+    expires_at: datetime | None  # new delivery deadline (release only)
+
+
+class RecheckItem(msgspec.Struct, frozen=True, kw_only=True):
+    envelope_id: str
+    batch_id: str
+    exporter: str
+    importer: str
+    released: bool
+    reason: str
+    outcomes: dict[str, int]  # what the held records would get now
+    ledger_index: int | None = None
+
+
+class RecheckReport(msgspec.Struct, frozen=True, kw_only=True):
+    checked: int
+    released: int
+    still_held: int
+    items: tuple[RecheckItem, ...]
+
+
+# ----------------------------------------------------------------------------- pure logic
+def hold_reasons(result: BatchResult) -> tuple[HoldReason, ...]:
+    """The distinct reasons of a batch's held records, most frequent first."""
+    counts: Counter[tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]] = Counter()
+    for d in result.decisions:
+        if d.outcome == "hold":
+            requires = tuple(str(r) for r in d.facts.get("requires", ()))
+            counts[(d.rule_ids, d.citations, requires)] += 1
+    return tuple(
+        HoldReason(rule_ids=r, citations=c, requires=q, records=n)
+        for (r, c, q), n in counts.most_common()
+    )
+
+
+def held_batch(envelope: StoredEnvelope, result: BatchResult) -> HeldBatch:
+    return HeldBatch(
+        envelope_id=envelope.id,
+        batch_id=result.batch_id,
+        exporter=result.exporter,
+        importer=result.importer,
+        product=result.product,
+        purpose=result.purpose,
+        records=result.outcomes.get("hold", 0),
+        batch_records=result.records,
+        held_at=envelope.created_at,
+        policy_version=result.policy_version,
+        reasons=hold_reasons(result),
+    )
+
+
+def check_reason(reason: str) -> str:
+    text = reason.strip()
+    if not text:
+        raise InputError("a reason is required: say why (it is recorded in the ledger)")
+    if len(text) > MAX_REASON:
+        raise InputError(f"the reason is {len(text)} characters; at most {MAX_REASON}")
+    return text
+
+
+def record_shape(chain: Chain, fact: DecisionFact) -> Shape:
+    """The record's shape (types, legal categories) rebuilt from its stored facts."""
+    findings = tuple(Finding(path=p, type=t, detector="facts") for p, t in fact.findings)  # type: ignore[arg-type]
+    rec = RecordInput(findings=findings, subjects=(), paths=fact.paths)
+    return make_shape(chain, fact.product, fact.sector, fact.purpose, rec)
+
+
+def stored_sig(fact: DecisionFact) -> BatchSig:
+    """The batch facts as they were decided."""
+    return BatchSig(
+        gate=fact.gate, origin=fact.origin, destination=fact.destination,
+        product=fact.product, sector=fact.sector, purpose=fact.purpose,
+        instrument=fact.instrument, ciio=fact.ciio, transit=fact.transit,
+        filings=",".join(fact.filings), agreement_days=fact.agreement_days,
+        tia_age_days=fact.tia_age_days,
+    )  # fmt: skip
+
+
+def current_sig(
+    fact: DecisionFact, agreement: Agreement, filings: Sequence[Filing], on: date
+) -> BatchSig:
+    """The batch facts as they would be today: the agreement and filings now on file."""
+    tia = [(on - f.valid_from).days for f in filings if f.kind == "transfer_impact_assessment"]
+    return dataclasses.replace(
+        stored_sig(fact),
+        gate="",
+        instrument=agreement.instrument,
+        filings=",".join(sorted({f.kind for f in filings})),
+        agreement_days=(on - agreement.valid_from).days,
+        tia_age_days=min(tia) if tia else None,
+    )
+
+
+def subjects_to_count(
+    chain: Chain | None, facts: Sequence[DecisionFact], countable_batch: bool
+) -> dict[str, list[bytes]]:
+    """Category -> the held records' subject hashes to count when they cross untransformed
+    (as the engine counts an `allow`: every counted category the record holds)."""
+    pools: dict[str, dict[bytes, None]] = {}
+    if chain is None or not countable_batch:
+        return {}
+    for fact in facts:
+        for category in record_shape(chain, fact).countable:
+            pools.setdefault(category, {}).update(dict.fromkeys(fact.subjects))
+    return {c: list(v) for c, v in pools.items() if v}
+
+
+@dataclass(frozen=True)
+class Redecision:
+    outcomes: dict[str, int]
+    rule_ids: tuple[str, ...]  # of the records that would not be `allow`
+    counted: dict[str, list[bytes]]
+
+    @property
+    def all_allow(self) -> bool:
+        return set(self.outcomes) == {"allow"}
+
+
+def redecide(
+    chain: Chain,
+    sig: BatchSig,
+    facts: Sequence[DecisionFact],
+    counts: dict[str, tuple[int, int]],
+) -> Redecision:
+    """Decide the held records again under `sig` with the counts (before, after) the
+    release would reach. Pure."""
+    is_countable = countable(chain, sig)
+    values = _count_tuple(counts)
+    outcomes: Counter[str] = Counter()
+    blocking: dict[str, None] = {}
+    counted: dict[str, dict[bytes, None]] = {}
+    for fact in facts:
+        v = verdict(chain, sig, record_shape(chain, fact), values, is_countable)
+        outcomes[v.outcome] += 1
+        if v.outcome != "allow":
+            blocking.update(dict.fromkeys(v.rule_ids))
+        for category in v.counted:
+            counted.setdefault(category, {}).update(dict.fromkeys(fact.subjects))
+    return Redecision(
+        dict(outcomes), tuple(blocking), {c: list(v) for c, v in counted.items() if v}
+    )
+
+
+def _count_tuple(counts: dict[str, tuple[int, int]]) -> tuple[int, int, int, int]:
+    values = []
+    for name in COUNT_FACTS:
+        category, _, when = name.rpartition("_")
+        before, after = counts.get(category, (0, 0))
+        values.append(before if when == "before" else after)
+    return values[0], values[1], values[2], values[3]
+
+
+def release_leaf(
+    envelope: StoredEnvelope, records: int, by: str, reason: str, counted: dict[str, int],
+    now: datetime, extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    return {
+        "kind": RELEASE_KIND,
+        **_leaf_common(envelope, records, by, reason, now),
+        "counted": counted,
+        **(extra or {}),
+    }
+
+
+def reject_leaf(
+    envelope: StoredEnvelope, records: int, by: str, reason: str, now: datetime
+) -> dict[str, Any]:
+    return {"kind": REJECT_KIND, **_leaf_common(envelope, records, by, reason, now)}
+
+
+def _leaf_common(
+    envelope: StoredEnvelope, records: int, by: str, reason: str, now: datetime
+) -> dict[str, Any]:
+    return {
+        "envelope_id": envelope.id,
+        "batch_id": envelope.batch_id,
+        "exporter": envelope.exporter,
+        "importer": envelope.importer,
+        "records": records,
+        "by": by,
+        "reason": reason,
+        "time": now,
+    }
+
+
+def filing_reason(new: Sequence[Filing], policy_version: str) -> str:
+    if not new:
+        return f"re-check under policy {policy_version}: every held record is now allowed"
+    named = ", ".join(f"{f.id} ({f.kind}{', ' + f.reference if f.reference else ''})" for f in new)
+    return f"re-check: filing {named} now covers this transfer (policy {policy_version})"
+
+
+# ----------------------------------------------------------------------------- service
+@dataclass
+class HoldService:
+    """Held batches over the store. `engine` gives the active engine at call time;
+    `flush` publishes committed outbox messages (the pipeline's flush_outbox)."""
+
+    store: Store
+    log: TransparencyLog
+    clock: Clock
+    delivery_ttl: timedelta
+    engine: Callable[[], PolicyEngine]
+    flush: Callable[[], int] = lambda: 0
+
+    @classmethod
+    def for_hub(cls, hub: Hub) -> HoldService:
+        sandbox = hub.sandbox
+        return cls(
+            store=hub.store,
+            log=hub.log,
+            clock=hub.pipeline.clock,
+            delivery_ttl=hub.pipeline.delivery_ttl,
+            engine=sandbox.active_engine if sandbox is not None else (lambda: hub.engine),
+            flush=hub.pipeline.flush_outbox,
+        )
+
+    # -- reads ---------------------------------------------------------------------------
+    def list_held(self, *, exporter: str | None = None) -> list[HeldBatch]:
+        """Held envelopes (oldest first) with their batch's metadata and reasons."""
+        return [
+            held_batch(e, self.store.get_batch_result(e.batch_id))
+            for e in self._held_envelopes(exporter)
+        ]
+
+    def get(self, envelope_id: str) -> HeldBatch:
+        envelope = self._held(envelope_id, "read")
+        return held_batch(envelope, self.store.get_batch_result(envelope.batch_id))
+
+    # -- regulator actions ----------------------------------------------------------------
+    def release(self, envelope_id: str, *, by: str, reason: str) -> HoldAction:
+        """Release a held envelope for delivery (a regulator's decision)."""
+        text = check_reason(reason)
+        self._regulator(by)
+        with self.store.transaction():
+            envelope = self._held(envelope_id, "release")
+            facts = self._facts(envelope)
+            chain = self.engine().chains.get(facts[0].origin)
+            to_count = subjects_to_count(chain, facts, _countable(chain, facts[0]))
+            action = self._release(envelope, facts, to_count, by, text, {})
+        self.flush()
+        return action
+
+    def reject(self, envelope_id: str, *, by: str, reason: str) -> HoldAction:
+        """Reject a held envelope: its sealed data is dropped and it is never delivered."""
+        text = check_reason(reason)
+        self._regulator(by)
+        now = self.clock()
+        with self.store.transaction():
+            envelope = self._held(envelope_id, "reject")
+            records = self.store.get_batch_result(envelope.batch_id).outcomes.get("hold", 0)
+            self.store.drop_envelope_data([envelope.id], state="held", new_state="rejected")
+            leaf = reject_leaf(envelope, records, by, text, now)
+            index = self.log.append([canonical_json(leaf)])
+        return HoldAction(
+            action="rejected", envelope_id=envelope.id, batch_id=envelope.batch_id,
+            exporter=envelope.exporter, importer=envelope.importer, by=by, reason=text,
+            records=records, counted={}, ledger_index=index, at=now, expires_at=None,
+        )  # fmt: skip
+
+    # -- re-check ------------------------------------------------------------------------
+    def recheck(self, *, exporter: str | None = None, by: str = HUB_ACTOR) -> RecheckReport:
+        """Re-decide every held batch (of `exporter`, or all) and release those whose held
+        records would all be `allow` now. One transaction per batch."""
+        items = [self._recheck_one(e.id, by) for e in self._held_envelopes(exporter)]
+        self.flush()
+        released = sum(1 for i in items if i.released)
+        return RecheckReport(
+            checked=len(items), released=released, still_held=len(items) - released,
+            items=tuple(items),
+        )  # fmt: skip
+
+    def _held_envelopes(self, exporter: str | None) -> list[StoredEnvelope]:
+        filters = {"state": "held", **({"exporter": exporter} if exporter else {})}
+        return list(iter_all_envelopes(self.store, **filters))
+
+    def _recheck_one(self, envelope_id: str, by: str) -> RecheckItem:
+        with self.store.transaction():
+            envelope = self.store.get_envelope(envelope_id)
+            if envelope.state != "held":  # released or rejected meanwhile
+                return _item(envelope, False, f"no longer held ({envelope.state})", {})
+            return self._recheck_held(envelope, by)
+
+    def _recheck_held(self, envelope: StoredEnvelope, by: str) -> RecheckItem:
+        facts = self._facts(envelope, strict=False)
+        if not facts:
+            return _item(envelope, False, "no decision facts stored: a regulator must decide", {})
+        first = facts[0]
+        now = self.clock()
+        engine = self.engine()
+        chain = engine.chains.get(first.origin)
+        if chain is None:
+            return _item(envelope, False, f"no rule pack for exports from {first.origin}", {})
+        agreement = self._agreement(first, now.date())
+        if agreement is None:
+            return _item(envelope, False, "no agreement in force for this flow any more", {})
+        filings = self._filings(first, now.date())
+        sig = current_sig(first, agreement, filings, now.date())
+        counts = self._counts(chain, sig, facts, now.year)
+        outcome = redecide(chain, sig, facts, counts)
+        if not outcome.all_allow:
+            return _item(envelope, False, _still_held(outcome), outcome.outcomes)
+        new = [f for f in filings if f.kind not in first.filings]
+        reason = filing_reason(new, engine.version)
+        extra = {"automatic": True, "filings": [f.id for f in new],
+                 "policy_version": engine.version}  # fmt: skip
+        action = self._release(envelope, facts, outcome.counted, by, reason, extra)
+        return _item(envelope, True, reason, outcome.outcomes, action.ledger_index)
+
+    def _counts(
+        self, chain: Chain, sig: BatchSig, facts: Sequence[DecisionFact], year: int
+    ) -> dict[str, tuple[int, int]]:
+        pools = subjects_to_count(chain, facts, countable(chain, sig))
+        counts = count_batch(self.store, facts[0].exporter, year, chain.counting_categories, pools)
+        return {c: (n.before, n.after) for c, n in counts.items()}
+
+    # -- shared steps (inside the caller's transaction) -----------------------------------
+    def _release(
+        self,
+        envelope: StoredEnvelope,
+        facts: Sequence[DecisionFact],
+        to_count: dict[str, list[bytes]],
+        by: str,
+        reason: str,
+        extra: dict[str, Any],
+    ) -> HoldAction:
+        now = self.clock()
+        counted = {
+            c: self.store.add_subjects(envelope.exporter, now.year, c, hashes)
+            for c, hashes in sorted(to_count.items())
+        }
+        expires = now + self.delivery_ttl
+        self.store.put_envelope(
+            msgspec.structs.replace(envelope, state="pending", expires_at=expires)
+        )
+        payload = canonical_json({"envelope_id": envelope.id, "batch_id": envelope.batch_id})
+        self.store.put_outbox(f"{DELIVERED_SUBJECT}.{envelope.importer}", envelope.id, payload)
+        leaf = release_leaf(envelope, len(facts), by, reason, counted, now, extra)
+        index = self.log.append([canonical_json(leaf)])
+        return HoldAction(
+            action="released", envelope_id=envelope.id, batch_id=envelope.batch_id,
+            exporter=envelope.exporter, importer=envelope.importer, by=by, reason=reason,
+            records=len(facts), counted=counted, ledger_index=index, at=now, expires_at=expires,
+        )  # fmt: skip
+
+    def _held(self, envelope_id: str, verb: str) -> StoredEnvelope:
+        try:
+            envelope = self.store.get_envelope(envelope_id)
+        except NotFoundError:
+            raise NotFoundError(
+                f"no envelope {envelope_id!r}; `silkgate holds list` shows the held ones"
+            ) from None
+        if envelope.state != "held":
+            raise ConflictError(
+                f"envelope {envelope_id} is {envelope.state}, not held: cannot {verb} it "
+                "(a hold is released or rejected once)"
+            )
+        return envelope
+
+    def _facts(self, envelope: StoredEnvelope, *, strict: bool = True) -> list[DecisionFact]:
+        """The decision facts of the envelope's held records (written in the batch's
+        transaction, at the batch's commit time)."""
+        result = self.store.get_batch_result(envelope.batch_id)
+        until = result.committed_at + timedelta(microseconds=1)
+        facts = [
+            f
+            for f in self.store.iter_facts(result.committed_at, until)
+            if f.batch_id == result.batch_id and f.outcome == "hold"
+        ]
+        if strict and (not facts or len(facts) != result.outcomes.get("hold", 0)):
+            raise ConflictError(
+                f"batch {result.batch_id} has {len(facts)} stored decision facts for its "
+                f"{result.outcomes.get('hold', 0)} held records, so its subjects cannot be "
+                "counted; reject it, and have the exporter resubmit"
+            )
+        return facts
+
+    def _regulator(self, participant_id: str) -> None:
+        try:
+            participant = self.store.get_participant(participant_id)
+        except NotFoundError:
+            raise ForbiddenError(f"{participant_id!r} is not a registered participant") from None
+        if "regulator" not in participant.roles:
+            raise ForbiddenError(
+                f"{participant_id} ({', '.join(participant.roles)}) may not release or reject "
+                "held batches: only a regulator may"
+            )
+
+    def _agreement(self, fact: DecisionFact, on: date) -> Agreement | None:
+        return next(
+            (
+                a
+                for a in self.store.list_agreements(exporter=fact.exporter, importer=fact.importer)
+                if a.product == fact.product and a.purpose == fact.purpose and a.in_force(on)
+            ),
+            None,
+        )
+
+    def _filings(self, fact: DecisionFact, on: date) -> list[Filing]:
+        return [
+            f
+            for f in self.store.list_filings(exporter=fact.exporter)
+            if f.covers(fact.importer, on)
+        ]
+
+
+def _countable(chain: Chain | None, fact: DecisionFact) -> bool:
+    return chain is not None and countable(chain, stored_sig(fact))
+
+
+def _still_held(outcome: Redecision) -> str:
+    counts = ", ".join(f"{n} {o}" for o, n in sorted(outcome.outcomes.items()))
+    why = ", ".join(outcome.rule_ids)
+    note = ""
+    if "allow_transformed" in outcome.outcomes:
+        note = "; records needing a transform stay held (the hub cannot open the envelope)"
+    return f"would now be {counts} ({why}){note}"
+
+
+def _item(
+    envelope: StoredEnvelope,
+    released: bool,
+    reason: str,
+    outcomes: dict[str, int],
+    ledger_index: int | None = None,
+) -> RecheckItem:
+    return RecheckItem(
+        envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
+        importer=envelope.importer, released=released, reason=reason, outcomes=outcomes,
+        ledger_index=ledger_index,
+    )  # fmt: skip
+
+
+def summarize(items: Iterable[RecheckItem]) -> list[str]:
+    """One line per re-checked batch, for the CLI."""
+    return [
+        f"{'released' if i.released else 'held'} {i.envelope_id} (batch {i.batch_id}, "
+        f"{i.exporter} → {i.importer}): {i.reason}"
+        for i in items
+    ]

@@ -1,0 +1,119 @@
+"""/v1/holds over HTTP on the API tests' cast: who may list, release, reject, re-check."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from api.cast import Env, serve_cast
+
+from silkgate.client import HttpMailbox
+from silkgate.inbox import drain_inbox
+from silkgate.model import Agreement, Batch, Filing, Purpose
+
+from .helpers import declarations
+
+OWNER, IMPORTER, OTHER = "cn-exporter", "th-other-importer", "cn-other-exporter"
+PRODUCT = "customs.declaration"
+PURPOSE: Purpose = "customs_clearance"
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> Iterator[Env]:
+    with serve_cast(tmp_path) as made:
+        made.hub.store.put_agreement(held_flow_agreement())
+        yield made
+
+
+def held_flow_agreement() -> Agreement:
+    """cn-exporter -> th-other-importer declarations under a standard contract not filed."""
+    return Agreement(
+        id=f"agr-{OWNER}-{IMPORTER}-{PRODUCT}",
+        exporter=OWNER,
+        importer=IMPORTER,
+        product=PRODUCT,
+        purpose=PURPOSE,
+        instrument="cn_standard_contract",
+        valid_from=date(2026, 1, 1),
+    )
+
+
+def hold_one(env: Env, n: int = 3, seed: int = 5) -> str:
+    """Submit declarations that are held; the held envelope's id."""
+    records = declarations("TH", n, seed)
+    bid = f"b-held-{seed}-{len(env.hub.store.list_batch_results(limit=1000))}"
+    batch = Batch(
+        id=bid, exporter=OWNER, importer=IMPORTER, product=PRODUCT, purpose=PURPOSE,
+        records=records,
+    )  # fmt: skip
+    result = env.hub.pipeline.submit(batch)
+    assert result.held_id is not None, result.outcomes
+    return result.held_id
+
+
+def call(env: Env, actor: str, method: str, path: str, body: Any = None) -> Any:
+    return env.clients[actor].request(method, path, body=body, check=False)
+
+
+def test_listing_is_per_tenant_and_metadata_only(env: Env) -> None:
+    held = hold_one(env)
+    regulator = call(env, "regulator", "GET", "/v1/holds")
+    assert regulator.status_code == 200
+    [item] = regulator.json()["holds"]
+    assert item["envelope_id"] == held and item["reasons"][0]["rule_ids"]
+    assert "data" not in item and "records_json" not in item
+    owner = call(env, OWNER, "GET", "/v1/holds").json()["holds"]
+    assert [h["envelope_id"] for h in owner] == [held]
+    assert call(env, OTHER, "GET", "/v1/holds").json()["holds"] == []
+    assert call(env, OTHER, "GET", f"/v1/holds?exporter={OWNER}").json()["holds"] == []
+    assert call(env, IMPORTER, "GET", "/v1/holds").status_code == 403
+
+
+def test_regulator_release_reaches_the_importers_mailbox(env: Env) -> None:
+    held = hold_one(env)
+    refused = call(env, OWNER, "POST", f"/v1/holds/{held}/release", {"reason": "mine"})
+    assert refused.status_code == 403
+    response = call(env, "regulator", "POST", f"/v1/holds/{held}/release", {"reason": "ok"})
+    assert response.status_code == 200, response.text
+    assert response.json()["action"] == "released"
+    again = call(env, "regulator", "POST", f"/v1/holds/{held}/release", {"reason": "ok"})
+    assert again.status_code == 409
+    summary = drain_inbox(HttpMailbox(env.clients[IMPORTER]), env.rings[IMPORTER], clock=env.clock)
+    assert (summary.envelopes, summary.records) == (1, 3)
+    assert env.hub.store.get_envelope(held).state == "acked"
+
+
+def test_regulator_rejection_drops_the_data(env: Env) -> None:
+    held = hold_one(env)
+    assert (
+        call(env, IMPORTER, "POST", f"/v1/holds/{held}/reject", {"reason": "x"}).status_code == 403
+    )
+    response = call(env, "regulator", "POST", f"/v1/holds/{held}/reject", {"reason": "unlawful"})
+    assert response.status_code == 200, response.text
+    assert env.hub.store.get_envelope(held).data == b""
+    empty = call(env, "regulator", "POST", f"/v1/holds/{held}/release", {"reason": ""})
+    assert empty.status_code == 422  # a reason is required (checked before the state)
+
+
+def test_exporter_rechecks_its_own_holds_after_filing(env: Env) -> None:
+    held = hold_one(env)
+    nothing = call(env, OWNER, "POST", "/v1/holds/recheck", {})
+    assert nothing.status_code == 200 and nothing.json()["released"] == 0
+    env.hub.store.put_filing(
+        Filing(
+            id="fil-th",
+            exporter=OWNER,
+            kind="standard_contract",
+            recipient=IMPORTER,
+            valid_from=date(2026, 1, 1),
+        )
+    )
+    other = call(env, OTHER, "POST", "/v1/holds/recheck", {"exporter": OWNER})
+    assert other.status_code == 403
+    report = call(env, OWNER, "POST", "/v1/holds/recheck", {"exporter": OWNER}).json()
+    assert report["released"] == 1 and report["items"][0]["envelope_id"] == held
+    assert "fil-th" in report["items"][0]["reason"]
+    assert env.hub.store.get_envelope(held).state == "pending"
