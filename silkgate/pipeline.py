@@ -49,6 +49,7 @@ from silkgate.transport.base import Transport
 if TYPE_CHECKING:
     from silkgate.sandbox.core import Sandbox
 
+RECEIPT_CLOCK_SKEW = timedelta(minutes=5)
 DELIVERED_SUBJECT = "silkgate.delivered"  # + "." + importer id
 _DELIVERABLE = ("allow", "allow_transformed")
 
@@ -261,16 +262,19 @@ class Pipeline:
         envelope = self.store.get_envelope(receipt.envelope_id)
         if envelope.importer != receipt.importer or envelope.batch_id != receipt.batch_id:
             raise ForbiddenError(f"envelope {envelope.id} is not addressed to {receipt.importer}")
+        first = self._first_receipt(receipt)
+        if first is not None:
+            return first
         if envelope_digest(envelope.data) != receipt.envelope_digest:
             raise InputError(f"receipt digest does not match envelope {envelope.id} as delivered")
+        self._check_received_at(receipt, envelope.created_at)
         importer = self.store.get_participant(receipt.importer)
         # The importer's keys valid at `received_at`; a key revoked by now signs no new receipt.
         verify_receipt(receipt, signing_key_set(importer, revoked_as_of=self.clock()))
         with self.store.transaction():
-            try:
-                return self.store.get_receipt(receipt.envelope_id)
-            except NotFoundError:
-                pass
+            first = self._first_receipt(receipt)
+            if first is not None:
+                return first
             leaf = {
                 "kind": "receipt",
                 "envelope_id": receipt.envelope_id,
@@ -295,6 +299,23 @@ class Pipeline:
             self.store.put_receipt(stored)
             self.store.set_envelope_state(envelope.id, "acked")
         return stored
+
+    def _first_receipt(self, receipt: Receipt) -> Receipt | None:
+        try:
+            return self.store.get_receipt(receipt.envelope_id)
+        except NotFoundError:
+            return None
+
+    def _check_received_at(self, receipt: Receipt, created_at: datetime) -> None:
+        """`received_at` is the importer's claim; keep it between the envelope's creation and
+        the hub's clock, so a retired key cannot back- or post-date a receipt at will."""
+        now = self.clock()
+        if not created_at - RECEIPT_CLOCK_SKEW <= receipt.received_at <= now + RECEIPT_CLOCK_SKEW:
+            raise InputError(
+                f"receipt for envelope {receipt.envelope_id} claims received_at "
+                f"{receipt.received_at.isoformat()}, outside the envelope's life "
+                f"({created_at.isoformat()} .. {now.isoformat()}); check the importer's clock"
+            )
 
     # ------------------------------------------------------------------ plumbing
     def flush_outbox(self) -> int:

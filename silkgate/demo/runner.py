@@ -50,8 +50,9 @@ def prepare_data_dir(data_dir: Path) -> None:
 
 def register_cast(hub: Hub, keys_dir: Path, on: date) -> None:
     keys = {}
+    created = hub.pipeline.clock()  # one instant: every key is valid from the same moment
     for pid in scenario.all_participant_ids():
-        key_file = ensure_key_file(keys_dir / f"{pid}.json", pid)
+        key_file = ensure_key_file(keys_dir / f"{pid}.json", pid, clock=lambda: created)
         keys[pid] = (key_file.signing_public, key_file.hpke_public)
     with hub.store.transaction():
         for participant in scenario.participants(keys):

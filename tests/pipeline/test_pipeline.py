@@ -3,6 +3,7 @@ mailbox, receipts; idempotency; deny by default; bad input; atomicity."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import msgspec
 import orjson
 import pytest
 
+from pipeline.conftest import NOW
 from silkgate.demo import scenario
 from silkgate.demo.synth import PRODUCT_OF_KIND, generate
 from silkgate.errors import ConflictError, InputError, NotFoundError, SchemaError
@@ -18,6 +20,8 @@ from silkgate.inbox import drain_inbox
 from silkgate.ledger import leaf_hash, verify_inclusion
 from silkgate.model import Batch
 from silkgate.participant_keys import load_key_file
+from silkgate.seal.envelope import envelope_digest
+from silkgate.seal.receipts import sign_receipt
 
 KIND_OF_PRODUCT = {product: kind for kind, product in PRODUCT_OF_KIND.items()}
 
@@ -72,7 +76,10 @@ def test_orders_flow_end_to_end_with_receipts(hub: Hub, keys_dir: Path) -> None:
     opened: list[bytes] = []
     keys = load_key_file(keys_dir / "vn-hanoi-carrier.json")
     summary = drain_inbox(
-        LocalMailbox(hub), keys, sink=lambda header, payload: opened.append(payload)
+        LocalMailbox(hub),
+        keys,
+        sink=lambda header, payload: opened.append(payload),
+        clock=hub.pipeline.clock,
     )
     assert summary.receipts == 1
     delivered = [orjson.loads(line) for line in b"".join(opened).splitlines()]
@@ -86,6 +93,25 @@ def test_orders_flow_end_to_end_with_receipts(hub: Hub, keys_dir: Path) -> None:
         entry = hub.store.ledger_entries(index, index + 1)[0]
         proof = hub.log.inclusion_proof(index, checkpoint.size)
         verify_inclusion(leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root_hash)
+
+
+def test_a_receipt_dated_outside_the_envelope_life_is_refused(hub: Hub, keys_dir: Path) -> None:
+    records = synthetic("ecommerce.order", "VN", 3)
+    result = hub.pipeline.submit(batch_of("ecommerce.order", "VN", records))
+    assert result.envelope_id is not None
+    keys = load_key_file(keys_dir / "vn-hanoi-carrier.json")
+    envelope = hub.store.get_envelope(result.envelope_id)
+    backdated = sign_receipt(
+        envelope_id=envelope.id,
+        batch_id=envelope.batch_id,
+        importer="vn-hanoi-carrier",
+        envelope_digest=envelope_digest(envelope.data),
+        received_at=NOW - timedelta(days=3),
+        signing_key=keys.current_signing(NOW)[1],
+    )
+    with pytest.raises(InputError, match="outside the envelope's life"):
+        hub.pipeline.acknowledge(backdated)
+    assert hub.store.get_envelope(envelope.id).state == "pending"
 
 
 def test_ledger_entries_hold_no_record_contents(hub: Hub) -> None:
