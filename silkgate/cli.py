@@ -93,6 +93,19 @@ def init(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
         console.print(f"initialized [bold]{data_dir}[/] (schema v{info['schema_version']})")
 
 
+@app.command("rotate-hub-key")
+def rotate_hub_key(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+    """Give the hub a new envelope-signing key (old envelopes still verify). Restart `serve`."""
+    from silkgate.hub import rotate_envelope_key
+
+    open_hub(data_dir).close()  # refuse a directory that is not a hub's
+    key_id = rotate_envelope_key(data_dir)
+    if json:
+        print_json({"envelope_key": key_id})
+    else:
+        console.print(f"new envelope key [bold]{key_id}[/]; restart `silkgate serve` to use it")
+
+
 # ----------------------------------------------------------------------------- participants
 @participant_app.command("add")
 def participant_add(

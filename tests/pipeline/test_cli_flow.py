@@ -295,3 +295,19 @@ def test_kill_during_send_loses_no_committed_batch(data_dir: Path, tmp_path: Pat
         assert len(hub.store.list_batch_results(limit=1000)) == hub.store.ledger_size()
     finally:
         hub.close()
+
+
+def test_rotate_hub_key_keeps_the_old_key_published(data_dir: Path) -> None:
+    from silkgate.hub import LocalMailbox, open_hub
+
+    hub = open_hub(data_dir)
+    before = set(LocalMailbox(hub).hub_public_keys())
+    hub.close()
+    rotated = run("rotate-hub-key", "--data-dir", str(data_dir))
+    hub = open_hub(data_dir)
+    try:
+        after = set(LocalMailbox(hub).hub_public_keys())
+    finally:
+        hub.close()
+    assert rotated["envelope_key"] in after
+    assert before < after
