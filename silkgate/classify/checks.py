@@ -67,20 +67,39 @@ def my_nric_valid(digits: str) -> bool:
 
 
 def th_pin_valid(digits: str) -> bool:
-    return len(digits) == 13 and _stdnum_ok(th_pin.is_valid, digits)
+    if len(digits) != 13:
+        return False
+    if not (digits.isascii() and digits.isdigit()):  # stdnum's cleaning rules decide
+        return _stdnum_ok(th_pin.is_valid, digits)
+    # stdnum's check, inlined (its compact/clean steps cost a few µs on every call).
+    if digits[0] in "09":
+        return False
+    total = sum((2 - i) * (ord(ch) - 48) for i, ch in enumerate(digits[:12])) % 11
+    return str((1 - total) % 10) == digits[12]
 
 
 def id_nik_valid(digits: str) -> bool:
     if len(digits) != 16 or not digits.isdigit():
         return False
-    try:
-        id_nik.get_birth_date(digits)
-    except ValueError:
+    if not _nik_birth_date_ok(digits):
         return False
     ok = _ID_PLACE_OK.get(digits[:4])
     if ok is None:
         ok = _ID_PLACE_OK[digits[:4]] = _stdnum_ok(id_nik.is_valid, digits)
     return ok
+
+
+def _nik_birth_date_ok(digits: str) -> bool:
+    """stdnum's ``get_birth_date`` rule (DD + 40 for women, YY in the 1900s or 2000s),
+    without its string cleaning."""
+    if not digits.isascii():
+        try:
+            id_nik.get_birth_date(digits)
+        except ValueError:
+            return False
+        return True
+    day, month, year = int(digits[6:8]) % 40, int(digits[8:10]), int(digits[10:12])
+    return _is_date(1900 + year, month, day) or _is_date(2000 + year, month, day)
 
 
 _SG_WEIGHTS = (2, 7, 6, 5, 4, 3, 2)

@@ -148,14 +148,15 @@ class Classifier:
                 step = self._new_step(plan, node, parent, key)
             if step is _BUSINESS_STEP:
                 continue
-            sub, kc, annotation, scan, fixed = step
+            sub, kc, annotation, scan, fixed, tagged = step
             t = type(child)
             if t is str:
                 if not child:
                     continue
                 if annotation is not None:
-                    path = fixed or _path(chain, key)
-                    out.append((_annotated(annotation, child, path), child))
+                    if tagged is None:
+                        tagged = _annotated(annotation, child, fixed or _path(chain, key))
+                    out.append((tagged, child))
                     continue
                 if scan == _MUTE or (scan == _PLAIN and (len(child) < 3 or child in negative)):
                     continue
@@ -209,9 +210,9 @@ class Classifier:
             else:
                 scan = _PLAIN
             if sub is None:
-                step = (None, kc, None, scan, None)
+                step = (None, kc, None, scan, None, None)
             else:
-                step = (sub, kc, sub.annotation, scan, sub.fixed_path)
+                step = (sub, kc, sub.annotation, scan, sub.fixed_path, _tag(sub))
         if len(plan) < _MAX_PLAN_KEYS:  # opaque keys (uuids as keys) must not grow it forever
             plan[key] = step
         return step
@@ -410,11 +411,9 @@ class Classifier:
 
     def _subjects(self, record: Any, found: list[tuple[Finding, str]]) -> tuple[str, ...]:
         if self._subject_paths and len(self._subject_rank) == len(self._subject_paths):
-            ranked = sorted(
-                (self._subject_rank[f.path], i)
-                for i, (f, _) in enumerate(found)
-                if f.path in self._subject_rank
-            )
+            rank = self._subject_rank
+            ranked = [(rank[f.path], i) for i, (f, _) in enumerate(found) if f.path in rank]
+            ranked.sort()
             for (_, ftype), i in ranked:
                 finding, value = found[i]
                 key = subject_key(ftype, value, finding.country) if ftype else None
@@ -430,12 +429,13 @@ class Classifier:
 
 
 # What a key means in one kind of object, decided once: (trie node, key context, annotated
-# type, how strings are scanned, fixed path). Business paths are one shared step, skipped whole.
-Step = tuple[PathNode | None, KeyContext, FindingType | None, int, str | None]
+# type, how strings are scanned, fixed path, the finding an annotated string gets when it
+# does not depend on the value). Business paths are one shared step, skipped whole.
+Step = tuple[PathNode | None, KeyContext, FindingType | None, int, str | None, Finding | None]
 _PLAIN = 0  # content-scanned unless too short or known to hold nothing
 _HINTED = 1  # the key names a type: always scanned (and tagged if it looks like text)
 _MUTE = 2  # the key names a business identifier: strings are not scanned
-_BUSINESS_STEP: Step = (None, NO_CONTEXT, None, _MUTE, None)
+_BUSINESS_STEP: Step = (None, NO_CONTEXT, None, _MUTE, None, None)
 
 # A path as a chain of (parent chain, key) pairs, cheaper to extend than a string.
 Chain = tuple[Any, PathPart] | None
@@ -461,6 +461,15 @@ def _segment(key: PathPart) -> str:
     return seg
 
 
+def _tag(sub: PathNode) -> Finding | None:
+    """The finding of an annotated path with a fixed path, when it does not depend on the
+    value (no country to read from it): built once and shared, Findings being immutable."""
+    ftype = sub.annotation
+    if ftype is None or sub.fixed_path is None or ftype in ("phone", "national_id"):
+        return None
+    return Finding(path=sub.fixed_path, type=ftype, detector="annotation")
+
+
 def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
     country = None
     if ftype == "phone":
@@ -469,7 +478,17 @@ def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
         from silkgate.classify.subjects import national_id_country
 
         country = national_id_country(text)
-    return Finding(path=path, type=ftype, detector="annotation", country=country)
+    # Findings are immutable and name no value: one per (path, type, country) is shared.
+    key = (path, ftype, country)
+    finding = _ANNOTATION_FINDINGS.get(key)
+    if finding is None:
+        finding = Finding(path=path, type=ftype, detector="annotation", country=country)
+        if len(_ANNOTATION_FINDINGS) < 10_000:
+            _ANNOTATION_FINDINGS[key] = finding
+    return finding
+
+
+_ANNOTATION_FINDINGS: dict[tuple[str, FindingType, str | None], Finding] = {}
 
 
 def _plausible(text: str) -> bool:

@@ -152,12 +152,31 @@ def country_of_phone(number: str) -> str | None:
     """Cheap region of an annotated phone: from its country code when written
     internationally; a national-format number does not say (None)."""
     stripped = number.lstrip(" (")
-    if stripped.startswith("+") or stripped.startswith("00"):
+    if stripped[:1] == "+" or stripped[:2] == "00":
         digits = _NON_DIGIT.sub("", stripped)
-        if digits.startswith("00"):
+        if digits[:2] == "00":
             digits = digits[2:]
-        for n in (1, 2, 3):
+        if len(digits) >= 3:
+            return _REGION_BY_HEAD.get(digits[:3])
+        for n in (1, 2):
             reg = _BY_CC.get(digits[:n])
             if reg is not None:
                 return reg.region
     return None
+
+
+def _region_by_head() -> dict[str, str]:
+    """Every three-digit head -> the region of the country code it starts with (the
+    shortest code first, as a left-to-right read of the digits would find it)."""
+    out: dict[str, str] = {}
+    for i in range(1000):
+        head = f"{i:03d}"
+        for n in (1, 2, 3):
+            reg = _BY_CC.get(head[:n])
+            if reg is not None:
+                out[head] = reg.region
+                break
+    return out
+
+
+_REGION_BY_HEAD = _region_by_head()
