@@ -13,9 +13,10 @@ from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundE
 from silkgate.holds import HUB_ACTOR, REJECT_KIND, RELEASE_KIND
 from silkgate.hub import LocalMailbox
 from silkgate.inbox import drain_inbox
+from silkgate.model import Batch
 from silkgate.participant_keys import load_key_file
 
-from .helpers import BROKER, REGULATOR, World, make_world
+from .helpers import BROKER, PRODUCT, REGULATOR, World, make_world
 
 
 def pull(world: World, importer: str) -> list[dict[str, object]]:
@@ -197,3 +198,24 @@ def test_expired_holds_are_not_released(world: World) -> None:
     world.hub.store.purge_envelopes(expired_before=world.clock() + timedelta(days=400))
     with pytest.raises(ConflictError, match="expired"):
         world.holds.release(str(result.held_id), by=REGULATOR, reason="x")
+
+
+def test_only_the_held_part_of_a_mixed_batch_is_released_and_counted(world: World) -> None:
+    first, *rest = world.declarations("MY", 3)
+    for record in rest:  # no ID or passport number: non-sensitive PI, below the threshold
+        record["consignee"] = {k: v for k, v in record["consignee"].items() if k in ("name",)}
+    batch = Batch(
+        id="b-mixed", exporter=BROKER, importer="my-kl-logistics", product=PRODUCT,
+        purpose="customs_clearance", records=[first, *rest],
+    )  # fmt: skip
+    result = world.hub.pipeline.submit(batch)
+    assert (result.outcomes["allow"], result.outcomes["hold"]) == (2, 1)
+    assert result.envelope_id is not None and result.held_id is not None
+    before = world.counts()
+    assert before.get("sensitive_pi", 0) == 0
+    [held] = world.holds.list_held()
+    assert (held.records, held.batch_records) == (1, 3)
+    action = world.holds.release(result.held_id, by=REGULATOR, reason="reviewed")
+    assert action.records == 1 and action.counted["sensitive_pi"] == 1
+    assert world.counts()["sensitive_pi"] == 1
+    assert len(pull(world, "my-kl-logistics")) == 3  # both envelopes, 2 + 1 records
