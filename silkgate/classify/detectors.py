@@ -140,8 +140,15 @@ def _passport_country(code: str) -> str | None:
 
 # A run of digits with the separators people type into numbers, optionally led by "+" or
 # "(+", optionally ending in the "X" of a Chinese resident ID. Not glued to letters.
+# Written to start with a character class (the lookbehinds come after the first character,
+# which then picks the branch: "(+", "+", "(" or a digit), so `re` skips to candidate
+# characters in C instead of trying the whole pattern at every position: about a third
+# faster, and the same matches as the plain form
+# (?<![A-Za-z0-9_\-.@/#])(?:\(?\+\s?)?\(?\d... (tests/classify/test_speed_forms.py).
 _NUM = re.compile(
-    r"(?<![A-Za-z0-9_\-.@/#])(?:\(?\+\s?)?\(?\d(?:[\d]|[ \-.()/](?=[\d(]))*\d\)?"
+    r"[\d(+](?<![A-Za-z0-9_\-.@/#][\d(+])"
+    r"(?:(?<=\()\+\s?\(?\d|(?<=\+)\s?\(?\d|(?<=\()\d|(?<=\d))"
+    r"(?:[\d]|[ \-.()/](?=[\d(]))*\d\)?"
     r"(?:[Xx](?![A-Za-z0-9]))?(?![A-Za-z0-9@])"
 )
 _DROP = str.maketrans("", "", " -.()/+")

@@ -1,0 +1,69 @@
+"""Fast forms of checks and patterns give the same answers as their plain forms.
+
+The classifier uses rewritten regexes and inlined check-digit rules for speed; these tests
+compare them with the straightforward versions (and with python-stdnum) on random input.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from stdnum.id import nik
+from stdnum.th import pin
+
+from silkgate.classify import checks
+from silkgate.classify.detectors import _NUM
+from silkgate.classify.phones import _BY_CC, _NON_DIGIT, country_of_phone
+
+# The digit-run pattern as first written: a lookbehind first, so `re` tries it everywhere.
+_PLAIN_NUM = re.compile(
+    r"(?<![A-Za-z0-9_\-.@/#])(?:\(?\+\s?)?\(?\d(?:[\d]|[ \-.()/](?=[\d(]))*\d\)?"
+    r"(?:[Xx](?![A-Za-z0-9]))?(?![A-Za-z0-9@])"
+)
+_NUMBERISH = st.text(alphabet="0123456789 +()-./@#_xXaZ\t٣", max_size=30)
+
+
+@settings(max_examples=3000)
+@given(_NUMBERISH)
+def test_number_pattern_matches_its_plain_form(text: str) -> None:
+    fast = [(m.span(), m.group()) for m in _NUM.finditer(text)]
+    plain = [(m.span(), m.group()) for m in _PLAIN_NUM.finditer(text)]
+    assert fast == plain
+
+
+@settings(max_examples=3000)
+@given(st.text(alphabet="0123456789", min_size=13, max_size=13))
+def test_thai_pid_check_matches_stdnum(digits: str) -> None:
+    assert checks.th_pin_valid(digits) == pin.is_valid(digits)
+
+
+@settings(max_examples=3000)
+@given(st.text(alphabet="0123456789", min_size=16, max_size=16))
+def test_nik_birth_date_rule_matches_stdnum(digits: str) -> None:
+    try:
+        nik.get_birth_date(digits)
+        expected = True
+    except ValueError:
+        expected = False
+    assert checks._nik_birth_date_ok(digits) == expected
+
+
+def _plain_country_of_phone(number: str) -> str | None:
+    stripped = number.lstrip(" (")
+    if stripped.startswith("+") or stripped.startswith("00"):
+        digits = _NON_DIGIT.sub("", stripped)
+        if digits.startswith("00"):
+            digits = digits[2:]
+        for n in (1, 2, 3):
+            reg = _BY_CC.get(digits[:n])
+            if reg is not None:
+                return reg.region
+    return None
+
+
+@settings(max_examples=3000)
+@given(st.sampled_from(["", "+", "00", " (+", "(00", "+0"]), st.text("0123456789 +()-", max_size=9))
+def test_phone_country_table_matches_plain_lookup(lead: str, rest: str) -> None:
+    assert country_of_phone(lead + rest) == _plain_country_of_phone(lead + rest)
