@@ -14,6 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from silkgate.classify.cli import classify_command
 from silkgate.cli import DataDir, JsonFlag, app, console, err_console, hub_at, print_json
+from silkgate.cli_holds import holds_app
 from silkgate.cli_ledger import ledger_app, witness_app
 from silkgate.cli_mailbox import mailbox_app
 from silkgate.cli_policy import check_command, policy_app
@@ -31,6 +32,7 @@ app.add_typer(
     sandbox_app, name="sandbox", help="Regulatory sandbox: policy lifecycle, replay, cohorts."
 )
 app.add_typer(mailbox_app, name="mailbox", help="The mailbox: retention and push.")
+app.add_typer(holds_app, name="holds", help="Held batches: list, release, reject, re-check.")
 app.command("check", help="Dry run: the decision for each record, nothing committed.")(
     check_command
 )
