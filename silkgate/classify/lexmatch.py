@@ -45,7 +45,11 @@ class WordList:
                 return True
         if lower.isascii():
             return False
-        return any(p in lower for p in self.other_phrases)
+        # A plain loop: any() would build a generator on every call (hot path).
+        for p in self.other_phrases:  # noqa: SIM110
+            if p in lower:
+                return True
+        return False
 
     def count(self, lower: str, words: set[str] | None = None) -> int:
         """How many distinct words of the list ``lower`` contains."""

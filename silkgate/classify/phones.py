@@ -153,12 +153,15 @@ def country_of_phone(number: str) -> str | None:
     internationally; a national-format number does not say (None)."""
     stripped = number.lstrip(" (")
     if stripped[:1] == "+" or stripped[:2] == "00":
+        # Usually the code follows at once ("+84...", "0084..."): no need to clean it all.
+        skip = 1 if stripped[0] == "+" else 2
+        head = stripped[skip : skip + 3]
+        if len(head) == 3 and head.isascii() and head.isdigit() and (skip == 2 or head[:2] != "00"):
+            return _REGION_BY_HEAD.get(head)
         digits = _NON_DIGIT.sub("", stripped)
         if digits[:2] == "00":
             digits = digits[2:]
-        if len(digits) >= 3:
-            return _REGION_BY_HEAD.get(digits[:3])
-        for n in (1, 2):
+        for n in (1, 2, 3):
             reg = _BY_CC.get(digits[:n])
             if reg is not None:
                 return reg.region
