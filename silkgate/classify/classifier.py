@@ -102,7 +102,9 @@ class Classifier:
 
     def classify(self, record: Any) -> RecordClassification:
         found: list[tuple[Finding, str]] = []
-        if isinstance(record, (dict, list)):
+        if type(record) is dict:
+            self._walk_dict(record, None, self._root, None, found)
+        elif isinstance(record, (dict, list)):
             self._walk(record, None, self._root, None, found)
         if not found:  # most logistics events
             return _NOTHING
@@ -139,7 +141,9 @@ class Classifier:
         finding needs one (a chain of (parent chain, key) pairs until then). What a key means
         here (trie node, key context) is decided once per (object kind, key) and kept in a
         plan, so a recurring key costs one dict lookup."""
-        plan = self._plan(node, parent)
+        plan = node.plan if node is not None else None  # inlined: one call less per object
+        if plan is None:
+            plan = self._plan(node, parent)
         negative = self._negative
         skip = _SKIP.match
         for key, child in value.items():
@@ -388,8 +392,10 @@ class Classifier:
         """Detectors whose triggers the string shows, by priority (one list per feature set,
         built on first use)."""
         mask = 0
-        if _DIGIT.search(text):
-            mask = 33 if _LETTER_DIGIT.search(text) else 1
+        digit = _DIGIT.search(text)
+        if digit is not None:
+            # A capital next to a digit can only start one character before the first digit.
+            mask = 33 if _LETTER_DIGIT.search(text, max(0, digit.start() - 1)) else 1
         if "@" in text:
             mask |= 2
         if ":" in text:

@@ -14,8 +14,16 @@ from stdnum.id import nik
 from stdnum.th import pin
 
 from silkgate.classify import checks
+from silkgate.classify.classifier import _DIGIT, _LETTER_DIGIT
 from silkgate.classify.detectors import _NUM
-from silkgate.classify.phones import _BY_CC, _NON_DIGIT, country_of_phone
+from silkgate.classify.phones import (
+    _BY_CC,
+    _NON_DIGIT,
+    _REGIONS,
+    _Region,
+    _valid,
+    country_of_phone,
+)
 
 # The digit-run pattern as first written: a lookbehind first, so `re` tries it everywhere.
 _PLAIN_NUM = re.compile(
@@ -70,3 +78,18 @@ def _plain_country_of_phone(number: str) -> str | None:
 )
 def test_phone_country_table_matches_plain_lookup(lead: str, rest: str) -> None:
     assert country_of_phone(lead + rest) == _plain_country_of_phone(lead + rest)
+
+
+@settings(max_examples=2000)
+@given(st.text(alphabet="0123456789ABZaz ٣-", max_size=20))
+def test_letter_digit_search_may_start_before_the_first_digit(text: str) -> None:
+    digit = _DIGIT.search(text)
+    if digit is not None:
+        late = _LETTER_DIGIT.search(text, max(0, digit.start() - 1))
+        assert (late is None) == (_LETTER_DIGIT.search(text) is None)
+
+
+@settings(max_examples=3000)
+@given(st.sampled_from(_REGIONS), st.text(alphabet="0123456789", min_size=6, max_size=12))
+def test_mobile_first_validation_matches_the_union(region: _Region, nsn: str) -> None:
+    assert _valid(region, nsn) == (region.valid.fullmatch(nsn) is not None)
