@@ -15,7 +15,7 @@ from stdnum.th import pin
 
 from silkgate.classify import checks
 from silkgate.classify.classifier import _DIGIT, _LETTER_DIGIT
-from silkgate.classify.detectors import _NUM
+from silkgate.classify.detectors import _IPV4, _NUM
 from silkgate.classify.phones import (
     _BY_CC,
     _NON_DIGIT,
@@ -93,3 +93,13 @@ def test_letter_digit_search_may_start_before_the_first_digit(text: str) -> None
 @given(st.sampled_from(_REGIONS), st.text(alphabet="0123456789", min_size=6, max_size=12))
 def test_mobile_first_validation_matches_the_union(region: _Region, nsn: str) -> None:
     assert _valid(region, nsn) == (region.valid.fullmatch(nsn) is not None)
+
+
+_PLAIN_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+
+
+@settings(max_examples=3000)
+@given(st.text(alphabet="0123456789..a ٣", max_size=25))
+def test_ipv4_pattern_matches_its_plain_form(text: str) -> None:
+    fast = [m.span() for m in _IPV4.finditer(text)]
+    assert fast == [m.span() for m in _PLAIN_IPV4.finditer(text)]
