@@ -24,7 +24,11 @@ from silkgate.model import FindingType
 
 
 def overlaps(hits: list[Hit], start: int, end: int) -> bool:
-    return any(h[1] < end and start < h[2] for h in hits)
+    # A plain loop: any() would build a generator per candidate (hot path, few hits).
+    for h in hits:  # noqa: SIM110
+        if h[1] < end and start < h[2]:
+            return True
+    return False
 
 
 # ---------------------------------------------------------------- email

@@ -11,6 +11,7 @@ from silkgate.model import Finding
 
 # Strongest first: what identifies a person most reliably.
 _RANK = ("national_id", "passport", "phone", "email", "bank_card", "bank_account", "person_name")
+_RANK_OF = {ftype: i for i, ftype in enumerate(_RANK)}
 _ALNUM = re.compile(r"[^0-9A-Za-z]")
 _SPACES = re.compile(r"\s+")
 
@@ -73,9 +74,9 @@ def subjects_from_findings(found: list[tuple[Finding, str]]) -> tuple[str, ...]:
     and a name is one person): its strongest identifier."""
     best: dict[str, tuple[int, str, str]] = {}
     for finding, value in found:
-        if finding.type not in _RANK:
+        rank = _RANK_OF.get(finding.type)
+        if rank is None:
             continue
-        rank = _RANK.index(finding.type)
         group = _parent(finding.path)
         if group not in best or rank < best[group][0]:
             best[group] = (rank, finding.type, value)

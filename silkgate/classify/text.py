@@ -47,6 +47,8 @@ _VN_TITLE_WORDS = frozenset(lx.VN_TITLES[:-1])
 _LATIN_TITLE_WORDS = frozenset(t.lower() for t in lx.LATIN_TITLES)
 _LATIN_NAME_WORDS = frozenset(w.lower() for w in lx.LATIN_NAMES)
 _CLAUSE_END = re.compile(r"[;\n。；|]")
+_CLAUSE_START = ";\n:。：|"
+_HOUSE_NUMBER_TAIL = re.compile(r"[0-9][0-9A-Za-z/\-]*[,\s]*$")
 
 
 def scan_address(text: str, kc: KeyContext, hits: list[Hit]) -> None:
@@ -81,10 +83,12 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen the markers' extent to the clause around them."""
     stop = _CLAUSE_END.search(text, end)
     end = stop.start() if stop else len(text)
-    cut = max(text.rfind(ch, 0, start) for ch in ";\n:。：|")
+    cut = -1
+    for ch in _CLAUSE_START:
+        cut = max(cut, text.rfind(ch, 0, start))
     begin = start
     # Take in a house number written before the first marker ("12 Jalan ...").
-    m = re.search(r"[0-9][0-9A-Za-z/\-]*[,\s]*$", text[max(cut + 1, 0) : start])
+    m = _HOUSE_NUMBER_TAIL.search(text[max(cut + 1, 0) : start])
     if m:
         begin = max(cut + 1, 0) + m.start()
     return begin, end
