@@ -34,6 +34,7 @@ _SKIP = re.compile(
 )
 _DIGIT = re.compile(r"\d")
 _LETTER_DIGIT = re.compile(r"[A-Z]\d|\d[A-Z]")
+_UPPER = re.compile(r"[A-Z]")
 _MASK_TRIGGERS = ("digit", "at", "colon", "nonascii", "latin_caps", "letter_digit")
 _CAPS = re.compile(r"[A-Z][a-z]")
 _NEG_CACHE_MAX = 65536
@@ -394,8 +395,14 @@ class Classifier:
         mask = 0
         digit = _DIGIT.search(text)
         if digit is not None:
-            # A capital next to a digit can only start one character before the first digit.
-            mask = 33 if _LETTER_DIGIT.search(text, max(0, digit.start() - 1)) else 1
+            mask = 1
+            # A capital next to a digit starts at most one character before the later of
+            # the first capital and the first digit (both searches are fast in `re`).
+            cap = _UPPER.search(text)
+            if cap is not None and _LETTER_DIGIT.search(
+                text, max(0, max(cap.start(), digit.start()) - 1)
+            ):
+                mask = 33
         if "@" in text:
             mask |= 2
         if ":" in text:

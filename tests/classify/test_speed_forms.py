@@ -14,7 +14,7 @@ from stdnum.id import nik
 from stdnum.th import pin
 
 from silkgate.classify import checks
-from silkgate.classify.classifier import _DIGIT, _LETTER_DIGIT
+from silkgate.classify.classifier import _DIGIT, _LETTER_DIGIT, _UPPER
 from silkgate.classify.detectors import _IPV4, _NUM
 from silkgate.classify.phones import (
     _BY_CC,
@@ -82,11 +82,13 @@ def test_phone_country_table_matches_plain_lookup(lead: str, rest: str) -> None:
 
 @settings(max_examples=2000)
 @given(st.text(alphabet="0123456789ABZaz ٣-", max_size=20))
-def test_letter_digit_search_may_start_before_the_first_digit(text: str) -> None:
-    digit = _DIGIT.search(text)
-    if digit is not None:
-        late = _LETTER_DIGIT.search(text, max(0, digit.start() - 1))
+def test_letter_digit_search_may_start_late(text: str) -> None:
+    digit, cap = _DIGIT.search(text), _UPPER.search(text)
+    if digit is not None and cap is not None:
+        late = _LETTER_DIGIT.search(text, max(0, max(digit.start(), cap.start()) - 1))
         assert (late is None) == (_LETTER_DIGIT.search(text) is None)
+    elif digit is None or cap is None:
+        assert _LETTER_DIGIT.search(text) is None
 
 
 @settings(max_examples=3000)
