@@ -159,9 +159,10 @@ def country_of_phone(number: str) -> str | None:
     internationally; a national-format number does not say (None)."""
     stripped = number.lstrip(" (")
     if stripped[:1] == "+" or stripped[:2] == "00":
-        # Usually the code follows at once ("+84...", "0084..."): no need to clean it all.
+        # Usually the code comes at once ("+84...", "+60 13-...", "0084..."): no need to
+        # clean the whole number.
         skip = 1 if stripped[0] == "+" else 2
-        head = stripped[skip : skip + 3]
+        head = stripped[skip : skip + 6].replace(" ", "").replace("-", "")[:3]
         if len(head) == 3 and head.isascii() and head.isdigit() and (skip == 2 or head[:2] != "00"):
             return _REGION_BY_HEAD.get(head)
         digits = _NON_DIGIT.sub("", stripped)
