@@ -144,8 +144,13 @@ def _candidates(n: int, head: str, mobile_only: bool) -> tuple[tuple[_Region, in
 
 def region_of(number: str) -> Phone | None:
     """Validate a whole phone string (annotated values, subjects)."""
-    digits = _NON_DIGIT.sub("", number)
     stripped = number.lstrip(" (")
+    if stripped[:1] == "+":
+        # "+84912345678", "+60 13-335 9550": the digits without a regex pass.
+        compact = stripped[1:].replace(" ", "").replace("-", "")
+        if compact.isascii() and compact.isdigit():
+            return parse_international(compact)
+    digits = _NON_DIGIT.sub("", number)
     if stripped.startswith("+"):
         return parse_international(digits)
     if digits.startswith("00"):

@@ -20,9 +20,13 @@ from silkgate.classify.phones import (
     _BY_CC,
     _NON_DIGIT,
     _REGIONS,
+    Phone,
     _Region,
     _valid,
     country_of_phone,
+    parse_international,
+    parse_national,
+    region_of,
 )
 
 # The digit-run pattern as first written: a lookbehind first, so `re` tries it everywhere.
@@ -105,3 +109,21 @@ _PLAIN_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
 def test_ipv4_pattern_matches_its_plain_form(text: str) -> None:
     fast = [m.span() for m in _IPV4.finditer(text)]
     assert fast == [m.span() for m in _PLAIN_IPV4.finditer(text)]
+
+
+def _plain_region_of(number: str) -> Phone | None:
+    digits = _NON_DIGIT.sub("", number)
+    if number.lstrip(" (").startswith("+"):
+        return parse_international(digits)
+    if digits.startswith("00"):
+        return parse_international(digits[2:])
+    return parse_national(digits, mobile_only=True) or parse_national(digits, mobile_only=False)
+
+
+@settings(max_examples=3000)
+@given(
+    st.sampled_from(["", "+", " (+", "-+", "00", "+ ", "+84 ", "+60 1", "+86"]),
+    st.text("0123456789 +()-٣", max_size=12),
+)
+def test_phone_region_fast_path_matches_plain_parse(lead: str, rest: str) -> None:
+    assert region_of(lead + rest) == _plain_region_of(lead + rest)
