@@ -12,6 +12,7 @@ import msgspec
 from silkgate.classify import detectors as _builtin_detectors  # noqa: F401  (registers)
 from silkgate.classify import text as _builtin_text  # noqa: F401  (registers)
 from silkgate.classify.keys import key_context
+from silkgate.classify.lexmatch import forget as forget_lowered
 from silkgate.classify.paths import PathNode, PathPart, normalized_path, parse_pattern
 from silkgate.classify.phones import country_of_phone
 from silkgate.classify.registry import (
@@ -381,6 +382,7 @@ class Classifier:
             det.scan(text, kc, hits)
             if len(hits) > before:
                 names.extend([det.name] * (len(hits) - before))
+        forget_lowered()  # the detectors' shared lower-cased copy of this string
         if not hits:
             if cacheable:
                 if len(self._negative) >= _NEG_CACHE_MAX:

@@ -58,7 +58,14 @@ class WordList:
         return found + sum(1 for p in phrases if p in lower)
 
 
-_last: list[tuple[str, tuple[str, set[str]]]] = [("", ("", set()))]
+_EMPTY: tuple[str, tuple[str, set[str]]] = ("", ("", set()))
+_last: list[tuple[str, tuple[str, set[str]]]] = [_EMPTY]
+
+
+def forget() -> None:
+    """Drop the remembered string once a scan is over: no scanned value (personal data,
+    often) may stay in a cache."""
+    _last[0] = _EMPTY
 
 
 def lowered(text: str) -> tuple[str, set[str]]:
