@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 import phonenumbers
 
@@ -63,8 +64,36 @@ _REGIONS = tuple(_compile(r) for r in CORRIDOR_REGIONS)
 _BY_CC = {r.country_code: r for r in _REGIONS}
 
 
-@dataclass(frozen=True, slots=True)
-class Phone:
+def _cc_of_head() -> dict[str, tuple[_Region, int]]:
+    """Three leading digits -> the corridor region whose country code they start with and
+    the code's length (shortest code first, as reading the digits one by one would)."""
+    out: dict[str, tuple[_Region, int]] = {}
+    for i in range(1000):
+        head = f"{i:03d}"
+        for n in (1, 2, 3):
+            reg = _BY_CC.get(head[:n])
+            if reg is not None:
+                out[head] = (reg, n)
+                break
+    return out
+
+
+_CC_OF_HEAD = _cc_of_head()
+
+
+def _cc_of(digits: str) -> tuple[_Region, int] | None:
+    """The same, read digit by digit (heads the table lacks: other digit scripts)."""
+    for n in (1, 2, 3):
+        reg = _BY_CC.get(digits[:n])
+        if reg is not None:
+            return reg, n
+    return None
+
+
+class Phone(NamedTuple):
+    """A validated number. A named tuple: built for every phone met, and a frozen
+    dataclass costs several times as much to create."""
+
     region: str | None
     e164: str
 
@@ -74,10 +103,9 @@ def parse_international(digits: str) -> Phone | None:
     fall back to phonenumbers (rare, so its cost does not matter)."""
     if not 8 <= len(digits) <= 15:
         return None
-    for n in (1, 2, 3):
-        reg = _BY_CC.get(digits[:n])
-        if reg is None:
-            continue
+    found = _CC_OF_HEAD.get(digits[:3]) or _cc_of(digits)
+    if found is not None:
+        reg, n = found
         nsn = digits[n:]
         if reg.national_prefix and nsn.startswith(reg.national_prefix):
             # "+84 (0) 912 ..." keeps the trunk zero by habit.

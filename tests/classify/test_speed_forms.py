@@ -127,3 +127,30 @@ def _plain_region_of(number: str) -> Phone | None:
 )
 def test_phone_region_fast_path_matches_plain_parse(lead: str, rest: str) -> None:
     assert region_of(lead + rest) == _plain_region_of(lead + rest)
+
+
+def _plain_parse_international(digits: str) -> Phone | None:
+    if not 8 <= len(digits) <= 15:
+        return None
+    for n in (1, 2, 3):
+        reg = _BY_CC.get(digits[:n])
+        if reg is None:
+            continue
+        nsn = digits[n:]
+        if reg.national_prefix and nsn.startswith(reg.national_prefix):
+            alt = nsn[len(reg.national_prefix) :]
+            if reg.valid.fullmatch(alt):
+                return Phone(reg.region, f"+{reg.country_code}{alt}")
+        if reg.valid.fullmatch(nsn):
+            return Phone(reg.region, f"+{reg.country_code}{nsn}")
+        return None
+    return None  # other countries: phonenumbers, the same call in both forms
+
+
+@settings(max_examples=3000)
+@given(
+    st.sampled_from(["84", "86", "60", "65", "62", "66", "63", "855", "856", "95", "673", "8٣"]),
+    st.text("0123456789", min_size=5, max_size=12),
+)
+def test_country_code_table_matches_digit_by_digit_reading(cc: str, rest: str) -> None:
+    assert parse_international(cc + rest) == _plain_parse_international(cc + rest)
