@@ -174,7 +174,8 @@ class Classifier:
                 if sub is None or not sub.business_keys.issuperset(child):
                     self._walk_dict(child, (chain, key), sub, key, out)
             elif t is list:
-                self._walk_list(child, (chain, key), sub, key, out)
+                if sub is None or not sub.business_items:  # not an epcList: look inside
+                    self._walk_list(child, (chain, key), sub, key, out)
             elif t is int or t is float:
                 # Numbers matter only under a telling key (coordinates, IDs as integers).
                 if annotation is None:

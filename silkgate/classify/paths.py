@@ -72,6 +72,7 @@ class PathNode:
     fixed_path: str | None = None  # the node's normalized path when it has no wildcard
     indexed: bool = False  # has children for specific list indexes, not only "*"
     business_keys: frozenset[PathPart] = frozenset()  # children that are business paths
+    business_items: bool = False  # a list of business identifiers only (an epcList)
     # The classifier's per-key steps for objects at this node, filled on first use (the
     # trie belongs to one classifier, so the plan does too).
     plan: dict[str, Any] | None = None
@@ -79,6 +80,8 @@ class PathNode:
     def finish(self) -> None:
         """Compute derived fields once the trie is complete."""
         self.business_keys = frozenset(k for k, c in self.children.items() if c.business)
+        star = self.children.get("*")
+        self.business_items = star is not None and star.business and not self.indexed
         for c in self.children.values():
             c.finish()
 
