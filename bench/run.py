@@ -23,7 +23,7 @@ from silkgate.demo.runner import batches_of, register_cast
 from silkgate.demo.synth import SyntheticRecord, generate
 from silkgate.hub import init_hub, open_hub
 
-STAGES = ("validate", "classify", "decide", "transform", "seal", "commit")
+STAGES = ("validate", "classify", "decide", "sandbox", "transform", "seal", "commit")
 COMPONENT_BENCHES = (
     "classify_eval.py",
     "policy_bench.py",
@@ -61,7 +61,7 @@ def pipeline_seconds(
             seconds = dict(hub.pipeline.timings.seconds)
         finally:
             hub.close()
-    inner = sum(seconds.get(s, 0.0) for s in ("decide", "transform", "seal"))
+    inner = sum(seconds.get(s, 0.0) for s in ("decide", "sandbox", "transform", "seal"))
     seconds["commit"] = seconds.get("transaction", 0.0) - inner
     return total, seconds
 

@@ -150,7 +150,8 @@ class Pipeline:
         with timer("decide"):
             decided = self.engine.decide_batch(ctx, inputs, self.store, self.secrets.subject_key)
         if self.sandbox is not None:  # regulatory sandbox: lifecycle, cohorts, shadows, facts
-            decided = self.sandbox.after_decide(batch, ctx, inputs, decided, now)
+            with timer("sandbox"):
+                decided = self.sandbox.after_decide(batch, ctx, inputs, decided, now)
         decisions = decided.decisions
         outcomes: Counter[str] = Counter(d.outcome for d in decisions)
         with timer("transform"):
