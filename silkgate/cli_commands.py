@@ -279,6 +279,10 @@ def _print_demo_summary(summary: dict[str, Any]) -> None:
 def serve(
     host: Annotated[str, typer.Option()] = "127.0.0.1",
     port: Annotated[int, typer.Option()] = 8420,
+    log_format: Annotated[
+        str, typer.Option(help="json (one object per line) or text", case_sensitive=False)
+    ] = "json",
+    log_level: Annotated[str, typer.Option(help="debug, info, warning or error")] = "info",
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
     """Serve the HTTP API (OpenAPI docs at /docs) on the embedded hub, with push delivery
@@ -287,7 +291,11 @@ def serve(
 
     from silkgate.api.app import create_app
     from silkgate.hub import init_hub
+    from silkgate.logs import logging_config
 
+    if log_format not in ("json", "text"):
+        raise typer.BadParameter("--log-format is json or text")
     init_hub(data_dir)
     app = create_app(data_dir, background=True)
-    uvicorn.run(app, host=host, port=port, log_level="info")
+    config = logging_config("json" if log_format == "json" else "text", log_level)
+    uvicorn.run(app, host=host, port=port, log_config=config, log_level=log_level.lower())

@@ -6,6 +6,8 @@ signature (see silkgate.api.auth); authorization is the table in silkgate.api.au
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
@@ -27,6 +29,7 @@ from silkgate.clock import Clock
 from silkgate.delivery import Background, PushPolicy
 from silkgate.errors import ConfigError
 from silkgate.hub import Hub, open_hub
+from silkgate.logs import fields
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 from silkgate.store.base import PushEndpoint
 
@@ -146,12 +149,29 @@ def _background(hub: Hub) -> Background:
     return services
 
 
+_log = logging.getLogger("silkgate.http")
+
+
 async def _count_requests(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
+    started = time.perf_counter()
     response = await call_next(request)
     state: ApiState = request.app.state.silkgate
-    state.metrics.http_requests.inc(request.method, _template(request), str(response.status_code))
+    route = _template(request)
+    state.metrics.http_requests.inc(request.method, route, str(response.status_code))
+    _log.info(
+        "%s %s %s",
+        request.method,
+        route,
+        response.status_code,
+        extra=fields(
+            method=request.method,
+            route=route,
+            status=response.status_code,
+            ms=round((time.perf_counter() - started) * 1000, 2),
+        ),
+    )
     return response
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import BatchList, BatchReceipts, BatchSummary, ReceiptWithProof, SubmitBody
 from silkgate.clock import new_id
 from silkgate.errors import InputError
+from silkgate.logs import fields
 from silkgate.model import Batch, BatchResult
 
 router = APIRouter(tags=["batches"], responses=ERRORS)
@@ -63,6 +65,9 @@ def _submit(auth: Authed, state: ApiState, idempotency_key: str | None) -> Batch
     return state.hub.pipeline.submit(batch, caller=auth.caller.id)
 
 
+_log = logging.getLogger("silkgate.batches")
+
+
 @router.post(
     "/batches",
     status_code=201,
@@ -81,6 +86,19 @@ async def submit_batch(
     state.metrics.batches.inc()
     for outcome, count in result.outcomes.items():
         state.metrics.records.inc(outcome, amount=count)
+    _log.info(
+        "batch %s committed",
+        result.batch_id,
+        extra=fields(
+            batch_id=result.batch_id,
+            exporter=result.exporter,
+            importer=result.importer,
+            product=result.product,
+            records=result.records,
+            outcomes=result.outcomes,
+            ledger_index=result.ledger_index,
+        ),
+    )
     if result.envelope_id is not None:
         await state.signal.notify()
     return json_response(result, 201)

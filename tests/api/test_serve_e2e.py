@@ -82,12 +82,13 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     )  # fmt: skip
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    log = (tmp_path / "serve.log").open("wb")  # the server's structured log (stderr)
     server = subprocess.Popen(
         [*SILKGATE, "serve", "--host", "127.0.0.1", "--port",
          str(port), "--data-dir", str(data)],
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log,
     )  # fmt: skip
     try:
         wait_until_up(url, server)
@@ -99,6 +100,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+        log.close()
 
 
 def test_send_and_inbox_over_http_between_two_key_files(served: tuple[str, Path]) -> None:
@@ -144,3 +146,25 @@ def test_send_and_inbox_over_http_between_two_key_files(served: tuple[str, Path]
             receipts = exporter.receipts(batch["batch_id"])
             assert len(receipts.receipts) == 1
             verify_bundle(ProofBundle.from_dict(receipts.receipts[0].proof), None, log_key)
+
+
+def test_serve_logs_one_json_object_per_line_without_contents(
+    served: tuple[str, Path],
+) -> None:
+    url, work = served
+    records = work / "waybills.ndjson"
+    records.write_bytes(b"".join(orjson.dumps(waybill(n)) + b"\n" for n in range(3)))
+    sent = silkgate(
+        "send", str(records), "--hub", url, "--key-file", str(work / "exporter.json"),
+        "--importer", "vn-carrier", "--product", "logistics.waybill",
+        cwd=work,
+    )  # fmt: skip
+    [batch] = sent["batches"]
+    lines = (work / "serve.log").read_bytes().splitlines()
+    entries = [orjson.loads(line) for line in lines]  # every line is one JSON object
+    committed = [e for e in entries if e.get("batch_id") == batch["batch_id"]]
+    assert committed and committed[0]["records"] == 3 and committed[0]["level"] == "info"
+    assert any(e.get("route") == "/v1/batches" and e.get("status") == 201 for e in entries)
+    log_text = b"\n".join(lines).decode()
+    for n in range(3):
+        assert waybill(n)["consignee"]["name"] not in log_text
