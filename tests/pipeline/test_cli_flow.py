@@ -231,12 +231,25 @@ def test_classify_prints_one_line_per_record(tmp_path: Path) -> None:
 
 
 def test_demo_json_summary(tmp_path: Path) -> None:
-    summary = run("demo", "--records", "3000", "--data-dir", str(tmp_path / "demo"))
+    demo = tmp_path / "demo"
+    summary = run("demo", "--records", "3000", "--data-dir", str(demo))
     assert summary["records"] == 3000
     assert set(summary["outcomes"]) == {"allow", "allow_transformed", "hold", "deny"}
     for outcome in ("allow", "allow_transformed", "hold"):
         assert summary["outcomes"][outcome] > 0, summary["outcomes"]
+    # The summary's claims, checked independently: the whole ledger and its signed
+    # checkpoint re-verify, and proofs were verified for a spread of the batches.
+    verified = run("ledger", "verify", "--data-dir", str(demo))
+    assert verified["size"] == summary["ledger_size"] == verified["checkpoint_size"]
     assert summary["checkpoint_verified"] is True
+    step = max(1, summary["batches"] // 20)
+    assert summary["inclusion_proofs_verified"] == len(range(0, summary["batches"], step)) > 0
+    # CAC Provisions (2024), Art. 5(4) and Art. 7
+    assert summary["thresholds"] == {
+        "pi": 100_000,
+        "sensitive_pi": 10_000,
+        "security_assessment_pi": 1_000_000,
+    }
     assert summary["receipts"] == summary["delivered_envelopes"] > 0
     assert summary["ledger_size"] == summary["batches"] + summary["receipts"]
     assert summary["records_per_second"] > 0
