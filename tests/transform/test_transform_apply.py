@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from silkgate.errors import ConfigError, InputError
@@ -141,8 +141,7 @@ def test_pseudonyms_are_deterministic_per_key() -> None:
 @settings(max_examples=200, deadline=None)
 @given(a=st.text(), b=st.text())
 def test_distinct_values_get_distinct_tokens(a: str, b: str) -> None:
-    if is_token(a) or is_token(b):
-        return
+    assume(not is_token(a) and not is_token(b))
     same = " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
     assert (pseudonymize_value(a, KEY) == pseudonymize_value(b, KEY)) == same
 
