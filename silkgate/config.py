@@ -32,6 +32,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     push_backoff_seconds: float = 30.0  # before the first retry, doubled per attempt
     push_max_backoff_seconds: float = 3600.0
     push_timeout_seconds: float = 10.0  # per POST
+    # Hosts a push URL may name although they are not public (loopback, private networks):
+    # by default the hub pushes only to public addresses, so that an importer cannot make it
+    # POST to services inside the hub's own network.
+    push_allow_hosts: tuple[str, ...] = ()
 
 
 _ENV_PREFIX = "SILKGATE_"

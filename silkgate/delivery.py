@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import socket
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -61,9 +62,11 @@ MAX_URL_LENGTH = 2048
 # ----------------------------------------------------------------------------- registration
 
 
-def check_push_url(url: str) -> str:
-    """The URL if it may receive pushes: absolute https, or http to a loopback host (for
-    local receivers and tests). Raises InputError naming what to change."""
+def check_push_url(url: str, allow_hosts: Collection[str] = frozenset()) -> str:
+    """The URL if it may receive pushes: absolute https to a public host. Hosts that are not
+    public (loopback, private, link-local, ...) and plain http are accepted only for hosts
+    listed in `allow_hosts` (setting `push_allow_hosts`). Raises InputError naming what to
+    change."""
     if len(url) > MAX_URL_LENGTH:
         raise InputError(f"push URL is {len(url)} characters; at most {MAX_URL_LENGTH}")
     parts = urlsplit(url)
@@ -75,22 +78,49 @@ def check_push_url(url: str) -> str:
         )
     if parts.username or parts.password or parts.fragment:
         raise InputError("push URL must not carry credentials or a fragment", path="$['url']")
-    if parts.scheme == "http" and not _loopback(parts.hostname):
+    host = parts.hostname
+    if host in allow_hosts:
+        return url
+    if parts.scheme == "http":
         raise InputError(
-            f"push URL {url!r} uses plain http; use https (http is accepted for loopback "
-            "hosts only)",
+            f"push URL {url!r} uses plain http; use https (http only to hosts the operator "
+            "lists in push_allow_hosts)",
+            path="$['url']",
+        )
+    if host == "localhost" or not _public_literal(host):
+        raise InputError(
+            f"push URL {url!r} names a host that is not public; the hub pushes only to public "
+            "addresses unless the operator lists the host in push_allow_hosts",
             path="$['url']",
         )
     return url
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
+def _public_literal(host: str) -> bool:
+    """False for an IP literal that is not globally routable; True for names (checked when
+    resolved, at delivery) and public IPs."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return ipaddress.ip_address(host).is_global
     except ValueError:
-        return False
+        return True
+
+
+def check_push_destination(url: str, allow_hosts: Collection[str]) -> None:
+    """At delivery: every address the URL's host resolves to must be public (unless the host
+    is allowed), so that a name pointing inside the hub's network is refused."""
+    host = urlsplit(url).hostname or ""
+    if host in allow_hosts:
+        return
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except OSError as exc:
+        raise InputError(f"push host {host!r} does not resolve: {exc}") from None
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not address.is_global:
+            raise InputError(
+                f"push host {host!r} resolves to {address}, which is not public; refused"
+            )
 
 
 def requeue_pending(
@@ -122,6 +152,7 @@ class PushPolicy:
     max_backoff: float = 3600.0
     timeout: float = 10.0  # seconds per POST
     signature_ttl: int = 300  # `expires` of the hub's signature, after `created`
+    allow_hosts: frozenset[str] = frozenset()  # non-public hosts allowed (see check_push_url)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PushPolicy:
@@ -131,6 +162,7 @@ class PushPolicy:
             backoff=settings.push_backoff_seconds,
             max_backoff=settings.push_max_backoff_seconds,
             timeout=settings.push_timeout_seconds,
+            allow_hosts=frozenset(settings.push_allow_hosts),
         )
 
     def delay(self, attempts: int) -> timedelta:
@@ -214,6 +246,11 @@ class DeliveryWorker:
             return current.attempts + 1
 
     def _push(self, url: str, envelope: StoredEnvelope, attempt: int) -> bool:
+        try:
+            check_push_destination(url, self.policy.allow_hosts)
+        except InputError as exc:
+            log.warning("push of %s not sent (attempt %d): %s", envelope.id, attempt, exc)
+            return False
         request = push_request(
             url, envelope, attempt, self.signing_key, self.clock(), self.random(16).hex(),
             self.policy.signature_ttl,

@@ -18,7 +18,7 @@ router = APIRouter(tags=["mailbox"], responses=ERRORS)
 
 
 class PushBody(msgspec.Struct, frozen=True, kw_only=True):
-    """Where to push: https, or http to a loopback host."""
+    """Where to push: https to a public host (other hosts only if the operator allows them)."""
 
     url: str
 
@@ -34,7 +34,11 @@ def register_push(auth: Auth, state: State) -> Response:
     scopes(auth.caller, "push.write")
     body = decode_body(auth.body, PushBody, "push registration")
     now = state.clock()
-    endpoint = PushEndpoint(importer=auth.caller.id, url=check_push_url(body.url), created_at=now)
+    endpoint = PushEndpoint(
+        importer=auth.caller.id,
+        url=check_push_url(body.url, state.hub.settings.push_allow_hosts),
+        created_at=now,
+    )
     authorize(auth.caller, "push.write", endpoint, what="push endpoint of", obj_id=auth.caller.id)
     state.hub.store.put_push_endpoint(endpoint)
     requeue_pending(state.hub.store, state.hub.transport, now, [auth.caller.id])

@@ -118,6 +118,8 @@ def serve_cast(directory: Path) -> Iterator[Env]:
     clock = Clock()
     data_dir = directory / "data"
     init_hub(data_dir)
+    # The tests' push receivers listen on loopback, which a hub refuses unless allowed.
+    (data_dir / "silkgate.toml").write_text('push_allow_hosts = ["127.0.0.1"]\n', "utf-8")
     hub = open_hub(data_dir, clock=clock)
     keys_dir = directory / "keys"
     keys_dir.mkdir()

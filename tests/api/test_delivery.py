@@ -26,6 +26,7 @@ from silkgate.delivery import (
     ENVELOPE_ID_HEADER,
     DeliveryWorker,
     PushPolicy,
+    check_push_destination,
     check_push_url,
 )
 from silkgate.errors import InputError
@@ -34,7 +35,13 @@ from silkgate.seal.keys import ed25519_public_from_bytes
 from silkgate.transport import InProcessTransport
 
 ACK_WAIT = 30.0
-POLICY = PushPolicy(max_attempts=3, backoff=10.0, max_backoff=60.0, timeout=5.0)
+POLICY = PushPolicy(
+    max_attempts=3,
+    backoff=10.0,
+    max_backoff=60.0,
+    timeout=5.0,
+    allow_hosts=frozenset({"127.0.0.1"}),  # the test receivers are local
+)
 
 
 class TransportClock:
@@ -196,12 +203,18 @@ def test_registration_over_the_api(push: Push) -> None:
     assert push.env.hub.store.list_push_endpoints() == []
     refused = push.register("http://carrier.example/silkgate")
     assert refused.status_code == 422 and "https" in refused.json()["message"]
+    inside = push.register("https://10.0.0.5/silkgate")  # not in this hub's push_allow_hosts
+    assert inside.status_code == 422 and "not public" in inside.json()["message"]
 
 
 @pytest.mark.parametrize(
     "url",
     ["ftp://x.example/", "/relative", "https://user:pw@x.example/", "http://10.0.0.8/in",
-     "https://x.example/#frag", "https://x.example/" + "a" * 2100],
+     "https://x.example/#frag", "https://x.example/" + "a" * 2100,
+     # not public: the hub must not be made to POST inside its own network
+     "http://127.0.0.1:8080/in", "https://127.0.0.1/in", "https://10.1.2.3/in",
+     "https://192.168.1.9/in", "https://169.254.169.254/latest", "https://[::1]/in",
+     "https://localhost/in", "http://localhost/in"],
 )  # fmt: skip
 def test_push_urls_that_are_refused(url: str) -> None:
     with pytest.raises(InputError):
@@ -209,11 +222,19 @@ def test_push_urls_that_are_refused(url: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["https://carrier.example/in", "http://127.0.0.1:8080/in", "http://[::1]/in",
-            "http://localhost/in"],
+    ("url", "allowed"),
+    [("https://carrier.example/in", ()), ("https://8.8.8.8/in", ()),
+     ("http://127.0.0.1:8080/in", ("127.0.0.1",)), ("http://[::1]/in", ("::1",)),
+     ("https://localhost/in", ("localhost",)), ("https://10.1.2.3/in", ("10.1.2.3",))],
 )  # fmt: skip
-def test_push_urls_that_are_accepted(url: str) -> None:
-    assert check_push_url(url) == url
+def test_push_urls_that_are_accepted(url: str, allowed: tuple[str, ...]) -> None:
+    assert check_push_url(url, allowed) == url
+
+
+def test_a_name_resolving_inside_the_network_is_refused_at_delivery() -> None:
+    with pytest.raises(InputError, match="not public"):
+        check_push_destination("https://localhost/in", frozenset())
+    check_push_destination("https://localhost/in", frozenset({"localhost"}))
 
 
 def test_the_app_runs_the_worker_in_the_background(env: Env, receiver: Receiver) -> None:
