@@ -111,6 +111,8 @@ def test_cli_epcis_document_and_product(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [line["index"] for line in lines] == list(range(len(events)))
+    personal = {"person_name", "phone", "email", "national_id", "passport", "bank_card"}
+    assert [f for line in lines for f in line["findings"] if f["type"] in personal] == []
 
 
 def test_cli_unknown_product(tmp_path: Path) -> None:
