@@ -33,10 +33,10 @@ from silkgate.ledger import (
 from silkgate.ledger.checkpoint import parse_checkpoint_text
 from silkgate.ledger.witness import (
     FileWitnessState,
-    Submit,
     Witness,
     WitnessError,
     encode_request,
+    http_submit,
     request_cosignature,
 )
 from silkgate.store.base import Store
@@ -350,18 +350,6 @@ def witness_add_checkpoint_cmd(
         _print_json({"origin": origin, "size": size, "note": note})
     else:
         sys.stdout.write(note)
-
-
-def http_submit(witness_url: str, client: httpx.Client | None = None) -> Submit:
-    """A tlog-witness submit function POSTing to `<witness_url>/add-checkpoint`."""
-    http = client or httpx.Client(timeout=30)
-    url = witness_url.rstrip("/") + "/add-checkpoint"
-
-    def submit(body: bytes) -> tuple[int, bytes]:
-        answer = http.post(url, content=body)
-        return answer.status_code, answer.content
-
-    return submit
 
 
 @ledger_app.command("cosign")

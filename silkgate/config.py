@@ -16,11 +16,20 @@ import msgspec
 from silkgate.errors import ConfigError
 
 
+class WitnessSetting(msgspec.Struct, frozen=True, kw_only=True):
+    """A tlog-witness the hub asks to cosign its checkpoints (`[[witnesses]]` in TOML)."""
+
+    url: str  # URL prefix; the hub POSTs to <url>/add-checkpoint
+    key: str  # the witness's verifier key (vkey)
+
+
 class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # (setting, default, meaning) -- see docs/operations.md
     store_url: str = ""  # empty: sqlite file inside the data dir
     transport_url: str = "inproc:"
     log_origin: str = "silkgate.local/ledger"  # the checkpoint origin line
+    checkpoint_every_seconds: float = 60.0  # `serve`: sign + collect cosignatures this often
+    witnesses: tuple[WitnessSetting, ...] = ()
     batch_size: int = 500  # records per batch when streaming a file
     envelope_retention_days: int = 30  # sealed payloads kept after acknowledgement / expiry
     delivery_ttl_days: int = 14  # unacknowledged envelopes expire after this

@@ -7,6 +7,7 @@ signature (see silkgate.api.auth); authorization is the table in silkgate.api.au
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -14,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
@@ -25,10 +27,12 @@ from silkgate.api.errors import install_error_handlers
 from silkgate.api.metrics import Metrics
 from silkgate.api.openapi import install_openapi
 from silkgate.api.replay import StoreNonces
+from silkgate.checkpointing import CheckpointPublisher, run_periodically, witness_link
 from silkgate.clock import Clock
 from silkgate.delivery import Background, PushPolicy
 from silkgate.errors import ConfigError
 from silkgate.hub import Hub, open_hub
+from silkgate.ledger.witness import http_submit
 from silkgate.logs import fields
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 from silkgate.store.base import PushEndpoint
@@ -89,9 +93,12 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = _background(state.hub) if background else None
+        publishing = _publish_checkpoints(state.hub) if background else None
         try:
             yield
         finally:
+            if publishing is not None:
+                publishing.set()
             if services is not None:
                 services.stop()
             if owned:
@@ -147,6 +154,18 @@ def _background(hub: Hub) -> Background:
     )
     services.start()
     return services
+
+
+def _publish_checkpoints(hub: Hub) -> threading.Event:
+    """Sign checkpoints and collect the configured witnesses' cosignatures periodically;
+    returns the event that stops it."""
+    http = httpx.Client(timeout=30, follow_redirects=False)
+    links = [witness_link(w.key, http_submit(w.url, http)) for w in hub.settings.witnesses]
+    publisher = CheckpointPublisher(hub.log, links)
+    stop = threading.Event()
+    every = hub.settings.checkpoint_every_seconds
+    run_periodically(publisher.run_once, every, stop, "silkgate-checkpoints")
+    return stop
 
 
 _log = logging.getLogger("silkgate.http")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+import httpx
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from silkgate.clock import Clock
@@ -236,3 +237,15 @@ def request_cosignature(
             raise WitnessError(status, f"witness {cosigner.name} refused: {answer[:200]!r}")
         return log.add_cosignatures(checkpoint.size, answer.decode(), [cosigner])
     raise WitnessError(409, f"witness {cosigner.name} keeps changing its size")
+
+
+def http_submit(witness_url: str, client: httpx.Client | None = None) -> Submit:
+    """A tlog-witness submit function POSTing to `<witness_url>/add-checkpoint`."""
+    http = client or httpx.Client(timeout=30)
+    url = witness_url.rstrip("/") + "/add-checkpoint"
+
+    def submit(body: bytes) -> tuple[int, bytes]:
+        answer = http.post(url, content=body)
+        return answer.status_code, answer.content
+
+    return submit
