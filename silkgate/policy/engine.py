@@ -51,6 +51,9 @@ class BatchDecision:
     decisions: list[Decision]
     counted: dict[str, list[bytes]]  # category -> new subject hashes to add on commit
     policy_version: str
+    # Per record, the keyed hashes of its subjects when the engine computed them (records
+    # counted toward thresholds), else (); None when not known. A hint for reuse only.
+    subject_hashes: list[tuple[bytes, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,7 +167,8 @@ class PolicyEngine:
             for category in verdict.counted if hs else ():
                 new = new_sets[category]
                 counted.setdefault(category, {}).update((h, None) for h in hs if h in new)
-        return BatchDecision(decisions, {c: list(v) for c, v in counted.items() if v}, self.version)
+        counted_lists = {c: list(v) for c, v in counted.items() if v}
+        return BatchDecision(decisions, counted_lists, self.version, hashes)
 
     def _shapes_and_subjects(
         self,

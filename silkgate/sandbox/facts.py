@@ -99,16 +99,36 @@ def facts_for_batch(
         "tia_age_days": min(tia_days) if tia_days else None,
     }
     template = DecisionFact(**common, **_EMPTY)
-    shared: dict[tuple[int, Any], dict[str, Any]] = {}
+    # One template per (decision, shape): each record's fact only adds its index and subjects.
+    shared: dict[tuple[int, Any], DecisionFact] = {}
+    known = _known_hashes(inputs, decided, hasher)
+    replace = msgspec.structs.replace
     out = []
     for index, (record, decision) in enumerate(zip(inputs, decided.decisions, strict=True)):
         key = (id(decision), (record.findings, record.paths))
-        fields = shared.get(key)
-        if fields is None:
-            fields = shared[key] = _shape_fields(record, decision)
-        subjects = tuple(map(hasher, record.subjects))
-        out.append(msgspec.structs.replace(template, record=index, subjects=subjects, **fields))
+        shaped = shared.get(key)
+        if shaped is None:
+            shaped = shared[key] = replace(template, **_shape_fields(record, decision))
+        subjects = known[index] if known is not None else ()
+        if len(subjects) != len(record.subjects):
+            subjects = tuple(map(hasher, record.subjects))
+        out.append(replace(shaped, record=index, subjects=subjects))
     return out
+
+
+def _known_hashes(
+    inputs: Sequence[RecordInput], decided: BatchDecision, hasher: SubjectHasher
+) -> list[tuple[bytes, ...]] | None:
+    """The subject hashes the engine already computed, if they were keyed like ours: one is
+    checked against `hasher` (a different key would not match); None when unusable."""
+    known = decided.subject_hashes
+    if known is None or len(known) != len(inputs):
+        return None
+    for record, hashes in zip(inputs, known, strict=True):
+        if hashes:
+            same = len(hashes) == len(record.subjects) and hasher(record.subjects[0]) == hashes[0]
+            return known if same else None
+    return known
 
 
 _EMPTY: dict[str, Any] = {
