@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import msgspec
 
 from silkgate.errors import ConfigError, ConflictError, NotFoundError, StoreError
-from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.model import Agreement, BatchResult, Decision, Filing, Participant, Receipt
 from silkgate.store._common import PURGE_EXPIRES_STATES, check_paging, from_us, to_us
 from silkgate.store.base import (
     DecisionFact,
@@ -215,7 +215,7 @@ class SqliteStore:
                 result.exporter,
                 result.importer,
                 to_us(result.committed_at),
-                _encoder.encode(result),
+                _encoder.encode(_compact(result)),
             ),
         )
 
@@ -223,7 +223,7 @@ class SqliteStore:
         row = self._one(
             "SELECT data FROM batch_results WHERE batch_id = ?", (batch_id,), "batch", batch_id
         )
-        return _decode(row[0], BatchResult)
+        return _batch_result(row[0])
 
     def list_batch_results(
         self,
@@ -240,7 +240,7 @@ class SqliteStore:
             "ORDER BY committed_us DESC, seq DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return [_decode(r[0], BatchResult) for r in rows]
+        return [_batch_result(r[0]) for r in rows]
 
     # -- counters ----------------------------------------------------------------------
     def known_subjects(
@@ -605,6 +605,56 @@ def _filters(**columns: object) -> tuple[str, list[object]]:
     if not used:
         return "", []
     return " WHERE " + " AND ".join(f"{c} = ?" for c in used), list(used.values())
+
+
+# A batch result as stored: most records of a batch share a few decisions, so each distinct
+# decision is stored once (`decision_table`) and each record names its own by position
+# (`decision_index`). Rows written before this form carry `decisions` in full; both decode.
+# The compact form has no `decisions`, so an older reader fails loudly instead of misreading.
+_StoredBatchResult: Any = msgspec.defstruct(
+    "_StoredBatchResult",
+    [
+        *(
+            (f.name, f.type) if f.required else (f.name, f.type, f.default)
+            for f in msgspec.structs.fields(BatchResult)
+            if f.name != "decisions"
+        ),
+        ("decisions", tuple[Decision, ...] | None, None),
+        ("decision_table", tuple[Decision, ...], ()),
+        ("decision_index", tuple[int, ...], ()),
+    ],
+    kw_only=True,
+    frozen=True,
+    omit_defaults=True,
+)
+_RESULT_FIELDS = tuple(f for f in BatchResult.__struct_fields__ if f != "decisions")
+
+
+def _compact(result: BatchResult) -> Any:
+    positions: dict[int, int] = {}
+    table: list[Decision] = []
+    index: list[int] = []
+    for decision in result.decisions:
+        at = positions.get(id(decision))
+        if at is None:
+            at = positions[id(decision)] = len(table)
+            table.append(decision)
+        index.append(at)
+    fields = {name: getattr(result, name) for name in _RESULT_FIELDS}
+    return _StoredBatchResult(**fields, decision_table=tuple(table), decision_index=tuple(index))
+
+
+def _batch_result(blob: bytes) -> BatchResult:
+    stored = _decode(blob, _StoredBatchResult)
+    decisions = stored.decisions
+    if decisions is None:
+        table = stored.decision_table
+        try:
+            decisions = tuple([table[i] for i in stored.decision_index])
+        except IndexError:
+            raise StoreError("stored BatchResult cannot be decoded: bad decision index") from None
+    fields = {name: getattr(stored, name) for name in _RESULT_FIELDS}
+    return BatchResult(**fields, decisions=decisions)
 
 
 def _decode(blob: bytes, kind: type[T]) -> T:
