@@ -263,13 +263,18 @@ class Pipeline:
         envelope = self.store.get_envelope(receipt.envelope_id)
         if envelope.importer != receipt.importer or envelope.batch_id != receipt.batch_id:
             raise ForbiddenError(f"envelope {envelope.id} is not addressed to {receipt.importer}")
+        importer = self.store.get_participant(receipt.importer)
         first = self._first_receipt(receipt)
         if first is not None:
+            # Acknowledged already (its data may be purged since): answer with the first
+            # receipt, but only to a genuine receipt for the same envelope bytes.
+            if receipt.envelope_digest != first.envelope_digest:
+                raise InputError(f"receipt digest does not match envelope {envelope.id}")
+            verify_receipt(receipt, signing_key_set(importer, revoked_as_of=self.clock()))
             return first
         if envelope_digest(envelope.data) != receipt.envelope_digest:
             raise InputError(f"receipt digest does not match envelope {envelope.id} as delivered")
         self._check_received_at(receipt, envelope.created_at)
-        importer = self.store.get_participant(receipt.importer)
         # The importer's keys valid at `received_at`; a key revoked by now signs no new receipt.
         verify_receipt(receipt, signing_key_set(importer, revoked_as_of=self.clock()))
         with self.store.transaction():

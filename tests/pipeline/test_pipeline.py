@@ -14,7 +14,13 @@ import pytest
 from pipeline.conftest import NOW
 from silkgate.demo import scenario
 from silkgate.demo.synth import PRODUCT_OF_KIND, generate
-from silkgate.errors import ConflictError, InputError, NotFoundError, SchemaError
+from silkgate.errors import (
+    ConflictError,
+    InputError,
+    NotFoundError,
+    SchemaError,
+    VerificationError,
+)
 from silkgate.hub import Hub, LocalMailbox
 from silkgate.inbox import drain_inbox
 from silkgate.ledger import leaf_hash, verify_inclusion
@@ -112,6 +118,20 @@ def test_a_receipt_dated_outside_the_envelope_life_is_refused(hub: Hub, keys_dir
     with pytest.raises(InputError, match="outside the envelope's life"):
         hub.pipeline.acknowledge(backdated)
     assert hub.store.get_envelope(envelope.id).state == "pending"
+
+
+def test_a_forged_second_receipt_is_refused(hub: Hub, keys_dir: Path) -> None:
+    records = synthetic("ecommerce.order", "VN", 3)
+    result = hub.pipeline.submit(batch_of("ecommerce.order", "VN", records))
+    assert result.envelope_id is not None
+    keys = load_key_file(keys_dir / "vn-hanoi-carrier.json")
+    drain_inbox(LocalMailbox(hub), keys, clock=hub.pipeline.clock)
+    first = hub.store.get_receipt(result.envelope_id)
+    forged = msgspec.structs.replace(first, signature=bytes(64), ledger_index=None)
+    with pytest.raises(VerificationError):
+        hub.pipeline.acknowledge(forged)
+    genuine_again = msgspec.structs.replace(first, ledger_index=None)
+    assert hub.pipeline.acknowledge(genuine_again) == first
 
 
 def test_ledger_entries_hold_no_record_contents(hub: Hub) -> None:

@@ -12,10 +12,11 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from silkgate.errors import ConfigError, StoreError
-from silkgate.model import Participant
+from silkgate.model import BatchResult, Decision, Participant
 from silkgate.store import LATEST_VERSION, MemoryStore, PushEndpoint, SqliteStore, open_store
 from silkgate.store.migrations import MIGRATIONS, Migration
 
@@ -227,3 +228,43 @@ def test_two_connections_share_nonces_and_push_endpoints(tmp_path: Path) -> None
     finally:
         first.close()
         second.close()
+
+
+def _result_with_shared_decisions() -> BatchResult:
+    allow = Decision(outcome="allow", rule_ids=("cn.art3.no-pi",), policy_version="v1")
+    hold = Decision(outcome="hold", rule_ids=("cn.art8.sensitive",), policy_version="v1")
+    return BatchResult(
+        batch_id="b_old",
+        exporter="cn-x",
+        importer="vn-y",
+        product="logistics.waybill",
+        purpose="logistics_operations",
+        records=4,
+        outcomes={"allow": 3, "allow_transformed": 0, "hold": 1, "deny": 0},
+        decisions=(allow, hold, allow, allow),
+        envelope_id="env_1",
+        held_id="env_2",
+        ledger_index=0,
+        policy_version="v1",
+        committed_at=datetime(2026, 6, 1, tzinfo=UTC),
+    )
+
+
+def test_batch_results_in_the_earlier_full_form_still_decode(tmp_path: Path) -> None:
+    """Rows written before decisions were stored compactly carry every decision in full."""
+    result = _result_with_shared_decisions()
+    store = SqliteStore(tmp_path / "s.db")
+    store.put_batch_result(result)
+    assert store.get_batch_result("b_old") == result  # the compact form round-trips
+    store.close()
+    with closing(sqlite3.connect(tmp_path / "s.db")) as conn, conn:
+        conn.execute(
+            "UPDATE batch_results SET data = ? WHERE batch_id = ?",
+            (msgspec.msgpack.encode(result), "b_old"),
+        )
+    reopened = SqliteStore(tmp_path / "s.db")
+    try:
+        assert reopened.get_batch_result("b_old") == result
+        assert reopened.list_batch_results() == [result]
+    finally:
+        reopened.close()
