@@ -3,6 +3,7 @@ Ed25519 key over a canonical message, and verified against the registry."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import msgspec
@@ -10,8 +11,9 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from silkgate.canonical import canonical_json
-from silkgate.errors import ForbiddenError, NotFoundError, VerificationError
-from silkgate.seal.keys import ed25519_key_id, ed25519_public_from_bytes
+from silkgate.errors import AuthError, ForbiddenError, NotFoundError, VerificationError
+from silkgate.participant_keys import request_key
+from silkgate.seal.keys import ed25519_key_id
 from silkgate.store.base import Store
 
 
@@ -32,9 +34,9 @@ def sign_action(key: Ed25519PrivateKey, by: str, message: bytes) -> Approval:
     return Approval(by=by, key_id=ed25519_key_id(key), signature=key.sign(message))
 
 
-def verify_approval(store: Store, approval: Approval, message: bytes) -> None:
-    """Raises ForbiddenError unless `approval.by` is an active regulator whose registered
-    key is `approval.key_id`, and VerificationError unless the signature verifies."""
+def verify_approval(store: Store, approval: Approval, message: bytes, now: datetime) -> None:
+    """Raises ForbiddenError unless `approval.by` is an active regulator, VerificationError
+    unless `approval.key_id` is one of its keys valid at `now` and the signature verifies."""
     try:
         regulator = store.get_participant(approval.by)
     except NotFoundError:
@@ -45,14 +47,12 @@ def verify_approval(store: Store, approval: Approval, message: bytes) -> None:
     if "regulator" not in regulator.roles or not regulator.active:
         raise ForbiddenError(f"{approval.by!r} is not an active regulator; only regulators may "
                              "change sandbox policy or cohorts")  # fmt: skip
-    registered = ed25519_key_id(regulator.signing_key)
-    if approval.key_id != registered:
-        raise VerificationError(
-            f"key {approval.key_id} is not the registered signing key of {approval.by} "
-            f"({registered}); sign with the key registered for the regulator"
-        )
+    try:  # any of the regulator's keys valid now and not revoked (rotation overlaps)
+        key = request_key(regulator, approval.key_id, now)
+    except AuthError as exc:
+        raise VerificationError(f"{exc}; sign with the key registered for the regulator") from None
     try:
-        ed25519_public_from_bytes(regulator.signing_key).verify(approval.signature, message)
+        key.verify(approval.signature, message)
     except InvalidSignature:
         raise VerificationError(
             f"the signature of {approval.by} does not verify over this action; "

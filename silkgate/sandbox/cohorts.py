@@ -125,7 +125,7 @@ class CohortManager:
         self.check(pack_from_text(spec.overlay_yaml, f"overlay of {spec.id}"))
         verify_approval(
             self.store, approval,
-            cohort_message("create", spec.id, spec.message_body(), approval.by),
+            cohort_message("create", spec.id, spec.message_body(), approval.by), self.clock(),
         )  # fmt: skip
         cohort = Cohort(
             spec=spec, overlay_pack=pack, overlay_sha256=text_digest(spec.overlay_yaml),
@@ -143,7 +143,7 @@ class CohortManager:
         """Kill switch: takes effect on the next batch."""
         verify_approval(
             self.store, approval,
-            cohort_message("suspend", cohort_id, {"reason": reason}, approval.by),
+            cohort_message("suspend", cohort_id, {"reason": reason}, approval.by), self.clock(),
         )  # fmt: skip
         with self.store.transaction():
             cohort = self.get(cohort_id)

@@ -122,7 +122,7 @@ class PolicyLifecycle:
         self.check(pack)
         digest = text_digest(yaml_text)
         message = transition_message(pack.id, pack.version, digest, "", "draft", approval.by)
-        verify_approval(self.store, approval, message)
+        verify_approval(self.store, approval, message, self.clock())
         draft = PolicyVersion(
             pack_id=pack.id, version=pack.version, sha256=digest, yaml=yaml_text, state=""
         )
@@ -148,7 +148,7 @@ class PolicyLifecycle:
             message = transition_message(
                 pack_id, version, current.sha256, current.state, to_state, approval.by
             )
-            verify_approval(self.store, approval, message)
+            verify_approval(self.store, approval, message, self.clock())
             if to_state == "active":
                 for other in self.versions(state="active"):
                     if other.pack_id == pack_id:

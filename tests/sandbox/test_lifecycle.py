@@ -3,6 +3,8 @@ the active version makes the decisions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import msgspec
 import orjson
 import pytest
@@ -14,12 +16,23 @@ from silkgate.errors import (
     PolicyError,
     VerificationError,
 )
+from silkgate.participant_keys import rotate, rotate_key_file
 from silkgate.policy import PolicyEngine
+from silkgate.sandbox.auth import sign_action
 from silkgate.sandbox.lifecycle import transition_message
 from silkgate.sandbox.packs import text_digest
 from silkgate.seal.keys import ed25519_public_from_bytes
 
-from .helpers import OVERLAY, TRIAL, World, cn_variant, demo_batches, move, propose
+from .helpers import (
+    OVERLAY,
+    REGULATOR,
+    TRIAL,
+    World,
+    cn_variant,
+    demo_batches,
+    move,
+    propose,
+)
 
 
 def ledger_leaf(world: World, index: int | None) -> dict[str, object]:
@@ -94,7 +107,7 @@ def test_only_a_regulator_with_its_registered_key_may_transition(world: World) -
     with pytest.raises(VerificationError, match="does not verify"):
         world.sandbox.lifecycle.transition("cn", draft.version, "shadow", forged)
     wrong_key = msgspec.structs.replace(forged, key_id="ed25519:0000000000000000")
-    with pytest.raises(VerificationError, match="not the registered signing key"):
+    with pytest.raises(VerificationError, match="is not registered to"):
         world.sandbox.lifecycle.transition("cn", draft.version, "shadow", wrong_key)
     assert world.sandbox.lifecycle.get("cn", draft.version).state == "draft"
 
@@ -132,3 +145,37 @@ def test_a_pack_that_cannot_join_the_engines_is_refused_at_once(world: World) ->
     with pytest.raises(PolicyError, match="unknown pack 'xx'"):
         world.sandbox.lifecycle.propose(orphan, approval)
     assert world.sandbox.lifecycle.versions() == []
+
+
+def test_a_regulator_key_rotated_with_overlap_still_approves_until_the_overlap_ends(
+    world: World,
+) -> None:
+    """Approvals are checked against the regulator's key history, as receipts and requests
+    are: the old key signs during the overlap, not after it."""
+    store = world.hub.store
+    old_key = world.key()
+    now = world.clock()
+    path = world.keys_dir / f"{REGULATOR}.json"
+    fresh = rotate_key_file(path, REGULATOR, now, timedelta(days=1))
+    regulator = store.get_participant(REGULATOR)
+    store.put_participant(
+        rotate(regulator, fresh.signing_public, fresh.hpke_public, now, timedelta(days=1))
+    )
+    draft = propose(world)
+
+    def message(by: str) -> bytes:
+        return transition_message("cn", draft.version, draft.sha256, "draft", "shadow", by)
+
+    with_old = sign_action(old_key, REGULATOR, message(REGULATOR))
+    assert world.sandbox.lifecycle.transition("cn", draft.version, "shadow", with_old).state == (
+        "shadow"
+    )
+    later = propose(world, cn_variant("2026.9-late", pi_contract_from=900))
+    world.clock.now += timedelta(days=2)
+    stale = sign_action(
+        old_key,
+        REGULATOR,
+        transition_message("cn", later.version, later.sha256, "draft", "shadow", REGULATOR),
+    )
+    with pytest.raises(VerificationError, match="valid only"):
+        world.sandbox.lifecycle.transition("cn", later.version, "shadow", stale)
