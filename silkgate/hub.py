@@ -66,10 +66,6 @@ class Hub:
     def origin(self) -> str:
         return self.settings.log_origin
 
-    @property
-    def hub_signing_key(self) -> Ed25519PrivateKey:
-        return self.secrets.signing_key
-
     def close(self) -> None:
         self.transport.close()
         self.store.close()
