@@ -1,6 +1,6 @@
 """Seal benchmark: envelope overhead, seal/open throughput, Ed25519 and HTTP signatures.
 
-    python bench/seal_bench.py [--seconds 0.5]
+python bench/seal_bench.py [--seconds 0.5]
 """
 
 from __future__ import annotations

@@ -287,4 +287,3 @@ def verify_request(
     if nonce and nonce_seen(nonce, expires_at):
         raise AuthError(f"nonce {nonce!r} was already used: replayed request")
     return keyid
-

@@ -424,4 +424,3 @@ def load_keyring(path: str | os.PathLike[str]) -> KeyRing:
             f"(mode {stat.S_IMODE(mode):04o}); run `chmod 600 {target}`"
         )
     return keyring_from_json(target.read_bytes(), source=f"key file {target}")
-

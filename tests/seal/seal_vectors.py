@@ -91,9 +91,7 @@ def build_x25519_vector(inputs: dict[str, Any] = INPUTS) -> dict[str, Any]:
     ephemeral = bytes.fromhex(inputs["hpke_ephemeral_private"])
     sealed = seal_hpke_ref.seal(pk_r, info, payload, ephemeral)
     envelope = env.assemble(header_bytes, signature, sealed)
-    importer = Ed25519PrivateKey.from_private_bytes(
-        bytes.fromhex(inputs["importer_signing_seed"])
-    )
+    importer = Ed25519PrivateKey.from_private_bytes(bytes.fromhex(inputs["importer_signing_seed"]))
     received_at = datetime.fromisoformat(inputs["received_at"]).astimezone(UTC)
     receipt = sign_receipt(
         header.envelope_id,

@@ -98,8 +98,10 @@ def test_any_payload_round_trips(payload: bytes) -> None:
     records=st.lists(
         st.recursive(
             st.none() | st.booleans() | st.integers() | st.text(),
-            lambda inner: st.lists(inner, max_size=3)
-            | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
             max_leaves=10,
         ),
         max_size=5,
