@@ -20,6 +20,7 @@ from silkgate.cli_mailbox import mailbox_app
 from silkgate.cli_policy import check_command, policy_app
 from silkgate.cli_sandbox import sandbox_app
 from silkgate.clock import new_id
+from silkgate.config import load_settings
 from silkgate.hub import DEFAULT_DATA_DIR
 from silkgate.model import OUTCOMES, Batch, BatchResult
 from silkgate.products import get_product
@@ -68,7 +69,9 @@ def send(
         str, typer.Option(help="Required on the local hub; with --hub, the key file's participant")
     ] = "",
     purpose: Annotated[str, typer.Option()] = "contract_performance",
-    batch_size: Annotated[int, typer.Option(min=1, max=10_000)] = 500,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, max=10_000, help="Default: the batch_size setting (500)")
+    ] = None,
     idempotency_key: Annotated[
         str, typer.Option(help="Resending with the same key commits nothing new")
     ] = "",
@@ -87,6 +90,7 @@ def send(
 ) -> None:
     """Stream a file through the pipeline in batches (local hub, or a remote one with --hub)."""
     records = read_records(file)
+    batch_size = batch_size or load_settings(data_dir).batch_size
     spec = get_product(product)
     for index, record in enumerate(records):  # pre-flight: a bad record stops the whole file
         spec.validate(record, index=index)
@@ -277,8 +281,8 @@ def _print_demo_summary(summary: dict[str, Any]) -> None:
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option()] = "127.0.0.1",
-    port: Annotated[int, typer.Option()] = 8420,
+    host: Annotated[str | None, typer.Option(help="Default: the host setting")] = None,
+    port: Annotated[int | None, typer.Option(help="Default: the port setting (8420)")] = None,
     log_format: Annotated[
         str, typer.Option(help="json (one object per line) or text", case_sensitive=False)
     ] = "json",
@@ -298,4 +302,11 @@ def serve(
     init_hub(data_dir)
     app = create_app(data_dir, background=True)
     config = logging_config("json" if log_format == "json" else "text", log_level)
-    uvicorn.run(app, host=host, port=port, log_config=config, log_level=log_level.lower())
+    settings = load_settings(data_dir)
+    uvicorn.run(
+        app,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=config,
+        log_level=log_level.lower(),
+    )

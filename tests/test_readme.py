@@ -34,3 +34,13 @@ def test_every_readme_command_exists(command: list[str]) -> None:
 
 def test_the_readme_lists_the_commands() -> None:
     assert len(listed_commands()) >= 25
+
+
+def test_every_setting_is_documented_in_operations_md() -> None:
+    import msgspec
+
+    from silkgate.config import Settings
+
+    operations = (Path(__file__).parent.parent / "docs" / "operations.md").read_text("utf-8")
+    for field in msgspec.structs.fields(Settings):
+        assert f"| `{field.name}` |" in operations, field.name
