@@ -332,9 +332,7 @@ def filing_add(
 
     with hub_at(data_dir) as hub:
         hub.store.get_participant(exporter)
-        hub.store.put_filing(filing)
-        # A filing may lift holds: re-check the exporter's held batches, release what it covers.
-        report = HoldService.for_hub(hub).recheck(exporter=exporter)
+        report = HoldService.for_hub(hub).record_filing(filing)
     if json:
         print_json({**msgspec.to_builtins(filing), "recheck": msgspec.to_builtins(report)})
     else:

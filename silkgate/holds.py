@@ -357,6 +357,12 @@ class HoldService:
         )  # fmt: skip
 
     # -- re-check ------------------------------------------------------------------------
+    def record_filing(self, filing: Filing) -> RecheckReport:
+        """Store a filing, then re-check its exporter's held batches: a hold waits until the
+        missing step is recorded (CLI and API both record filings through here)."""
+        self.store.put_filing(filing)
+        return self.recheck(exporter=filing.exporter)
+
     def recheck(self, *, exporter: str | None = None, by: str = HUB_ACTOR) -> RecheckReport:
         """Re-decide every held batch (of `exporter`, or all) and release those whose held
         records would all be `allow` now. One transaction per batch."""

@@ -17,6 +17,7 @@ from silkgate.api.deps import ApiState, Auth, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import AgreementBody, FilingBody
 from silkgate.errors import ConflictError, InputError, NotFoundError
+from silkgate.holds import HoldService
 from silkgate.model import Agreement, Filing, Participant
 from silkgate.participant_keys import (
     MAX_OVERLAP,
@@ -221,7 +222,7 @@ def put_filing(auth: Auth, state: State) -> Response:
     fields["valid_from"] = body.valid_from or _today(state)
     _check_id(fields["id"], "id")
     filing = Filing(**fields)
-    state.hub.store.put_filing(filing)
+    HoldService.for_hub(state.hub).record_filing(filing)  # may release what it covers
     return json_response(filing, 201)
 
 

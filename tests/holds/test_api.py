@@ -17,6 +17,7 @@ from silkgate.model import Agreement, Batch, Filing, Purpose
 from .helpers import declarations
 
 OWNER, IMPORTER, OTHER = "cn-exporter", "th-other-importer", "cn-other-exporter"
+OPERATOR = "operator"
 PRODUCT = "customs.declaration"
 PURPOSE: Purpose = "customs_clearance"
 
@@ -116,4 +117,23 @@ def test_exporter_rechecks_its_own_holds_after_filing(env: Env) -> None:
     report = call(env, OWNER, "POST", "/v1/holds/recheck", {"exporter": OWNER}).json()
     assert report["released"] == 1 and report["items"][0]["envelope_id"] == held
     assert "fil-th" in report["items"][0]["reason"]
+    assert env.hub.store.get_envelope(held).state == "pending"
+
+
+def test_a_filing_recorded_over_the_api_releases_the_holds_it_covers(env: Env) -> None:
+    held = hold_one(env)
+    answer = call(
+        env,
+        OPERATOR,
+        "POST",
+        "/v1/filings",
+        {
+            "id": "fil-th-api",
+            "exporter": OWNER,
+            "kind": "standard_contract",
+            "recipient": IMPORTER,
+            "valid_from": "2026-01-01",
+        },
+    )
+    assert answer.status_code == 201, answer.text
     assert env.hub.store.get_envelope(held).state == "pending"
