@@ -5,7 +5,7 @@ Ed25519, with Content-Digest) with the participant's own key file.
     result = client.submit_batch("vn-carrier", "logistics.waybill", records,
                                  purpose="contract_performance", idempotency_key="2026-11-28-1")
 
-`HttpMailbox(client)` implements silkgate.inbox.Mailbox, so ``drain_inbox`` works over HTTP.
+`HttpMailbox(client)` implements silkgate.mailbox.inbox.Mailbox, so ``drain_inbox`` works over HTTP.
 Errors come back as the same exception classes the library raises (silkgate.errors).
 """
 
@@ -363,7 +363,7 @@ class SilkgateClient:
 
 
 class HttpMailbox:
-    """silkgate.inbox.Mailbox over the HTTP API. The hub's envelope key comes from
+    """silkgate.mailbox.inbox.Mailbox over the HTTP API. The hub's envelope key comes from
     /v1/hub unless pinned with `hub_key` (raw Ed25519 public key): pin it in production."""
 
     def __init__(self, client: SilkgateClient, *, hub_key: bytes | None = None) -> None:

@@ -36,7 +36,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     host: str = "127.0.0.1"
     port: int = 8420
     max_request_age_seconds: int = 300  # RFC 9421 `created` freshness window
-    # push delivery (silkgate.delivery.PushPolicy)
+    # push delivery (silkgate.mailbox.delivery.PushPolicy)
     push_max_attempts: int = 8  # pushes per envelope, then pull only
     push_backoff_seconds: float = 30.0  # before the first retry, doubled per attempt
     push_max_backoff_seconds: float = 3600.0

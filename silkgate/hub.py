@@ -17,9 +17,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from silkgate.clock import Clock, Random, system_clock, system_random
 from silkgate.config import Settings, load_settings
 from silkgate.errors import ConfigError
+from silkgate.flow.pipeline import HubSecrets, Pipeline
 from silkgate.ledger import TransparencyLog
 from silkgate.model import Receipt
-from silkgate.pipeline import HubSecrets, Pipeline
 from silkgate.policy import PolicyEngine
 from silkgate.sandbox import Sandbox
 from silkgate.seal.keys import ed25519_key_id, ed25519_public_from_bytes
@@ -185,7 +185,7 @@ def _b64(data: bytes) -> str:
 
 
 class LocalMailbox:
-    """The importer's mailbox on a local hub (embedded mode); see silkgate.inbox.Mailbox."""
+    """The importer's mailbox on a local hub (embedded mode); see silkgate.mailbox.inbox.Mailbox."""
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub

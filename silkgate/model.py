@@ -110,7 +110,7 @@ class Participant(msgspec.Struct, frozen=True, kw_only=True):
     signing_key: bytes = b""  # raw Ed25519 public key (32 bytes): the current one
     hpke_key: bytes = b""  # raw HPKE public key: X25519 (32 bytes) or ML-KEM-768+X25519 (1216)
     active: bool = True
-    # Key history, oldest first (silkgate.participant_keys); empty: only the keys above.
+    # Key history, oldest first (silkgate.registry.keys); empty: only the keys above.
     signing_keys: tuple[RegisteredKey, ...] = ()
     hpke_keys: tuple[RegisteredKey, ...] = ()
 

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from silkgate import cli_commands  # noqa: F401  (registers every command)
 from silkgate.cli import app
 
 README = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")

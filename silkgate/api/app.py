@@ -29,11 +29,11 @@ from silkgate.api.openapi import install_openapi
 from silkgate.api.replay import StoreNonces
 from silkgate.checkpointing import CheckpointPublisher, run_periodically, witness_link
 from silkgate.clock import Clock
-from silkgate.delivery import Background, PushPolicy
 from silkgate.errors import ConfigError
 from silkgate.hub import Hub, open_hub
 from silkgate.ledger.witness import http_submit
 from silkgate.logs import fields
+from silkgate.mailbox.delivery import Background, PushPolicy
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 from silkgate.store.base import PushEndpoint
 
@@ -75,7 +75,7 @@ def create_app(
 ) -> FastAPI:
     """Build the app over `hub`, or over the hub in `data_dir` (opened now, closed on
     shutdown). `clock` (default: the hub's) judges request freshness. `background` runs
-    push delivery and retention (silkgate.delivery.Background) while the app is up."""
+    push delivery and retention (silkgate.mailbox.delivery.Background) while the app is up."""
     owned = hub is None
     if hub is None:
         if data_dir is None:

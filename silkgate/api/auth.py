@@ -1,6 +1,6 @@
 """RFC 9421 request authentication: the signature's key id resolves to one of a registered
 participant's Ed25519 signing keys that is valid now and not revoked (key ids as in
-silkgate.seal.keys; key history in silkgate.participant_keys); stale, expired or
+silkgate.seal.keys; key history in silkgate.registry.keys); stale, expired or
 replayed requests and bodies that do not match their Content-Digest are refused. Nonces are
 kept in the store (silkgate.api.replay), so replays are refused across API processes."""
 
@@ -17,7 +17,7 @@ from silkgate.api.replay import StoreNonces
 from silkgate.clock import Clock
 from silkgate.errors import AuthError, NotFoundError
 from silkgate.model import Participant
-from silkgate.participant_keys import request_key, signing_history
+from silkgate.registry.keys import request_key, signing_history
 from silkgate.seal.httpsig import DEFAULT_SKEW, verify_request
 from silkgate.store.base import Store
 

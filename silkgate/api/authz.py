@@ -81,7 +81,7 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
     # commit nothing) by regulators and operators; changes, signed, by regulators only.
     "sandbox.read": {"regulator": ALL, "operator": ALL},
     "sandbox.write": {"regulator": ALL},
-    # Held batches (silkgate.holds): metadata and reasons, never contents. Releasing or
+    # Held batches (silkgate.flow.holds): metadata and reasons, never contents. Releasing or
     # rejecting one is a regulator's decision; an exporter may re-check its own after filing.
     "holds.list": {"exporter": "exporter", "regulator": ALL},
     "holds.release": {"regulator": ALL},

@@ -9,7 +9,7 @@ from typing import Any
 
 from silkgate.client import HttpMailbox, SilkgateClient
 from silkgate.errors import ConfigError
-from silkgate.inbox import InboxSummary, OpenedSink, drain_inbox
+from silkgate.mailbox.inbox import InboxSummary, OpenedSink, drain_inbox
 from silkgate.model import BatchResult
 from silkgate.seal.keys import load_keyring
 

@@ -1,4 +1,4 @@
-"""Held batches over HTTP (mounted by the app under /v1/holds; see silkgate.holds).
+"""Held batches over HTTP (mounted by the app under /v1/holds; see silkgate.flow.holds).
 
 `holds.list`: regulators see every held batch, an exporter its own (metadata only).
 `holds.release` and `holds.reject`: regulators. `holds.recheck`: regulators (any or every
@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from silkgate.api.authz import ALL, Caller, authorize, scopes, visible
 from silkgate.api.deps import Auth, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
-from silkgate.holds import HeldBatch, HoldAction, HoldService, RecheckReport
+from silkgate.flow.holds import HeldBatch, HoldAction, HoldService, RecheckReport
 
 
 class HeldList(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,8 +13,8 @@ from silkgate.api.authz import Caller, authorize, scopes
 from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import EnvelopeInfo, MailboxPage
-from silkgate.delivery import ENVELOPE_MEDIA_TYPE
 from silkgate.errors import ConflictError, InputError, NotFoundError
+from silkgate.mailbox.delivery import ENVELOPE_MEDIA_TYPE
 from silkgate.model import Receipt
 from silkgate.seal.envelope import envelope_digest
 from silkgate.store.base import StoredEnvelope

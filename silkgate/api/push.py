@@ -1,4 +1,4 @@
-"""The importer's push registration: where the hub POSTs its envelopes (silkgate.delivery).
+"""The importer's push registration: where the hub POSTs its envelopes (silkgate.mailbox.delivery).
 One registration per importer, always the caller's own; pull keeps working beside it."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from fastapi.responses import Response
 from silkgate.api.authz import authorize, scopes
 from silkgate.api.deps import Auth, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
-from silkgate.delivery import check_push_url, requeue_pending
 from silkgate.errors import NotFoundError
+from silkgate.mailbox.delivery import check_push_url, requeue_pending
 from silkgate.store.base import PushEndpoint
 
 router = APIRouter(tags=["mailbox"], responses=ERRORS)

@@ -17,16 +17,16 @@ from silkgate.api.deps import ApiState, Auth, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import AgreementBody, FilingBody
 from silkgate.errors import ConflictError, InputError, NotFoundError
-from silkgate.holds import HoldService
+from silkgate.flow.holds import HoldService
 from silkgate.model import Agreement, Filing, Participant
-from silkgate.participant_keys import (
+from silkgate.products import get_product
+from silkgate.registry.keys import (
     MAX_OVERLAP,
     merge_registration,
     revoke,
     rotate,
     signing_history,
 )
-from silkgate.products import get_product
 from silkgate.seal.keys import DEFAULT_OVERLAP
 
 router = APIRouter(tags=["registry"], responses=ERRORS)

@@ -17,10 +17,10 @@ from silkgate.demo import scenario
 from silkgate.demo.synth import SyntheticRecord, generate
 from silkgate.errors import ConfigError, LedgerVerificationError
 from silkgate.hub import Hub, LocalMailbox, init_hub, open_hub
-from silkgate.inbox import drain_inbox
 from silkgate.ledger import leaf_hash, open_checkpoint, parse_vkey, verify_inclusion
+from silkgate.mailbox.inbox import drain_inbox
 from silkgate.model import Batch, BatchResult
-from silkgate.participant_keys import ensure_key_file, load_key_file
+from silkgate.registry.keys import ensure_key_file, load_key_file
 
 DEMO_MARKER = ".silkgate-demo"
 Progress = Callable[[str, int, int], None]  # (phase, done, total)

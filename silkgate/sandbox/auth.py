@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from silkgate.canonical import canonical_json
 from silkgate.errors import AuthError, ForbiddenError, NotFoundError, VerificationError
-from silkgate.participant_keys import request_key
+from silkgate.registry.keys import request_key
 from silkgate.seal.keys import ed25519_key_id
 from silkgate.store.base import Store
 

@@ -14,8 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from silkgate.delivery import PUSH_COMPONENTS
 from silkgate.errors import AuthError
+from silkgate.mailbox.delivery import PUSH_COMPONENTS
 from silkgate.seal.httpsig import verify_request
 from silkgate.seal.keys import ed25519_public_from_bytes
 

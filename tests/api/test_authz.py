@@ -19,8 +19,8 @@ from holds.helpers import declarations
 from api.cast import NOW, PRODUCT, PURPOSE, Env, make_participant, serve_cast, waybill
 from silkgate.client import SilkgateClient
 from silkgate.model import Agreement, Batch, BatchResult, Filing
-from silkgate.participant_keys import rotate
 from silkgate.policy.engine import PACKS_DIR
+from silkgate.registry.keys import rotate
 from silkgate.sandbox.auth import Approval, sign_action
 from silkgate.sandbox.cohorts import CohortSpec, cohort_message
 from silkgate.sandbox.lifecycle import transition_message

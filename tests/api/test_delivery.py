@@ -20,7 +20,8 @@ from fastapi.testclient import TestClient
 from api.cast import NOW, PRODUCT, PURPOSE, Env, waybill
 from api.receiver import Receiver, receiving
 from silkgate.api.app import create_app
-from silkgate.delivery import (
+from silkgate.errors import InputError
+from silkgate.mailbox.delivery import (
     ATTEMPT_HEADER,
     BATCH_ID_HEADER,
     ENVELOPE_ID_HEADER,
@@ -29,7 +30,6 @@ from silkgate.delivery import (
     check_push_destination,
     check_push_url,
 )
-from silkgate.errors import InputError
 from silkgate.seal import decode_records, envelope_digest, open_envelope, sign_receipt
 from silkgate.seal.keys import ed25519_public_from_bytes
 from silkgate.transport import InProcessTransport

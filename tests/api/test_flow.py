@@ -11,8 +11,8 @@ import pytest
 from api.cast import NOW, PRODUCT, PURPOSE, Env, make_participant, waybill
 from silkgate.client import HttpMailbox
 from silkgate.errors import ConflictError, InputError, NotFoundError, SchemaError
-from silkgate.inbox import drain_inbox
 from silkgate.ledger.bundle import ProofBundle, verify_bundle
+from silkgate.mailbox.inbox import drain_inbox
 from silkgate.seal import decode_records, envelope_digest, open_envelope, sign_receipt
 from silkgate.seal.keys import create_keyring, ed25519_key_id
 

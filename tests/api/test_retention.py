@@ -10,9 +10,9 @@ import msgspec
 from typer.testing import CliRunner
 
 from api.cast import NOW, PRODUCT, PURPOSE, Env, waybill
-from silkgate.cli_mailbox import mailbox_app
-from silkgate.delivery import plan_purge, run_purge
+from silkgate.cli.mailbox import mailbox_app
 from silkgate.hub import init_hub, open_hub
+from silkgate.mailbox.delivery import plan_purge, run_purge
 from silkgate.seal import envelope_digest, sign_receipt
 from silkgate.store import StoredEnvelope
 from silkgate.store.base import EnvelopeState

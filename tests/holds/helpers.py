@@ -17,10 +17,10 @@ import orjson
 from silkgate.demo import scenario
 from silkgate.demo.runner import register_cast
 from silkgate.demo.synth import PRODUCT_OF_KIND, generate
-from silkgate.holds import HoldService
+from silkgate.flow.holds import HoldService
 from silkgate.hub import Hub, init_hub, open_hub
 from silkgate.model import Batch, BatchResult, Filing
-from silkgate.participant_keys import ensure_key_file
+from silkgate.registry.keys import ensure_key_file
 
 NOW = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 BROKER = "cn-pingxiang-broker"

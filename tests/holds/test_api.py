@@ -11,7 +11,7 @@ import pytest
 from api.cast import Env, serve_cast
 
 from silkgate.client import HttpMailbox
-from silkgate.inbox import drain_inbox
+from silkgate.mailbox.inbox import drain_inbox
 from silkgate.model import Agreement, Batch, Filing, Purpose
 
 from .helpers import declarations

@@ -11,7 +11,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from silkgate.cli_holds import holds_app
+from silkgate.cli.holds import holds_app
 from silkgate.demo import scenario
 from silkgate.demo.runner import register_cast
 from silkgate.hub import init_hub, open_hub
@@ -20,7 +20,7 @@ from silkgate.model import Batch
 from .helpers import BROKER, PRODUCT, REGULATOR, declarations
 
 runner = CliRunner()
-cli = typer.Typer()  # `silkgate holds` is registered by silkgate.cli_commands' owner
+cli = typer.Typer()  # `silkgate holds` is registered by silkgate.cli.flow' owner
 cli.add_typer(holds_app, name="holds")
 
 
@@ -87,7 +87,6 @@ def test_release_by_a_non_regulator_is_refused(data_dir: Path) -> None:
 
 
 def test_recheck_and_filing_add_release_what_the_filing_covers(data_dir: Path) -> None:
-    from silkgate import cli_commands  # noqa: F401  (registers every command)
     from silkgate.cli import app
 
     d = str(data_dir)

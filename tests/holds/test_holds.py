@@ -10,11 +10,11 @@ import orjson
 import pytest
 
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
-from silkgate.holds import HUB_ACTOR, REJECT_KIND, RELEASE_KIND
+from silkgate.flow.holds import HUB_ACTOR, REJECT_KIND, RELEASE_KIND
 from silkgate.hub import LocalMailbox
-from silkgate.inbox import drain_inbox
+from silkgate.mailbox.inbox import drain_inbox
 from silkgate.model import Batch
-from silkgate.participant_keys import load_key_file
+from silkgate.registry.keys import load_key_file
 
 from .helpers import BROKER, PRODUCT, REGULATOR, World, make_world
 

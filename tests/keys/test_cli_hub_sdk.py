@@ -13,10 +13,10 @@ from typer.testing import CliRunner
 
 from silkgate.cli import app
 from silkgate.config import Settings, load_settings
-from silkgate.delivery import PushPolicy
 from silkgate.errors import NotFoundError
 from silkgate.hub import LocalMailbox, init_hub, open_hub, rotate_envelope_key
-from silkgate.inbox import drain_inbox
+from silkgate.mailbox.delivery import PushPolicy
+from silkgate.mailbox.inbox import drain_inbox
 from silkgate.seal.envelope import open_envelope
 from silkgate.seal.keys import load_keyring
 

@@ -8,7 +8,7 @@ import pytest
 
 from silkgate.errors import AuthError, ConflictError, InputError, NotFoundError, VerificationError
 from silkgate.model import Participant
-from silkgate.participant_keys import (
+from silkgate.registry.keys import (
     current_hpke_key,
     merge_registration,
     request_key,

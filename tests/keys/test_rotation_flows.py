@@ -10,9 +10,9 @@ from api.cast import PRODUCT, PURPOSE, Env, waybill
 
 from silkgate.client import HttpMailbox, SilkgateClient
 from silkgate.errors import AuthError, ConflictError, ForbiddenError, InputError, SilkgateError
-from silkgate.inbox import drain_inbox
+from silkgate.mailbox.inbox import drain_inbox
 from silkgate.model import BatchResult, Receipt
-from silkgate.participant_keys import signing_key_set
+from silkgate.registry.keys import signing_key_set
 from silkgate.seal import envelope_digest, sign_receipt
 from silkgate.seal.envelope import EnvelopeHeader
 from silkgate.seal.keys import KeyRing, load_keyring

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from silkgate.cli_ledger import ledger_app, witness_app
+from silkgate.cli.ledger import ledger_app, witness_app
 from silkgate.hub import init_hub, open_hub
 from silkgate.ledger import parse_note, parse_vkey, verify_cosignatures
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from ledger.helpers import ORIGIN, entries, fixed_clock, key
 from silkgate.api.ledger_routes import ledger_router, witness_router
-from silkgate.cli_ledger import cosign_remote
+from silkgate.cli.ledger import cosign_remote
 from silkgate.ledger import (
     ProofBundle,
     TransparencyLog,

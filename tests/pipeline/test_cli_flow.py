@@ -14,7 +14,6 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
-from silkgate import cli_commands  # noqa: F401  (registers every command)
 from silkgate.cli import app
 from silkgate.demo.synth import PRODUCT_OF_KIND, generate
 

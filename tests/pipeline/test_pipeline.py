@@ -22,10 +22,10 @@ from silkgate.errors import (
     VerificationError,
 )
 from silkgate.hub import Hub, LocalMailbox
-from silkgate.inbox import drain_inbox
 from silkgate.ledger import leaf_hash, verify_inclusion
+from silkgate.mailbox.inbox import drain_inbox
 from silkgate.model import Batch
-from silkgate.participant_keys import load_key_file
+from silkgate.registry.keys import load_key_file
 from silkgate.seal.envelope import envelope_digest
 from silkgate.seal.receipts import sign_receipt
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
-from silkgate.cli_policy import check_command, policy_app
+from silkgate.cli.policy import check_command, policy_app
 from silkgate.model import Finding
 from silkgate.policy import PolicyEngine, RecordInput, load_pack, shipped_pack_paths
 from silkgate.policy.check import CheckOptions, check_records

@@ -16,9 +16,9 @@ from silkgate.demo.runner import batches_of, register_cast
 from silkgate.demo.synth import generate
 from silkgate.hub import Hub, init_hub, open_hub
 from silkgate.model import Batch
-from silkgate.participant_keys import load_key_file
 from silkgate.policy import PolicyEngine
 from silkgate.policy.engine import PACKS_DIR
+from silkgate.registry.keys import load_key_file
 from silkgate.sandbox import Sandbox
 from silkgate.sandbox.auth import Approval, sign_action
 from silkgate.sandbox.lifecycle import PolicyVersion, transition_message

@@ -14,7 +14,7 @@ from silkgate.api.sandbox_routes import sandbox_router
 from silkgate.client import SilkgateClient
 from silkgate.clock import system_clock
 from silkgate.errors import ConflictError, ForbiddenError
-from silkgate.participant_keys import load_key_file
+from silkgate.registry.keys import load_key_file
 from silkgate.sandbox.cohorts import CohortSpec, cohort_message
 from silkgate.sandbox.lifecycle import transition_message
 from silkgate.sandbox.packs import text_digest

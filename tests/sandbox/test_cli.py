@@ -8,7 +8,7 @@ from typing import Any
 
 from typer.testing import CliRunner
 
-from silkgate.cli_sandbox import sandbox_app
+from silkgate.cli.sandbox import sandbox_app
 from silkgate.errors import ConflictError
 
 from .helpers import OVERLAY, REGULATOR, TRIAL, World, cn_variant, demo_batches

@@ -16,8 +16,8 @@ from silkgate.errors import (
     PolicyError,
     VerificationError,
 )
-from silkgate.participant_keys import rotate, rotate_key_file
 from silkgate.policy import PolicyEngine
+from silkgate.registry.keys import rotate, rotate_key_file
 from silkgate.sandbox.auth import sign_action
 from silkgate.sandbox.lifecycle import transition_message
 from silkgate.sandbox.packs import text_digest

@@ -35,13 +35,13 @@ from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, system_clock, system_random
 from silkgate.config import Settings
 from silkgate.errors import InputError, NotFoundError, SilkgateError
-from silkgate.pipeline import DELIVERED_SUBJECT
+from silkgate.flow.pipeline import DELIVERED_SUBJECT
 from silkgate.seal.httpsig import sign_request
 from silkgate.seal.keys import ed25519_key_id
 from silkgate.store.base import PushEndpoint, Store, StoredEnvelope, iter_all_envelopes
 from silkgate.transport.base import Message, Transport
 
-log = logging.getLogger("silkgate.delivery")
+log = logging.getLogger("silkgate.mailbox.delivery")
 
 PUSH_SUBJECTS = f"{DELIVERED_SUBJECT}.>"
 ENVELOPE_MEDIA_TYPE = "application/vnd.silkgate.envelope"

@@ -7,9 +7,9 @@ from datetime import timedelta
 import msgspec
 import typer
 
-from silkgate.cli import DataDir, JsonFlag, _table, console, hub_at, print_json
-from silkgate.delivery import run_purge
+from silkgate.cli.common import DataDir, JsonFlag, console, hub_at, print_json, table
 from silkgate.hub import DEFAULT_DATA_DIR
+from silkgate.mailbox.delivery import run_purge
 
 mailbox_app = typer.Typer(no_args_is_help=True, help="The mailbox: retention and push.")
 
@@ -40,4 +40,4 @@ def push_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> N
         print_json([msgspec.to_builtins(e) for e in endpoints])
         return
     rows = [[e.importer, e.url, e.created_at.isoformat()] for e in endpoints]
-    _table("push endpoints", ["importer", "url", "registered"], rows)
+    table("push endpoints", ["importer", "url", "registered"], rows)

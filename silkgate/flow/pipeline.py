@@ -36,9 +36,9 @@ from silkgate.model import (
     Participant,
     Receipt,
 )
-from silkgate.participant_keys import current_hpke_key, signing_key_set
 from silkgate.policy import BatchContext, PolicyEngine, RecordInput
 from silkgate.products import Product, get_product
+from silkgate.registry.keys import current_hpke_key, signing_key_set
 from silkgate.seal.envelope import envelope_digest, seal_envelope
 from silkgate.seal.keys import hpke_public_from_bytes
 from silkgate.seal.receipts import verify_receipt

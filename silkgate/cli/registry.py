@@ -1,24 +1,16 @@
-"""The `silkgate` command line. Thin: parses options, calls the library, prints results.
-
-Every command that prints results takes `--json`; everything that touches state takes
-`--data-dir` (default ./silkgate-data, or $SILKGATE_DATA_DIR).
-"""
+"""`silkgate init`, `rotate-hub-key`, and the registry: participants, agreements, filings."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import msgspec
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from silkgate.errors import NotFoundError, SilkgateError
+from silkgate.cli.common import DataDir, JsonFlag, app, console, hub_at, print_json, table
+from silkgate.errors import NotFoundError
 from silkgate.hub import DEFAULT_DATA_DIR, Hub, init_hub, open_hub
 from silkgate.model import (
     FILING_KINDS,
@@ -29,51 +21,14 @@ from silkgate.model import (
     Filing,
     Participant,
 )
-from silkgate.participant_keys import merge_registration
+from silkgate.registry.keys import merge_registration
 
-app = typer.Typer(
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    help="silkgate: a cross-border data gateway with a regulatory sandbox.",
-)
 participant_app = typer.Typer(no_args_is_help=True, help="Register and list participants.")
 agreement_app = typer.Typer(no_args_is_help=True, help="Agreements between exporter and importer.")
 filing_app = typer.Typer(no_args_is_help=True, help="Legal procedures on file for exporters.")
 app.add_typer(participant_app, name="participant")
 app.add_typer(agreement_app, name="agreement")
 app.add_typer(filing_app, name="filing")
-
-console = Console()
-err_console = Console(stderr=True)
-
-DataDir = Annotated[
-    Path,
-    typer.Option("--data-dir", envvar="SILKGATE_DATA_DIR", help="Where the hub keeps its state."),
-]
-JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-
-
-def print_json(value: Any) -> None:
-    sys.stdout.buffer.write(msgspec.json.encode(value) + b"\n")
-    sys.stdout.flush()
-
-
-@contextmanager
-def hub_at(data_dir: Path) -> Iterator[Hub]:
-    hub = open_hub(data_dir)
-    try:
-        yield hub
-    finally:
-        hub.close()
-
-
-def _table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    table = Table(title=title)
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*(str(v) if v is not None else "" for v in row))
-    console.print(table)
 
 
 # ----------------------------------------------------------------------------- init
@@ -127,7 +82,7 @@ def participant_add(
     json: JsonFlag = False,
 ) -> None:
     """Register a participant with the public halves of its keys."""
-    from silkgate.participant_keys import ensure_key_file
+    from silkgate.registry.keys import ensure_key_file
 
     keys = ensure_key_file(key_file, participant_id)
     participant = msgspec.convert(
@@ -172,7 +127,7 @@ def participant_rotate_keys(
 ) -> None:
     """Add fresh keys to the key file and register their public halves; the old keys keep
     verifying what they signed and stay accepted for new requests until the overlap ends."""
-    from silkgate.participant_keys import rotate, rotate_key_file
+    from silkgate.registry.keys import rotate, rotate_key_file
 
     overlap = timedelta(days=overlap_days)
     with hub_at(data_dir) as hub, hub.store.transaction():
@@ -201,7 +156,7 @@ def participant_revoke_key(
 ) -> None:
     """Revoke a signing or HPKE key now: it authenticates no request, signs no new receipt
     and receives no new envelope; receipts it signed before now still verify."""
-    from silkgate.participant_keys import revoke, revoke_in_key_file
+    from silkgate.registry.keys import revoke, revoke_in_key_file
 
     with hub_at(data_dir) as hub, hub.store.transaction():
         revoked = revoke(hub.store.get_participant(participant_id), key_id, hub.pipeline.clock())
@@ -222,7 +177,7 @@ def participant_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = Fals
     if json:
         print_json(participants)
         return
-    _table(
+    table(
         "participants",
         ["id", "name", "jurisdiction", "roles", "ciio"],
         [[p.id, p.name, p.jurisdiction, ",".join(p.roles), p.ciio] for p in participants],
@@ -283,7 +238,7 @@ def agreement_list(
     if json:
         print_json(agreements)
         return
-    _table(
+    table(
         "agreements",
         ["id", "exporter", "importer", "product", "purpose", "instrument", "valid"],
         [
@@ -327,8 +282,8 @@ def filing_add(
         },
         Filing,
     )
-    from silkgate.cli_holds import print_recheck
-    from silkgate.holds import HoldService
+    from silkgate.cli.holds import print_recheck
+    from silkgate.flow.holds import HoldService
 
     with hub_at(data_dir) as hub:
         hub.store.get_participant(exporter)
@@ -352,7 +307,7 @@ def filing_list(
     if json:
         print_json(filings)
         return
-    _table(
+    table(
         "filings",
         ["id", "exporter", "kind", "recipient", "valid", "reference"],
         [
@@ -367,23 +322,3 @@ def filing_list(
             for f in filings
         ],
     )
-
-
-def main() -> None:
-    from silkgate import cli_commands  # noqa: F401  (registers the remaining commands)
-
-    try:
-        app()
-    except SilkgateError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise SystemExit(1) from None
-    except KeyboardInterrupt:
-        raise SystemExit(130) from None
-
-
-if __name__ == "__main__":
-    # Run as `python -m silkgate.cli`: this module is __main__, a twin of silkgate.cli; the
-    # commands register on silkgate.cli's app, so run that one.
-    from silkgate.cli import main as package_main
-
-    package_main()

@@ -38,9 +38,9 @@ from silkgate.canonical import canonical_json
 from silkgate.clock import Clock
 from silkgate.counters import count_batch
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from silkgate.flow.pipeline import DELIVERED_SUBJECT
 from silkgate.ledger import TransparencyLog
 from silkgate.model import Agreement, BatchResult, Filing, Finding
-from silkgate.pipeline import DELIVERED_SUBJECT
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain
 from silkgate.policy.engine import Shape, make_shape

@@ -12,10 +12,10 @@ import msgspec
 import typer
 from rich.table import Table
 
-from silkgate.cli import DataDir, JsonFlag, console, hub_at, print_json
+from silkgate.cli.common import DataDir, JsonFlag, console, hub_at, print_json
 from silkgate.errors import ConfigError, InputError
 from silkgate.hub import DEFAULT_DATA_DIR, Hub
-from silkgate.participant_keys import load_key_file
+from silkgate.registry.keys import load_key_file
 from silkgate.sandbox import html
 from silkgate.sandbox.auth import Approval, sign_action
 from silkgate.sandbox.cohorts import CohortSpec, cohort_message, exit_report

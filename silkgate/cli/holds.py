@@ -1,5 +1,5 @@
 """`silkgate holds …`: held batches on the local hub. List them, release or reject one as
-a regulator, re-check them against the filings on file (see silkgate.holds)."""
+a regulator, re-check them against the filings on file (see silkgate.flow.holds)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from silkgate.cli import DataDir, JsonFlag, _table, console, hub_at, print_json
+from silkgate.cli.common import DataDir, JsonFlag, console, hub_at, print_json, table
 from silkgate.errors import InputError
-from silkgate.holds import HoldAction, HoldService, RecheckReport, summarize
+from silkgate.flow.holds import HoldAction, HoldService, RecheckReport, summarize
 from silkgate.hub import DEFAULT_DATA_DIR, Hub
 
 holds_app = typer.Typer(
@@ -63,7 +63,7 @@ def holds_list(
         for h in held
     ]
     columns = ["envelope", "batch", "flow", "product", "held", "rules", "requires"]
-    _table("held batches", columns, rows)
+    table("held batches", columns, rows)
 
 
 @holds_app.command("release")

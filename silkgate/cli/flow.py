@@ -13,12 +13,12 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from silkgate.classify.cli import classify_command
-from silkgate.cli import DataDir, JsonFlag, app, console, err_console, hub_at, print_json
-from silkgate.cli_holds import holds_app
-from silkgate.cli_ledger import ledger_app, witness_app
-from silkgate.cli_mailbox import mailbox_app
-from silkgate.cli_policy import check_command, policy_app
-from silkgate.cli_sandbox import sandbox_app
+from silkgate.cli.common import DataDir, JsonFlag, app, console, err_console, hub_at, print_json
+from silkgate.cli.holds import holds_app
+from silkgate.cli.ledger import ledger_app, witness_app
+from silkgate.cli.mailbox import mailbox_app
+from silkgate.cli.policy import check_command, policy_app
+from silkgate.cli.sandbox import sandbox_app
 from silkgate.clock import new_id
 from silkgate.config import load_settings
 from silkgate.hub import DEFAULT_DATA_DIR
@@ -178,8 +178,8 @@ def inbox(
 ) -> None:
     """As an importer: pull, open and receipt every pending envelope (local or --hub)."""
     from silkgate.hub import LocalMailbox
-    from silkgate.inbox import drain_inbox
-    from silkgate.participant_keys import load_key_file
+    from silkgate.mailbox.inbox import drain_inbox
+    from silkgate.registry.keys import load_key_file
 
     keys = load_key_file(key_file)
     sink = None

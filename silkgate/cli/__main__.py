@@ -1,0 +1,3 @@
+from silkgate.cli import main
+
+main()
