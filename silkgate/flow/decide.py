@@ -24,6 +24,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from silkgate.classify import Classifier
+from silkgate.counters import CounterView
 from silkgate.errors import InputError, NotFoundError
 from silkgate.model import PURPOSES, Agreement, Filing, Finding, Participant
 from silkgate.policy import BatchContext, BatchDecision, PolicyEngine, RecordInput
@@ -115,11 +116,14 @@ class Decider:
         batch_id: str,
         now: datetime,
         commit: bool,
+        counters: CounterView | None = None,
     ) -> tuple[BatchDecision, BatchDecision]:
         """(the live engine's decision, the decision that applies): they differ only for a
         batch an experiment cohort admits. With `commit`, call inside the batch's
-        transaction: a cohort consumes its caps there."""
-        ordinary = engine.decide_batch(ctx, inputs, self.store, self.subject_key)
+        transaction: a cohort consumes its caps there. `counters`: the store's, unless a
+        dry run layers uncommitted batches over them."""
+        view = self.store if counters is None else counters
+        ordinary = engine.decide_batch(ctx, inputs, view, self.subject_key)
         if self.sandbox is None:
             return ordinary, ordinary
         applied = self.sandbox.cohort_decision(

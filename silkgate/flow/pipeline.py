@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, new_id, system_clock, system_random
+from silkgate.counters import PendingCounters, counting_year
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from silkgate.flow.decide import Decider
 from silkgate.ledger import TransparencyLog
@@ -109,15 +110,21 @@ class Pipeline:
         self.flush_outbox()
         return result
 
-    def check(self, batch: Batch) -> list[Decision]:
-        """The dry run: what `submit` would decide for `batch` now (same registry, counters,
-        live engine, cohorts), with nothing written."""
-        now = self.clock()
-        engine, ctx, inputs = self._prepare(batch, now)
-        _, applied = self.decider.decide(
-            engine, ctx, inputs, batch_id=batch.id, now=now, commit=False
-        )
-        return applied.decisions
+    def check(self, batches: Sequence[Batch]) -> list[list[Decision]]:
+        """The dry run: what `submit` would decide for these batches, submitted in order now
+        (same registry, counters, live engine, cohorts), with nothing written. Each batch
+        sees the subjects the batches before it would have counted."""
+        counters = PendingCounters(self.store)
+        out = []
+        for batch in batches:
+            now = self.clock()
+            engine, ctx, inputs = self._prepare(batch, now)
+            _, applied = self.decider.decide(
+                engine, ctx, inputs, batch_id=batch.id, now=now, commit=False, counters=counters
+            )
+            counters.commit(batch.exporter, counting_year(now.date()), applied.counted)
+            out.append(applied.decisions)
+        return out
 
     def _prepare(
         self, batch: Batch, now: datetime
