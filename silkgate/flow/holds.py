@@ -356,6 +356,10 @@ class HoldService:
         action = self._release(envelope, facts, outcome.counted, by, reason, extra)
         return _item(envelope, True, reason, outcome.outcomes, action.ledger_index)
 
+    def preview(self, envelope_id: str) -> Redecision:
+        """What a re-check would decide for a held envelope's records now (nothing written)."""
+        return self.redecide(self._facts(self._held(envelope_id, "re-check")))
+
     def redecide(
         self, facts: Sequence[DecisionFact], engine: PolicyEngine | None = None
     ) -> Redecision:

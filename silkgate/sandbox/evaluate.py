@@ -14,7 +14,7 @@ from typing import Any
 
 import orjson
 
-from silkgate.model import Finding
+from silkgate.model import Finding, Obligation
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain, Facts
 from silkgate.policy.engine import ContextFacts, Shape, make_shape
@@ -57,6 +57,7 @@ class Verdict:
     outcome: str
     counted: frozenset[str]
     rule_ids: tuple[str, ...]
+    obligations: tuple[Obligation, ...] = ()
 
 
 def batch_facts(sig: BatchSig) -> Facts:
@@ -101,7 +102,8 @@ def verdict(
     for name, value in zip(COUNT_FACTS, counts, strict=True):
         setattr(facts, name, value)
     v = engine_verdict(chain, facts, shape, is_countable, 0, "")
-    return Verdict(v.decision.outcome, frozenset(v.counted), v.decision.rule_ids)
+    d = v.decision
+    return Verdict(d.outcome, frozenset(v.counted), d.rule_ids, d.obligations)
 
 
 def breakpoints(engine: PolicyEngine) -> dict[str, list[int]]:
