@@ -108,8 +108,9 @@ def submit_for_owner(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
 
 def dry_run_for_owner(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     body = {"exporter": "cn-exporter", "importer": "vn-importer", "product": PRODUCT}
-    body = {**body, "purpose": PURPOSE, "records": [waybill(9)]}
-    return _send(c, "POST", "/v1/batches/check", body)
+    return _send(
+        c, "POST", "/v1/batches/check", {**body, "purpose": PURPOSE, "records": [waybill(9)]}
+    )
 
 
 def receipt_for_envelope(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
