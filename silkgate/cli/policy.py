@@ -75,18 +75,39 @@ def _library() -> tuple[Pack, ...]:
 
 
 @policy_app.command("list")
-def list_command(json_out: JsonFlag = False) -> None:
-    """List the shipped rule packs."""
+def list_command(
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--data-dir", envvar="SILKGATE_DATA_DIR",
+            help="Show what is live on this hub (overlays, active sandbox versions).",
+        ),
+    ] = None,
+    json_out: JsonFlag = False,
+) -> None:  # fmt: skip
+    """List the shipped rule packs, or with --data-dir the packs live on a hub."""
+    if data_dir is not None:
+        from silkgate.hub import open_hub
+
+        hub = open_hub(data_dir)
+        try:
+            engine = hub.live_engine()
+        finally:
+            hub.close()
+        live = {p.id: p for chain in engine.chains.values() for p in chain.packs}
+        packs: tuple[Pack, ...] = tuple(live[k] for k in sorted(live))
+    else:
+        engine, packs = PolicyEngine.default(), _library()
     rows: list[dict[str, Any]] = [
         {
             "id": p.id, "jurisdiction": p.jurisdiction or f"overlay of {p.overlay_of}",
             "version": p.version, "rules": len(p.rules), "cases": len(p.cases),
             "sample": p.sample, "warning": p.warning, "path": p.path,
         }
-        for p in _library()
+        for p in packs
     ]  # fmt: skip
     if json_out:
-        _print_json({"packs": rows, "policy_version": PolicyEngine.default().version})
+        _print_json({"packs": rows, "policy_version": engine.version, "live": data_dir is not None})
         return
     table = Table("pack", "for", "version", "rules", "cases", "note")
     for r in rows:
@@ -95,6 +116,8 @@ def list_command(json_out: JsonFlag = False) -> None:
             r["id"], r["jurisdiction"], r["version"], str(r["rules"]), str(r["cases"]), note
         )
     _out.print(table)
+    if data_dir is not None:
+        _out.print(f"live policy version {engine.version}")
 
 
 @policy_app.command("lint")
