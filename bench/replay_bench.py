@@ -23,7 +23,7 @@ import pyarrow as pa
 
 from silkgate.policy import PolicyEngine
 from silkgate.policy.engine import PACKS_DIR
-from silkgate.sandbox.facts import FACT_SCHEMA
+from silkgate.sandbox.analytics import FACT_SCHEMA
 from silkgate.sandbox.packs import candidate_engine
 from silkgate.sandbox.replay import OUTCOME_CODES, ReplayReport, replay_engine
 

@@ -23,10 +23,8 @@ from silkgate.hub import Hub
 from silkgate.sandbox.auth import Approval
 from silkgate.sandbox.cohorts import CohortSpec, exit_report
 from silkgate.sandbox.core import Sandbox
-from silkgate.sandbox.facts import facts_table
 from silkgate.sandbox.lifecycle import PolicyVersion
 from silkgate.sandbox.packs import engine_with, pack_from_text
-from silkgate.sandbox.replay import replay_engine
 from silkgate.sandbox.shadow import DOC_KIND as SHADOW_KIND
 from silkgate.sandbox.shadow import ShadowDiff
 
@@ -149,5 +147,8 @@ def _replay(hub: Hub, body: ReplayBody) -> dict[str, Any]:
     sandbox = _sandbox(hub)
     packs = [pack_from_text(text, f"candidate {i}") for i, text in enumerate(body.candidates)]
     engine = engine_with(sandbox.active_engine(), packs)
+    from silkgate.sandbox.analytics import facts_table  # analytics load on first replay
+    from silkgate.sandbox.replay import replay_engine
+
     table = facts_table(hub.store.iter_facts(None, body.until))
     return replay_engine(engine, table, body.since, body.until).to_json()

@@ -20,10 +20,8 @@ from silkgate.sandbox import html
 from silkgate.sandbox.auth import Approval, sign_action
 from silkgate.sandbox.cohorts import CohortSpec, cohort_message, exit_report
 from silkgate.sandbox.core import Sandbox
-from silkgate.sandbox.facts import facts_table, query_facts, read_parquet, write_parquet
 from silkgate.sandbox.lifecycle import PolicyVersion, transition_message
 from silkgate.sandbox.packs import pack_from_text, text_digest
-from silkgate.sandbox.replay import replay
 from silkgate.sandbox.shadow import DOC_KIND as SHADOW_KIND
 from silkgate.sandbox.shadow import ShadowDiff
 
@@ -230,6 +228,9 @@ def replay_command(
     start, end = _time(since, "--since"), _time(until, "--until")
     with hub_at(data_dir) as hub:
         base = _sandbox(hub).active_engine()
+        from silkgate.sandbox.analytics import facts_table, read_parquet
+        from silkgate.sandbox.replay import replay
+
         table = read_parquet(facts) if facts else facts_table(hub.store.iter_facts(None, end))
     report = replay(candidate, table, start, end, base=base).to_json()
     _write_html(html_out, html.replay_page(report))
@@ -255,6 +256,8 @@ def facts_export(
     json: JsonFlag = False,
 ) -> None:
     """Write decision facts as Parquet (columnar, zstd) for DuckDB, Polars or Spark."""
+    from silkgate.sandbox.analytics import facts_table, write_parquet
+
     with hub_at(data_dir) as hub:
         table = facts_table(hub.store.iter_facts(_time(since, "--since"), _time(until, "--until")))
     write_parquet(table, out)
@@ -272,6 +275,8 @@ def facts_query(
     json: JsonFlag = False,
 ) -> None:
     """Query decision facts with SQL, e.g. outcomes per corridor."""
+    from silkgate.sandbox.analytics import facts_table, query_facts, read_parquet
+
     if facts is not None:
         table = read_parquet(facts)
     else:

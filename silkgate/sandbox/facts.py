@@ -4,67 +4,17 @@ columnar form (Arrow tables, Parquet files, DuckDB queries) for analytics and re
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import msgspec
-import orjson
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from silkgate.counters import SubjectHasher
-from silkgate.errors import InputError
 from silkgate.model import Batch, Decision
 from silkgate.policy import BatchContext, BatchDecision, RecordInput
 from silkgate.policy.engine import ContextFacts
 from silkgate.store.base import DecisionFact
-
-_STR = pa.string()
-_STRS = pa.list_(pa.string())
-
-FACT_SCHEMA = pa.schema(
-    [
-        pa.field(n, t)
-        for n, t in [
-            ("seq", pa.int64()),
-            ("time", pa.timestamp("us", tz="UTC")),
-            ("year", pa.int32()),
-            ("batch_id", _STR),
-            ("record", pa.int32()),
-            ("exporter", _STR),
-            ("importer", _STR),
-            ("origin", _STR),
-            ("destination", _STR),
-            ("product", _STR),
-            ("sector", _STR),
-            ("purpose", _STR),
-            ("instrument", _STR),
-            ("ciio", pa.bool_()),
-            ("transit", pa.bool_()),
-            ("filings", _STR),  # comma-separated, sorted
-            ("agreement_days", pa.int32()),
-            ("tia_age_days", pa.int32()),
-            ("gate", _STR),
-            ("findings", _STR),  # JSON [[path, type], ...]: the record's shape
-            ("paths", _STR),  # JSON [path, ...]
-            ("types", _STRS),
-            ("categories", _STRS),
-            ("subjects", pa.list_(pa.binary())),
-            ("counted", _STRS),
-            ("pi_before", pa.int64()),
-            ("pi_after", pa.int64()),
-            ("sensitive_pi_before", pa.int64()),
-            ("sensitive_pi_after", pa.int64()),
-            ("outcome", _STR),
-            ("rule_ids", _STRS),
-            ("policy_version", _STR),
-            ("tags", _STRS),
-        ]
-    ]
-)
 
 
 def facts_for_batch(
@@ -148,55 +98,3 @@ def _shape_fields(record: RecordInput, decision: Decision) -> dict[str, Any]:
         "policy_version": decision.policy_version,
         "tags": decision.tags,
     }
-
-
-def facts_table(rows: Iterable[DecisionFact]) -> pa.Table:
-    """The columnar form of decision facts (schema FACT_SCHEMA), in the order given."""
-    columns: dict[str, list[Any]] = {name: [] for name in FACT_SCHEMA.names}
-    for r in rows:
-        for name in _PLAIN:
-            columns[name].append(getattr(r, name))
-        columns["year"].append(r.time.year)
-        columns["filings"].append(",".join(r.filings))
-        columns["findings"].append(orjson.dumps(r.findings).decode())
-        columns["paths"].append(orjson.dumps(r.paths).decode())
-        for name in _LISTS:
-            columns[name].append(list(getattr(r, name)))
-    return pa.Table.from_pydict(columns, schema=FACT_SCHEMA)
-
-
-_LISTS = ("types", "categories", "subjects", "counted", "rule_ids", "tags")
-_DERIVED = {"year", "filings", "findings", "paths", *_LISTS}
-_PLAIN = tuple(n for n in FACT_SCHEMA.names if n not in _DERIVED)
-
-
-def write_parquet(table: pa.Table, path: str | Path) -> None:
-    pq.write_table(table, str(path), compression="zstd")
-
-
-def read_parquet(path: str | Path) -> pa.Table:
-    try:
-        table = pq.read_table(str(path))
-    except (OSError, pa.ArrowInvalid) as exc:
-        raise InputError(f"cannot read decision facts from {path}: {exc}") from None
-    missing = set(FACT_SCHEMA.names) - set(table.column_names)
-    if missing:
-        raise InputError(
-            f"{path} is not a decision-facts file (missing columns: {', '.join(sorted(missing))});"
-            " export one with `silkgate sandbox facts export`"
-        )
-    return table
-
-
-def query_facts(table: pa.Table, sql: str) -> list[dict[str, Any]]:
-    """Run SQL over the facts (visible as the table `facts`) with DuckDB, in memory."""
-    con = duckdb.connect()
-    try:
-        con.register("facts", table)
-        result = con.execute(sql)
-        names = [d[0] for d in result.description or ()]
-        return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
-    except duckdb.Error as exc:
-        raise InputError(f"facts query failed: {exc}") from None
-    finally:
-        con.close()

@@ -30,6 +30,7 @@ import pyarrow.compute as pc
 from silkgate.errors import PolicyError
 from silkgate.policy import PolicyEngine
 from silkgate.policy.engine import Shape
+from silkgate.sandbox.analytics import read_parquet
 from silkgate.sandbox.evaluate import (
     COUNT_FACTS,
     BatchSig,
@@ -40,7 +41,6 @@ from silkgate.sandbox.evaluate import (
     record_shape,
     verdict,
 )
-from silkgate.sandbox.facts import read_parquet
 from silkgate.sandbox.packs import candidate_engine
 
 I64 = npt.NDArray[np.int64]

@@ -26,7 +26,7 @@ from silkgate.flow.holds import HoldService
 from silkgate.hub import init_hub, open_hub
 from silkgate.model import Agreement, Batch, Decision
 from silkgate.policy.engine import PACKS_DIR
-from silkgate.sandbox.facts import facts_table
+from silkgate.sandbox.analytics import facts_table
 from silkgate.sandbox.replay import replay_engine
 
 FREIGHT, SHOP, BROKER = "cn-nanning-freight", "cn-guangxi-shop", "cn-pingxiang-broker"

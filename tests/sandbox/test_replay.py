@@ -9,9 +9,9 @@ import pytest
 
 from silkgate.errors import InputError
 from silkgate.policy import PolicyEngine
-from silkgate.sandbox import facts_table, replay
-from silkgate.sandbox.facts import query_facts, read_parquet, write_parquet
+from silkgate.sandbox.analytics import facts_table, query_facts, read_parquet, write_parquet
 from silkgate.sandbox.packs import candidate_engine
+from silkgate.sandbox.replay import replay
 
 from .helpers import T0, World, cn_variant, demo_batches, make_world
 

@@ -8,7 +8,8 @@ from typing import Any
 
 import msgspec
 
-from silkgate.sandbox import facts_table, replay_engine
+from silkgate.sandbox.analytics import facts_table
+from silkgate.sandbox.replay import replay_engine
 from silkgate.sandbox.shadow import load_diff
 
 from .helpers import World, demo_batches, make_world, move, propose
