@@ -45,7 +45,7 @@ def _at(record: Any, path: str) -> Any:
 
 @pytest.mark.parametrize("key", NASTY_KEYS)
 def test_findings_are_where_the_transformer_applies_obligations(key: str) -> None:
-    record = {
+    record: dict[str, Any] = {
         key: {key: "write to nguyen.van.an@example.vn please", "n": 1},
         "list": [{key: "call +84 912 345 678"}],
         "plain": "nothing here",
