@@ -278,16 +278,24 @@ def parent(path: str) -> str:
 # ------------------------------------------------------------------------------ leaves
 
 
+def _member(name: str) -> str:
+    # Most keys are identifiers, which never need escaping (a C-speed check).
+    return "['" + name + "']" if name.isidentifier() else format_segment(name)
+
+
 def iter_leaves(value: Any, prefix: str = "$") -> Iterator[tuple[str, Any]]:
     """(normalized path, value) of every leaf of a JSON value (every value that is not an
     object or an array), in document order. Empty objects and arrays have no leaves."""
     stack: list[tuple[str, Any]] = [(prefix, value)]
+    pop, push = stack.pop, stack.append
     while stack:
-        path, node = stack.pop()
+        path, node = pop()
         if isinstance(node, dict):
-            stack.extend((path + format_segment(k), v) for k, v in reversed(node.items()))
+            for k in reversed(node):
+                push((path + _member(k if isinstance(k, str) else str(k)), node[k]))
         elif isinstance(node, list):
-            stack.extend((f"{path}[{i}]", v) for i, v in reversed(list(enumerate(node))))
+            for i in range(len(node) - 1, -1, -1):
+                push((f"{path}[{i}]", node[i]))
         else:
             yield path, node
 
