@@ -10,6 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from silkgate.classify import Classifier
 from silkgate.classify.subjects import subjects_from_findings
@@ -93,3 +95,27 @@ def test_one_subject_per_object_when_a_key_holds_a_bracket() -> None:
     phone = Finding(path=format_path(["c", "tel[1]"]), type="phone", detector="t")
     email = Finding(path=format_path(["c", "mail"]), type="email", detector="t")
     assert len(subjects_from_findings([(phone, "+86 138 0013 8000"), (email, "a@b.cn")])) == 1
+
+
+names = st.text(st.characters(codec="utf-8"), max_size=8)
+values = st.sampled_from(
+    ["nguyen.van.an@example.vn", "+84 912 345 678", "13800138000", "plain text", "EE123456789CN"]
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.dictionaries(
+        names, st.one_of(values, st.dictionaries(names, values, max_size=3)), max_size=4
+    )
+)
+def test_every_finding_path_names_a_string_of_the_record(record: dict[str, Any]) -> None:
+    found = Classifier().classify(record).findings
+    leaves = set(record_paths(record))
+    for f in found:
+        assert f.path in leaves
+        assert isinstance(_at(record, f.path), str)
+    obligations = [Obligation(action="drop", path=f.path, finding_type=f.type) for f in found]
+    out = apply_obligations(record, obligations, pseudonym_key=KEY)
+    left = set(record_paths(out))
+    assert not any(f.path in left for f in found)
