@@ -28,6 +28,7 @@ from silkgate.api.wire import (
     BatchReceipts,
     CheckBody,
     CheckResult,
+    DryRunBody,
     ErrorBody,
     FilingBody,
     HubIdentity,
@@ -202,6 +203,25 @@ class SilkgateClient:
         )
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return self._json(BatchResult, "POST", "/v1/batches", body=body, headers=headers)
+
+    def dry_run(
+        self,
+        importer: str,
+        product: str,
+        records: Sequence[Any],
+        *,
+        purpose: str,
+        transit: bool = False,
+        batch_size: int = 500,
+    ) -> CheckResult:
+        """What `submit_batch` would decide for these records now (split into batches of
+        `batch_size`, in order, as `silkgate send` does); nothing is committed."""
+        body = msgspec.convert(
+            {"importer": importer, "product": product, "purpose": purpose,
+             "records": list(records), "transit": transit, "batch_size": batch_size},
+            DryRunBody,
+        )  # fmt: skip
+        return self._json(CheckResult, "POST", "/v1/batches/check", body=body)
 
     def list_batches(
         self,

@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # by default the hub pushes only to public addresses, so that an importer cannot make it
     # POST to services inside the hub's own network.
     push_allow_hosts: tuple[str, ...] = ()
+    # Rule-pack overlays to enable on top of the shipped packs (e.g. a pilot zone's
+    # negative list: "cn-pilot-zone-sample"); `silkgate policy list` shows what is live.
+    overlays: tuple[str, ...] = ()
 
 
 _ENV_PREFIX = "SILKGATE_"

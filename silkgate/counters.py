@@ -111,3 +111,29 @@ class MemoryCounters:
         """Apply a BatchDecision's `counted` (what the pipeline does in its transaction)."""
         for category, hashes in counted.items():
             self.add_subjects(exporter, year, category, hashes)
+
+
+@dataclass
+class PendingCounters:
+    """A CounterView over another one plus subjects counted by earlier batches of the same
+    dry run, which were never committed: a dry run of a file decides its batches in order,
+    each seeing what the ones before it would have counted."""
+
+    base: CounterView
+    pending: dict[tuple[str, int, str], set[bytes]] = field(default_factory=dict)
+
+    def known_subjects(
+        self, exporter: str, year: int, category: str, subject_hashes: Sequence[bytes]
+    ) -> set[bytes]:
+        known = self.base.known_subjects(exporter, year, category, subject_hashes)
+        have = self.pending.get((exporter, year, category), set())
+        return known | {h for h in subject_hashes if h in have}
+
+    def subject_count(self, exporter: str, year: int, category: str) -> int:
+        extra = len(self.pending.get((exporter, year, category), ()))
+        return self.base.subject_count(exporter, year, category) + extra
+
+    def commit(self, exporter: str, year: int, counted: Mapping[str, Sequence[bytes]]) -> None:
+        """Add a BatchDecision's `counted` (subjects new to `base` by construction)."""
+        for category, hashes in counted.items():
+            self.pending.setdefault((exporter, year, category), set()).update(hashes)

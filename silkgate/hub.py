@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from silkgate.clock import Clock, Random, system_clock, system_random
 from silkgate.config import Settings, load_settings
 from silkgate.errors import ConfigError
+from silkgate.flow.decide import Decider
 from silkgate.flow.pipeline import HubSecrets, Pipeline
 from silkgate.ledger import TransparencyLog
 from silkgate.model import Receipt
@@ -47,7 +48,7 @@ class Hub:
     settings: Settings
     store: Store
     transport: Transport
-    engine: PolicyEngine
+    engine: PolicyEngine  # the base: shipped packs + configured overlays (see live_engine)
     log: TransparencyLog
     secrets: HubSecrets
     pipeline: Pipeline
@@ -61,6 +62,10 @@ class Hub:
         for raw in reversed(self.retired_envelope_keys):
             keys.setdefault(ed25519_key_id(raw), ed25519_public_from_bytes(raw))
         return keys
+
+    def live_engine(self) -> PolicyEngine:
+        """The engine deciding now: the base with the sandbox's active versions."""
+        return self.pipeline.decider.live_engine()
 
     @property
     def origin(self) -> str:
@@ -103,11 +108,13 @@ def open_hub(
     log_key, secrets, retired = _load_secrets(key_path)
     store = open_store(settings.store_url or f"sqlite:///{data_dir / 'silkgate.db'}")
     transport = open_transport(settings.transport_url)
-    engine = engine or PolicyEngine.default()
+    engine = engine or PolicyEngine.default(overlays=settings.overlays)
     log = TransparencyLog(store, settings.log_origin, log_key, clock)
+    sandbox = Sandbox(store, log, clock, secrets.subject_key, engine)
+    decider = Decider(store, secrets.subject_key, engine, sandbox)
     pipeline = Pipeline(
         store=store,
-        engine=engine,
+        decider=decider,
         log=log,
         secrets=secrets,
         transport=transport,
@@ -115,8 +122,6 @@ def open_hub(
         random=random,
         delivery_ttl=timedelta(days=settings.delivery_ttl_days),
     )
-    sandbox = Sandbox(store, log, clock, secrets.subject_key, engine)
-    pipeline.sandbox = sandbox
     return Hub(
         data_dir, settings, store, transport, engine, log, secrets, pipeline, sandbox, retired
     )

@@ -191,6 +191,10 @@ class Batch(msgspec.Struct, kw_only=True):
     records: list[Any]
     idempotency_key: str | None = None
     submitted_at: datetime | None = None
+    # The records are personal information collected abroad, only passing through the
+    # exporter's jurisdiction (CN Provisions Art. 4; TH 2024 notification): declared by
+    # the exporter, recorded in the ledger's decision facts.
+    transit: bool = False
 
 
 class BatchResult(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
@@ -13,13 +14,23 @@ from starlette.concurrency import run_in_threadpool
 from silkgate.api.authz import ALL, Caller, authorize, scopes
 from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
-from silkgate.api.wire import BatchList, BatchReceipts, BatchSummary, ReceiptWithProof, SubmitBody
+from silkgate.api.wire import (
+    BatchList,
+    BatchReceipts,
+    BatchSummary,
+    CheckedRecord,
+    CheckResult,
+    DryRunBody,
+    ReceiptWithProof,
+    SubmitBody,
+)
 from silkgate.clock import new_id
 from silkgate.errors import InputError
 from silkgate.logs import fields
-from silkgate.model import Batch, BatchResult
+from silkgate.model import OUTCOMES, Batch, BatchResult
 
 router = APIRouter(tags=["batches"], responses=ERRORS)
+MAX_DRY_RUN_BATCH = 10_000
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
 
@@ -54,6 +65,7 @@ def _batch(caller: Caller, body: SubmitBody, key: str | None, state: ApiState) -
         records=body.records,
         idempotency_key=key,
         submitted_at=state.clock(),
+        transit=body.transit,
     )
     authorize(caller, "batches.submit", batch, what="a batch for exporter", obj_id=batch.exporter)
     return batch
@@ -63,6 +75,42 @@ def _submit(auth: Authed, state: ApiState, idempotency_key: str | None) -> Batch
     body = decode_body(auth.body, SubmitBody)
     batch = _batch(auth.caller, body, idempotency_key, state)
     return state.hub.pipeline.submit(batch, caller=auth.caller.id)
+
+
+def _dry_run(auth: Authed, state: ApiState) -> CheckResult:
+    body = decode_body(auth.body, DryRunBody)
+    if not 1 <= body.batch_size <= MAX_DRY_RUN_BATCH:
+        raise InputError(f"batch_size must be 1 to {MAX_DRY_RUN_BATCH}", path="$['batch_size']")
+    batches = [
+        _batch(
+            auth.caller,
+            SubmitBody(
+                importer=body.importer, product=body.product, purpose=body.purpose,
+                records=body.records[start : start + body.batch_size], exporter=body.exporter,
+                transit=body.transit,
+            ),
+            None,
+            state,
+        )
+        for start in range(0, max(len(body.records), 1), body.batch_size)
+    ]  # fmt: skip
+    decisions = [d for ds in state.hub.pipeline.check(batches) for d in ds]
+    outcomes: Counter[str] = Counter(d.outcome for d in decisions)
+    return CheckResult(
+        purpose=body.purpose,
+        outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
+        decisions=[CheckedRecord(index=i, decision=d) for i, d in enumerate(decisions)],
+    )
+
+
+@router.post(
+    "/batches/check",
+    summary="Dry run of a submission: what POST /v1/batches would decide now (nothing committed)",
+    openapi_extra=json_body(DryRunBody),
+    responses=json_reply(CheckResult),
+)
+async def dry_run_batch(auth: Auth, state: State) -> Response:
+    return json_response(await run_in_threadpool(_dry_run, auth, state))
 
 
 _log = logging.getLogger("silkgate.batches")

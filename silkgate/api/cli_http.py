@@ -10,7 +10,7 @@ from typing import Any
 from silkgate.client import HttpMailbox, SilkgateClient
 from silkgate.errors import ConfigError
 from silkgate.mailbox.inbox import InboxSummary, OpenedSink, drain_inbox
-from silkgate.model import BatchResult
+from silkgate.model import BatchResult, Decision
 from silkgate.seal.keys import load_keyring
 
 
@@ -35,11 +35,7 @@ def send_over_http(
     """Submit each chunk as one batch, signed as the key file's participant (the exporter)."""
     results: list[BatchResult] = []
     with _client(hub_url, key_file) as client:
-        if exporter and exporter != client.participant_id:
-            raise ConfigError(
-                f"--exporter {exporter} differs from the key file's participant "
-                f"{client.participant_id}; over --hub the exporter is whoever signs"
-            )
+        _same_exporter(exporter, client)
         for start, chunk in chunks:
             key = f"{idempotency_key}:{start}" if idempotency_key else None
             results.append(
@@ -47,6 +43,34 @@ def send_over_http(
             )
             advance(len(chunk))
     return results
+
+
+def dry_run_over_http(
+    hub_url: str,
+    key_file: Path | None,
+    *,
+    exporter: str,
+    importer: str,
+    product: str,
+    purpose: str,
+    records: list[Any],
+    transit: bool,
+    batch_size: int,
+) -> list[Decision]:
+    """`silkgate check --hub`: the hub decides as `send` would, commits nothing."""
+    with _client(hub_url, key_file) as client:
+        _same_exporter(exporter, client)
+        result = client.dry_run(importer, product, records, purpose=purpose, transit=transit,
+                                batch_size=batch_size)  # fmt: skip
+    return [r.decision for r in result.decisions]
+
+
+def _same_exporter(exporter: str, client: SilkgateClient) -> None:
+    if exporter and exporter != client.participant_id:
+        raise ConfigError(
+            f"--exporter {exporter} differs from the key file's participant "
+            f"{client.participant_id}; over --hub the exporter is whoever signs"
+        )
 
 
 def drain_over_http(hub_url: str, key_file: Path | None, sink: OpenedSink | None) -> InboxSummary:

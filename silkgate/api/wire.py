@@ -20,6 +20,20 @@ class SubmitBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     purpose: Purpose
     records: list[Any]
     exporter: str | None = None  # optional; must be the caller if given
+    transit: bool = False  # PI collected abroad, passing through (see Batch.transit)
+
+
+class DryRunBody(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What `POST /v1/batches` would decide for these records now, nothing committed: the
+    records are split into batches of `batch_size` and decided in order, as `send` would."""
+
+    importer: str
+    product: str
+    purpose: Purpose
+    records: list[Any]
+    exporter: str | None = None  # optional; must be the caller if given
+    transit: bool = False
+    batch_size: int = 500
 
 
 class BatchSummary(msgspec.Struct, kw_only=True):

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 
 from silkgate.errors import PolicyError
-from silkgate.model import Decision
+from silkgate.model import JURISDICTIONS, Decision
 from silkgate.paths import format_path
 from silkgate.policy import PolicyEngine, shipped_pack_paths
 from silkgate.policy.cases import case_engine, run_cases
@@ -233,9 +233,30 @@ def _decide(
 
 def check_command(
     file: Annotated[Path, typer.Argument(help="Records: NDJSON or an EPCIS 2.0 document.")],
-    origin: Origin,
-    destination: Destination,
     product: ProductOpt,
+    exporter: Annotated[
+        str, typer.Option("--exporter", help="Against a hub: the exporter (as for send).")
+    ] = "",
+    importer: Annotated[
+        str, typer.Option("--importer", help="Against a hub: the importer (as for send).")
+    ] = "",
+    hub_url: Annotated[
+        str, typer.Option("--hub", envvar="SILKGATE_HUB", help="Ask this hub over its API.")
+    ] = "",
+    key_file: Annotated[
+        Path | None, typer.Option("--key-file", help="With --hub: your own key file.")
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", envvar="SILKGATE_DATA_DIR", help="Ask this local hub."),
+    ] = None,
+    batch_size: Annotated[
+        int | None, typer.Option(min=1, max=10_000, help="As for send (default: the setting).")
+    ] = None,
+    origin: Annotated[str, typer.Option("--origin", help="Without a hub: origin, e.g. CN.")] = "",
+    destination: Annotated[
+        str, typer.Option("--destination", help="Without a hub: destination, e.g. VN.")
+    ] = "",
     purpose: PurposeOpt = None,
     prior_pi: PriorPi = 0,
     prior_sensitive_pi: PriorSpi = 0,
@@ -247,11 +268,37 @@ def check_command(
     day: DateOpt = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Dry run: the decision for each record, with rules fired and obligations."""
-    opts = _options(origin, destination, product, purpose, prior_pi, prior_sensitive_pi,
-                    filing, instrument, ciio, transit, sector, day)  # fmt: skip
-    engine = PolicyEngine.default()
-    decisions = _decide(engine, opts, file, None)
+    """Dry run: the decision for each record, with rules fired and obligations.
+
+    With --exporter/--importer (and --data-dir or --hub) it decides exactly as `send` would
+    now: the hub's agreement, filings, counters, overlays and active sandbox versions.
+    Without them (--origin/--destination) it asks the shipped packs about the law alone,
+    with the facts given as flags."""
+    if importer or exporter:
+        hubless = {"--origin": origin, "--destination": destination, "--prior-pi": prior_pi,
+                   "--prior-sensitive-pi": prior_sensitive_pi, "--filing": filing,
+                   "--instrument": instrument != "other", "--ciio": ciio,
+                   "--sector": sector != "logistics", "--date": day}  # fmt: skip
+        given = [name for name, value in hubless.items() if value]
+        if given:
+            raise typer.BadParameter(
+                f"{', '.join(given)}: against a hub its registry and counters decide these; "
+                "leave them out, or drop --exporter/--importer for a check without a hub"
+            )
+        if not purpose:
+            raise typer.BadParameter("--purpose is required against a hub (as for send)")
+        decisions = _decide_on_hub(file, exporter, importer, product, purpose, transit,
+                                   hub_url, key_file, data_dir, batch_size)  # fmt: skip
+    else:
+        for name, value in (("--origin", origin), ("--destination", destination)):
+            if value.upper() not in JURISDICTIONS:
+                raise typer.BadParameter(
+                    f"{name} {value!r}: one of {', '.join(JURISDICTIONS)} "
+                    "(or give --exporter/--importer to check against a hub)"
+                )
+        opts = _options(origin, destination, product, purpose, prior_pi, prior_sensitive_pi,
+                        filing, instrument, ciio, transit, sector, day)  # fmt: skip
+        decisions = _decide(PolicyEngine.default(), opts, file, None)
     if json_out:
         for i, d in enumerate(decisions):
             _print_json({"index": i, **msgspec.to_builtins(d)})
@@ -261,3 +308,37 @@ def check_command(
         obligations = ", ".join(f"{o.action} {o.path}" for o in d.obligations)
         table.add_row(str(i), d.outcome, ", ".join(d.rule_ids), obligations)
     _out.print(table)
+
+
+def _decide_on_hub(
+    file: Path, exporter: str, importer: str, product: str, purpose: str, transit: bool,
+    hub_url: str, key_file: Path | None, data_dir: Path | None, batch_size: int | None,
+) -> list[Decision]:  # fmt: skip
+    from silkgate.records_io import read_records
+
+    records = read_records(file)
+    if hub_url:
+        from silkgate.api.cli_http import dry_run_over_http
+
+        return dry_run_over_http(hub_url, key_file, exporter=exporter, importer=importer,
+                                 product=product, purpose=purpose, records=records,
+                                 transit=transit, batch_size=batch_size or 500)  # fmt: skip
+    from silkgate.clock import new_id
+    from silkgate.config import load_settings
+    from silkgate.hub import DEFAULT_DATA_DIR, open_hub
+    from silkgate.model import Batch
+
+    if not exporter:
+        raise typer.BadParameter("--exporter is required unless --hub is given")
+    directory = data_dir or DEFAULT_DATA_DIR
+    size = batch_size or load_settings(directory).batch_size
+    batches = [
+        Batch(id=new_id("b"), exporter=exporter, importer=importer, product=product,
+              purpose=purpose, records=records[start : start + size], transit=transit)  # type: ignore[arg-type]
+        for start in range(0, len(records), size)
+    ]  # fmt: skip
+    hub = open_hub(directory)
+    try:
+        return [d for ds in hub.pipeline.check(batches) for d in ds]
+    finally:
+        hub.close()

@@ -25,26 +25,25 @@ envelopes, so repeating it changes nothing.
 
 from __future__ import annotations
 
-import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import msgspec
 
 from silkgate.canonical import canonical_json
 from silkgate.clock import Clock
-from silkgate.counters import count_batch
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from silkgate.flow.decide import Decider
 from silkgate.flow.pipeline import DELIVERED_SUBJECT
 from silkgate.ledger import TransparencyLog
-from silkgate.model import Agreement, BatchResult, Filing, Finding
+from silkgate.model import BatchResult, Decision, Filing, Finding
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain
 from silkgate.policy.engine import Shape, make_shape
-from silkgate.sandbox.evaluate import COUNT_FACTS, BatchSig, countable, verdict
+from silkgate.sandbox.evaluate import countable, stored_sig
 from silkgate.store.base import DecisionFact, Store, StoredEnvelope, iter_all_envelopes
 
 if TYPE_CHECKING:
@@ -163,32 +162,6 @@ def record_shape(chain: Chain, fact: DecisionFact) -> Shape:
     return make_shape(chain, fact.product, fact.sector, fact.purpose, rec)
 
 
-def stored_sig(fact: DecisionFact) -> BatchSig:
-    """The batch facts as they were decided."""
-    return BatchSig(
-        gate=fact.gate, origin=fact.origin, destination=fact.destination,
-        product=fact.product, sector=fact.sector, purpose=fact.purpose,
-        instrument=fact.instrument, ciio=fact.ciio, transit=fact.transit,
-        filings=",".join(fact.filings), agreement_days=fact.agreement_days,
-        tia_age_days=fact.tia_age_days,
-    )  # fmt: skip
-
-
-def current_sig(
-    fact: DecisionFact, agreement: Agreement, filings: Sequence[Filing], on: date
-) -> BatchSig:
-    """The batch facts as they would be today: the agreement and filings now on file."""
-    tia = [(on - f.valid_from).days for f in filings if f.kind == "transfer_impact_assessment"]
-    return dataclasses.replace(
-        stored_sig(fact),
-        gate="",
-        instrument=agreement.instrument,
-        filings=",".join(sorted({f.kind for f in filings})),
-        agreement_days=(on - agreement.valid_from).days,
-        tia_age_days=min(tia) if tia else None,
-    )
-
-
 def subjects_to_count(
     chain: Chain | None, facts: Sequence[DecisionFact], countable_batch: bool
 ) -> dict[str, list[bytes]]:
@@ -205,47 +178,23 @@ def subjects_to_count(
 
 @dataclass(frozen=True)
 class Redecision:
-    outcomes: dict[str, int]
-    rule_ids: tuple[str, ...]  # of the records that would not be `allow`
+    decisions: list[Decision]  # per held record, in order
     counted: dict[str, list[bytes]]
+
+    @property
+    def outcomes(self) -> dict[str, int]:
+        return dict(Counter(d.outcome for d in self.decisions))
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        """Of the records that would not be `allow`."""
+        return tuple(
+            dict.fromkeys(r for d in self.decisions if d.outcome != "allow" for r in d.rule_ids)
+        )
 
     @property
     def all_allow(self) -> bool:
         return set(self.outcomes) == {"allow"}
-
-
-def redecide(
-    chain: Chain,
-    sig: BatchSig,
-    facts: Sequence[DecisionFact],
-    counts: dict[str, tuple[int, int]],
-) -> Redecision:
-    """Decide the held records again under `sig` with the counts (before, after) the
-    release would reach. Pure."""
-    is_countable = countable(chain, sig)
-    values = _count_tuple(counts)
-    outcomes: Counter[str] = Counter()
-    blocking: dict[str, None] = {}
-    counted: dict[str, dict[bytes, None]] = {}
-    for fact in facts:
-        v = verdict(chain, sig, record_shape(chain, fact), values, is_countable)
-        outcomes[v.outcome] += 1
-        if v.outcome != "allow":
-            blocking.update(dict.fromkeys(v.rule_ids))
-        for category in v.counted:
-            counted.setdefault(category, {}).update(dict.fromkeys(fact.subjects))
-    return Redecision(
-        dict(outcomes), tuple(blocking), {c: list(v) for c, v in counted.items() if v}
-    )
-
-
-def _count_tuple(counts: dict[str, tuple[int, int]]) -> tuple[int, int, int, int]:
-    values = []
-    for name in COUNT_FACTS:
-        category, _, when = name.rpartition("_")
-        before, after = counts.get(category, (0, 0))
-        values.append(before if when == "before" else after)
-    return values[0], values[1], values[2], values[3]
 
 
 def release_leaf(
@@ -291,27 +240,29 @@ def filing_reason(new: Sequence[Filing], policy_version: str) -> str:
 # ----------------------------------------------------------------------------- service
 @dataclass
 class HoldService:
-    """Held batches over the store. `engine` gives the active engine at call time;
+    """Held batches over the store. Re-checks decide through `decider`, as `send` does;
     `flush` publishes committed outbox messages (the pipeline's flush_outbox)."""
 
     store: Store
     log: TransparencyLog
     clock: Clock
     delivery_ttl: timedelta
-    engine: Callable[[], PolicyEngine]
+    decider: Decider
     flush: Callable[[], int] = lambda: 0
 
     @classmethod
     def for_hub(cls, hub: Hub) -> HoldService:
-        sandbox = hub.sandbox
         return cls(
             store=hub.store,
             log=hub.log,
             clock=hub.pipeline.clock,
             delivery_ttl=hub.pipeline.delivery_ttl,
-            engine=sandbox.active_engine if sandbox is not None else (lambda: hub.engine),
+            decider=hub.pipeline.decider,
             flush=hub.pipeline.flush_outbox,
         )
+
+    def engine(self) -> PolicyEngine:
+        return self.decider.live_engine()
 
     # -- reads ---------------------------------------------------------------------------
     def list_held(self, *, exporter: str | None = None) -> list[HeldBatch]:
@@ -390,33 +341,34 @@ class HoldService:
         if not facts:
             return _item(envelope, False, "no decision facts stored: a regulator must decide", {})
         first = facts[0]
-        now = self.clock()
         engine = self.engine()
-        chain = engine.chains.get(first.origin)
-        if chain is None:
-            return _item(envelope, False, f"no rule pack for exports from {first.origin}", {})
-        agreement = self._agreement(first, now.date())
-        if agreement is None:
-            return _item(envelope, False, "no agreement in force for this flow any more", {})
-        filings = self._filings(first, now.date())
-        sig = current_sig(first, agreement, filings, now.date())
-        counts = self._counts(chain, sig, facts, now.year)
-        outcome = redecide(chain, sig, facts, counts)
+        outcome = self.redecide(facts, engine)
         if not outcome.all_allow:
             return _item(envelope, False, _still_held(outcome), outcome.outcomes)
-        new = [f for f in filings if f.kind not in first.filings]
+        new = [
+            f
+            for f in self.decider.filings(first.exporter, first.importer, self.clock().date())
+            if f.kind not in first.filings
+        ]
         reason = filing_reason(new, engine.version)
         extra = {"automatic": True, "filings": [f.id for f in new],
                  "policy_version": engine.version}  # fmt: skip
         action = self._release(envelope, facts, outcome.counted, by, reason, extra)
         return _item(envelope, True, reason, outcome.outcomes, action.ledger_index)
 
-    def _counts(
-        self, chain: Chain, sig: BatchSig, facts: Sequence[DecisionFact], year: int
-    ) -> dict[str, tuple[int, int]]:
-        pools = subjects_to_count(chain, facts, countable(chain, sig))
-        counts = count_batch(self.store, facts[0].exporter, year, chain.counting_categories, pools)
-        return {c: (n.before, n.after) for c, n in counts.items()}
+    def preview(self, envelope_id: str) -> Redecision:
+        """What a re-check would decide for a held envelope's records now (nothing written)."""
+        return self.redecide(self._facts(self._held(envelope_id, "re-check")))
+
+    def redecide(
+        self, facts: Sequence[DecisionFact], engine: PolicyEngine | None = None
+    ) -> Redecision:
+        """Decide the held records again as `send` would now: today's agreement, filings
+        and counts, the live engine (nothing written)."""
+        decided = self.decider.redecide_from_facts(
+            engine or self.engine(), facts, self.clock().date()
+        )
+        return Redecision(decided.decisions, decided.counted)
 
     # -- shared steps (inside the caller's transaction) -----------------------------------
     def _release(
@@ -489,23 +441,6 @@ class HoldService:
                 f"{participant_id} ({', '.join(participant.roles)}) may not release or reject "
                 "held batches: only a regulator may"
             )
-
-    def _agreement(self, fact: DecisionFact, on: date) -> Agreement | None:
-        return next(
-            (
-                a
-                for a in self.store.list_agreements(exporter=fact.exporter, importer=fact.importer)
-                if a.product == fact.product and a.purpose == fact.purpose and a.in_force(on)
-            ),
-            None,
-        )
-
-    def _filings(self, fact: DecisionFact, on: date) -> list[Filing]:
-        return [
-            f
-            for f in self.store.list_filings(exporter=fact.exporter)
-            if f.covers(fact.importer, on)
-        ]
 
 
 def _countable(chain: Chain | None, fact: DecisionFact) -> bool:

@@ -13,31 +13,28 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import datetime, timedelta
+from typing import Any
 
 import msgspec
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from silkgate.canonical import canonical_json
-from silkgate.classify import Classifier
 from silkgate.clock import Clock, Random, new_id, system_clock, system_random
+from silkgate.counters import PendingCounters, counting_year
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from silkgate.flow.decide import Decider
 from silkgate.ledger import TransparencyLog
 from silkgate.model import (
     OUTCOMES,
-    PURPOSES,
-    Agreement,
     Batch,
     BatchResult,
     Decision,
-    Filing,
     Participant,
     Receipt,
 )
 from silkgate.policy import BatchContext, PolicyEngine, RecordInput
-from silkgate.products import Product, get_product
 from silkgate.registry.keys import current_hpke_key, signing_key_set
 from silkgate.seal.envelope import envelope_digest, seal_envelope
 from silkgate.seal.keys import hpke_public_from_bytes
@@ -45,9 +42,6 @@ from silkgate.seal.receipts import verify_receipt
 from silkgate.store.base import Store, StoredEnvelope
 from silkgate.transform import apply_obligations
 from silkgate.transport.base import Transport
-
-if TYPE_CHECKING:
-    from silkgate.sandbox.core import Sandbox
 
 RECEIPT_CLOCK_SKEW = timedelta(minutes=5)
 DELIVERED_SUBJECT = "silkgate.delivered"  # + "." + importer id
@@ -82,7 +76,7 @@ class StageTimings:
 @dataclass
 class Pipeline:
     store: Store
-    engine: PolicyEngine
+    decider: Decider
     log: TransparencyLog
     secrets: HubSecrets
     transport: Transport | None = None
@@ -90,8 +84,6 @@ class Pipeline:
     random: Random = system_random
     delivery_ttl: timedelta = timedelta(days=14)
     timings: StageTimings = field(default_factory=StageTimings)
-    _classifiers: dict[str, Classifier] = field(default_factory=dict)
-    sandbox: Sandbox | None = None  # silkgate.sandbox: set by the hub
 
     # ------------------------------------------------------------------ submission
     def submit(self, batch: Batch, *, caller: str | None = None) -> BatchResult:
@@ -108,50 +100,71 @@ class Pipeline:
         if replay is not None:
             return replay
         now = self.clock()
-        exporter, importer, product = self._parties(batch)
-        if batch.purpose not in PURPOSES:
-            raise InputError(f"unknown purpose {batch.purpose!r}; one of {', '.join(PURPOSES)}")
-        timer = self.timings.stage
-        with timer("validate"):
-            for index, record in enumerate(batch.records):
-                product.validate(record, index=index)
-        with timer("classify"):
-            classified = self._classifier(product).classify_batch(batch.records)
-        inputs = [RecordInput(findings=c.findings, subjects=c.subjects) for c in classified]
-        agreement = self._agreement(batch, now.date())
-        ctx = BatchContext(
-            exporter=exporter,
-            importer=importer,
-            product=product.id,
-            purpose=batch.purpose,
-            agreement=agreement,
-            filings=self._filings(batch, now.date()),
-            on=now.date(),
-        )
-        with timer("transaction"), self.store.transaction():
+        engine, ctx, inputs = self._prepare(batch, now)
+        with self.timings.stage("transaction"), self.store.transaction():
             # Re-check inside the write lock: a concurrent twin may have just committed.
             replay = self._replayed(batch, request_digest)
             if replay is not None:
                 return replay
-            result = self._decide_and_commit(batch, ctx, importer, inputs, request_digest, now)
+            result = self._decide_and_commit(batch, engine, ctx, inputs, request_digest, now)
         self.flush_outbox()
         return result
+
+    def check(self, batches: Sequence[Batch]) -> list[list[Decision]]:
+        """The dry run: what `submit` would decide for these batches, submitted in order now
+        (same registry, counters, live engine, cohorts), with nothing written. Each batch
+        sees the subjects the batches before it would have counted."""
+        counters = PendingCounters(self.store)
+        out = []
+        for batch in batches:
+            now = self.clock()
+            engine, ctx, inputs = self._prepare(batch, now)
+            _, applied = self.decider.decide(
+                engine, ctx, inputs, batch_id=batch.id, now=now, commit=False, counters=counters
+            )
+            counters.commit(batch.exporter, counting_year(now.date()), applied.counted)
+            out.append(applied.decisions)
+        return out
+
+    def _prepare(
+        self, batch: Batch, now: datetime
+    ) -> tuple[PolicyEngine, BatchContext, list[RecordInput]]:
+        """Validate and classify outside the transaction; the context of the decision."""
+        decider, timer = self.decider, self.timings.stage
+        exporter, importer, product = decider.parties(
+            batch.exporter, batch.importer, batch.product, batch.purpose
+        )
+        with timer("validate"):
+            for index, record in enumerate(batch.records):
+                product.validate(record, index=index)
+        engine = decider.live_engine()
+        ctx = decider.context(
+            exporter, importer, product.id, batch.purpose, now.date(), transit=batch.transit
+        )
+        with timer("classify"):
+            classified = decider.classify(product, batch.records)
+            inputs = decider.inputs(engine, ctx, batch.records, classified)
+        return engine, ctx, inputs
 
     def _decide_and_commit(
         self,
         batch: Batch,
+        engine: PolicyEngine,
         ctx: BatchContext,
-        importer: Participant,
         inputs: list[RecordInput],
         request_digest: bytes,
         now: datetime,
     ) -> BatchResult:
         timer = self.timings.stage
         with timer("decide"):
-            decided = self.engine.decide_batch(ctx, inputs, self.store, self.secrets.subject_key)
-        if self.sandbox is not None:  # regulatory sandbox: lifecycle, cohorts, shadows, facts
+            ordinary, decided = self.decider.decide(
+                engine, ctx, inputs, batch_id=batch.id, now=now, commit=True
+            )
+        sandbox = self.decider.sandbox
+        if sandbox is not None:  # observers: shadows, decision facts
             with timer("sandbox"):
-                decided = self.sandbox.after_decide(batch, ctx, inputs, decided, now)
+                sandbox.observe(batch, ctx, inputs, ordinary, decided, now)
+        importer = ctx.importer
         decisions = decided.decisions
         outcomes: Counter[str] = Counter(d.outcome for d in decisions)
         with timer("transform"):
@@ -350,50 +363,6 @@ class Pipeline:
             )
         first = self.store.get_batch_result(first_id)
         return _with_replayed(first)
-
-    def _parties(self, batch: Batch) -> tuple[Participant, Participant, Product]:
-        exporter = _participant(self.store, batch.exporter, "exporter")
-        importer = _participant(self.store, batch.importer, "importer")
-        return exporter, importer, get_product(batch.product)
-
-    def _agreement(self, batch: Batch, on: date) -> Agreement | None:
-        for agreement in self.store.list_agreements(
-            exporter=batch.exporter, importer=batch.importer
-        ):
-            if (
-                agreement.product == batch.product
-                and agreement.purpose == batch.purpose
-                and agreement.in_force(on)
-            ):
-                return agreement
-        return None
-
-    def _filings(self, batch: Batch, on: date) -> tuple[Filing, ...]:
-        return tuple(
-            f
-            for f in self.store.list_filings(exporter=batch.exporter)
-            if f.covers(batch.importer, on)
-        )
-
-    def _classifier(self, product: Product) -> Classifier:
-        classifier = self._classifiers.get(product.id)
-        if classifier is None:
-            classifier = self._classifiers[product.id] = Classifier(product)
-        return classifier
-
-
-def _participant(store: Store, participant_id: str, role: str) -> Participant:
-    try:
-        participant = store.get_participant(participant_id)
-    except NotFoundError:
-        raise NotFoundError(
-            f"unknown {role} {participant_id!r}: register it with `silkgate participant add`"
-        ) from None
-    if role not in participant.roles:
-        raise InputError(f"participant {participant_id!r} is not registered as an {role}")
-    if not participant.active:
-        raise InputError(f"participant {participant_id!r} is deactivated")
-    return participant
 
 
 def _batch_digest(batch: Batch) -> bytes:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -43,7 +44,66 @@ class BatchContext:
 class RecordInput:
     findings: tuple[Finding, ...]
     subjects: tuple[str, ...]  # raw subject keys, e.g. "phone:+84912345678"
-    paths: tuple[str, ...] = ()  # optional: paths present, for path-only catalogue entries
+    paths: tuple[str, ...] = ()  # paths present that a catalogue or list entry names
+    # Keyed hashes of the subjects, when only those are known (a held batch re-checked from
+    # its stored facts); None: the engine hashes `subjects`.
+    subject_hashes: tuple[bytes, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ContextFacts:
+    """The batch-level facts a decision depends on: the one place they are derived from a
+    context. Replay and re-checks rebuild them from stored decision facts (same names)."""
+
+    origin: str
+    destination: str
+    product: str
+    sector: str
+    purpose: str
+    instrument: str  # "none" without an agreement
+    ciio: bool
+    transit: bool
+    filings: tuple[str, ...]  # kinds on file covering this importer today, sorted
+    agreement_days: int | None
+    tia_age_days: int | None
+
+    @classmethod
+    def of(cls, ctx: BatchContext) -> ContextFacts:
+        valid = [
+            x
+            for x in ctx.filings
+            if x.exporter == ctx.exporter.id and x.covers(ctx.importer.id, ctx.on)
+        ]
+        tias = [
+            (ctx.on - x.valid_from).days for x in valid if x.kind == "transfer_impact_assessment"
+        ]
+        agreement = ctx.agreement
+        return cls(
+            origin=ctx.exporter.jurisdiction,
+            destination=ctx.importer.jurisdiction,
+            product=ctx.product,
+            sector=ctx.exporter.sector,
+            purpose=ctx.purpose,
+            instrument=agreement.instrument if agreement else "none",
+            ciio=ctx.exporter.ciio,
+            transit=ctx.transit,
+            filings=tuple(sorted({x.kind for x in valid})),
+            agreement_days=(ctx.on - agreement.valid_from).days if agreement else None,
+            tia_age_days=min(tias) if tias else None,
+        )
+
+    def facts(self) -> Facts:
+        """Rule facts for this context, before any record shape or count is known."""
+        f = Facts()
+        f.origin, f.destination = self.origin, self.destination
+        f.product, f.sector, f.purpose = self.product, self.sector, self.purpose
+        f.instrument, f.ciio, f.transit = self.instrument, self.ciio, self.transit
+        f.filings = frozenset(self.filings)
+        f.agreement_days, f.tia_age_days = self.agreement_days, self.tia_age_days
+        f.types = f.categories = frozenset()
+        f.negative_list = False
+        f.pi_before = f.pi_after = f.sensitive_pi_before = f.sensitive_pi_after = 0
+        return f
 
 
 @dataclass(slots=True)
@@ -66,10 +126,10 @@ class Shape:
     paths: tuple[str, ...]  # extra paths present (RecordInput.paths)
 
 
-@dataclass(slots=True)
-class _Verdict:
+@dataclass(frozen=True, slots=True)
+class Verdict:
     decision: Decision
-    counted: tuple[str, ...]
+    counted: tuple[str, ...]  # categories whose subjects this record adds to the counters
 
 
 @dataclass
@@ -120,6 +180,17 @@ class PolicyEngine:
         except KeyError:
             raise PolicyError(f"no rule pack for exports from {origin}") from None
 
+    def path_patterns(self, origin: str, product: str) -> tuple[re.Pattern[str], ...]:
+        """The path patterns (important-data catalogue, negative-list fields) that may
+        name a path of this product's records: the paths a RecordInput must carry."""
+        chain = self.chains.get(origin)
+        if chain is None:
+            return ()
+        listed_paths = (
+            p for s in chain.scenarios if not s.products or product in s.products for p in s.paths
+        )
+        return (*chain.catalogue.get(product, ()), *listed_paths)
+
     # ------------------------------------------------------------------ deciding
     def decide_batch(
         self,
@@ -145,17 +216,17 @@ class PolicyEngine:
         for category, count in counts.items():
             setattr(facts, f"{category}_before", count.before)
             setattr(facts, f"{category}_after", count.after)
-        verdicts: dict[int, _Verdict] = {}
+        verdicts: dict[int, Verdict] = {}
         for shape in shapes:
             if id(shape) not in verdicts:
-                verdicts[id(shape)] = self._verdict(chain, facts, shape, countable, year)
+                verdicts[id(shape)] = verdict(chain, facts, shape, countable, year, self.version)
         return self._assemble(shapes, hashes, verdicts, counts)
 
     def _assemble(
         self,
         shapes: list[Shape],
         hashes: list[tuple[bytes, ...]],
-        verdicts: dict[int, _Verdict],
+        verdicts: dict[int, Verdict],
         counts: dict[str, Any],
     ) -> BatchDecision:
         decisions: list[Decision] = []
@@ -194,7 +265,9 @@ class PolicyEngine:
                     chain, ctx.product, ctx.exporter.sector, ctx.purpose, rec
                 )
             shapes.append(shape)
-            if countable and shape.countable and rec.subjects:
+            if countable and shape.countable and rec.subject_hashes is not None:
+                hashes.append(rec.subject_hashes)
+            elif countable and shape.countable and rec.subjects:
                 hashes.append(tuple(map(hasher, rec.subjects)))
             else:
                 hashes.append(empty)
@@ -207,33 +280,6 @@ class PolicyEngine:
                 self._hashers.clear()
             hasher = self._hashers[subject_key] = SubjectHasher(subject_key)
         return hasher
-
-    def _verdict(
-        self, chain: Chain, batch: Facts, shape: Shape, countable: bool, year: int
-    ) -> _Verdict:
-        facts = batch.copy()
-        facts.types, facts.categories, facts.negative_list = (
-            shape.types,
-            shape.categories,
-            shape.negative_list,
-        )
-        fired, obligations, residual = evaluate(chain, facts, shape.findings, shape.paths)
-        last = fired[-1].outcome if fired else "hold"
-        if last in _CROSSING:
-            outcome = "allow_transformed" if obligations else "allow"
-        else:
-            outcome, obligations = last, []
-        counted = tuple(c for c in chain.counting_categories if c in residual.categories)
-        counted = counted if countable and outcome in _CROSSING else ()
-        decision = Decision(
-            outcome=outcome,  # type: ignore[arg-type]
-            obligations=tuple(obligations),
-            rule_ids=tuple(r.id for r in fired) or ("policy.no-rule-matched",),
-            citations=tuple(dict.fromkeys(c for r in fired for c in r.citations)),
-            policy_version=self.version,
-            facts=_facts_json(chain, facts, residual, fired, counted, year, countable),
-        )
-        return _Verdict(decision, counted)
 
     def _gate(self, ctx: BatchContext) -> Decision | None:
         """Deny by default: no agreement, or one that does not cover this batch."""
@@ -254,6 +300,33 @@ class PolicyEngine:
                 "gate": text,
             },
         )
+
+
+def verdict(
+    chain: Chain, batch: Facts, shape: Shape, countable: bool, year: int, version: str
+) -> Verdict:
+    """The decision of one record shape under the batch's facts (counts included): the one
+    per-record verdict, used by live submission, the dry run, replay and hold re-checks."""
+    facts = batch.copy()
+    facts.types, facts.categories = shape.types, shape.categories
+    facts.negative_list = shape.negative_list
+    fired, obligations, residual = evaluate(chain, facts, shape.findings, shape.paths)
+    last = fired[-1].outcome if fired else "hold"
+    if last in _CROSSING:
+        outcome = "allow_transformed" if obligations else "allow"
+    else:
+        outcome, obligations = last, []
+    counted = tuple(c for c in chain.counting_categories if c in residual.categories)
+    counted = counted if countable and outcome in _CROSSING else ()
+    decision = Decision(
+        outcome=outcome,  # type: ignore[arg-type]
+        obligations=tuple(obligations),
+        rule_ids=tuple(r.id for r in fired) or ("policy.no-rule-matched",),
+        citations=tuple(dict.fromkeys(c for r in fired for c in r.citations)),
+        policy_version=version,
+        facts=_facts_json(chain, facts, residual, fired, counted, year, countable),
+    )
+    return Verdict(decision, counted)
 
 
 def evaluate(
@@ -327,24 +400,7 @@ def listed(
 
 
 def _batch_facts(ctx: BatchContext) -> Facts:
-    f = Facts()
-    f.origin, f.destination = ctx.exporter.jurisdiction, ctx.importer.jurisdiction
-    f.product, f.sector, f.purpose = ctx.product, ctx.exporter.sector, ctx.purpose
-    f.instrument = ctx.agreement.instrument if ctx.agreement else "none"
-    f.ciio, f.transit = ctx.exporter.ciio, ctx.transit
-    valid = [
-        x
-        for x in ctx.filings
-        if x.exporter == ctx.exporter.id and x.covers(ctx.importer.id, ctx.on)
-    ]
-    f.filings = frozenset(x.kind for x in valid)
-    f.agreement_days = (ctx.on - ctx.agreement.valid_from).days if ctx.agreement else None
-    tias = [(ctx.on - x.valid_from).days for x in valid if x.kind == "transfer_impact_assessment"]
-    f.tia_age_days = min(tias) if tias else None
-    f.types = f.categories = frozenset()
-    f.negative_list = False
-    f.pi_before = f.pi_after = f.sensitive_pi_before = f.sensitive_pi_after = 0
-    return f
+    return ContextFacts.of(ctx).facts()
 
 
 def _facts_json(

@@ -221,21 +221,25 @@ def apply_cohorts(
     batch_id: str,
     subject_key: bytes,
     now: datetime,
+    *,
+    commit: bool = True,
 ) -> BatchDecision:
     """Within the batch's transaction: the first active experiment in scope decides the
-    batch with its overlay, if its caps allow the whole batch. Returns the decisions."""
+    batch with its overlay, if its caps allow the whole batch. Returns the decisions.
+    Without `commit` (a dry run) nothing is written: caps are looked at, not consumed."""
     for _, raw in store.list_sandbox_docs(DOC_KIND):
         cohort = msgspec.msgpack.decode(raw, type=Cohort)
         if cohort.state != "active" or not cohort.in_scope(ctx) or now < cohort.spec.start:
             continue
         if now >= cohort.spec.end:
-            _auto_suspend(store, log, cohort, "ended", "end date reached", now, batch_id)
+            if commit:
+                _auto_suspend(store, log, cohort, "ended", "end date reached", now, batch_id)
             continue
         engine = engines.get(cohort.id)
         if engine is None:
             continue
         decided = _admit(store, log, cohort, engine, ctx, inputs, base, batch_id,
-                         subject_key, now)  # fmt: skip
+                         subject_key, now, commit)  # fmt: skip
         if decided is not None:
             return decided
     return base
@@ -252,6 +256,7 @@ def _admit(
     batch_id: str,
     subject_key: bytes,
     now: datetime,
+    commit: bool,
 ) -> BatchDecision | None:
     space = f"cohort:{cohort.id}"
     hasher = SubjectHasher(subject_key)
@@ -260,11 +265,14 @@ def _admit(
     over = _over_cap(cohort, len(inputs), new)
     if over:
         detail = f"{over}: batch {batch_id} of {len(inputs)} records not admitted"
-        _auto_suspend(store, log, cohort, "cap_reached", detail, now, batch_id)
+        if commit:
+            _auto_suspend(store, log, cohort, "cap_reached", detail, now, batch_id)
         return None
-    store.add_subjects(space, 0, "individuals", hashes)
     overlay = engine.decide_batch(ctx, inputs, store, subject_key)
     tagged = [msgspec.structs.replace(d, tags=(*d.tags, cohort.tag)) for d in overlay.decisions]
+    if not commit:
+        return BatchDecision(tagged, overlay.counted, overlay.policy_version)
+    store.add_subjects(space, 0, "individuals", hashes)
     _account(cohort, ctx, base, tagged, new)
     full = _over_cap(cohort, 1, 0)
     if full:

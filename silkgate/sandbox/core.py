@@ -1,11 +1,12 @@
-"""The sandbox as the pipeline sees it: one call after the active decision of each batch,
-inside the batch's store transaction.
+"""The sandbox as the pipeline sees it, inside the batch's store transaction.
 
-    decided = sandbox.after_decide(batch, ctx, inputs, decided, now)
-
-It (1) re-decides with the lifecycle's active versions if the pipeline's engine is not
-them, (2) lets an experiment cohort in scope decide with its overlay, (3) evaluates every
-shadow version on the same batch, and (4) writes the batch's decision facts.
+- `active_engine()` is the answer to "which engine is live": the lifecycle's active
+  versions over the hub's base engine (shipped packs + configured overlays). The pipeline
+  decides once, with it (silkgate.flow.decide).
+- `cohort_decision(...)`: an experiment cohort in scope decides the batch with its overlay
+  instead, if its caps allow (they are consumed only with `commit`).
+- `observe(...)`, after the decision: every shadow version is evaluated on the same batch,
+  and the batch's decision facts are written. Observers never change the decision.
 """
 
 from __future__ import annotations
@@ -82,30 +83,40 @@ class Sandbox:
         return Engines(gen, active if active_versions else None, shadows, cohorts)
 
     # ------------------------------------------------------------------ per batch
-    def after_decide(
+    def cohort_decision(
+        self,
+        ctx: BatchContext,
+        inputs: Sequence[RecordInput],
+        ordinary: BatchDecision,
+        *,
+        batch_id: str,
+        now: datetime,
+        commit: bool,
+    ) -> BatchDecision:
+        engines = self.engines()
+        if not engines.cohorts:
+            return ordinary
+        return apply_cohorts(
+            self.store, self.log, engines.cohorts, ctx, inputs, ordinary, batch_id,
+            self.subject_key, now, commit=commit,
+        )  # fmt: skip
+
+    def observe(
         self,
         batch: Batch,
         ctx: BatchContext,
         inputs: Sequence[RecordInput],
-        decided: BatchDecision,
+        ordinary: BatchDecision,
+        applied: BatchDecision,
         now: datetime,
-    ) -> BatchDecision:
-        engines = self.engines()
-        if engines.active is not None and decided.policy_version != engines.active.version:
-            decided = engines.active.decide_batch(ctx, inputs, self.store, self.subject_key)
-        active = decided
-        if engines.cohorts:
-            decided = apply_cohorts(
-                self.store, self.log, engines.cohorts, ctx, inputs, active, batch.id,
-                self.subject_key, now,
-            )  # fmt: skip
-        for key, engine in engines.shadows.items():
-            self._shadow(key, engine, ctx, inputs, active, batch.id, now)
+    ) -> None:
+        """Shadows compare with the live engine's decision; the facts record what applied."""
+        for key, engine in self.engines().shadows.items():
+            self._shadow(key, engine, ctx, inputs, ordinary, batch.id, now)
         if self.record_facts:
             self.store.put_facts(
-                facts_for_batch(batch, ctx, inputs, decided, self.subject_key, now)
+                facts_for_batch(batch, ctx, inputs, applied, self.subject_key, now)
             )
-        return decided
 
     def _shadow(
         self,

@@ -1,10 +1,9 @@
-"""Deciding one record shape under given facts, as the engine does, for replay.
+"""Deciding one record shape under stored facts, for replay.
 
 Replay groups facts by their decision-relevant signature and evaluates each signature
-once. This mirrors PolicyEngine's per-shape verdict (gate, exemption, transforms, the
-outcome of the last rule fired, the categories counted) using the engine's public
-`evaluate` and `make_shape`; tests/sandbox checks replay against live decisions record
-by record so that the two cannot drift apart unnoticed.
+once, through the engine's own per-record `verdict` (the one live submission uses), with
+the batch facts rebuilt by `ContextFacts` (the one builder of them). tests/flow checks
+live, dry run, replay and hold re-check decide identically, record by record.
 """
 
 from __future__ import annotations
@@ -15,14 +14,15 @@ from typing import Any
 
 import orjson
 
-from silkgate.model import Finding
+from silkgate.model import Finding, Obligation
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain, Facts
-from silkgate.policy.engine import Shape, evaluate, make_shape
+from silkgate.policy.engine import ContextFacts, Shape, make_shape
+from silkgate.policy.engine import verdict as engine_verdict
 from silkgate.policy.pack import Cond, Ref
+from silkgate.store.base import DecisionFact
 
 COUNT_FACTS = ("pi_before", "pi_after", "sensitive_pi_before", "sensitive_pi_after")
-_CROSSING = frozenset({"allow", "allow_transformed"})
 
 
 @dataclass(frozen=True)
@@ -42,25 +42,37 @@ class BatchSig:
     agreement_days: int | None
     tia_age_days: int | None
 
+    def context(self) -> ContextFacts:
+        return ContextFacts(
+            origin=self.origin, destination=self.destination, product=self.product,
+            sector=self.sector, purpose=self.purpose, instrument=self.instrument,
+            ciio=self.ciio, transit=self.transit,
+            filings=tuple(x for x in self.filings.split(",") if x),
+            agreement_days=self.agreement_days, tia_age_days=self.tia_age_days,
+        )  # fmt: skip
+
 
 @dataclass(frozen=True)
 class Verdict:
     outcome: str
     counted: frozenset[str]
     rule_ids: tuple[str, ...]
+    obligations: tuple[Obligation, ...] = ()
 
 
 def batch_facts(sig: BatchSig) -> Facts:
-    f = Facts()
-    f.origin, f.destination, f.product = sig.origin, sig.destination, sig.product
-    f.sector, f.purpose, f.instrument = sig.sector, sig.purpose, sig.instrument
-    f.ciio, f.transit = sig.ciio, sig.transit
-    f.filings = frozenset(x for x in sig.filings.split(",") if x)
-    f.agreement_days, f.tia_age_days = sig.agreement_days, sig.tia_age_days
-    f.types = f.categories = frozenset()
-    f.negative_list = False
-    f.pi_before = f.pi_after = f.sensitive_pi_before = f.sensitive_pi_after = 0
-    return f
+    return sig.context().facts()
+
+
+def stored_sig(fact: DecisionFact) -> BatchSig:
+    """The batch facts a stored decision fact was decided under."""
+    return BatchSig(
+        gate=fact.gate, origin=fact.origin, destination=fact.destination,
+        product=fact.product, sector=fact.sector, purpose=fact.purpose,
+        instrument=fact.instrument, ciio=fact.ciio, transit=fact.transit,
+        filings=",".join(fact.filings), agreement_days=fact.agreement_days,
+        tia_age_days=fact.tia_age_days,
+    )  # fmt: skip
 
 
 def passes_gate(engine: PolicyEngine, sig: BatchSig) -> str:
@@ -89,16 +101,9 @@ def verdict(
     facts = batch_facts(sig)
     for name, value in zip(COUNT_FACTS, counts, strict=True):
         setattr(facts, name, value)
-    facts.types, facts.categories = shape.types, shape.categories
-    facts.negative_list = shape.negative_list
-    fired, obligations, residual = evaluate(chain, facts, shape.findings)
-    last = fired[-1].outcome if fired else "hold"
-    outcome = ("allow_transformed" if obligations else "allow") if last in _CROSSING else last
-    counted = frozenset(c for c in chain.counting_categories if c in residual.categories)
-    if not (is_countable and outcome in _CROSSING):
-        counted = frozenset()
-    rule_ids = tuple(r.id for r in fired) or ("policy.no-rule-matched",)
-    return Verdict(outcome, counted, rule_ids)
+    v = engine_verdict(chain, facts, shape, is_countable, 0, "")
+    d = v.decision
+    return Verdict(d.outcome, frozenset(v.counted), d.rule_ids, d.obligations)
 
 
 def breakpoints(engine: PolicyEngine) -> dict[str, list[int]]:

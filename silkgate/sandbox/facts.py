@@ -3,6 +3,7 @@ columnar form (Arrow tables, Parquet files, DuckDB queries) for analytics and re
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from silkgate.counters import SubjectHasher
 from silkgate.errors import InputError
 from silkgate.model import Batch, Decision
 from silkgate.policy import BatchContext, BatchDecision, RecordInput
+from silkgate.policy.engine import ContextFacts
 from silkgate.store.base import DecisionFact
 
 _STR = pa.string()
@@ -76,27 +78,12 @@ def facts_for_batch(
     """One fact row per record: the batch's context, the record's shape and keyed subject
     hashes, and the decision. Pure: no I/O."""
     hasher = SubjectHasher(subject_key)
-    agreement = ctx.agreement
-    filings = tuple(sorted({f.kind for f in ctx.filings}))
-    tia_days = [
-        (ctx.on - f.valid_from).days for f in ctx.filings if f.kind == "transfer_impact_assessment"
-    ]
     common: dict[str, Any] = {
         "time": now,
         "batch_id": batch.id,
         "exporter": ctx.exporter.id,
         "importer": ctx.importer.id,
-        "origin": ctx.exporter.jurisdiction,
-        "destination": ctx.importer.jurisdiction,
-        "product": ctx.product,
-        "sector": ctx.exporter.sector,
-        "purpose": ctx.purpose,
-        "instrument": agreement.instrument if agreement else "none",
-        "ciio": ctx.exporter.ciio,
-        "transit": ctx.transit,
-        "filings": filings,
-        "agreement_days": (ctx.on - agreement.valid_from).days if agreement else None,
-        "tia_age_days": min(tia_days) if tia_days else None,
+        **dataclasses.asdict(ContextFacts.of(ctx)),
     }
     template = DecisionFact(**common, **_EMPTY)
     # One template per (decision, shape): each record's fact only adds its index and subjects.

@@ -69,6 +69,7 @@ class ReplayReport:
     signatures: int  # distinct (batch signature, shape, count bucket) evaluated
     samples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     outcomes: list[str] | None = None  # per replayed record, in commit order (on request)
+    verdicts: list[Verdict] | None = None  # per replayed record (on request): rules, obligations
     keys: list[tuple[str, int]] | None = None  # (batch id, record index) for `outcomes`
     codes: Any = None  # NumPy: index into OUTCOME_CODES per replayed record, commit order
 
@@ -279,12 +280,17 @@ class _Replay:
         # gathered row by row: no sorting of the rows in a round.
         out = np.zeros(len(self.pair_keys) * nbk, dtype=np.int64)
         cnt = np.zeros((len(self.pair_keys) * nbk, len(CATS)), dtype=bool)
+        vid = np.zeros(len(self.pair_keys) * nbk, dtype=np.int64)
+        self.verdict_list: list[Verdict] = []
         for key in np.unique(self.bp_pair * nbk + bucket[self.bp_batch]).tolist():
             p, b = divmod(key, nbk)
             v = self._verdict(self.pair_keys[p], tuple(int(x) for x in reps[first[b]]))
             out[key] = OUTCOME_CODES.index(v.outcome)
             cnt[key] = [cat in v.counted for cat in CATS]
+            vid[key] = len(self.verdict_list)
+            self.verdict_list.append(v)
         index = self.pair * nbk + bucket[self.batch]
+        self.row_verdicts = vid[index]  # of the latest round: the settled one, once solved
         return out[index], cnt[index] & self.has_subjects[:, None]
 
     def _verdict(self, pair: tuple[int, int], reps: tuple[int, ...]) -> Verdict:
@@ -385,6 +391,7 @@ def _report(
         ids = table["batch_id"].take(rows).to_pylist()
         recs = table["record"].take(rows).to_pylist()
         report.keys = [(str(b), int(r or 0)) for b, r in zip(ids, recs, strict=True)]
+        report.verdicts = [run.verdict_list[int(i)] for i in run.row_verdicts[rows]]
     return report
 
 

@@ -106,6 +106,13 @@ def submit_for_owner(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     return _send(c, "POST", "/v1/batches", {**body, "purpose": PURPOSE, "records": [waybill(9)]})
 
 
+def dry_run_for_owner(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    body = {"exporter": "cn-exporter", "importer": "vn-importer", "product": PRODUCT}
+    return _send(
+        c, "POST", "/v1/batches/check", {**body, "purpose": PURPOSE, "records": [waybill(9)]}
+    )
+
+
 def receipt_for_envelope(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     _, key = w.env.rings[actor].current_signing(NOW)
     receipt = sign_receipt(
@@ -325,6 +332,7 @@ def get(path: str) -> Call:
 # endpoint -> (call, the actors that may; everyone else gets 403)
 MATRIX: dict[str, tuple[Call, set[str]]] = {
     "submit batch as cn-exporter": (submit_for_owner, {"cn-exporter"}),
+    "dry run of a batch as cn-exporter": (dry_run_for_owner, {"cn-exporter"}),
     "list batches": (get("/v1/batches"), set(ACTORS) - {"operator"}),
     "read batch": (get("/v1/batches/{batch}"), {"cn-exporter", "vn-importer", "regulator"}),
     "read receipts": (
@@ -448,6 +456,7 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
     paths = {p for p in world.env.http.get("/openapi.json").json()["paths"] if p.startswith("/v1/")}
     covered = {
         "/v1/batches",
+        "/v1/batches/check",
         "/v1/batches/{batch_id}",
         "/v1/batches/{batch_id}/receipts",
         "/v1/mailbox",

@@ -1,0 +1,206 @@
+"""Deciding a batch: the one path from a batch's parties and records to its decisions.
+
+Live submission (`send`), the dry run against a hub (`check --data-dir/--hub`) and the
+re-check of held batches all come through here, so they cannot drift apart:
+
+- `context` builds the batch's decision context from the registry (agreement, filings
+  covering this importer today, participants' attributes);
+- `inputs` turns classified records into `RecordInput`s, with the paths that a catalogue or
+  negative-list entry of the live packs names (path-only entries);
+- `decide` asks the hub's live engine (shipped packs + configured overlays + the sandbox's
+  active versions) and lets an experiment cohort in scope decide instead, if its caps allow;
+  with `commit=False` nothing is written (the cohort's caps are only looked at).
+
+Replay decides past facts with a candidate engine through the same per-record verdict
+(`silkgate.policy.engine.verdict`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from silkgate.classify import Classifier
+from silkgate.counters import CounterView
+from silkgate.errors import InputError, NotFoundError
+from silkgate.model import PURPOSES, Agreement, Filing, Finding, Participant
+from silkgate.policy import BatchContext, BatchDecision, PolicyEngine, RecordInput
+from silkgate.policy.check import record_paths
+from silkgate.products import Product, get_product
+from silkgate.store.base import DecisionFact, Store
+
+if TYPE_CHECKING:
+    from silkgate.classify.classifier import RecordClassification
+    from silkgate.sandbox.core import Sandbox
+
+
+@dataclass
+class Decider:
+    store: Store
+    subject_key: bytes
+    base_engine: PolicyEngine  # shipped packs + the hub's configured overlays
+    sandbox: Sandbox | None = None
+    _classifiers: dict[str, Classifier] = field(default_factory=dict)
+    _patterns: dict[tuple[str, str, str], tuple[re.Pattern[str], ...]] = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ which engine
+    def live_engine(self) -> PolicyEngine:
+        """The engine that decides now: the sandbox's active versions over the base."""
+        return self.sandbox.active_engine() if self.sandbox is not None else self.base_engine
+
+    # ------------------------------------------------------------------ inputs
+    def parties(
+        self, exporter_id: str, importer_id: str, product_id: str, purpose: str
+    ) -> tuple[Participant, Participant, Product]:
+        exporter = _participant(self.store, exporter_id, "exporter")
+        importer = _participant(self.store, importer_id, "importer")
+        if purpose not in PURPOSES:
+            raise InputError(f"unknown purpose {purpose!r}; one of {', '.join(PURPOSES)}")
+        return exporter, importer, get_product(product_id)
+
+    def context(
+        self,
+        exporter: Participant,
+        importer: Participant,
+        product: str,
+        purpose: str,
+        on: date,
+        *,
+        transit: bool = False,
+    ) -> BatchContext:
+        """The registry as it stands: the agreement in force and the filings covering it."""
+        return BatchContext(
+            exporter=exporter,
+            importer=importer,
+            product=product,
+            purpose=purpose,
+            agreement=self._agreement(exporter.id, importer.id, product, purpose, on),
+            filings=self.filings(exporter.id, importer.id, on),
+            on=on,
+            transit=transit,
+        )
+
+    def classifier(self, product: Product) -> Classifier:
+        classifier = self._classifiers.get(product.id)
+        if classifier is None:
+            classifier = self._classifiers[product.id] = Classifier(product)
+        return classifier
+
+    def classify(self, product: Product, records: Sequence[Any]) -> list[RecordClassification]:
+        return self.classifier(product).classify_batch(records)
+
+    def inputs(
+        self,
+        engine: PolicyEngine,
+        ctx: BatchContext,
+        records: Sequence[Any],
+        classified: Sequence[RecordClassification],
+    ) -> list[RecordInput]:
+        patterns = self._path_patterns(engine, ctx.exporter.jurisdiction, ctx.product)
+        out = []
+        for record, c in zip(records, classified, strict=True):
+            paths = _named_paths(record, patterns) if patterns else ()
+            out.append(RecordInput(findings=c.findings, subjects=c.subjects, paths=paths))
+        return out
+
+    # ------------------------------------------------------------------ deciding
+    def decide(
+        self,
+        engine: PolicyEngine,
+        ctx: BatchContext,
+        inputs: Sequence[RecordInput],
+        *,
+        batch_id: str,
+        now: datetime,
+        commit: bool,
+        counters: CounterView | None = None,
+    ) -> tuple[BatchDecision, BatchDecision]:
+        """(the live engine's decision, the decision that applies): they differ only for a
+        batch an experiment cohort admits. With `commit`, call inside the batch's
+        transaction: a cohort consumes its caps there. `counters`: the store's, unless a
+        dry run layers uncommitted batches over them."""
+        view = self.store if counters is None else counters
+        ordinary = engine.decide_batch(ctx, inputs, view, self.subject_key)
+        if self.sandbox is None:
+            return ordinary, ordinary
+        applied = self.sandbox.cohort_decision(
+            ctx, inputs, ordinary, batch_id=batch_id, now=now, commit=commit
+        )
+        return ordinary, applied
+
+    # ------------------------------------------------------------------ held batches
+    def redecide_from_facts(
+        self, engine: PolicyEngine, facts: Sequence[DecisionFact], on: date
+    ) -> BatchDecision:
+        """Decide stored records again, from their decision facts (the hub cannot open a
+        held envelope): today's registry, today's counts, the same per-record verdict."""
+        first = facts[0]
+        exporter = self.store.get_participant(first.exporter)
+        importer = self.store.get_participant(first.importer)
+        ctx = self.context(
+            exporter, importer, first.product, first.purpose, on, transit=first.transit
+        )
+        inputs = [
+            RecordInput(
+                findings=tuple(
+                    Finding(path=p, type=t, detector="facts")  # type: ignore[arg-type]
+                    for p, t in fact.findings
+                ),
+                subjects=(),
+                paths=fact.paths,
+                subject_hashes=fact.subjects,
+            )
+            for fact in facts
+        ]
+        return engine.decide_batch(ctx, inputs, self.store, self.subject_key)
+
+    # ------------------------------------------------------------------ lookups
+    def _agreement(
+        self, exporter: str, importer: str, product: str, purpose: str, on: date
+    ) -> Agreement | None:
+        return next(
+            (
+                a
+                for a in self.store.list_agreements(exporter=exporter, importer=importer)
+                if a.product == product and a.purpose == purpose and a.in_force(on)
+            ),
+            None,
+        )
+
+    def filings(self, exporter: str, importer: str, on: date) -> tuple[Filing, ...]:
+        """The exporter's filings that cover this importer on `on`."""
+        return tuple(
+            f for f in self.store.list_filings(exporter=exporter) if f.covers(importer, on)
+        )
+
+    def _path_patterns(
+        self, engine: PolicyEngine, origin: str, product: str
+    ) -> tuple[re.Pattern[str], ...]:
+        key = (engine.version, origin, product)
+        patterns = self._patterns.get(key)
+        if patterns is None:
+            if len(self._patterns) > 256:
+                self._patterns.clear()
+            patterns = self._patterns[key] = engine.path_patterns(origin, product)
+        return patterns
+
+
+def _named_paths(record: Any, patterns: tuple[re.Pattern[str], ...]) -> tuple[str, ...]:
+    return tuple(p for p in record_paths(record) if any(pat.match(p) for pat in patterns))
+
+
+def _participant(store: Store, participant_id: str, role: str) -> Participant:
+    try:
+        participant = store.get_participant(participant_id)
+    except NotFoundError:
+        raise NotFoundError(
+            f"unknown {role} {participant_id!r}: register it with `silkgate participant add`"
+        ) from None
+    if role not in participant.roles:
+        raise InputError(f"participant {participant_id!r} is not registered as an {role}")
+    if not participant.active:
+        raise InputError(f"participant {participant_id!r} is deactivated")
+    return participant
