@@ -20,6 +20,7 @@ from silkgate.model import Participant
 from silkgate.registry.keys import request_key, signing_history
 from silkgate.seal.httpsig import DEFAULT_SKEW, verify_request
 from silkgate.store.base import Store
+from silkgate.store.ports import RegistryPort
 
 
 class KeyDirectory:
@@ -28,7 +29,7 @@ class KeyDirectory:
     re-read from the store, so a revoked or expired key or a deactivated participant stops
     working at once."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: RegistryPort) -> None:
         self._store = store
         self._index: dict[str, str] = {}
         self._lock = threading.Lock()

@@ -14,6 +14,7 @@ from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import CheckBody, CheckedRecord, CheckResult
 from silkgate.errors import InputError
 from silkgate.model import JURISDICTIONS, OUTCOMES
+from silkgate.paths import format_path
 from silkgate.policy.check import CheckOptions, check_records, record_paths
 from silkgate.products import get_product
 
@@ -26,7 +27,7 @@ def _options(body: CheckBody, state: ApiState) -> CheckOptions:
         if value.upper() not in JURISDICTIONS:
             known = " ".join(JURISDICTIONS)
             raise InputError(
-                f"{value!r} is not CN or an ASEAN member ({known})", path=f"$['{field}']"
+                f"{value!r} is not CN or an ASEAN member ({known})", path=format_path([field])
             )
     return CheckOptions(
         origin=body.origin.upper(),

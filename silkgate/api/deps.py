@@ -21,6 +21,7 @@ from silkgate.classify import Classifier
 from silkgate.clock import Clock
 from silkgate.errors import AuthError, InputError
 from silkgate.hub import Hub
+from silkgate.paths import from_msgspec_path
 from silkgate.products import Product
 
 T = TypeVar("T")
@@ -109,7 +110,6 @@ def _merged_headers(request: Request) -> dict[str, str]:
 
 
 _MSGSPEC_PATH = re.compile(r" - at `(\$[^`]*)`$")
-_SEGMENT = re.compile(r"\.([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[('[^']*')\]")
 
 
 def decode_body(body: bytes, kind: type[T], what: str = "request body") -> T:
@@ -131,10 +131,7 @@ def decode_body(body: bytes, kind: type[T], what: str = "request body") -> T:
 
 def _normalized(msgspec_path: str) -> str:
     """``$.records[3].consignee`` -> ``$['records'][3]['consignee']`` (RFC 9535)."""
-    out = ["$"]
-    for name, index, quoted in _SEGMENT.findall(msgspec_path[1:]):
-        out.append(f"['{name}']" if name else f"[{index}]" if index else f"[{quoted}]")
-    return "".join(out)
+    return from_msgspec_path(msgspec_path)
 
 
 def _record_index(path: str | None) -> int | None:

@@ -7,13 +7,13 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from silkgate.store.base import Store
+from silkgate.store.ports import NoncePort
 
 PURGE_INTERVAL = 60  # seconds (of the API's clock) between purges of expired nonces
 
 
 class StoreNonces:
-    def __init__(self, store: Store, *, purge_interval: int = PURGE_INTERVAL) -> None:
+    def __init__(self, store: NoncePort, *, purge_interval: int = PURGE_INTERVAL) -> None:
         self._store = store
         self._purge_interval = purge_interval
         self._next_purge: int | None = None

@@ -1,66 +1,27 @@
-"""RFC 9535 normalized paths, and product path patterns (``[*]`` = any index) compiled
-into a trie walked alongside the record."""
+"""Product path patterns (``[*]`` = any index) compiled into a trie walked alongside the
+record. Normalized paths are formatted and parsed by :mod:`silkgate.paths`."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from silkgate import paths
 from silkgate.model import FindingType
+from silkgate.paths import Wildcard, format_path
 
 PathPart = str | int
-
-_ESCAPES = {
-    "\b": "\\b",
-    "\f": "\\f",
-    "\n": "\\n",
-    "\r": "\\r",
-    "\t": "\\t",
-    "'": "\\'",
-    "\\": "\\\\",
-}
-_NEEDS_ESCAPE = re.compile(r"[\x00-\x1f'\\]")
-
-
-def _escape_char(m: re.Match[str]) -> str:
-    ch = m.group()
-    return _ESCAPES.get(ch) or f"\\u{ord(ch):04x}"
 
 
 def normalized_path(parts: list[PathPart] | tuple[PathPart, ...]) -> str:
     """``["items", 0, "sku"]`` -> ``$['items'][0]['sku']`` (RFC 9535 section 2.7)."""
-    out = ["$"]
-    for p in parts:
-        if isinstance(p, int):
-            out.append(f"[{p}]")
-        else:
-            out.append("['" + _NEEDS_ESCAPE.sub(_escape_char, p) + "']")
-    return "".join(out)
-
-
-_SEGMENT = re.compile(r"\['((?:[^'\\]|\\.)*)'\]|\[(\*|\d+)\]")
+    return format_path(parts)
 
 
 def parse_pattern(pattern: str) -> list[PathPart]:
     """``$['items'][*]['gtin']`` -> ``["items", "*", "gtin"]`` (``"*"`` = any index).
     A literal key "*" is not distinguishable here; products do not use one."""
-    if not pattern.startswith("$"):
-        raise ValueError(f"not a normalized path: {pattern!r}")
-    parts: list[PathPart] = []
-    pos = 1
-    while pos < len(pattern):
-        m = _SEGMENT.match(pattern, pos)
-        if m is None:
-            raise ValueError(f"cannot parse path {pattern!r} at offset {pos}")
-        if m.group(1) is not None:
-            parts.append(re.sub(r"\\(.)", r"\1", m.group(1)))
-        elif m.group(2) == "*":
-            parts.append("*")
-        else:
-            parts.append(int(m.group(2)))
-        pos = m.end()
-    return parts
+    return ["*" if isinstance(s, Wildcard) else s for s in paths.parse_pattern(pattern)]
 
 
 @dataclass(slots=True)

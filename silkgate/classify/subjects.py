@@ -8,6 +8,7 @@ import re
 from silkgate.classify import checks
 from silkgate.classify.phones import region_of
 from silkgate.model import Finding
+from silkgate.paths import parent
 
 # Strongest first: what identifies a person most reliably.
 _RANK = ("national_id", "passport", "phone", "email", "bank_card", "bank_account", "person_name")
@@ -66,7 +67,7 @@ def subject_key(ftype: str, value: str, country: str | None = None) -> str | Non
 
 
 def _parent(path: str) -> str:
-    return path[: path.rfind("[")] if path != "$" else path
+    return parent(path)
 
 
 def subjects_from_findings(found: list[tuple[Finding, str]]) -> tuple[str, ...]:

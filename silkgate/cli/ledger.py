@@ -40,6 +40,7 @@ from silkgate.ledger.witness import (
     request_cosignature,
 )
 from silkgate.store.base import Store
+from silkgate.store.ports import BatchPort
 
 ledger_app = typer.Typer(no_args_is_help=True, help="The transparency ledger: checkpoints, proofs.")
 witness_app = typer.Typer(no_args_is_help=True, help="Run a witness that cosigns checkpoints.")
@@ -109,7 +110,7 @@ def key_info(log: TransparencyLog) -> dict[str, Any]:
 
 
 def prove_index(
-    log: TransparencyLog, store: Store, *, index: int | None, batch: str | None
+    log: TransparencyLog, store: BatchPort, *, index: int | None, batch: str | None
 ) -> ProofBundle:
     if (index is None) == (batch is None):
         raise ConfigError("give exactly one of --index and --batch")

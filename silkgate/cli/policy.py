@@ -18,6 +18,7 @@ from rich.table import Table
 
 from silkgate.errors import PolicyError
 from silkgate.model import JURISDICTIONS, Decision
+from silkgate.paths import format_path
 from silkgate.policy import PolicyEngine, shipped_pack_paths
 from silkgate.policy.cases import case_engine, run_cases
 from silkgate.policy.check import CheckOptions, check_records, record_paths
@@ -248,7 +249,7 @@ def _decide(
     from silkgate.policy.engine import RecordInput
 
     names = [t.strip() for t in (types or "").split(",") if t.strip()]
-    findings = tuple(Finding(path=f"$['{t}']", type=t, detector="cli") for t in names)  # type: ignore[arg-type]
+    findings = tuple(Finding(path=format_path([t]), type=t, detector="cli") for t in names)  # type: ignore[arg-type]
     subjects = ("cli:subject",) if findings else ()
     return check_records(engine, [RecordInput(findings, subjects)], opts)
 

@@ -1,4 +1,4 @@
-"""How the ledger sits in a store: the ledger methods of the Store protocol, and a node
+"""How the ledger sits in a store: its port (``silkgate.store.ports.LedgerPort``), and a node
 reader that serves level-0 hashes (leaf hashes) from the entries.
 
 Only perfect subtrees of level >= 1 are stored as nodes: a leaf hash is one SHA-256 of
@@ -7,29 +7,13 @@ its entry, so keeping it would double the rows for nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
-from typing import Protocol
 
 from silkgate.ledger.merkle import NodeKey, leaf_hash
+from silkgate.store.ports import LedgerPort
 
-
-class LedgerStore(Protocol):
-    """The ledger part of silkgate.store.base.Store."""
-
-    def ledger_size(self) -> int: ...
-
-    def ledger_append(self, entries: Sequence[bytes], nodes: Mapping[NodeKey, bytes]) -> int: ...
-
-    def ledger_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]: ...
-
-    def ledger_entries(self, start: int, end: int) -> list[bytes]: ...
-
-    def put_checkpoint(self, size: int, note: bytes) -> None: ...
-
-    def latest_checkpoint(self) -> tuple[int, bytes] | None: ...
-
-    def get_checkpoint(self, size: int) -> bytes: ...
+LedgerStore = LedgerPort  # the name the ledger modules use for their port
 
 
 def transaction(store: object) -> AbstractContextManager[object]:

@@ -39,6 +39,7 @@ from silkgate.flow.pipeline import DELIVERED_SUBJECT
 from silkgate.seal.httpsig import sign_request
 from silkgate.seal.keys import ed25519_key_id
 from silkgate.store.base import PushEndpoint, Store, StoredEnvelope, iter_all_envelopes
+from silkgate.store.ports import MailboxPort
 from silkgate.transport.base import Message, Transport
 
 log = logging.getLogger("silkgate.mailbox.delivery")
@@ -124,7 +125,7 @@ def check_push_destination(url: str, allow_hosts: Collection[str]) -> None:
 
 
 def requeue_pending(
-    store: Store, transport: Transport, now: datetime, importers: Iterable[str] | None = None
+    store: MailboxPort, transport: Transport, now: datetime, importers: Iterable[str] | None = None
 ) -> int:
     """Publish a delivery message for each pending envelope of the importers that have a
     push registration (all of them by default): after a restart of an in-process transport,
@@ -358,14 +359,14 @@ def run_purge(store: Store, now: datetime, retention: timedelta) -> PurgeReport:
     )
 
 
-def _purge_candidates(store: Store) -> list[StoredEnvelope]:
+def _purge_candidates(store: MailboxPort) -> list[StoredEnvelope]:
     found: list[StoredEnvelope] = []
     for state in ("pending", "acked", "rejected"):
         found.extend(e for e in iter_all_envelopes(store, state=state) if e.data)
     return found
 
 
-def _acked_times(store: Store, envelope_ids: Sequence[str]) -> dict[str, datetime]:
+def _acked_times(store: MailboxPort, envelope_ids: Sequence[str]) -> dict[str, datetime]:
     times: dict[str, datetime] = {}
     for envelope_id in envelope_ids:
         try:

@@ -13,6 +13,7 @@ from typing import Any
 
 from silkgate.counters import MemoryCounters, subject_hash
 from silkgate.model import Agreement, Decision, Filing, Finding, Participant
+from silkgate.paths import format_path
 from silkgate.policy.engine import BatchContext, PolicyEngine, RecordInput
 from silkgate.policy.pack import Case, Pack
 
@@ -70,7 +71,7 @@ def decide_given(
     on = _day(given.get("date", DEFAULT_DAY))
     ctx = _context(origin, given, on)
     types = list(given.get("types", []))
-    findings = tuple(Finding(path=f"$['{t}']", type=t, detector="case") for t in types)
+    findings = tuple(Finding(path=format_path([t]), type=t, detector="case") for t in types)
     n = int(given.get("subjects", 1 if types else 0))
     subjects = tuple(f"case:{i}" for i in range(n))
     counters = _counters(given, subjects, on.year)

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from silkgate.counters import MemoryCounters, counting_year
 from silkgate.model import Agreement, Decision, Filing, Finding, Participant
+from silkgate.paths import iter_leaves
 from silkgate.policy.engine import BatchContext, PolicyEngine, RecordInput
 
 CHECK_KEY = b"silkgate-check-dry-run"
@@ -99,14 +100,4 @@ def check_records(
 
 def record_paths(record: object, prefix: str = "$") -> tuple[str, ...]:
     """Normalized paths of every leaf in a JSON value (for path-only catalogue entries)."""
-    out: list[str] = []
-    stack: list[tuple[str, object]] = [(prefix, record)]
-    while stack:
-        path, value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend((f"{path}['{k}']", v) for k, v in value.items())
-        elif isinstance(value, list):
-            stack.extend((f"{path}[{i}]", v) for i, v in enumerate(value))
-        else:
-            out.append(path)
-    return tuple(sorted(out))
+    return tuple(sorted(path for path, _ in iter_leaves(record, prefix)))

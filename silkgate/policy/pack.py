@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from silkgate.errors import PolicyError
+from silkgate.paths import compile_pattern
 from silkgate.policy.facts import (
     CATEGORIES,
     COUNTED_CATEGORIES,
@@ -161,8 +162,7 @@ class _Errors:
 
 def path_pattern(pattern: str) -> re.Pattern[str]:
     """A normalized path with ``[*]`` wildcards; matches the path and anything below it."""
-    body = re.escape(pattern).replace(re.escape("[*]"), r"\[[^\]]+\]")
-    return re.compile(body + r"(?:\[.*)?$")
+    return compile_pattern(pattern, descendants=True)
 
 
 def load_pack(path: str | Path) -> Pack:

@@ -11,6 +11,7 @@ import msgspec
 
 from silkgate.errors import NotFoundError, SchemaError
 from silkgate.model import FindingType
+from silkgate.paths import from_msgspec_path
 
 
 class Product(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,34 +52,12 @@ class Product(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _path_of(exc: msgspec.ValidationError) -> str:
-    # msgspec reports "... - at `$.consignee.phone`" or "$[...][0]"; turn it normalized.
+    # msgspec reports "... - at `$.consignee.phone`"; turn it normalized.
     text = str(exc)
     marker = " - at `"
     if marker not in text:
         return "$"
-    raw = text.split(marker, 1)[1].rstrip("`")
-    out = "$"
-    token = ""
-    i = 1
-    while i < len(raw):
-        ch = raw[i]
-        if ch == ".":
-            if token:
-                out += f"['{token}']"
-            token = ""
-        elif ch == "[":
-            if token:
-                out += f"['{token}']"
-            token = ""
-            end = raw.index("]", i)
-            out += raw[i : end + 1]
-            i = end
-        else:
-            token += ch
-        i += 1
-    if token:
-        out += f"['{token}']"
-    return out
+    return from_msgspec_path(text.split(marker, 1)[1].rstrip("`"))
 
 
 def _describe(exc: msgspec.ValidationError) -> str:

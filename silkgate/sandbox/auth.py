@@ -14,7 +14,7 @@ from silkgate.canonical import canonical_json
 from silkgate.errors import AuthError, ForbiddenError, NotFoundError, VerificationError
 from silkgate.registry.keys import request_key
 from silkgate.seal.keys import ed25519_key_id
-from silkgate.store.base import Store
+from silkgate.store.ports import RegistryPort
 
 
 class Approval(msgspec.Struct, frozen=True, kw_only=True):
@@ -34,7 +34,7 @@ def sign_action(key: Ed25519PrivateKey, by: str, message: bytes) -> Approval:
     return Approval(by=by, key_id=ed25519_key_id(key), signature=key.sign(message))
 
 
-def verify_approval(store: Store, approval: Approval, message: bytes, now: datetime) -> None:
+def verify_approval(store: RegistryPort, approval: Approval, message: bytes, now: datetime) -> None:
     """Raises ForbiddenError unless `approval.by` is an active regulator, VerificationError
     unless `approval.key_id` is one of its keys valid at `now` and the signature verifies."""
     try:

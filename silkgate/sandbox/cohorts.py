@@ -26,6 +26,7 @@ from silkgate.sandbox.auth import Approval, action_message, verify_approval
 from silkgate.sandbox.lifecycle import bump_generation
 from silkgate.sandbox.packs import pack_from_text, text_digest
 from silkgate.store.base import Store
+from silkgate.store.ports import SandboxPort
 
 DOC_KIND = "cohort"
 _ID_OK = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-_.")
@@ -180,7 +181,7 @@ def ledger_event(
     return log.append([canonical_json(leaf)])
 
 
-def save(store: Store, cohort: Cohort) -> None:
+def save(store: SandboxPort, cohort: Cohort) -> None:
     store.put_sandbox_doc(DOC_KIND, cohort.id, msgspec.msgpack.encode(cohort))
 
 

@@ -21,6 +21,7 @@ from silkgate.policy import Pack
 from silkgate.sandbox.auth import Approval, action_message, verify_approval
 from silkgate.sandbox.packs import pack_from_text, text_digest
 from silkgate.store.base import Store
+from silkgate.store.ports import SandboxPort
 
 State = Literal["draft", "shadow", "active", "retired"]
 STATES: tuple[State, ...] = ("draft", "shadow", "active", "retired")
@@ -76,13 +77,13 @@ def transition_message(
     return action_message("policy.transition", body)
 
 
-def bump_generation(store: Store) -> None:
+def bump_generation(store: SandboxPort) -> None:
     """Tell every process that sandbox engines must be rebuilt (read per batch)."""
     raw = store.get_sandbox_doc(META_KIND, GENERATION_KEY)
     store.put_sandbox_doc(META_KIND, GENERATION_KEY, b"%d" % (int(raw or b"0") + 1))
 
 
-def generation(store: Store) -> int:
+def generation(store: SandboxPort) -> int:
     return int(store.get_sandbox_doc(META_KIND, GENERATION_KEY) or b"0")
 
 

@@ -18,6 +18,7 @@ from silkgate.counters import CounterView
 from silkgate.model import Decision
 from silkgate.policy import BatchContext, BatchDecision, PolicyEngine, RecordInput
 from silkgate.store.base import Store
+from silkgate.store.ports import CounterPort, SandboxPort
 
 DOC_KIND = "shadow_diff"
 SAMPLES_PER_CHANGE = 20
@@ -55,7 +56,7 @@ class ShadowDiff(msgspec.Struct, kw_only=True):
 class ShadowCounters:
     """A read-only CounterView over a shadow's own counter namespace."""
 
-    def __init__(self, store: Store, prefix: str) -> None:
+    def __init__(self, store: CounterPort, prefix: str) -> None:
         self._store, self._prefix = store, prefix
 
     def known_subjects(
@@ -71,7 +72,7 @@ def namespace(version_key: str) -> str:
     return f"shadow:{version_key}:"
 
 
-def load_diff(store: Store, version_key: str) -> ShadowDiff:
+def load_diff(store: SandboxPort, version_key: str) -> ShadowDiff:
     raw = store.get_sandbox_doc(DOC_KIND, version_key)
     return (
         ShadowDiff(version=version_key)
@@ -80,7 +81,7 @@ def load_diff(store: Store, version_key: str) -> ShadowDiff:
     )
 
 
-def note_failure(store: Store, version_key: str, message: str) -> None:
+def note_failure(store: SandboxPort, version_key: str, message: str) -> None:
     diff = load_diff(store, version_key)
     diff.failures += 1
     diff.last_failure = message[:500]

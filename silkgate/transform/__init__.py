@@ -1,9 +1,9 @@
 """Desensitization: pure functions applying obligations to records (input untouched)."""
 
+from silkgate.paths import format_path, parse_path
 from silkgate.transform.apply import SpanObligation, apply_obligations, copy_json, plan
 from silkgate.transform.generalize import generalize_value
 from silkgate.transform.mask import mask_value
-from silkgate.transform.paths import format_path, parse_path
 from silkgate.transform.pseudonymize import is_token, pseudonymize_value
 
 __all__ = [

@@ -21,9 +21,9 @@ import msgspec
 
 from silkgate.errors import InputError
 from silkgate.model import Obligation, ObligationAction
+from silkgate.paths import PatternSegment, Wildcard, parse_pattern
 from silkgate.transform.generalize import generalize_value
 from silkgate.transform.mask import mask_value
-from silkgate.transform.paths import Segment, Wildcard, parse_path
 from silkgate.transform.pseudonymize import MIN_KEY_BYTES, pseudonymize_value
 
 STRENGTH = {"mask": 0, "generalize": 1, "pseudonymize": 2, "drop": 3}
@@ -61,7 +61,7 @@ def copy_json(value: Any) -> Any:
 
 def _order(ob: AnyObligation) -> tuple[int, str, bool, int]:
     span = span_of(ob)
-    return (-len(parse_path(ob.path)), ob.path, span is None, -(span[0] if span else 0))
+    return (-len(parse_pattern(ob.path)), ob.path, span is None, -(span[0] if span else 0))
 
 
 def plan(obligations: Iterable[AnyObligation]) -> list[AnyObligation]:
@@ -116,7 +116,7 @@ def _set(container: Any, key: str | int, value: Any) -> None:
         container[key] = None
 
 
-def _keys(container: Any, seg: Segment) -> list[str | int]:
+def _keys(container: Any, seg: PatternSegment) -> list[str | int]:
     if isinstance(seg, Wildcard):
         if isinstance(container, dict):
             return list(container)
@@ -128,7 +128,7 @@ def _keys(container: Any, seg: Segment) -> list[str | int]:
     return []
 
 
-def _apply_at(node: Any, segments: tuple[Segment, ...], fn: Action) -> None:
+def _apply_at(node: Any, segments: tuple[PatternSegment, ...], fn: Action) -> None:
     head, rest = segments[0], segments[1:]
     for key in _keys(node, head):
         if rest:
@@ -150,7 +150,7 @@ def apply_obligations(
         pseudonymize_value("", pseudonym_key)  # raises ConfigError with the reason
     out = copy_json(record)
     for ob in plan(obligations):
-        segments = parse_path(ob.path)
+        segments = parse_pattern(ob.path)
         fn = _action(ob, pseudonym_key, full_mask)
         if not segments:
             result = fn(out)

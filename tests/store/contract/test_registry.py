@@ -1,0 +1,42 @@
+"""RegistryPort contract: participants, agreements, filings (every implementation)."""
+
+from __future__ import annotations
+
+import pytest
+
+from silkgate.errors import NotFoundError
+from silkgate.store.ports import RegistryPort
+
+from .builders import agreement, filing, participant
+
+
+def test_participants_crud(store: RegistryPort) -> None:
+    store.put_participant(participant("p_b"))
+    store.put_participant(participant("p_a"))
+    store.put_participant(participant("p_b", name="renamed"))
+    assert store.get_participant("p_b").name == "renamed"
+    assert store.get_participant("p_a") == participant("p_a")
+    assert [p.id for p in store.list_participants()] == ["p_a", "p_b"]
+    with pytest.raises(NotFoundError, match="p_zz"):
+        store.get_participant("p_zz")
+
+
+def test_agreements_filters_and_not_found(store: RegistryPort) -> None:
+    store.put_agreement(agreement("a_1", "p_x", "p_vn"))
+    store.put_agreement(agreement("a_2", "p_x", "p_th"))
+    store.put_agreement(agreement("a_3", "p_y", "p_vn"))
+    assert store.get_agreement("a_2") == agreement("a_2", "p_x", "p_th")
+    assert [a.id for a in store.list_agreements()] == ["a_1", "a_2", "a_3"]
+    assert [a.id for a in store.list_agreements(exporter="p_x")] == ["a_1", "a_2"]
+    assert [a.id for a in store.list_agreements(importer="p_vn")] == ["a_1", "a_3"]
+    assert [a.id for a in store.list_agreements(exporter="p_y", importer="p_vn")] == ["a_3"]
+    assert store.list_agreements(exporter="p_none") == []
+    with pytest.raises(NotFoundError):
+        store.get_agreement("a_9")
+
+
+def test_filings(store: RegistryPort) -> None:
+    store.put_filing(filing("f_2", "p_x"))
+    store.put_filing(filing("f_1", "p_y"))
+    assert store.list_filings() == [filing("f_1", "p_y"), filing("f_2", "p_x")]
+    assert store.list_filings(exporter="p_x") == [filing("f_2", "p_x")]
