@@ -27,8 +27,8 @@ from silkgate.classify import Classifier
 from silkgate.counters import CounterView
 from silkgate.errors import InputError, NotFoundError
 from silkgate.model import PURPOSES, Agreement, Filing, Finding, Participant
+from silkgate.paths import iter_leaves
 from silkgate.policy import BatchContext, BatchDecision, PolicyEngine, RecordInput
-from silkgate.policy.check import record_paths
 from silkgate.products import Product, get_product
 from silkgate.store.base import DecisionFact, Store
 
@@ -189,7 +189,7 @@ class Decider:
 
 
 def _named_paths(record: Any, patterns: tuple[re.Pattern[str], ...]) -> tuple[str, ...]:
-    return tuple(p for p in record_paths(record) if any(pat.match(p) for pat in patterns))
+    return tuple(p for p, _ in iter_leaves(record) if any(pat.match(p) for pat in patterns))
 
 
 def _participant(store: Store, participant_id: str, role: str) -> Participant:
