@@ -95,8 +95,8 @@ def _escape(m: re.Match[str]) -> str:
     if short is not None:
         return short
     if "\ud800" <= ch <= "\udfff":
-        raise ValueError(
-            f"member name holds a lone surrogate U+{ord(ch):04X}, which no RFC 9535 path "
+        raise InputError(
+            f"a member name holds a lone surrogate U+{ord(ch):04X}, which no RFC 9535 path "
             "can name (JSON text must be valid Unicode)"
         )
     return f"\\u{ord(ch):04x}"
@@ -104,7 +104,8 @@ def _escape(m: re.Match[str]) -> str:
 
 def format_segment(segment: PatternSegment) -> str:
     """One bracketed segment: ``'a'b`` -> ``['a\\'b']``, ``3`` -> ``[3]``, ``WILDCARD`` ->
-    ``[*]``. Raises ValueError for a negative index, a bool or a lone surrogate."""
+    ``[*]``. Raises ValueError for a negative index or a bool (a caller's bug), InputError
+    for a name holding a lone surrogate (data no JSON text can carry)."""
     if isinstance(segment, str):
         if _NEEDS_ESCAPE.search(segment) is None:
             return "['" + segment + "']"

@@ -149,7 +149,7 @@ def test_bad_segments_are_refused() -> None:
     for bad in (-1, True, 1.0):
         with pytest.raises(ValueError):
             format_segment(bad)  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="surrogate"):
+    with pytest.raises(InputError, match="surrogate"):
         format_path(["a\ud800"])
     with pytest.raises(PathError, match="surrogate"):
         parse_path("$['\ud800']")
