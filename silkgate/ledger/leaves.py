@@ -179,3 +179,22 @@ def decode_leaf(entry: bytes) -> Leaf:
 def envelope_ref(ref: tuple[str, str] | None) -> EnvelopeRef | None:
     """(envelope id, hex digest) as the batch leaf names it."""
     return None if ref is None else EnvelopeRef(envelope_id=ref[0], digest=ref[1])
+
+
+class Parties(msgspec.Struct, frozen=True, kw_only=True):
+    """Who an entry concerns, besides regulators: its exporter and importer ("" if none).
+    Entry contents are served only to them and to regulators (docs/ledger.md)."""
+
+    exporter: str = ""
+    importer: str = ""
+
+
+def parties(leaf: Leaf) -> Parties:
+    """The parties named by a leaf. A receipt names only its importer; its batch's exporter
+    is a party too, which the caller looks up by `batch_id`. Policy and sandbox entries
+    concern regulators only."""
+    if isinstance(leaf, BatchLeaf | HoldReleaseLeaf | HoldRejectLeaf):
+        return Parties(exporter=leaf.exporter, importer=leaf.importer)
+    if isinstance(leaf, ReceiptLeaf):
+        return Parties(importer=leaf.importer)
+    return Parties()
