@@ -45,6 +45,7 @@ from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain
 from silkgate.policy.engine import Shape, make_shape
 from silkgate.sandbox.evaluate import COUNT_FACTS, BatchSig, countable, verdict
+from silkgate.seal.envelope import envelope_digest
 from silkgate.store.base import DecisionFact, Store, StoredEnvelope, iter_all_envelopes
 
 if TYPE_CHECKING:
@@ -253,11 +254,12 @@ def release_leaf(
     now: datetime, extra: dict[str, Any] | None = None,
 ) -> HoldReleaseLeaf:  # fmt: skip
     """The `hold_release` leaf; `extra` (a re-check's release) may set `automatic`,
-    `filings` and `policy_version`."""
+    `filings` and `policy_version`. It shows the released envelope's digest, which opens
+    the commitment in the batch leaf."""
     return HoldReleaseLeaf(
         envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
         importer=envelope.importer, records=records, by=by, reason=reason, time=now,
-        counted=counted, **(extra or {}),
+        counted=counted, digest=envelope_digest(envelope.data).hex(), **(extra or {}),
     )  # fmt: skip
 
 

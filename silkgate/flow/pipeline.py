@@ -25,7 +25,7 @@ from silkgate.classify import Classifier
 from silkgate.clock import Clock, Random, new_id, system_clock, system_random
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from silkgate.ledger import TransparencyLog
-from silkgate.ledger.leaves import BatchLeaf, append_leaf, envelope_ref
+from silkgate.ledger.leaves import BatchLeaf, append_leaf, envelope_ref, held_ref
 from silkgate.mailbox.messages import queue_delivered
 from silkgate.mailbox.service import MailboxService
 from silkgate.model import (
@@ -348,7 +348,8 @@ def _batch_leaf(
     tags: list[str],
     now: datetime,
 ) -> BatchLeaf:
-    """The ledger entry of a batch: metadata and digests, never contents."""
+    """The ledger entry of a batch: metadata and digests, never contents. A held envelope
+    is named by a commitment to its digest (silkgate.ledger.leaves.held_commitment)."""
     return BatchLeaf(
         batch_id=batch.id,
         exporter=batch.exporter,
@@ -359,7 +360,7 @@ def _batch_leaf(
         outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
         policy_version=policy_version,
         delivered=envelope_ref(envelope),
-        held=envelope_ref(held),
+        held=held_ref(held),
         tags=tags,
         time=now,
     )

@@ -21,6 +21,7 @@ Never record contents: ids, parties, counts, digests, rule versions, times.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -30,12 +31,26 @@ import msgspec
 from silkgate.canonical import canonical_json
 from silkgate.model import Receipt
 
+HELD_COMMITMENT_LABEL = b"silkgate/held-envelope/v1\n"
 
-class EnvelopeRef(msgspec.Struct, frozen=True, kw_only=True):
-    """An envelope named by a batch leaf: its id and the hex SHA-256 of its sealed bytes."""
+
+class EnvelopeRef(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """An envelope named by a batch leaf: its id and either the hex SHA-256 of its sealed
+    bytes (`digest`: the delivered envelope) or a commitment to that digest (`commitment`:
+    the held envelope, see `held_commitment`). Batch leaves written before commitments
+    existed name held envelopes by `digest` too."""
 
     envelope_id: str
-    digest: str
+    digest: str | None = None
+    commitment: str | None = None
+
+
+def held_commitment(digest: bytes) -> str:
+    """Hex SHA-256(label || digest): binds a held envelope's digest without showing it.
+    The digest (SHA-256 of sealed bytes that include a fresh HPKE key) cannot be guessed,
+    so nobody can recover it, or sign a receipt over it, from the leaf; once the envelope
+    is released, its `hold_release` leaf shows the digest and anyone can check it here."""
+    return hashlib.sha256(HELD_COMMITMENT_LABEL + digest).hexdigest()
 
 
 class BatchLeaf(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="batch"):
@@ -118,6 +133,7 @@ class HoldReleaseLeaf(
     automatic: bool | None = None
     filings: list[str] | None = None
     policy_version: str | None = None
+    digest: str | None = None  # hex SHA-256 of the released bytes: opens the batch's commitment
 
 
 class PolicyLeaf(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="policy"):
@@ -177,8 +193,16 @@ def decode_leaf(entry: bytes) -> Leaf:
 
 
 def envelope_ref(ref: tuple[str, str] | None) -> EnvelopeRef | None:
-    """(envelope id, hex digest) as the batch leaf names it."""
+    """A delivered envelope, (envelope id, hex digest), as the batch leaf names it."""
     return None if ref is None else EnvelopeRef(envelope_id=ref[0], digest=ref[1])
+
+
+def held_ref(ref: tuple[str, str] | None) -> EnvelopeRef | None:
+    """A held envelope, (envelope id, hex digest), as the batch leaf names it: by a
+    commitment to its digest, never the digest itself."""
+    if ref is None:
+        return None
+    return EnvelopeRef(envelope_id=ref[0], commitment=held_commitment(bytes.fromhex(ref[1])))
 
 
 class Parties(msgspec.Struct, frozen=True, kw_only=True):

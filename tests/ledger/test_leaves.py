@@ -3,6 +3,7 @@ written before keep verifying; and nothing appends a leaf any other way."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,6 +14,7 @@ import pytest
 
 from silkgate.canonical import canonical_json
 from silkgate.ledger.leaves import (
+    HELD_COMMITMENT_LABEL,
     KINDS,
     BatchLeaf,
     EnvelopeRef,
@@ -25,6 +27,8 @@ from silkgate.ledger.leaves import (
     append_leaf,
     decode_leaf,
     encode_leaf,
+    held_commitment,
+    held_ref,
 )
 from silkgate.model import Receipt
 
@@ -177,3 +181,17 @@ def test_no_module_appends_hand_built_entries() -> None:
         if re.search(r"\blog\.append\(", text) or '"kind": "' in text:
             offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_a_held_envelope_is_named_by_a_commitment_that_its_release_opens() -> None:
+    digest = hashlib.sha256(b"sealed bytes").digest()
+    leaf = msgspec.structs.replace(new_batch(True, False), held=held_ref(("env_2", digest.hex())))
+    entry = encode_leaf(leaf)
+    assert digest.hex() not in entry.decode()
+    named = msgspec.json.decode(entry)["held"]
+    assert named == {"envelope_id": "env_2", "commitment": held_commitment(digest)}
+    assert held_commitment(digest) == hashlib.sha256(HELD_COMMITMENT_LABEL + digest).hexdigest()
+    assert decode_leaf(entry) == leaf
+    release = HoldReleaseLeaf(**COMMON, counted={}, digest=digest.hex())  # type: ignore[arg-type]
+    opened = bytes.fromhex(msgspec.json.decode(encode_leaf(release))["digest"])
+    assert held_commitment(opened) == named["commitment"]

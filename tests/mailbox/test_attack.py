@@ -20,6 +20,7 @@ import pytest
 from api.cast import NOW, PRODUCT, PURPOSE, Env, serve_cast, waybill
 from holds.helpers import declarations
 
+from silkgate.ledger.leaves import held_commitment
 from silkgate.mailbox.service import run_purge
 from silkgate.model import Agreement, Batch, Receipt
 from silkgate.seal import sign_receipt
@@ -62,13 +63,19 @@ def deliver_one(env: Env) -> str:
     return result.envelope_id
 
 
-def digest_from_ledger(env: Env, index: int) -> bytes:
-    """What anyone could read: the held envelope's digest in the batch's ledger entry."""
-    bundle = env.clients[IMPORTER].request(
-        "GET", "/v1/ledger/proof/bundle", params={"index": index}
-    )
+def held_from_ledger(env: Env, index: int) -> dict[str, str]:
+    """What the importer can read (it is a party of its batch's entry): the held envelope
+    as the batch leaf names it."""
+    path = "/v1/ledger/proof/bundle"
+    bundle = env.clients[IMPORTER].request("GET", path, params={"index": index})
     entry = msgspec.json.decode(base64.b64decode(bundle.json()["entry"]))
-    return bytes.fromhex(entry["held"]["digest"])
+    held: dict[str, str] = entry["held"]
+    return held
+
+
+def real_digest(env: Env, envelope_id: str) -> bytes:
+    """The digest an older hub showed in the ledger (or one leaked some other way)."""
+    return hashlib.sha256(env.hub.store.get_envelope(envelope_id).data).digest()
 
 
 def forge_receipt(env: Env, envelope_id: str, digest: bytes) -> Receipt:
@@ -91,10 +98,20 @@ def held_ids(env: Env) -> list[str]:
     return [h["envelope_id"] for h in holds]
 
 
-def test_the_scripted_attack_on_a_held_envelope_fails_with_409(env: Env) -> None:
+def test_the_ledger_names_a_held_envelope_by_a_commitment_only(env: Env) -> None:
     held, index = hold_one(env)
-    digest = digest_from_ledger(env, index)
-    assert digest == hashlib.sha256(env.hub.store.get_envelope(held).data).digest()
+    named = held_from_ledger(env, index)
+    digest = real_digest(env, held)
+    assert named == {"envelope_id": held, "commitment": held_commitment(digest)}
+    assert digest.hex() not in str(env.hub.store.ledger_entries(0, env.hub.log.size()))
+    # Signing the commitment as if it were the digest gets the attacker nowhere either.
+    answer = post_receipt(env, forge_receipt(env, held, bytes.fromhex(named["commitment"])))
+    assert answer.status_code == 409, answer.text
+
+
+def test_the_scripted_attack_on_a_held_envelope_fails_with_409(env: Env) -> None:
+    held, _ = hold_one(env)
+    digest = real_digest(env, held)  # as older hubs published it in the batch's entry
 
     answer = post_receipt(env, forge_receipt(env, held, digest))
     assert answer.status_code == 409, answer.text
@@ -118,8 +135,8 @@ def test_the_scripted_attack_on_a_held_envelope_fails_with_409(env: Env) -> None
 
 
 def test_a_rejected_envelope_cannot_be_acknowledged_nor_fetched(env: Env) -> None:
-    held, index = hold_one(env)
-    digest = digest_from_ledger(env, index)
+    held, _ = hold_one(env)
+    digest = real_digest(env, held)
     env.clients["regulator"].request(
         "POST", f"/v1/holds/{held}/reject", body={"reason": "no standard contract on file"}
     )
@@ -149,11 +166,15 @@ def test_an_expired_envelope_cannot_be_acknowledged_nor_fetched(env: Env) -> Non
 
 def test_release_then_the_importer_fetches_and_acknowledges(env: Env) -> None:
     held, index = hold_one(env)
-    digest = digest_from_ledger(env, index)
+    commitment = held_from_ledger(env, index)["commitment"]
     released = env.clients["regulator"].request(
         "POST", f"/v1/holds/{held}/release", body={"reason": "contract filed on paper"}
     )
     assert released.json()["expires_at"]
+    # The release leaf shows the digest now, and it opens the batch leaf's commitment.
+    leaf = env.clients[IMPORTER].proof_bundle(released.json()["ledger_index"]).entry
+    digest = bytes.fromhex(msgspec.json.decode(leaf)["digest"])
+    assert held_commitment(digest) == commitment
     assert fetch(env, held).status_code == 200  # pending now: served, and counted
     assert env.hub.store.get_envelope(held).attempts == 1
     answer = post_receipt(env, forge_receipt(env, held, digest))  # a genuine receipt now
