@@ -378,8 +378,10 @@ class SilkgateClient:
         return [base64.b64decode(h) for h in body["proof"]]
 
     def proof_bundle(self, index: int) -> ProofBundle:
-        """An inclusion proof bundle for ledger entry `index` (verify with verify_bundle)."""
-        return ProofBundle.from_json(self.ledger("proof/bundle", index=index).content)
+        """An inclusion proof bundle for ledger entry `index` (verify with verify_bundle).
+        Signed: an entry's contents are served to its parties and regulators only."""
+        answer = self.request("GET", "/v1/ledger/proof/bundle", params={"index": index})
+        return ProofBundle.from_json(answer.content)
 
 
 class HttpMailbox:

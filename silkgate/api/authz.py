@@ -42,6 +42,7 @@ Action = Literal[
     "holds.release",
     "holds.reject",
     "holds.recheck",
+    "ledger.entries",
 ]
 
 _BATCH_VIEW: Final = {"exporter": "exporter", "importer": "importer", "regulator": ALL}
@@ -87,6 +88,9 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
     "holds.release": {"regulator": ALL},
     "holds.reject": {"regulator": ALL},
     "holds.recheck": {"exporter": "exporter", "regulator": ALL},
+    # Ledger entry contents (entry tiles, proof bundles): the parties of each entry and
+    # regulators. Checkpoints, hash tiles and hash-only proofs stay public.
+    "ledger.entries": {"exporter": "exporter", "importer": "importer", "regulator": ALL},
 }
 
 # How refusals name an action ("may not use the sandbox to change it"); default: its name.
@@ -101,6 +105,7 @@ PHRASES: Final[Mapping[Action, str]] = {
     "holds.release": "release held batches",
     "holds.reject": "reject held batches",
     "holds.recheck": "re-check held batches",
+    "ledger.entries": "read ledger entries",
 }
 
 

@@ -1,4 +1,10 @@
-"""The importer's side: its mailbox (paging and long-poll), raw sealed envelopes, receipts."""
+"""The importer's side: its mailbox (paging and long-poll), raw sealed envelopes, receipts.
+
+Every read of sealed bytes and every receipt goes through the envelope state machine
+(silkgate.mailbox.service): bytes are served only for `pending` or `acknowledged`
+envelopes (409 for held, rejected and expired ones, 404 once retention dropped the data);
+a receipt is accepted only for a `pending` envelope with its data (409 otherwise).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +19,9 @@ from silkgate.api.authz import Caller, authorize, scopes
 from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import EnvelopeInfo, MailboxPage
-from silkgate.errors import ConflictError, InputError, NotFoundError
+from silkgate.errors import InputError
 from silkgate.mailbox.delivery import ENVELOPE_MEDIA_TYPE
+from silkgate.mailbox.service import MailboxService
 from silkgate.model import Receipt
 from silkgate.seal.envelope import envelope_digest
 from silkgate.store.base import StoredEnvelope
@@ -42,9 +49,7 @@ def info(envelope: StoredEnvelope, with_data: bool) -> EnvelopeInfo:
 def _pending(
     state: ApiState, caller: Caller, after: str | None, limit: int
 ) -> list[StoredEnvelope]:
-    return state.hub.store.list_envelopes(
-        importer=caller.id, state="pending", after=after, limit=limit
-    )
+    return MailboxService.for_hub(state.hub).pending(caller.id, after=after, limit=limit)
 
 
 @router.get(
@@ -89,33 +94,21 @@ def _envelope_for(state: ApiState, caller: Caller, envelope_id: str, action: str
 @router.get(
     "/envelopes/{envelope_id}",
     summary="The sealed envelope bytes (addressee only)",
+    description="Served only while the envelope is `pending` or `acked` and still holds its "
+    "data: 409 `conflict` naming the state for a held, rejected or expired envelope, 404 once "
+    "retention dropped an acknowledged envelope's data. A fetch of a pending envelope counts "
+    "as a delivery attempt.",
     response_class=Response,
     responses={200: {"content": {ENVELOPE_MEDIA_TYPE: {}}}},
 )
 def fetch_envelope(envelope_id: str, auth: Auth, state: State) -> Response:
-    envelope = _envelope_for(state, auth.caller, envelope_id, "read")
-    if envelope.state == "held":
-        raise ConflictError(
-            f"envelope {envelope_id} is held until a legal step is recorded or a regulator "
-            "releases it; it is not deliverable yet"
-        )
-    if not envelope.data:
-        raise NotFoundError(f"envelope {envelope_id} has expired and its payload was purged")
-    _count_attempt(state, envelope_id)
+    _envelope_for(state, auth.caller, envelope_id, "read")
+    envelope = MailboxService.for_hub(state.hub).fetch(envelope_id)
     return Response(
         envelope.data,
         media_type=ENVELOPE_MEDIA_TYPE,
         headers={"ETag": f'"{envelope_digest(envelope.data).hex()}"'},
     )
-
-
-def _count_attempt(state: ApiState, envelope_id: str) -> None:
-    """One more delivery attempt, unless a receipt has just acknowledged the envelope."""
-    store = state.hub.store
-    with store.transaction():
-        current = store.get_envelope(envelope_id)
-        if current.state == "pending":
-            store.set_envelope_state(envelope_id, "pending", attempts=current.attempts + 1)
 
 
 def _acknowledge(auth: Authed, state: ApiState, envelope_id: str) -> Receipt:
@@ -126,13 +119,16 @@ def _acknowledge(auth: Authed, state: ApiState, envelope_id: str) -> Receipt:
             path="$['envelope_id']",
         )
     _envelope_for(state, auth.caller, envelope_id, "ack")
-    return state.hub.pipeline.acknowledge(receipt, caller=auth.caller.id)
+    return MailboxService.for_hub(state.hub).acknowledge(receipt, caller=auth.caller.id)
 
 
 @router.post(
     "/envelopes/{envelope_id}/receipt",
     status_code=201,
     summary="Post the importer's signed receipt; it is verified and appended to the ledger",
+    description="Accepted only for a `pending` envelope that still holds its data (409 "
+    "`conflict` naming the state otherwise: held, rejected, expired). Posting the same "
+    "genuine receipt again answers the first one.",
     openapi_extra=json_body(Receipt),
     responses=json_reply(Receipt, 201),
 )

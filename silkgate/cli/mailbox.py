@@ -9,7 +9,7 @@ import typer
 
 from silkgate.cli.common import DataDir, JsonFlag, console, hub_at, print_json, table
 from silkgate.hub import DEFAULT_DATA_DIR
-from silkgate.mailbox.delivery import run_purge
+from silkgate.mailbox.service import MailboxService
 
 mailbox_app = typer.Typer(no_args_is_help=True, help="The mailbox: retention and push.")
 
@@ -20,7 +20,7 @@ def purge(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
     `envelope_retention_days` ago (and of rejected envelopes), forget expired nonces."""
     with hub_at(data_dir) as hub:
         retention = timedelta(days=hub.settings.envelope_retention_days)
-        report = run_purge(hub.store, hub.pipeline.clock(), retention)
+        report = MailboxService.for_hub(hub).purge(hub.pipeline.clock(), retention)
     if json:
         print_json(report)
         return

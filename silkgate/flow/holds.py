@@ -33,24 +33,25 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from silkgate.canonical import canonical_json
 from silkgate.clock import Clock
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from silkgate.flow.decide import Decider
-from silkgate.flow.pipeline import DELIVERED_SUBJECT
 from silkgate.ledger import TransparencyLog
+from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, append_leaf
+from silkgate.mailbox.service import MailboxService
 from silkgate.model import BatchResult, Decision, Filing, Finding
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain
 from silkgate.policy.engine import Shape, make_shape
 from silkgate.sandbox.evaluate import countable, stored_sig
+from silkgate.seal.envelope import envelope_digest
 from silkgate.store.base import DecisionFact, Store, StoredEnvelope, iter_all_envelopes
 
 if TYPE_CHECKING:
     from silkgate.hub import Hub
 
-RELEASE_KIND = "hold_release"
-REJECT_KIND = "hold_reject"
+RELEASE_KIND = str(HoldReleaseLeaf.__struct_config__.tag)
+REJECT_KIND = str(HoldRejectLeaf.__struct_config__.tag)
 HUB_ACTOR = "hub"  # who releases a batch automatically on re-check
 MAX_REASON = 2000
 
@@ -200,34 +201,24 @@ class Redecision:
 def release_leaf(
     envelope: StoredEnvelope, records: int, by: str, reason: str, counted: dict[str, int],
     now: datetime, extra: dict[str, Any] | None = None,
-) -> dict[str, Any]:  # fmt: skip
-    return {
-        "kind": RELEASE_KIND,
-        **_leaf_common(envelope, records, by, reason, now),
-        "counted": counted,
-        **(extra or {}),
-    }
+) -> HoldReleaseLeaf:  # fmt: skip
+    """The `hold_release` leaf; `extra` (a re-check's release) may set `automatic`,
+    `filings` and `policy_version`. It shows the released envelope's digest, which opens
+    the commitment in the batch leaf."""
+    return HoldReleaseLeaf(
+        envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
+        importer=envelope.importer, records=records, by=by, reason=reason, time=now,
+        counted=counted, digest=envelope_digest(envelope.data).hex(), **(extra or {}),
+    )  # fmt: skip
 
 
 def reject_leaf(
     envelope: StoredEnvelope, records: int, by: str, reason: str, now: datetime
-) -> dict[str, Any]:
-    return {"kind": REJECT_KIND, **_leaf_common(envelope, records, by, reason, now)}
-
-
-def _leaf_common(
-    envelope: StoredEnvelope, records: int, by: str, reason: str, now: datetime
-) -> dict[str, Any]:
-    return {
-        "envelope_id": envelope.id,
-        "batch_id": envelope.batch_id,
-        "exporter": envelope.exporter,
-        "importer": envelope.importer,
-        "records": records,
-        "by": by,
-        "reason": reason,
-        "time": now,
-    }
+) -> HoldRejectLeaf:
+    return HoldRejectLeaf(
+        envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
+        importer=envelope.importer, records=records, by=by, reason=reason, time=now,
+    )  # fmt: skip
 
 
 def filing_reason(new: Sequence[Filing], policy_version: str) -> str:
@@ -264,6 +255,11 @@ class HoldService:
     def engine(self) -> PolicyEngine:
         return self.decider.live_engine()
 
+    @property
+    def mailbox(self) -> MailboxService:
+        """The envelope state machine: releases and rejections move envelopes through it."""
+        return MailboxService(self.store, self.log, self.clock, self.delivery_ttl)
+
     # -- reads ---------------------------------------------------------------------------
     def list_held(self, *, exporter: str | None = None) -> list[HeldBatch]:
         """Held envelopes (oldest first) with their batch's metadata and reasons."""
@@ -298,9 +294,8 @@ class HoldService:
         with self.store.transaction():
             envelope = self._held(envelope_id, "reject")
             records = self.store.get_batch_result(envelope.batch_id).outcomes.get("hold", 0)
-            self.store.drop_envelope_data([envelope.id], state="held", new_state="rejected")
-            leaf = reject_leaf(envelope, records, by, text, now)
-            index = self.log.append([canonical_json(leaf)])
+            self.mailbox.reject(envelope.id)
+            index = append_leaf(self.log, reject_leaf(envelope, records, by, text, now))
         return HoldAction(
             action="rejected", envelope_id=envelope.id, batch_id=envelope.batch_id,
             exporter=envelope.exporter, importer=envelope.importer, by=by, reason=text,
@@ -385,14 +380,9 @@ class HoldService:
             c: self.store.add_subjects(envelope.exporter, now.year, c, hashes)
             for c, hashes in sorted(to_count.items())
         }
-        expires = now + self.delivery_ttl
-        self.store.put_envelope(
-            msgspec.structs.replace(envelope, state="pending", expires_at=expires)
-        )
-        payload = canonical_json({"envelope_id": envelope.id, "batch_id": envelope.batch_id})
-        self.store.put_outbox(f"{DELIVERED_SUBJECT}.{envelope.importer}", envelope.id, payload)
+        expires = self.mailbox.release(envelope.id, now=now).expires_at
         leaf = release_leaf(envelope, len(facts), by, reason, counted, now, extra)
-        index = self.log.append([canonical_json(leaf)])
+        index = append_leaf(self.log, leaf)
         return HoldAction(
             action="released", envelope_id=envelope.id, batch_id=envelope.batch_id,
             exporter=envelope.exporter, importer=envelope.importer, by=by, reason=reason,

@@ -23,9 +23,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, new_id, system_clock, system_random
 from silkgate.counters import PendingCounters, counting_year
-from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from silkgate.errors import ConflictError, ForbiddenError
 from silkgate.flow.decide import Decider
 from silkgate.ledger import TransparencyLog
+from silkgate.ledger.leaves import BatchLeaf, append_leaf, envelope_ref, held_ref
+from silkgate.mailbox.messages import queue_delivered
+from silkgate.mailbox.service import MailboxService
 from silkgate.model import (
     OUTCOMES,
     Batch,
@@ -35,16 +38,13 @@ from silkgate.model import (
     Receipt,
 )
 from silkgate.policy import BatchContext, PolicyEngine, RecordInput
-from silkgate.registry.keys import current_hpke_key, signing_key_set
+from silkgate.registry.keys import current_hpke_key
 from silkgate.seal.envelope import envelope_digest, seal_envelope
 from silkgate.seal.keys import hpke_public_from_bytes
-from silkgate.seal.receipts import verify_receipt
 from silkgate.store.base import Store, StoredEnvelope
 from silkgate.transform import apply_obligations
 from silkgate.transport.base import Transport
 
-RECEIPT_CLOCK_SKEW = timedelta(minutes=5)
-DELIVERED_SUBJECT = "silkgate.delivered"  # + "." + importer id
 _DELIVERABLE = ("allow", "allow_transformed")
 
 
@@ -175,7 +175,7 @@ class Pipeline:
             held_id = self._seal_part(batch, importer, held, decisions, "held", now)
         tags = sorted({t for d in decisions for t in d.tags})
         leaf = _batch_leaf(batch, outcomes, decided.policy_version, envelope_id, held_id, tags, now)
-        ledger_index = self.log.append([canonical_json(leaf)])
+        ledger_index = append_leaf(self.log, leaf)
         year = now.year
         for category, hashes in decided.counted.items():
             self.store.add_subjects(batch.exporter, year, category, hashes)
@@ -200,11 +200,7 @@ class Pipeline:
                 batch.exporter, batch.idempotency_key, request_digest, batch.id
             )
         if envelope_id is not None:
-            self.store.put_outbox(
-                f"{DELIVERED_SUBJECT}.{batch.importer}",
-                envelope_id[0],
-                canonical_json({"envelope_id": envelope_id[0], "batch_id": batch.id}),
-            )
+            queue_delivered(self.store, batch.importer, envelope_id[0], batch.id)
         return result
 
     def _transformed(
@@ -268,73 +264,14 @@ class Pipeline:
         return envelope_id, envelope_digest(data).hex()
 
     # ------------------------------------------------------------------ receipts
+    @property
+    def mailbox(self) -> MailboxService:
+        """The envelope state machine over this pipeline's store and ledger."""
+        return MailboxService(self.store, self.log, self.clock, self.delivery_ttl)
+
     def acknowledge(self, receipt: Receipt, *, caller: str | None = None) -> Receipt:
-        """Verify an importer's signed receipt, ledger it and mark the envelope acknowledged.
-        Acknowledging twice returns the first receipt."""
-        if caller is not None and caller != receipt.importer:
-            raise ForbiddenError(f"{caller} may not acknowledge for importer {receipt.importer}")
-        envelope = self.store.get_envelope(receipt.envelope_id)
-        if envelope.importer != receipt.importer or envelope.batch_id != receipt.batch_id:
-            raise ForbiddenError(f"envelope {envelope.id} is not addressed to {receipt.importer}")
-        importer = self.store.get_participant(receipt.importer)
-        first = self._first_receipt(receipt)
-        if first is not None:
-            # Acknowledged already (its data may be purged since): answer with the first
-            # receipt, but only to a genuine receipt for the same envelope bytes.
-            if receipt.envelope_digest != first.envelope_digest:
-                raise InputError(f"receipt digest does not match envelope {envelope.id}")
-            verify_receipt(receipt, signing_key_set(importer, revoked_as_of=self.clock()))
-            return first
-        if envelope_digest(envelope.data) != receipt.envelope_digest:
-            raise InputError(f"receipt digest does not match envelope {envelope.id} as delivered")
-        self._check_received_at(receipt, envelope.created_at)
-        # The importer's keys valid at `received_at`; a key revoked by now signs no new receipt.
-        verify_receipt(receipt, signing_key_set(importer, revoked_as_of=self.clock()))
-        with self.store.transaction():
-            first = self._first_receipt(receipt)
-            if first is not None:
-                return first
-            leaf = {
-                "kind": "receipt",
-                "envelope_id": receipt.envelope_id,
-                "batch_id": receipt.batch_id,
-                "importer": receipt.importer,
-                "envelope_digest": receipt.envelope_digest.hex(),
-                "received_at": receipt.received_at,
-                "key_id": receipt.key_id,
-                "signature": receipt.signature,
-            }
-            index = self.log.append([canonical_json(leaf)])
-            stored = Receipt(
-                envelope_id=receipt.envelope_id,
-                batch_id=receipt.batch_id,
-                importer=receipt.importer,
-                envelope_digest=receipt.envelope_digest,
-                received_at=receipt.received_at,
-                key_id=receipt.key_id,
-                signature=receipt.signature,
-                ledger_index=index,
-            )
-            self.store.put_receipt(stored)
-            self.store.set_envelope_state(envelope.id, "acked")
-        return stored
-
-    def _first_receipt(self, receipt: Receipt) -> Receipt | None:
-        try:
-            return self.store.get_receipt(receipt.envelope_id)
-        except NotFoundError:
-            return None
-
-    def _check_received_at(self, receipt: Receipt, created_at: datetime) -> None:
-        """`received_at` is the importer's claim; keep it between the envelope's creation and
-        the hub's clock, so a retired key cannot back- or post-date a receipt at will."""
-        now = self.clock()
-        if not created_at - RECEIPT_CLOCK_SKEW <= receipt.received_at <= now + RECEIPT_CLOCK_SKEW:
-            raise InputError(
-                f"receipt for envelope {receipt.envelope_id} claims received_at "
-                f"{receipt.received_at.isoformat()}, outside the envelope's life "
-                f"({created_at.isoformat()} .. {now.isoformat()}); check the importer's clock"
-            )
+        """Accept an importer's signed receipt: see MailboxService.acknowledge."""
+        return self.mailbox.acknowledge(receipt, caller=caller)
 
     # ------------------------------------------------------------------ plumbing
     def flush_outbox(self) -> int:
@@ -379,23 +316,23 @@ def _batch_leaf(
     held: tuple[str, str] | None,
     tags: list[str],
     now: datetime,
-) -> dict[str, Any]:
-    """The ledger entry of a batch: metadata and digests, never contents."""
-    return {
-        "kind": "batch",
-        "batch_id": batch.id,
-        "exporter": batch.exporter,
-        "importer": batch.importer,
-        "product": batch.product,
-        "purpose": batch.purpose,
-        "records": len(batch.records),
-        "outcomes": {o: outcomes.get(o, 0) for o in OUTCOMES},
-        "policy_version": policy_version,
-        "delivered": {"envelope_id": envelope[0], "digest": envelope[1]} if envelope else None,
-        "held": {"envelope_id": held[0], "digest": held[1]} if held else None,
-        "tags": tags,
-        "time": now,
-    }
+) -> BatchLeaf:
+    """The ledger entry of a batch: metadata and digests, never contents. A held envelope
+    is named by a commitment to its digest (silkgate.ledger.leaves.held_commitment)."""
+    return BatchLeaf(
+        batch_id=batch.id,
+        exporter=batch.exporter,
+        importer=batch.importer,
+        product=batch.product,
+        purpose=batch.purpose,
+        records=len(batch.records),
+        outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
+        policy_version=policy_version,
+        delivered=envelope_ref(envelope),
+        held=held_ref(held),
+        tags=tags,
+        time=now,
+    )
 
 
 def _with_replayed(result: BatchResult) -> BatchResult:

@@ -10,9 +10,11 @@ a retry waits `PushPolicy.delay(attempts)` (exponential, capped) and never less 
 transport's ack wait. Pull stays available throughout: a pushed envelope remains in the
 mailbox until its receipt is posted.
 
-Retention: `plan_purge` (pure: envelopes, acknowledgement times, the clock) decides which
-sealed payloads to drop; `run_purge` applies it to a store. `Background` runs both in
-threads for `silkgate serve`.
+Which envelopes may be pushed, and the counting of attempts, are the state machine's
+(silkgate.mailbox.states, applied by silkgate.mailbox.service); the delivery message is
+built in silkgate.mailbox.messages. Retention is silkgate.mailbox.retention (the plan) and
+silkgate.mailbox.service.run_purge. `Background` runs pushing and retention in threads for
+`silkgate serve`.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import logging
 import socket
 import threading
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
@@ -31,20 +33,19 @@ import httpx
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, system_clock, system_random
 from silkgate.config import Settings
 from silkgate.errors import InputError, NotFoundError, SilkgateError
-from silkgate.flow.pipeline import DELIVERED_SUBJECT
+from silkgate.mailbox import states
+from silkgate.mailbox.messages import PUSH_SUBJECTS, publish_delivered, read_delivered
+from silkgate.mailbox.service import count_attempt, run_purge
 from silkgate.seal.httpsig import sign_request
 from silkgate.seal.keys import ed25519_key_id
 from silkgate.store.base import PushEndpoint, Store, StoredEnvelope, iter_all_envelopes
-from silkgate.store.ports import MailboxPort
 from silkgate.transport.base import Message, Transport
 
 log = logging.getLogger("silkgate.mailbox.delivery")
 
-PUSH_SUBJECTS = f"{DELIVERED_SUBJECT}.>"
 ENVELOPE_MEDIA_TYPE = "application/vnd.silkgate.envelope"
 ENVELOPE_ID_HEADER = "Silkgate-Envelope-Id"
 BATCH_ID_HEADER = "Silkgate-Batch-Id"
@@ -125,7 +126,7 @@ def check_push_destination(url: str, allow_hosts: Collection[str]) -> None:
 
 
 def requeue_pending(
-    store: MailboxPort, transport: Transport, now: datetime, importers: Iterable[str] | None = None
+    store: Store, transport: Transport, now: datetime, importers: Iterable[str] | None = None
 ) -> int:
     """Publish a delivery message for each pending envelope of the importers that have a
     push registration (all of them by default): after a restart of an in-process transport,
@@ -136,10 +137,10 @@ def requeue_pending(
         if wanted is not None and endpoint.importer not in wanted:
             continue
         for envelope in iter_all_envelopes(store, importer=endpoint.importer, state="pending"):
-            payload = canonical_json({"envelope_id": envelope.id, "batch_id": envelope.batch_id})
             message_id = f"{envelope.id}@{int(now.timestamp())}"
-            subject = f"{DELIVERED_SUBJECT}.{envelope.importer}"
-            published += transport.publish(subject, message_id, payload)
+            published += publish_delivered(
+                transport, envelope.importer, envelope.id, envelope.batch_id, message_id
+            )
     return published
 
 
@@ -172,11 +173,6 @@ class PushPolicy:
         return timedelta(seconds=min(self.max_backoff, self.backoff * 2**exponent))
 
 
-class _Ref(msgspec.Struct, frozen=True):
-    envelope_id: str
-    batch_id: str = ""
-
-
 @dataclass
 class DeliveryWorker:
     """Consumes delivery messages and pushes envelopes (see the module docstring)."""
@@ -204,9 +200,9 @@ class DeliveryWorker:
         """Push one message's envelope if due. Outcomes: ``delivered``; ``failed`` and
         ``deferred`` (left unacked, redelivered later); ``done`` (acked: nothing to push)."""
         try:
-            ref = msgspec.json.decode(message.payload, type=_Ref)
+            ref = read_delivered(message.payload)
             envelope = self.store.get_envelope(ref.envelope_id)
-        except (msgspec.DecodeError, msgspec.ValidationError, NotFoundError) as exc:
+        except (InputError, NotFoundError) as exc:
             log.warning("dropping delivery message %s: %s", message.message_id, exc)
             return self._finish(message, "", "done")
         endpoint = self._endpoint(envelope)
@@ -215,7 +211,7 @@ class DeliveryWorker:
         due = self._next_due.get(envelope.id)
         if due is not None and self.clock() < due:
             return "deferred"
-        attempts = self._count_attempt(envelope.id)
+        attempts = count_attempt(self.store, envelope.id)
         if attempts is None:
             return self._finish(message, envelope.id, "done")
         if self._push(endpoint.url, envelope, attempts):
@@ -225,7 +221,7 @@ class DeliveryWorker:
 
     def _endpoint(self, envelope: StoredEnvelope) -> PushEndpoint | None:
         """Where to push, or None when pushing this envelope is over."""
-        if envelope.state != "pending" or not envelope.data:
+        if not states.counts_attempt(envelope) or not envelope.data:
             return None  # acknowledged, expired, rejected or purged
         if self.clock() >= envelope.expires_at:
             return None  # past the delivery TTL: retention expires it
@@ -236,15 +232,6 @@ class DeliveryWorker:
             return self.store.get_push_endpoint(envelope.importer)
         except NotFoundError:
             return None  # the importer pulls
-
-    def _count_attempt(self, envelope_id: str) -> int | None:
-        """Count one more attempt; None if the envelope left `pending` meanwhile."""
-        with self.store.transaction():
-            current = self.store.get_envelope(envelope_id)
-            if current.state != "pending":
-                return None
-            self.store.set_envelope_state(envelope_id, "pending", attempts=current.attempts + 1)
-            return current.attempts + 1
 
     def _push(self, url: str, envelope: StoredEnvelope, attempt: int) -> bool:
         try:
@@ -294,86 +281,6 @@ def push_request(
         components=PUSH_COMPONENTS,
     )  # fmt: skip
     return httpx.Request("POST", url, content=envelope.data, headers=headers)
-
-
-# ----------------------------------------------------------------------------- retention
-
-
-class PurgePlan(msgspec.Struct, frozen=True, kw_only=True):
-    expire: list[str]  # pending past their delivery TTL: state `expired`, data dropped
-    acked: list[str]  # acknowledged longer ago than the retention: data dropped
-    rejected: list[str]  # rejected by a regulator: never deliverable, data dropped
-
-
-def plan_purge(
-    envelopes: Iterable[StoredEnvelope],
-    acked_at: Mapping[str, datetime],
-    now: datetime,
-    retention: timedelta,
-) -> PurgePlan:
-    """Which sealed payloads to drop at `now`. Held envelopes stay until released or
-    rejected. An acknowledgement's time is its receipt's `received_at` (`acked_at`),
-    clamped to the envelope's lifetime, since a receipt can only be posted while the
-    envelope is deliverable; without one, the envelope's expiry."""
-    plan = PurgePlan(expire=[], acked=[], rejected=[])
-    for e in envelopes:
-        if not e.data:
-            continue
-        if e.state == "pending" and now >= e.expires_at:
-            plan.expire.append(e.id)
-        elif e.state == "acked" and now >= _ack_time(e, acked_at.get(e.id)) + retention:
-            plan.acked.append(e.id)
-        elif e.state == "rejected":
-            plan.rejected.append(e.id)
-    return plan
-
-
-def _ack_time(envelope: StoredEnvelope, received_at: datetime | None) -> datetime:
-    if received_at is None:
-        return envelope.expires_at
-    return min(max(received_at, envelope.created_at), envelope.expires_at)
-
-
-class PurgeReport(msgspec.Struct, frozen=True, kw_only=True):
-    at: datetime
-    expired: int
-    acked_purged: int
-    rejected_purged: int
-    nonces_purged: int
-
-
-def run_purge(store: Store, now: datetime, retention: timedelta) -> PurgeReport:
-    """Apply `plan_purge` to the store (each drop is a compare-and-set, so an envelope
-    acknowledged while this runs keeps its data) and forget expired request nonces."""
-    candidates = _purge_candidates(store)
-    acked_at = _acked_times(store, [e.id for e in candidates if e.state == "acked"])
-    plan = plan_purge(candidates, acked_at, now, retention)
-    return PurgeReport(
-        at=now,
-        expired=store.drop_envelope_data(plan.expire, state="pending", new_state="expired"),
-        acked_purged=store.drop_envelope_data(plan.acked, state="acked", new_state="acked"),
-        rejected_purged=store.drop_envelope_data(
-            plan.rejected, state="rejected", new_state="rejected"
-        ),
-        nonces_purged=store.purge_nonces(expired_before=now),
-    )
-
-
-def _purge_candidates(store: MailboxPort) -> list[StoredEnvelope]:
-    found: list[StoredEnvelope] = []
-    for state in ("pending", "acked", "rejected"):
-        found.extend(e for e in iter_all_envelopes(store, state=state) if e.data)
-    return found
-
-
-def _acked_times(store: MailboxPort, envelope_ids: Sequence[str]) -> dict[str, datetime]:
-    times: dict[str, datetime] = {}
-    for envelope_id in envelope_ids:
-        try:
-            times[envelope_id] = store.get_receipt(envelope_id).received_at
-        except NotFoundError:
-            continue
-    return times
 
 
 # ----------------------------------------------------------------------------- background

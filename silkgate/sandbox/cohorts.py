@@ -16,11 +16,11 @@ from typing import Any
 
 import msgspec
 
-from silkgate.canonical import canonical_json
 from silkgate.clock import Clock
 from silkgate.counters import SubjectHasher
 from silkgate.errors import ConflictError, InputError, NotFoundError
 from silkgate.ledger import TransparencyLog
+from silkgate.ledger.leaves import SandboxLeaf, append_leaf
 from silkgate.policy import BatchContext, BatchDecision, Pack, PolicyEngine, RecordInput
 from silkgate.sandbox.auth import Approval, action_message, verify_approval
 from silkgate.sandbox.lifecycle import bump_generation
@@ -173,12 +173,12 @@ def ledger_event(
     body: dict[str, Any],
     now: datetime,
 ) -> int:
-    leaf = {
-        "kind": "sandbox", "action": f"cohort.{action}", "cohort": cohort.id, "by": by,
-        "key_id": approval.key_id if approval else "", "time": now,
-        "signature": approval.signature.hex() if approval else "", "detail": body,
-    }  # fmt: skip
-    return log.append([canonical_json(leaf)])
+    leaf = SandboxLeaf(
+        action=f"cohort.{action}", cohort=cohort.id, by=by,
+        key_id=approval.key_id if approval else "", time=now,
+        signature=approval.signature.hex() if approval else "", detail=body,
+    )  # fmt: skip
+    return append_leaf(log, leaf)
 
 
 def save(store: SandboxPort, cohort: Cohort) -> None:

@@ -13,10 +13,10 @@ from typing import Literal
 
 import msgspec
 
-from silkgate.canonical import canonical_json
 from silkgate.clock import Clock
 from silkgate.errors import ConflictError, NotFoundError
 from silkgate.ledger import TransparencyLog
+from silkgate.ledger.leaves import PolicyLeaf, append_leaf
 from silkgate.policy import Pack
 from silkgate.sandbox.auth import Approval, action_message, verify_approval
 from silkgate.sandbox.packs import pack_from_text, text_digest
@@ -160,20 +160,19 @@ class PolicyLifecycle:
         self, version: PolicyVersion, to_state: str, approval: Approval, *, note: str = ""
     ) -> PolicyVersion:
         now = self.clock()
-        leaf = {
-            "kind": "policy",
-            "pack": version.pack_id,
-            "version": version.version,
-            "sha256": version.sha256,
-            "from": version.state,
-            "to": to_state,
-            "by": approval.by,
-            "key_id": approval.key_id,
-            "signature": approval.signature.hex(),
-            "note": note,
-            "time": now,
-        }
-        index = self.log.append([canonical_json(leaf)])
+        leaf = PolicyLeaf(
+            pack=version.pack_id,
+            version=version.version,
+            sha256=version.sha256,
+            from_state=version.state,
+            to_state=to_state,
+            by=approval.by,
+            key_id=approval.key_id,
+            signature=approval.signature.hex(),
+            note=note,
+            time=now,
+        )
+        index = append_leaf(self.log, leaf)
         step = Transition(
             from_state=version.state, to_state=to_state, by=approval.by, at=now,
             key_id=approval.key_id, signature=approval.signature, ledger_index=index, note=note,

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 from api.cast import NOW, PRODUCT, PURPOSE, Env, waybill
 from silkgate.cli.mailbox import mailbox_app
 from silkgate.hub import init_hub, open_hub
-from silkgate.mailbox.delivery import plan_purge, run_purge
+from silkgate.mailbox.retention import plan_purge
+from silkgate.mailbox.service import run_purge
 from silkgate.seal import envelope_digest, sign_receipt
 from silkgate.store import StoredEnvelope
 from silkgate.store.base import EnvelopeState

@@ -13,6 +13,7 @@ from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundE
 from silkgate.flow.holds import HUB_ACTOR, REJECT_KIND, RELEASE_KIND
 from silkgate.hub import LocalMailbox
 from silkgate.mailbox.inbox import drain_inbox
+from silkgate.mailbox.service import run_purge
 from silkgate.model import Batch
 from silkgate.registry.keys import load_key_file
 
@@ -193,11 +194,22 @@ def test_release_counts_in_the_year_of_release(world: World) -> None:
     assert world.hub.store.subject_counts(year=2026) == {}
 
 
-def test_expired_holds_are_not_released(world: World) -> None:
+def test_holds_never_expire_and_only_held_envelopes_are_released_or_rejected(
+    world: World,
+) -> None:
     result = world.held("MY")
-    world.hub.store.purge_envelopes(expired_before=world.clock() + timedelta(days=400))
-    with pytest.raises(ConflictError, match="expired"):
-        world.holds.release(str(result.held_id), by=REGULATOR, reason="x")
+    held = str(result.held_id)
+    world.clock.advance(days=400)
+    run_purge(world.hub.store, world.clock(), timedelta(days=30))
+    assert world.hub.store.get_envelope(held).state == "held"  # waits for a decision
+    # An envelope in any other state (as an older hub may have left it) is refused.
+    for state in ("pending", "acked", "rejected", "expired"):
+        world.hub.store.set_envelope_state(held, state)
+        for act in (world.holds.release, world.holds.reject):
+            with pytest.raises(ConflictError, match=f"is {state}, not held"):
+                act(held, by=REGULATOR, reason="x")
+        assert world.hub.store.get_envelope(held).state == state
+    assert world.leaves(RELEASE_KIND) == world.leaves(REJECT_KIND) == []
 
 
 def test_only_the_held_part_of_a_mixed_batch_is_released_and_counted(world: World) -> None:
