@@ -170,4 +170,5 @@ def test_a_retired_operator_key_changes_nothing_in_the_registry(env: Env) -> Non
     service = RegistryService.for_hub(env.hub, clock=env.clock)
     retired = Actor.signed("operator", env.rings["operator"].signing[0].key_id)
     with pytest.raises(ForbiddenError, match="retired"):
-        service.add_agreement(AgreementRequest(**body, id="agr-old-key"), retired)
+        request = msgspec.convert({**body, "id": "agr-old-key"}, AgreementRequest)
+        service.add_agreement(request, retired)

@@ -16,8 +16,7 @@ import httpx
 import msgspec
 import pytest
 from api.cast import NOW, Env
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from silkgate.api.errors import error_kind, status_of
 from silkgate.cli import app
