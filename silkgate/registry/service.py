@@ -440,11 +440,9 @@ def _participant(fields: Mapping[str, Any], now: datetime) -> Participant:
         k: v for k, v in fields.items() if k not in ("signing_keys", "hpke_keys") and v is not None
     }
     normalized.update(jurisdiction=jurisdiction, roles=roles)
-    for key in ("signing_key", "hpke_key"):
+    for key, what in (("signing_key", "Ed25519 signing key"), ("hpke_key", "HPKE key")):
         if not normalized.get(key):
-            raise InputError(
-                f"a participant needs its public {key.replace('_', ' ')}", path=f"$['{key}']"
-            )
+            raise InputError(f"a participant needs its public {what}", path=f"$['{key}']")
     try:
         participant = msgspec.convert(normalized, Participant)
     except msgspec.ValidationError as exc:
@@ -524,7 +522,7 @@ def _check_text(value: str, field: str, *, required: bool) -> None:
 def _string(fields: Mapping[str, Any], field: str) -> str:
     value = fields.get(field)
     if value is None:
-        raise InputError(f"a participant needs a {field}", path=f"$['{field}']")
+        raise InputError(f"a participant needs its {field}", path=f"$['{field}']")
     if not isinstance(value, str):
         raise InputError(f"{field} must be a string", path=f"$['{field}']")
     return value
