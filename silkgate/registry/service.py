@@ -185,6 +185,10 @@ class RegistryService:
     def filings(self, *, exporter: str | None = None) -> list[Filing]:
         return self.store.list_filings(exporter=exporter)
 
+    def today(self) -> date:
+        """Today on the hub's clock (UTC): what `valid_from` defaults to."""
+        return self.clock().date()
+
     # -- participants --------------------------------------------------------------------
     def add_participant(
         self,
@@ -259,29 +263,12 @@ class RegistryService:
         """Record an agreement: the exporter may send the product to the importer for the
         purpose, relying on the instrument, within the dates. The same agreement again
         returns the stored one; another one under an existing id is a ConflictError."""
-        today = self.clock().date()
-        agreement_id = request.id or (
-            f"agr-{request.exporter}-{request.importer}-{request.product}-{request.purpose}"
-        )
-        _check_id(agreement_id, "id")
+        if request.id is not None:
+            _check_id(request.id, "id")
         get_product(request.product)
         _check_member(request.purpose, PURPOSES, "purpose")
         _check_member(request.instrument, INSTRUMENTS, "instrument")
-        valid_from, valid_until = _window(request.valid_from, request.valid_until, today)
-        agreement = msgspec.convert(
-            {
-                "id": agreement_id,
-                "exporter": request.exporter,
-                "importer": request.importer,
-                "product": request.product,
-                "purpose": request.purpose,
-                "instrument": request.instrument,
-                "valid_from": valid_from,
-                "valid_until": valid_until,
-                "active": request.active,
-            },
-            Agreement,
-        )
+        valid_from, valid_until = _window(request.valid_from, request.valid_until, self.today())
         with self.store.transaction():
             self._check_actor(actor, self.clock())
             self._party(request.exporter, "exporter", "exporter", "an agreement's exporter")
@@ -292,6 +279,23 @@ class RegistryService:
                     "agreement: a transfer needs two parties",
                     path="$['importer']",
                 )
+            agreement_id = request.id or _default_id(
+                "agr", request.exporter, request.importer, request.product, request.purpose
+            )
+            agreement = msgspec.convert(
+                {
+                    "id": agreement_id,
+                    "exporter": request.exporter,
+                    "importer": request.importer,
+                    "product": request.product,
+                    "purpose": request.purpose,
+                    "instrument": request.instrument,
+                    "valid_from": valid_from,
+                    "valid_until": valid_until,
+                    "active": request.active,
+                },
+                Agreement,
+            )
             try:
                 existing = self.store.get_agreement(agreement.id)
             except NotFoundError:
@@ -305,31 +309,31 @@ class RegistryService:
         """Record a filing, then re-check the exporter's held batches (a hold waits until
         the missing step is recorded). The same filing again is recorded again (and
         re-checks again); another one under an existing id is a ConflictError."""
-        today = self.clock().date()
-        filing_id = (
-            request.id or f"fil-{request.exporter}-{request.kind}-{request.recipient or 'any'}"
-        )
-        _check_id(filing_id, "id")
+        if request.id is not None:
+            _check_id(request.id, "id")
         _check_member(request.kind, FILING_KINDS, "kind")
-        valid_from, valid_until = _window(request.valid_from, request.valid_until, today)
+        valid_from, valid_until = _window(request.valid_from, request.valid_until, self.today())
         _check_text(request.reference, "reference", required=False)
-        filing = msgspec.convert(
-            {
-                "id": filing_id,
-                "exporter": request.exporter,
-                "kind": request.kind,
-                "recipient": request.recipient,
-                "valid_from": valid_from,
-                "valid_until": valid_until,
-                "reference": request.reference,
-            },
-            Filing,
-        )
         with self.store.transaction():
             self._check_actor(actor, self.clock())
             self._party(request.exporter, "exporter", "exporter", "a filing's exporter")
             if request.recipient is not None:
                 self._party(request.recipient, "importer", "recipient", "a filing's recipient")
+            filing_id = request.id or _default_id(
+                "fil", request.exporter, request.kind, request.recipient or "any"
+            )
+            filing = msgspec.convert(
+                {
+                    "id": filing_id,
+                    "exporter": request.exporter,
+                    "kind": request.kind,
+                    "recipient": request.recipient,
+                    "valid_from": valid_from,
+                    "valid_until": valid_until,
+                    "reference": request.reference,
+                },
+                Filing,
+            )
             for existing in self.store.list_filings():
                 if existing.id == filing.id:
                     _same_object(existing, filing, "filing")
@@ -492,6 +496,16 @@ def _is_current(participant: Participant, signing_key: bytes, hpke_key: bytes) -
 
 def _live(key: RegisteredKey, public: bytes) -> bool:
     return key.public == public and key.revoked_at is None
+
+
+def _default_id(prefix: str, *parts: str) -> str:
+    made = "-".join((prefix, *parts))
+    if not ID_PATTERN.match(made):
+        raise InputError(
+            f"the default id {made!r} is longer than 128 characters; give an id",
+            path="$['id']",
+        )
+    return made
 
 
 def _check_id(value: str, field: str) -> None:
