@@ -121,6 +121,52 @@ def participant_add(
         console.print(f"registered [bold]{participant_id}[/] ({', '.join(participant.roles)})")
 
 
+@participant_app.command("update")
+def participant_update(
+    participant_id: Annotated[str, typer.Option("--id", help="The participant")],
+    name: Annotated[Optional[str], typer.Option(help="New legal name")] = None,  # noqa: UP045
+    jurisdiction: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="CN or an ASEAN member: " + " ".join(JURISDICTIONS)),
+    ] = None,
+    role: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(help="Replaces the roles: exporter|importer|regulator|operator (repeat)"),
+    ] = None,
+    ciio: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--ciio/--no-ciio", help="Critical information infrastructure operator"),
+    ] = None,
+    sector: Annotated[Optional[str], typer.Option(help="Business sector")] = None,  # noqa: UP045
+    active: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--active/--inactive",
+            help="An inactive participant authenticates nothing and takes part in no transfer",
+        ),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Change a participant's registration (never its id or keys: see rotate-keys)."""
+    given = {
+        "name": name,
+        "jurisdiction": jurisdiction,
+        "roles": role,
+        "ciio": ciio,
+        "sector": sector,
+        "active": active,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    with hub_at(data_dir) as hub:
+        updated = _service(hub).update_participant(participant_id, changes, LOCAL_OPERATOR)
+    if json:
+        print_json(updated)
+    else:
+        state = "active" if updated.active else "inactive"
+        console.print(f"updated [bold]{participant_id}[/] ({', '.join(updated.roles)}; {state})")
+
+
 @participant_app.command("rotate-keys")
 def participant_rotate_keys(
     participant_id: Annotated[str, typer.Option("--id", help="The participant")],

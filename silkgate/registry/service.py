@@ -217,6 +217,37 @@ class RegistryService:
                 then(posted)
         return posted
 
+    def update_participant(
+        self, participant_id: str, changes: Mapping[str, Any], actor: Actor
+    ) -> Participant:
+        """Change a registered participant's name, jurisdiction, roles, sector, CIIO flag,
+        active flag or other descriptive fields, checked by the same rules as a
+        registration. Never its id or keys: keys change by rotation."""
+        fixed = sorted(k for k in changes if k == "id" or k in KEY_FIELDS)
+        if fixed:
+            raise InputError(
+                f"{', '.join(fixed)} cannot be changed by an update: an id is for good, and "
+                "keys change by rotation (silkgate participant rotate-keys, "
+                f"POST /v1/participants/{participant_id}/keys)",
+                path=f"$['{fixed[0]}']",
+            )
+        now = self.clock()
+        with self.store.transaction():
+            self._check_actor(actor, now)
+            current = self.participant(participant_id)
+            fields = {**msgspec.structs.asdict(current), **changes}
+            checked = _converted(_checked_fields(fields))
+            updated = msgspec.structs.replace(
+                checked,
+                signing_key=current.signing_key,
+                hpke_key=current.hpke_key,
+                signing_keys=current.signing_keys,
+                hpke_keys=current.hpke_keys,
+            )
+            if updated != current:
+                self.store.put_participant(updated)
+        return updated
+
     def rotate_keys(
         self,
         participant_id: str,
@@ -428,9 +459,24 @@ def check_current_key(participant: Participant, key_id: str, now: datetime) -> N
         )
 
 
+KEY_FIELDS = ("signing_key", "hpke_key", "signing_keys", "hpke_keys")
+
+
 def _participant(fields: Mapping[str, Any], now: datetime) -> Participant:
     """Check a registration's fields in a fixed order and build the participant with a key
     history starting at `now`."""
+    normalized = _checked_fields(fields)
+    for key, what in (("signing_key", "Ed25519 signing key"), ("hpke_key", "HPKE key")):
+        if not normalized.get(key):
+            raise InputError(f"a participant needs its public {what}", path=f"$['{key}']")
+    participant = _converted(normalized)
+    parse_public_keys(participant.signing_key, participant.hpke_key)
+    return with_history(participant, now)
+
+
+def _checked_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """A participant's fields with the registry's rules checked (keys aside) and the
+    jurisdiction and roles normalized; a posted key history is dropped."""
     participant_id = _string(fields, "id")
     _check_id(participant_id, "id")
     _check_text(_string(fields, "name"), "name", required=True)
@@ -444,15 +490,14 @@ def _participant(fields: Mapping[str, Any], now: datetime) -> Participant:
         k: v for k, v in fields.items() if k not in ("signing_keys", "hpke_keys") and v is not None
     }
     normalized.update(jurisdiction=jurisdiction, roles=roles)
-    for key, what in (("signing_key", "Ed25519 signing key"), ("hpke_key", "HPKE key")):
-        if not normalized.get(key):
-            raise InputError(f"a participant needs its public {what}", path=f"$['{key}']")
+    return normalized
+
+
+def _converted(fields: Mapping[str, Any]) -> Participant:
     try:
-        participant = msgspec.convert(normalized, Participant)
+        return msgspec.convert(fields, Participant)
     except msgspec.ValidationError as exc:
         raise _validation_error(exc) from None
-    parse_public_keys(participant.signing_key, participant.hpke_key)
-    return with_history(participant, now)
 
 
 def _same_registration(existing: Participant, posted: Participant) -> Participant:
