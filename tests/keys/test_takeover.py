@@ -83,12 +83,15 @@ def test_the_scripted_takeover_fails_and_envelopes_stay_sealed_to_the_owner(env:
 def test_a_revoked_key_does_nothing(env: Env) -> None:
     owner, attacker, old_ring = _rotated(env)
     owner.revoke_key(old_ring.signing[0].key_id)
-    with pytest.raises(AuthError, match="revoked"):
+    before = _stored(env)
+    # refused at authentication (401; its message is the authenticator's business)
+    with pytest.raises(AuthError):
         attacker.whoami()
-    with pytest.raises(AuthError, match="revoked"):
+    with pytest.raises(AuthError):
         attacker.register_keys(create_keyring(OWNER, env.clock()), overlap_days=0)
-    with pytest.raises(AuthError, match="revoked"):
+    with pytest.raises(AuthError):
         attacker.revoke_key(owner.keys.signing[-1].key_id)
+    assert _stored(env) == before
     # and behind the authentication, the service refuses it too
     service = RegistryService.for_hub(env.hub, clock=env.clock)
     actor = Actor.signed(OWNER, old_ring.signing[0].key_id)
@@ -123,7 +126,7 @@ def test_the_operator_rotates_over_the_api(env: Env) -> None:
     )
     assert rotated.signing_keys[-1].key_id == fresh.signing[0].key_id
     env.clock.advance(1)
-    with pytest.raises(AuthError, match="valid only from"):
+    with pytest.raises(AuthError):
         attacker.whoami()  # overlap 0: the stolen key is done
 
 
