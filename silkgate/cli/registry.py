@@ -234,8 +234,8 @@ def participant_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = Fals
         return
     table(
         "participants",
-        ["id", "name", "jurisdiction", "roles", "ciio"],
-        [[p.id, p.name, p.jurisdiction, ",".join(p.roles), p.ciio] for p in participants],
+        ["id", "name", "jurisdiction", "roles", "ciio", "active"],
+        [[p.id, p.name, p.jurisdiction, ",".join(p.roles), p.ciio, p.active] for p in participants],
     )
 
 
