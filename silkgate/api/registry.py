@@ -36,6 +36,13 @@ def _actor(auth: Auth) -> Actor:
     return Actor.signed(auth.caller.id, auth.caller.key_id)
 
 
+def _inline_body(kind: type[Any]) -> dict[str, Any]:
+    """`openapi_extra` for a flat body Struct of this module, its schema inline (it is not
+    among the app's documented components)."""
+    schema = msgspec.json.schema_components((kind,))[1][kind.__name__]
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
 # -- participants ---------------------------------------------------------------------------
 
 
@@ -61,6 +68,30 @@ def put_participant(auth: Auth, state: State) -> Response:
     return json_response(_service(state).add_participant(fields, _actor(auth)), 201)
 
 
+class ParticipantChanges(msgspec.Struct, kw_only=True):
+    """The fields of a registration to change, all optional; never the id or the keys
+    (keys change by rotation). Checked by the rules of a registration."""
+
+    name: str | None = None
+    jurisdiction: str | None = None
+    roles: list[str] | None = None
+    ciio: bool | None = None
+    sector: str | None = None
+    active: bool | None = None  # False: authenticates nothing, takes part in no transfer
+
+
+@router.patch(
+    "/participants/{participant_id}",
+    summary="Change a participant's registration, never its id or keys (operator)",
+    openapi_extra=_inline_body(ParticipantChanges),
+    responses=json_reply(Participant),
+)
+def update_participant(participant_id: str, auth: Auth, state: State) -> Response:
+    scopes(auth.caller, "participants.write")
+    changes = decode_body(auth.body, dict[str, Any], "participant")
+    return json_response(_service(state).update_participant(participant_id, changes, _actor(auth)))
+
+
 class KeysBody(msgspec.Struct, frozen=True, kw_only=True):
     """New public keys (raw, base64 in JSON); the previous ones stay valid `overlap_days`."""
 
@@ -80,7 +111,7 @@ def _authorize_keys(
 @router.post(
     "/participants/{participant_id}/keys",
     summary="Register rotated keys (the participant's current key, or the operator)",
-    openapi_extra=json_body(KeysBody),
+    openapi_extra=_inline_body(KeysBody),
     responses=json_reply(Participant),
 )
 def rotate_keys(participant_id: str, auth: Auth, state: State) -> Response:

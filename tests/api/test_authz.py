@@ -121,6 +121,10 @@ def register_participant(w: World, c: SilkgateClient, actor: str) -> httpx.Respo
     )
 
 
+def update_participant(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    return _send(c, "PATCH", "/v1/participants/cn-other-exporter", {"sector": f"by-{actor}"})
+
+
 # -- keys: a participant's own, or anyone's for the operator --------------------------
 KEY_OWNER = "cn-exporter"
 
@@ -354,6 +358,7 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "check": (dry_run, {"cn-exporter", "cn-other-exporter", "regulator", "operator"}),
     "list participants": (get("/v1/participants"), set(ACTORS)),
     "register participant": (register_participant, {"operator"}),
+    "update participant": (update_participant, {"operator"}),
     "rotate keys of cn-exporter": (rotate_owner_keys, {KEY_OWNER, "operator"}),
     "revoke key of cn-exporter": (revoke_owner_key, {KEY_OWNER, "operator"}),
     "list agreements": (get("/v1/agreements"), set(ACTORS)),
@@ -473,6 +478,7 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/participants",
         "/v1/participants/{participant_id}/keys",
         "/v1/participants/{participant_id}/keys/{key_id}/revoke",
+        "/v1/participants/{participant_id}",
         "/v1/agreements",
         "/v1/filings",
         "/v1/whoami",

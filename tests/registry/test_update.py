@@ -1,5 +1,6 @@
-"""`silkgate participant update`: the operator changes a registration on the hub, by the
-rules of a registration, and never its id or keys."""
+"""Changing a registration: `silkgate participant update` on the hub and
+`PATCH /v1/participants/{id}` (operator) call one service method, checked by the rules of
+a registration, never touching the id or the keys; both edges refuse alike."""
 
 from __future__ import annotations
 
@@ -22,6 +23,47 @@ OWNER = "vn-importer"
 def _update(env: Env, *args: str) -> Any:
     argv = ["participant", "update", "--id", OWNER, *args, "--data-dir", str(env.hub.data_dir)]
     return runner.invoke(app, [*argv, "--json"])
+
+
+# CLI options and the same change as an API body -> the error both raise, a pattern
+UPDATES: dict[str, tuple[list[str], dict[str, Any], type[Exception], str]] = {
+    "unknown role": (["--role", "admin"], {"roles": ["admin"]}, InputError, "unknown role"),
+    "no jurisdiction US": (
+        ["--jurisdiction", "US"],
+        {"jurisdiction": "US"},
+        InputError,
+        "unknown jurisdiction 'US'",
+    ),
+    "empty name": (["--name", " "], {"name": " "}, InputError, "name must not be empty"),
+}
+
+
+@pytest.mark.parametrize("name", list(UPDATES))
+def test_both_edges_refuse_the_same_updates(env: Env, name: str) -> None:
+    args, body, error, pattern = UPDATES[name]
+    before = env.hub.store.get_participant(OWNER)
+    result = _update(env, *args)
+    assert type(result.exception) is error and pattern in str(result.exception)
+    path = f"/v1/participants/{OWNER}"
+    response = env.clients["operator"].request("PATCH", path, body=body, check=False)
+    assert response.status_code == 422
+    assert response.json()["message"] == str(result.exception)
+    assert env.hub.store.get_participant(OWNER) == before
+
+
+def test_the_api_refuses_key_changes_and_non_operators(env: Env) -> None:
+    path = f"/v1/participants/{OWNER}"
+    other = env.hub.store.get_participant("th-other-importer")
+    body = {"signing_key": other.signing_key}
+    response = env.clients["operator"].request("PATCH", path, body=body, check=False)
+    assert response.status_code == 422 and "keys change by rotation" in response.text
+    own = env.clients[OWNER].request("PATCH", path, body={"name": "Mine"}, check=False)
+    assert own.status_code == 403
+    before = env.hub.store.get_participant(OWNER)
+    renamed = env.clients["operator"].request("PATCH", path, body={"name": "Renamed"})
+    assert renamed.json()["name"] == "Renamed"
+    after = env.hub.store.get_participant(OWNER)
+    assert after.signing_keys == before.signing_keys and after.hpke_key == before.hpke_key
 
 
 def test_rename_deactivate_and_reactivate(env: Env) -> None:
