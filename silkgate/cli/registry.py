@@ -1,8 +1,9 @@
-"""`silkgate init`, `rotate-hub-key`, and the registry: participants, agreements, filings."""
+"""`silkgate init`, `rotate-hub-key`, and the registry: participants, agreements, filings.
+The registry commands parse options, call silkgate.registry.service.RegistryService as the
+operator on the hub's data directory, and print; the service holds every rule."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,18 +11,23 @@ import msgspec
 import typer
 
 from silkgate.cli.common import DataDir, JsonFlag, app, console, hub_at, print_json, table
-from silkgate.errors import NotFoundError
 from silkgate.hub import DEFAULT_DATA_DIR, Hub, init_hub, open_hub
-from silkgate.model import (
-    FILING_KINDS,
-    INSTRUMENTS,
-    JURISDICTIONS,
-    PURPOSES,
-    Agreement,
-    Filing,
-    Participant,
+from silkgate.model import FILING_KINDS, INSTRUMENTS, JURISDICTIONS, PURPOSES
+from silkgate.registry.keys import (
+    key_ring_for,
+    overlap_of,
+    public_halves,
+    revoke_in_key_file,
+    rotated_key_ring,
+    save_key_file,
 )
-from silkgate.registry.keys import merge_registration
+from silkgate.registry.service import (
+    LOCAL_OPERATOR,
+    AgreementRequest,
+    FilingRequest,
+    RegistryService,
+)
+from silkgate.seal.keys import save_keyring
 
 participant_app = typer.Typer(no_args_is_help=True, help="Register and list participants.")
 agreement_app = typer.Typer(no_args_is_help=True, help="Agreements between exporter and importer.")
@@ -62,6 +68,10 @@ def rotate_hub_key(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False)
 
 
 # ----------------------------------------------------------------------------- participants
+def _service(hub: Hub) -> RegistryService:
+    return RegistryService.for_hub(hub)
+
+
 @participant_app.command("add")
 def participant_add(
     participant_id: Annotated[str, typer.Option("--id", help="Stable id, e.g. vn-hanoi-carrier")],
@@ -81,38 +91,80 @@ def participant_add(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """Register a participant with the public halves of its keys."""
-    from silkgate.registry.keys import ensure_key_file
-
-    keys = ensure_key_file(key_file, participant_id)
-    participant = msgspec.convert(
-        {
+    """Register a new participant with the public halves of its keys. A new key file is
+    written only if the registration succeeds; an id that is registered already is refused
+    (use `participant rotate-keys` to register new keys)."""
+    with hub_at(data_dir) as hub:
+        service = _service(hub)
+        ring, created = key_ring_for(key_file, participant_id, service.clock)
+        keys = public_halves(ring, service.clock)
+        fields = {
             "id": participant_id,
             "name": name,
-            "jurisdiction": jurisdiction.upper(),
-            "roles": [r.lower() for r in role],
+            "jurisdiction": jurisdiction,
+            "roles": role,
             "ciio": ciio,
             "sector": sector,
             "signing_key": keys.signing_public,
             "hpke_key": keys.hpke_public,
-        },
-        Participant,
-    )
-    with hub_at(data_dir) as hub, hub.store.transaction():
-        existing = _registered(hub, participant_id)
-        participant = merge_registration(existing, participant, hub.pipeline.clock())
-        hub.store.put_participant(participant)
+        }
+        save = (lambda _: save_key_file(ring, key_file)) if created else None
+        try:
+            participant = service.add_participant(fields, LOCAL_OPERATOR, then=save)
+        except BaseException:
+            if created:  # written inside a transaction that did not commit
+                key_file.unlink(missing_ok=True)
+            raise
     if json:
         print_json(participant)
     else:
         console.print(f"registered [bold]{participant_id}[/] ({', '.join(participant.roles)})")
 
 
-def _registered(hub: Hub, participant_id: str) -> Participant | None:
-    try:
-        return hub.store.get_participant(participant_id)
-    except NotFoundError:
-        return None
+@participant_app.command("update")
+def participant_update(
+    participant_id: Annotated[str, typer.Option("--id", help="The participant")],
+    name: Annotated[Optional[str], typer.Option(help="New legal name")] = None,  # noqa: UP045
+    jurisdiction: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(help="CN or an ASEAN member: " + " ".join(JURISDICTIONS)),
+    ] = None,
+    role: Annotated[
+        Optional[list[str]],  # noqa: UP045
+        typer.Option(help="Replaces the roles: exporter|importer|regulator|operator (repeat)"),
+    ] = None,
+    ciio: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option("--ciio/--no-ciio", help="Critical information infrastructure operator"),
+    ] = None,
+    sector: Annotated[Optional[str], typer.Option(help="Business sector")] = None,  # noqa: UP045
+    active: Annotated[
+        Optional[bool],  # noqa: UP045
+        typer.Option(
+            "--active/--inactive",
+            help="An inactive participant authenticates nothing and takes part in no transfer",
+        ),
+    ] = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Change a participant's registration (never its id or keys: see rotate-keys)."""
+    given = {
+        "name": name,
+        "jurisdiction": jurisdiction,
+        "roles": role,
+        "ciio": ciio,
+        "sector": sector,
+        "active": active,
+    }
+    changes = {k: v for k, v in given.items() if v is not None}
+    with hub_at(data_dir) as hub:
+        updated = _service(hub).update_participant(participant_id, changes, LOCAL_OPERATOR)
+    if json:
+        print_json(updated)
+    else:
+        state = "active" if updated.active else "inactive"
+        console.print(f"updated [bold]{participant_id}[/] ({', '.join(updated.roles)}; {state})")
 
 
 @participant_app.command("rotate-keys")
@@ -126,16 +178,22 @@ def participant_rotate_keys(
     json: JsonFlag = False,
 ) -> None:
     """Add fresh keys to the key file and register their public halves; the old keys keep
-    verifying what they signed and stay accepted for new requests until the overlap ends."""
-    from silkgate.registry.keys import rotate, rotate_key_file
-
-    overlap = timedelta(days=overlap_days)
-    with hub_at(data_dir) as hub, hub.store.transaction():
-        participant = hub.store.get_participant(participant_id)
-        now = hub.pipeline.clock()
-        keys = rotate_key_file(key_file, participant_id, now, overlap)
-        rotated = rotate(participant, keys.signing_public, keys.hpke_public, now, overlap)
-        hub.store.put_participant(rotated)
+    verifying what they signed and stay accepted for new requests until the overlap ends.
+    The key file is saved before the registration commits."""
+    with hub_at(data_dir) as hub:
+        service = _service(hub)
+        service.participant(participant_id)  # refuse an unknown id before touching the file
+        now = service.clock()
+        ring = rotated_key_ring(key_file, participant_id, now, overlap_of(overlap_days))
+        keys = public_halves(ring, lambda: now)
+        rotated = service.rotate_keys(
+            participant_id,
+            keys.signing_public,
+            keys.hpke_public,
+            overlap_days,
+            LOCAL_OPERATOR,
+            then=lambda _: save_keyring(ring, key_file),
+        )
     if json:
         print_json(rotated)
     else:
@@ -156,11 +214,8 @@ def participant_revoke_key(
 ) -> None:
     """Revoke a signing or HPKE key now: it authenticates no request, signs no new receipt
     and receives no new envelope; receipts it signed before now still verify."""
-    from silkgate.registry.keys import revoke, revoke_in_key_file
-
-    with hub_at(data_dir) as hub, hub.store.transaction():
-        revoked = revoke(hub.store.get_participant(participant_id), key_id, hub.pipeline.clock())
-        hub.store.put_participant(revoked)
+    with hub_at(data_dir) as hub:
+        revoked = _service(hub).revoke_key(participant_id, key_id, LOCAL_OPERATOR)
     if key_file is not None:
         revoke_in_key_file(key_file, participant_id, key_id)
     if json:
@@ -173,14 +228,14 @@ def participant_revoke_key(
 def participant_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
     """List registered participants."""
     with hub_at(data_dir) as hub:
-        participants = hub.store.list_participants()
+        participants = _service(hub).participants()
     if json:
         print_json(participants)
         return
     table(
         "participants",
-        ["id", "name", "jurisdiction", "roles", "ciio"],
-        [[p.id, p.name, p.jurisdiction, ",".join(p.roles), p.ciio] for p in participants],
+        ["id", "name", "jurisdiction", "roles", "ciio", "active"],
+        [[p.id, p.name, p.jurisdiction, ",".join(p.roles), p.ciio, p.active] for p in participants],
     )
 
 
@@ -199,26 +254,18 @@ def agreement_add(
     json: JsonFlag = False,
 ) -> None:
     """Record an agreement: exporter may send product to importer for purpose."""
-    from silkgate.products import get_product
-
-    get_product(product)
-    agreement = msgspec.convert(
-        {
-            "id": agreement_id or f"agr-{exporter}-{importer}-{product}-{purpose}",
-            "exporter": exporter,
-            "importer": importer,
-            "product": product,
-            "purpose": purpose,
-            "instrument": instrument,
-            "valid_from": valid_from or date.today().isoformat(),
-            "valid_until": valid_until or None,
-        },
-        Agreement,
+    request = AgreementRequest(
+        exporter=exporter,
+        importer=importer,
+        product=product,
+        purpose=purpose,
+        instrument=instrument,
+        valid_from=valid_from or None,
+        valid_until=valid_until or None,
+        id=agreement_id or None,
     )
     with hub_at(data_dir) as hub:
-        for party in (exporter, importer):
-            hub.store.get_participant(party)
-        hub.store.put_agreement(agreement)
+        agreement = _service(hub).add_agreement(request, LOCAL_OPERATOR)
     if json:
         print_json(agreement)
     else:
@@ -234,7 +281,7 @@ def agreement_list(
 ) -> None:
     """List agreements."""
     with hub_at(data_dir) as hub:
-        agreements = hub.store.list_agreements(exporter=exporter, importer=importer)
+        agreements = _service(hub).agreements(exporter=exporter, importer=importer)
     if json:
         print_json(agreements)
         return
@@ -269,30 +316,31 @@ def filing_add(
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """Record a filed standard contract, certification, security assessment or TIA."""
-    filing = msgspec.convert(
-        {
-            "id": filing_id or f"fil-{exporter}-{kind}-{recipient or 'any'}",
-            "exporter": exporter,
-            "kind": kind,
-            "recipient": recipient or None,
-            "valid_from": valid_from or date.today().isoformat(),
-            "valid_until": valid_until or None,
-            "reference": reference,
-        },
-        Filing,
-    )
+    """Record a filed standard contract, certification, security assessment or TIA, and
+    re-check the exporter's held batches."""
     from silkgate.cli.holds import print_recheck
-    from silkgate.flow.holds import HoldService
 
+    request = FilingRequest(
+        exporter=exporter,
+        kind=kind,
+        recipient=recipient or None,
+        valid_from=valid_from or None,
+        valid_until=valid_until or None,
+        reference=reference,
+        id=filing_id or None,
+    )
     with hub_at(data_dir) as hub:
-        hub.store.get_participant(exporter)
-        report = HoldService.for_hub(hub).record_filing(filing)
+        recorded = _service(hub).add_filing(request, LOCAL_OPERATOR)
     if json:
-        print_json({**msgspec.to_builtins(filing), "recheck": msgspec.to_builtins(report)})
+        print_json(
+            {
+                **msgspec.to_builtins(recorded.filing),
+                "recheck": msgspec.to_builtins(recorded.recheck),
+            }
+        )
     else:
-        console.print(f"filing [bold]{filing.id}[/] recorded")
-        print_recheck(report)
+        console.print(f"filing [bold]{recorded.filing.id}[/] recorded")
+        print_recheck(recorded.recheck)
 
 
 @filing_app.command("list")
@@ -303,7 +351,7 @@ def filing_list(
 ) -> None:
     """List filings."""
     with hub_at(data_dir) as hub:
-        filings = hub.store.list_filings(exporter=exporter)
+        filings = _service(hub).filings(exporter=exporter)
     if json:
         print_json(filings)
         return

@@ -5,6 +5,7 @@ key verifies what (docs/envelope.md, "Key lifecycle")."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -50,17 +51,30 @@ class RegisteredKeys:
 
 def ensure_key_file(path: Path, participant_id: str, clock: Clock = system_clock) -> RegisteredKeys:
     """Load the key file at `path`, or create it (mode 0600) if it does not exist."""
+    ring, created = key_ring_for(path, participant_id, clock)
+    if created:
+        save_key_file(ring, path)
+    return public_halves(ring, clock)
+
+
+def key_ring_for(
+    path: Path, participant_id: str, clock: Clock = system_clock
+) -> tuple[KeyRing, bool]:
+    """The key ring in the file at `path`, or a new one (True: not saved yet)."""
     if path.exists():
         ring = load_keyring(path)
         if ring.participant != participant_id:
             raise ConfigError(
                 f"{path} holds the keys of {ring.participant!r}, not {participant_id!r}"
             )
-    else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        ring = create_keyring(participant_id, clock())
-        save_keyring(ring, path)
-    return public_halves(ring, clock)
+        return ring, False
+    return create_keyring(participant_id, clock()), True
+
+
+def save_key_file(ring: KeyRing, path: Path) -> None:
+    """Write a key ring to `path` (0600, atomically), creating its folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_keyring(ring, path)
 
 
 def public_halves(ring: KeyRing, clock: Clock = system_clock) -> RegisteredKeys:
@@ -157,22 +171,6 @@ def with_history(participant: Participant, now: datetime) -> Participant:
     return msgspec.structs.replace(participant, **changes) if changes else participant
 
 
-def merge_registration(
-    existing: Participant | None, posted: Participant, now: datetime
-) -> Participant:
-    """A (re-)registration: the hub keeps the key history; a posted history is ignored.
-    New keys replace the current ones at once (overlap 0: old keys keep verifying what
-    they signed before `now`)."""
-    _parse(posted.signing_key, posted.hpke_key)
-    bare = msgspec.structs.replace(posted, signing_keys=(), hpke_keys=())
-    if existing is None:
-        return with_history(bare, now)
-    rotated = rotate(existing, posted.signing_key, posted.hpke_key, now, timedelta(0))
-    return msgspec.structs.replace(
-        bare, signing_keys=rotated.signing_keys, hpke_keys=rotated.hpke_keys
-    )
-
-
 def rotate(
     participant: Participant, signing: bytes, hpke: bytes, now: datetime, overlap: timedelta
 ) -> Participant:
@@ -180,7 +178,7 @@ def rotate(
     (then verify only what they signed). Registering the current keys again changes nothing.
     Raises InputError for a malformed key or overlap, ConflictError for a reused old key."""
     check_overlap(overlap)
-    _parse(signing, hpke)
+    parse_public_keys(signing, hpke)
     signing_keys = _rotated(
         signing_history(participant), signing, ed25519_key_id(signing), now, overlap
     )
@@ -215,7 +213,8 @@ def revoke(participant: Participant, key_id: str, now: datetime) -> Participant:
     )
 
 
-def _parse(signing: bytes, hpke: bytes) -> None:
+def parse_public_keys(signing: bytes, hpke: bytes) -> None:
+    """InputError unless both are well-formed public keys (raw Ed25519; raw HPKE)."""
     try:
         ed25519_public_from_bytes(signing)
     except CryptoError as exc:
@@ -276,10 +275,28 @@ def _until(key: RegisteredKey) -> str:
     return key.not_after.isoformat() if key.not_after is not None else "(open)"
 
 
+def overlap_of(days: float) -> timedelta:
+    """An overlap given in days (0 to 365; InputError otherwise, also for NaN)."""
+    if not (
+        isinstance(days, int | float) and math.isfinite(days) and 0 <= days <= MAX_OVERLAP.days
+    ):
+        raise InputError(f"overlap must be 0 to {MAX_OVERLAP.days} days", path="$['overlap_days']")
+    return timedelta(days=days)
+
+
 def check_overlap(overlap: timedelta) -> timedelta:
     if not timedelta(0) <= overlap <= MAX_OVERLAP:
         raise InputError(f"overlap must be 0 to {MAX_OVERLAP.days} days", path="$['overlap_days']")
     return overlap
+
+
+def rotated_key_ring(path: Path, participant_id: str, now: datetime, overlap: timedelta) -> KeyRing:
+    """The participant's key file with fresh keys added (not saved yet): the old ones stay
+    in it to open and verify what they sealed or signed."""
+    ring = load_keyring(path)
+    if ring.participant != participant_id:
+        raise ConfigError(f"{path} holds the keys of {ring.participant!r}, not {participant_id!r}")
+    return rotate_keyring(ring, now, overlap=check_overlap(overlap))
 
 
 def rotate_key_file(
@@ -287,10 +304,7 @@ def rotate_key_file(
 ) -> RegisteredKeys:
     """Add fresh keys to the participant's key file (0600, atomically); the old ones stay in
     it to open and verify what they sealed or signed. Returns the new public halves."""
-    ring = load_keyring(path)
-    if ring.participant != participant_id:
-        raise ConfigError(f"{path} holds the keys of {ring.participant!r}, not {participant_id!r}")
-    rotated = rotate_keyring(ring, now, overlap=check_overlap(overlap))
+    rotated = rotated_key_ring(path, participant_id, now, overlap)
     save_keyring(rotated, path)
     return public_halves(rotated, lambda: now)
 

@@ -26,7 +26,7 @@ from silkgate.sandbox.cohorts import CohortSpec, cohort_message
 from silkgate.sandbox.lifecycle import transition_message
 from silkgate.sandbox.packs import text_digest
 from silkgate.seal import envelope_digest, sign_receipt
-from silkgate.seal.keys import create_keyring
+from silkgate.seal.keys import KeyRing, create_keyring, rotate_keyring
 from silkgate.store import PushEndpoint
 
 ACTORS = (
@@ -128,28 +128,48 @@ def register_participant(w: World, c: SilkgateClient, actor: str) -> httpx.Respo
     )
 
 
+def update_participant(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    return _send(c, "PATCH", "/v1/participants/cn-other-exporter", {"sector": f"by-{actor}"})
+
+
 # -- keys: a participant's own, or anyone's for the operator --------------------------
 KEY_OWNER = "cn-exporter"
 
 
+def _owner_rotated(w: World) -> KeyRing:
+    """The owner's key ring with fresh keys added, its old keys kept 30 days."""
+    return rotate_keyring(w.env.clients[KEY_OWNER].keys, NOW, overlap=timedelta(days=30))
+
+
+def _owner_signs_with(w: World, ring: KeyRing) -> None:
+    """From now on the owner's client signs with `ring`'s current key: only the current
+    key changes keys (silkgate.registry.service.check_current_key)."""
+    newest = msgspec.structs.replace(ring, signing=ring.signing[-1:], hpke=ring.hpke[-1:])
+    w.env.clients[KEY_OWNER] = w.env.client(newest)
+
+
 def rotate_owner_keys(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
-    ring = create_keyring(KEY_OWNER, NOW)
+    ring = _owner_rotated(w)
     body = {
-        "signing_key": ring.signing[0].public,
-        "hpke_key": ring.hpke[0].public,
-        "overlap_days": 30,  # the owner's client keeps signing with its first key
+        "signing_key": ring.signing[-1].public,
+        "hpke_key": ring.hpke[-1].public,
+        "overlap_days": 30,
     }
-    return _send(c, "POST", f"/v1/participants/{KEY_OWNER}/keys", body)
+    response = _send(c, "POST", f"/v1/participants/{KEY_OWNER}/keys", body)
+    if response.status_code == 200:
+        _owner_signs_with(w, ring)
+    return response
 
 
 def revoke_owner_key(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
-    """Revokes a freshly registered key, never the one the owner's client signs with."""
-    ring = create_keyring(KEY_OWNER, NOW)
+    """The owner rotates first; the actor then revokes the key it rotated away from."""
+    ring = _owner_rotated(w)
     owner = w.env.hub.store.get_participant(KEY_OWNER)
-    fresh = rotate(owner, ring.signing[0].public, ring.hpke[0].public, NOW, timedelta(days=30))
-    w.env.hub.store.put_participant(fresh)
-    key_id = ring.signing[0].key_id
-    return _send(c, "POST", f"/v1/participants/{KEY_OWNER}/keys/{key_id}/revoke")
+    signing, hpke = ring.signing[-1].public, ring.hpke[-1].public
+    w.env.hub.store.put_participant(rotate(owner, signing, hpke, NOW, timedelta(days=30)))
+    _owner_signs_with(w, ring)
+    key_id = ring.signing[-2].key_id
+    return _send(w.env.clients[actor], "POST", f"/v1/participants/{KEY_OWNER}/keys/{key_id}/revoke")
 
 
 def add_agreement(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
@@ -346,6 +366,7 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "check": (dry_run, {"cn-exporter", "cn-other-exporter", "regulator", "operator"}),
     "list participants": (get("/v1/participants"), set(ACTORS)),
     "register participant": (register_participant, {"operator"}),
+    "update participant": (update_participant, {"operator"}),
     "rotate keys of cn-exporter": (rotate_owner_keys, {KEY_OWNER, "operator"}),
     "revoke key of cn-exporter": (revoke_owner_key, {KEY_OWNER, "operator"}),
     "list agreements": (get("/v1/agreements"), set(ACTORS)),
@@ -466,6 +487,7 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/participants",
         "/v1/participants/{participant_id}/keys",
         "/v1/participants/{participant_id}/keys/{key_id}/revoke",
+        "/v1/participants/{participant_id}",
         "/v1/agreements",
         "/v1/filings",
         "/v1/whoami",

@@ -57,7 +57,7 @@ def test_cli_rotates_and_revokes_keys(tmp_path: Path) -> None:
     )  # fmt: skip
     assert revoked["signing_keys"][0]["revoked_at"] is not None
     assert old_id in load_keyring(key_file).revoked
-    again = _add(data_dir, key_file)  # re-running `participant add` keeps the history
+    again = _add(data_dir, key_file)  # the same `participant add` again changes nothing
     assert again["signing_keys"] == revoked["signing_keys"]
 
 

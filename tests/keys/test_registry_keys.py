@@ -10,11 +10,11 @@ from silkgate.errors import AuthError, ConflictError, InputError, NotFoundError,
 from silkgate.model import Participant
 from silkgate.registry.keys import (
     current_hpke_key,
-    merge_registration,
     request_key,
     revoke,
     rotate,
     signing_key_set,
+    with_history,
 )
 from silkgate.seal.keys import KeyRing, create_keyring, ed25519_public_bytes
 
@@ -35,7 +35,7 @@ def _registered(ring: KeyRing) -> Participant:
         signing_key=ring.signing[0].public,
         hpke_key=ring.hpke[0].public,
     )
-    return merge_registration(None, bare, T0)
+    return with_history(bare, T0)
 
 
 def _rotated(p: Participant, at: datetime, overlap: timedelta) -> tuple[Participant, KeyRing]:
@@ -84,24 +84,6 @@ def test_malformed_keys_and_overlaps_are_refused() -> None:
     new = _ring()
     with pytest.raises(InputError, match="overlap"):
         rotate(p, new.signing[0].public, new.hpke[0].public, T0, timedelta(days=400))
-
-
-def test_re_registration_with_other_keys_is_an_immediate_rotation() -> None:
-    old = _ring()
-    p = _registered(old)
-    new = _ring()
-    posted = Participant(
-        id=p.id,
-        name="Renamed",
-        jurisdiction="VN",
-        roles=("importer",),
-        signing_key=new.signing[0].public,
-        hpke_key=new.hpke[0].public,
-    )
-    merged = merge_registration(p, posted, T0 + DAY)
-    assert merged.name == "Renamed"
-    assert merged.signing_keys[0].not_after == T0 + DAY
-    assert len(merged.signing_keys) == 2 and len(merged.hpke_keys) == 2
 
 
 def test_revocation_refuses_requests_but_keeps_earlier_signatures() -> None:
