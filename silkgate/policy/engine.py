@@ -18,7 +18,7 @@ from typing import Any
 from silkgate.counters import CounterView, SubjectHasher, count_batch, counting_year
 from silkgate.errors import PolicyError
 from silkgate.model import Agreement, Decision, Filing, Finding, Obligation, Participant
-from silkgate.policy.compile import Chain, CompiledRule, Facts, compile_chain
+from silkgate.policy.compile import Chain, CompiledRule, Facts, compile_chain, decision_notes
 from silkgate.policy.pack import Pack, load_pack
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "packs"
@@ -37,6 +37,11 @@ class BatchContext:
     filings: tuple[Filing, ...]  # the exporter's filings covering this importer today
     on: date
     transit: bool = False  # PI collected abroad, passing through (CN Provisions Art. 4)
+    # The day of the first transfer from this exporter to this importer (any product): the
+    # day of the earliest committed batch with a crossing record, or `on` itself when this
+    # batch would be the first. None = not known: no first-transfer grace (VN Decree 356
+    # Art. 17) is given.
+    first_transfer: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,7 +236,8 @@ class PolicyEngine:
             rule_ids=tuple(r.id for r in fired) or ("policy.no-rule-matched",),
             citations=tuple(dict.fromkeys(c for r in fired for c in r.citations)),
             policy_version=self.version,
-            facts=_facts_json(chain, facts, residual, fired, counted, year, countable),
+            facts=_facts_json(chain, facts, residual, fired, counted, year, countable)
+            | decision_notes(chain, residual, fired, outcome),
         )
         return _Verdict(decision, counted)
 
@@ -332,12 +338,24 @@ def _batch_facts(ctx: BatchContext) -> Facts:
     f.product, f.sector, f.purpose = ctx.product, ctx.exporter.sector, ctx.purpose
     f.instrument = ctx.agreement.instrument if ctx.agreement else "none"
     f.ciio, f.transit = ctx.exporter.ciio, ctx.transit
-    valid = [
-        x
-        for x in ctx.filings
-        if x.exporter == ctx.exporter.id and x.covers(ctx.importer.id, ctx.on)
-    ]
+    mine = [x for x in ctx.filings if x.exporter == ctx.exporter.id]
+    valid = [x for x in mine if x.covers(ctx.importer.id, ctx.on)]
     f.filings = frozenset(x.kind for x in valid)
+    f.filing_notes = tuple(
+        f"not counted: {problem}"
+        for x in mine
+        if x.kind not in f.filings and (problem := x.coverage_problem(ctx.importer.id, ctx.on))
+    )
+    # Registry and store facts (issue 12): FTZ membership, relatedness, size, authority,
+    # days since the first transfer. Defaults (in Facts) are the stricter values.
+    f.on = ctx.on
+    f.free_trade_zone = ctx.exporter.free_trade_zone
+    group = ctx.exporter.corporate_group
+    f.related = bool(group) and group == ctx.importer.corporate_group
+    f.enterprise_size = ctx.exporter.enterprise_size
+    f.importer_authority = ctx.importer.foreign_authority
+    if ctx.first_transfer is not None:
+        f.first_transfer_days = max(0, (ctx.on - ctx.first_transfer).days)
     f.agreement_days = (ctx.on - ctx.agreement.valid_from).days if ctx.agreement else None
     tias = [(ctx.on - x.valid_from).days for x in valid if x.kind == "transfer_impact_assessment"]
     f.tia_age_days = min(tias) if tias else None
@@ -383,8 +401,6 @@ def _facts_json(
         out["negative_list"] = facts.negative_list
     if fired and fired[-1].requires and fired[-1].outcome == "hold":
         out["requires"] = list(fired[-1].requires)
-    if chain.warnings:
-        out["warnings"] = list(chain.warnings)
     return out
 
 
