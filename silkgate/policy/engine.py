@@ -342,7 +342,7 @@ def _batch_facts(ctx: BatchContext) -> Facts:
     valid = [x for x in mine if x.covers(ctx.importer.id, ctx.on)]
     f.filings = frozenset(x.kind for x in valid)
     f.filing_notes = tuple(
-        f"not counted: {problem}"
+        problem
         for x in mine
         if x.kind not in f.filings and (problem := x.coverage_problem(ctx.importer.id, ctx.on))
     )
