@@ -260,3 +260,23 @@ def check_command(
         obligations = ", ".join(f"{o.action} {o.path}" for o in d.obligations)
         table.add_row(str(i), d.outcome, ", ".join(d.rule_ids), obligations)
     _out.print(table)
+    for line in _duty_lines(decisions):
+        typer.echo(line)
+
+
+def _duty_lines(decisions: list[Decision]) -> list[str]:
+    """The duties and warnings of a batch's decisions, each once, with the records concerned."""
+    seen: dict[str, list[int]] = {}
+    for i, d in enumerate(decisions):
+        for duty in d.facts.get("duties", []):
+            due = f" (due {duty['due']})" if duty.get("due") else ""
+            seen.setdefault(f"Duty: {duty['title']}{due}", []).append(i)
+        for warning in d.facts.get("warnings", []):
+            if not warning.startswith("duty "):
+                seen.setdefault(f"Warning: {warning}", []).append(i)
+    return [f"{text} [{_rows(rows)}]" for text, rows in seen.items()]
+
+
+def _rows(rows: list[int]) -> str:
+    shown = ", ".join(map(str, rows[:5]))
+    return f"records {shown}" + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")
