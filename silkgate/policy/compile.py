@@ -274,12 +274,19 @@ def _duty(
 def decision_notes(
     chain: Chain, residual: Facts, fired: Sequence[CompiledRule], outcome: str
 ) -> dict[str, Any]:
-    """The duties and warnings a decision carries, as extra keys of its facts.
+    """The registry facts, duties and warnings a decision carries, as extra keys of its facts.
 
     Duties are evaluated on what crosses (the facts after transforms) and attached to every
     outcome but deny; a duty due after the first transfer gets its due date (the first
     transfer's day plus `due_days`; None when the first transfer is not known)."""
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {
+        # The registry and store facts the rules could test (for explain and replay).
+        "free_trade_zone": residual.free_trade_zone,
+        "related": residual.related,
+        "enterprise_size": residual.enterprise_size,
+        "importer_authority": residual.importer_authority,
+        "first_transfer_days": residual.first_transfer_days,
+    }
     warnings = [*chain.warnings, *(r.warning for r in fired if r.warning)]
     warnings += residual.filing_notes
     if outcome != "deny":
