@@ -194,7 +194,16 @@ class Filing(msgspec.Struct, frozen=True, kw_only=True):
             return f"filing {self.id} ({self.kind}) is valid from {self.valid_from.isoformat()}"
         last = self.last_valid_day
         if last is not None and on > last:
-            return f"filing {self.id} ({self.kind}) lapsed after {last.isoformat()}"
+            how = (
+                ""
+                if self.valid_until is not None
+                else (
+                    f" ({DEFAULT_VALIDITY_YEARS[self.kind]} years from and including "
+                    f"{self.valid_from.isoformat()}, the stricter reading; record its end date "
+                    "if the authority's document says otherwise)"
+                )
+            )
+            return f"filing {self.id} ({self.kind}) lapsed after {last.isoformat()}{how}"
         return None
 
     def covers(self, importer: str, on: date) -> bool:
