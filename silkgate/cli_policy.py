@@ -90,7 +90,9 @@ def list_command(json_out: JsonFlag = False) -> None:
         return
     table = Table("pack", "for", "version", "rules", "cases", "note")
     for r in rows:
-        note = "SAMPLE" if r["sample"] else ("rules not encoded" if r["warning"] else "")
+        warning = str(r["warning"])
+        note = "SAMPLE" if r["sample"] else ("rules not encoded" if "not encoded" in warning
+                                             else "has a warning" if warning else "")  # fmt: skip
         table.add_row(
             r["id"], r["jurisdiction"], r["version"], str(r["rules"]), str(r["cases"]), note
         )
