@@ -6,7 +6,7 @@ Times are ISO 8601 strings in UTC (``2026-11-28T11:04:23Z``) on the wire; in mem
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Literal, get_args
 
 import msgspec
@@ -47,6 +47,7 @@ FindingType = Literal[
     "vehicle_plate",
     "health",
     "biometric",
+    "minor",  # the record's subject is a child (CN: under 14, PIPL Art. 28)
 ]
 FINDING_TYPES: tuple[str, ...] = get_args(FindingType)
 
@@ -55,8 +56,22 @@ FilingKind = Literal[
     "certification",
     "security_assessment",
     "transfer_impact_assessment",
+    "certified_bcr",  # binding corporate rules certified by the authority (TH PDPC)
 ]
 FILING_KINDS: tuple[str, ...] = get_args(FilingKind)
+# Filings that are made for one named overseas recipient: a standard contract is signed
+# with one recipient, a security assessment and a certification name theirs. One recorded
+# without a recipient covers no importer (the stricter reading for legacy records).
+RECIPIENT_REQUIRED_KINDS: frozenset[str] = frozenset(
+    {"standard_contract", "security_assessment", "certification"}
+)
+# Validity in years when a filing has no end date: a security assessment result (CAC
+# Provisions Art. 9) and a PI export certificate (Certification Measures, in force
+# 1 Jan 2026) last 3 years.
+DEFAULT_VALIDITY_YEARS: dict[str, int] = {"security_assessment": 3, "certification": 3}
+
+EnterpriseSize = Literal["unknown", "micro", "small", "medium", "large", "startup", "household"]
+ENTERPRISE_SIZES: tuple[str, ...] = get_args(EnterpriseSize)
 
 # The legal instrument an agreement relies on.
 Instrument = Literal[
@@ -107,6 +122,15 @@ class Participant(msgspec.Struct, frozen=True, kw_only=True):
     roles: tuple[Role, ...]
     ciio: bool = False
     sector: str = "logistics"
+    # Set by the operator from the registration: the pilot free trade zone the participant
+    # is registered in ("" = none; CN Provisions Art. 6 para. 2), its corporate group ("" =
+    # none; two participants of one group are related: binding corporate rules), its size
+    # (VN small-enterprise relief), and whether it is a foreign judicial or law-enforcement
+    # authority (CN DSL Art. 36, PIPL Art. 41).
+    free_trade_zone: str = ""
+    corporate_group: str = ""
+    enterprise_size: EnterpriseSize = "unknown"
+    foreign_authority: bool = False
     signing_key: bytes = b""  # raw Ed25519 public key (32 bytes): the current one
     hpke_key: bytes = b""  # raw HPKE public key: X25519 (32 bytes) or ML-KEM-768+X25519 (1216)
     active: bool = True
@@ -141,17 +165,56 @@ class Filing(msgspec.Struct, frozen=True, kw_only=True):
     id: str
     exporter: str
     kind: FilingKind
-    recipient: str | None  # importer id it names; None = covers any recipient
+    recipient: str | None  # importer id it names; None = any (not for RECIPIENT_REQUIRED_KINDS)
     valid_from: date
-    valid_until: date | None = None
+    valid_until: date | None = None  # None: DEFAULT_VALIDITY_YEARS for its kind, else open
     reference: str = ""  # e.g. the CAC filing number
 
+    @property
+    def last_valid_day(self) -> date | None:
+        """The last day the filing is valid; None = no end.
+
+        Without an end date, a kind with a default validity lasts that many years counted
+        from and including `valid_from` (2023-06-01 -> last day 2026-05-31: the stricter of
+        the two readings of "valid for 3 years from the date of issue")."""
+        if self.valid_until is not None:
+            return self.valid_until
+        years = DEFAULT_VALIDITY_YEARS.get(self.kind)
+        if years is None:
+            return None
+        return _add_years(self.valid_from, years) - timedelta(days=1)
+
+    def coverage_problem(self, importer: str, on: date) -> str | None:
+        """Why this filing does not cover a transfer to `importer` on `on`; None if it does."""
+        if self.recipient is None and self.kind in RECIPIENT_REQUIRED_KINDS:
+            return f"filing {self.id} ({self.kind}) names no recipient, so it covers none"
+        if self.recipient is not None and self.recipient != importer:
+            return f"filing {self.id} ({self.kind}) names {self.recipient}, not {importer}"
+        if on < self.valid_from:
+            return f"filing {self.id} ({self.kind}) is valid from {self.valid_from.isoformat()}"
+        last = self.last_valid_day
+        if last is not None and on > last:
+            how = (
+                ""
+                if self.valid_until is not None
+                else (
+                    f" ({DEFAULT_VALIDITY_YEARS[self.kind]} years from and including "
+                    f"{self.valid_from.isoformat()}, the stricter reading; record its end date "
+                    "if the authority's document says otherwise)"
+                )
+            )
+            return f"filing {self.id} ({self.kind}) lapsed after {last.isoformat()}{how}"
+        return None
+
     def covers(self, importer: str, on: date) -> bool:
-        return (
-            (self.recipient is None or self.recipient == importer)
-            and self.valid_from <= on
-            and (self.valid_until is None or on <= self.valid_until)
-        )
+        return self.coverage_problem(importer, on) is None
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February -> 28 February
+        return day.replace(year=day.year + years, day=28)
 
 
 class Finding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

@@ -112,7 +112,9 @@ def list_command(
         return
     table = Table("pack", "for", "version", "rules", "cases", "note")
     for r in rows:
-        note = "SAMPLE" if r["sample"] else ("rules not encoded" if r["warning"] else "")
+        warning = str(r["warning"])
+        note = "SAMPLE" if r["sample"] else ("rules not encoded" if "not encoded" in warning
+                                             else "has a warning" if warning else "")  # fmt: skip
         table.add_row(
             r["id"], r["jurisdiction"], r["version"], str(r["rules"]), str(r["cases"]), note
         )
@@ -331,6 +333,8 @@ def check_command(
         obligations = ", ".join(f"{o.action} {o.path}" for o in d.obligations)
         table.add_row(str(i), d.outcome, ", ".join(d.rule_ids), obligations)
     _out.print(table)
+    for line in _duty_lines(decisions):
+        typer.echo(line)
 
 
 def _decide_on_hub(
@@ -365,3 +369,21 @@ def _decide_on_hub(
         return [d for ds in hub.pipeline.check(batches) for d in ds]
     finally:
         hub.close()
+
+
+def _duty_lines(decisions: list[Decision]) -> list[str]:
+    """The duties and warnings of a batch's decisions, each once, with the records concerned."""
+    seen: dict[str, list[int]] = {}
+    for i, d in enumerate(decisions):
+        for duty in d.facts.get("duties", []):
+            due = f" (due {duty['due']})" if duty.get("due") else ""
+            seen.setdefault(f"Duty: {duty['title']}{due}", []).append(i)
+        for warning in d.facts.get("warnings", []):
+            if not warning.startswith("duty "):
+                seen.setdefault(f"Warning: {warning}", []).append(i)
+    return [f"{text} [{_rows(rows)}]" for text, rows in seen.items()]
+
+
+def _rows(rows: list[int]) -> str:
+    shown = ", ".join(map(str, rows[:5]))
+    return f"records {shown}" + (f" and {len(rows) - 5} more" if len(rows) > 5 else "")

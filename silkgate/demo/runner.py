@@ -191,7 +191,7 @@ def _summary(
         "individuals_counted": counted,
         "thresholds": {
             "pi": cn["pi_contract_from"],
-            "sensitive_pi": cn["sensitive_assessment_over"],
+            "sensitive_pi": cn["sensitive_assessment_from"],
             "security_assessment_pi": cn["pi_assessment_from"],
         },
         "ledger_size": ledger_size,

@@ -31,6 +31,7 @@ from silkgate.paths import iter_leaves
 from silkgate.policy import BatchContext, BatchDecision, PolicyEngine, RecordInput
 from silkgate.products import Product, get_product
 from silkgate.store.base import DecisionFact, Store
+from silkgate.store.ports import SandboxPort
 
 if TYPE_CHECKING:
     from silkgate.classify.classifier import RecordClassification
@@ -71,16 +72,19 @@ class Decider:
         *,
         transit: bool = False,
     ) -> BatchContext:
-        """The registry as it stands: the agreement in force and the filings covering it."""
+        """The registry as it stands: the agreement in force, the exporter's filings (the
+        engine tells which cover this importer today, and why the others do not), and the
+        day this flow first crossed (today, if this batch would be the first)."""
         return BatchContext(
             exporter=exporter,
             importer=importer,
             product=product,
             purpose=purpose,
             agreement=self._agreement(exporter.id, importer.id, product, purpose, on),
-            filings=self.filings(exporter.id, importer.id, on),
+            filings=tuple(self.store.list_filings(exporter=exporter.id)),
             on=on,
             transit=transit,
+            first_transfer=first_transfer(self.store, exporter.id, importer.id) or on,
         )
 
     def classifier(self, product: Product) -> Classifier:
@@ -186,6 +190,23 @@ class Decider:
                 self._patterns.clear()
             patterns = self._patterns[key] = engine.path_patterns(origin, product)
         return patterns
+
+
+FIRST_TRANSFER_KIND = "flow.first-transfer"  # store document: exporter → importer → first day
+
+
+def first_transfer(store: SandboxPort, exporter: str, importer: str) -> date | None:
+    """The day data first crossed from `exporter` to `importer` (any product), if it has."""
+    raw = store.get_sandbox_doc(FIRST_TRANSFER_KIND, f"{exporter}>{importer}")
+    return date.fromisoformat(raw.decode()) if raw else None
+
+
+def note_transfer(store: SandboxPort, exporter: str, importer: str, on: date) -> None:
+    """Remember the first crossing of a flow (inside the committing batch's transaction)."""
+    if first_transfer(store, exporter, importer) is None:
+        store.put_sandbox_doc(
+            FIRST_TRANSFER_KIND, f"{exporter}>{importer}", on.isoformat().encode()
+        )
 
 
 def _named_paths(record: Any, patterns: tuple[re.Pattern[str], ...]) -> tuple[str, ...]:

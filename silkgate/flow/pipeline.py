@@ -24,7 +24,7 @@ from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, new_id, system_clock, system_random
 from silkgate.counters import PendingCounters, counting_year
 from silkgate.errors import ConflictError, ForbiddenError
-from silkgate.flow.decide import Decider
+from silkgate.flow.decide import Decider, note_transfer
 from silkgate.ledger import TransparencyLog
 from silkgate.ledger.leaves import BatchLeaf, append_leaf, envelope_ref, held_ref
 from silkgate.mailbox.messages import queue_delivered
@@ -176,6 +176,8 @@ class Pipeline:
         tags = sorted({t for d in decisions for t in d.tags})
         leaf = _batch_leaf(batch, outcomes, decided.policy_version, envelope_id, held_id, tags, now)
         ledger_index = append_leaf(self.log, leaf)
+        if deliver:  # data crossed: the flow's first transfer, if it is (VN Decree 356)
+            note_transfer(self.store, batch.exporter, batch.importer, now.date())
         year = now.year
         for category, hashes in decided.counted.items():
             self.store.add_subjects(batch.exporter, year, category, hashes)

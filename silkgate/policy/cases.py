@@ -92,14 +92,18 @@ def _day(value: Any) -> date:
 def _context(origin: str, given: dict[str, Any], on: date) -> BatchContext:
     product = str(given.get("product", "generic.json"))
     purpose = str(given.get("purpose", "other"))
+    group = "case-group" if given.get("related") else ""
     exporter = Participant(
         id="exporter", name="Exporter", jurisdiction=origin,  # type: ignore[arg-type]
         roles=("exporter",), ciio=bool(given.get("ciio", False)),
         sector=str(given.get("sector", "logistics")),
+        free_trade_zone=str(given.get("free_trade_zone", "")), corporate_group=group,
+        enterprise_size=str(given.get("enterprise_size", "unknown")),  # type: ignore[arg-type]
     )  # fmt: skip
     importer = Participant(
         id="importer", name="Importer", jurisdiction=str(given.get("destination", "VN")),  # type: ignore[arg-type]
-        roles=("importer",),
+        roles=("importer",), corporate_group=group,
+        foreign_authority=bool(given.get("importer_authority", False)),
     )  # fmt: skip
     agreement = None
     if given.get("agreement", True):
@@ -109,13 +113,31 @@ def _context(origin: str, given: dict[str, Any], on: date) -> BatchContext:
             valid_from=on - timedelta(days=int(given.get("agreement_days", 30))),
         )  # fmt: skip
     age = int(given.get("tia_age_days", 10))
-    filings = tuple(
-        Filing(id=f"filing-{kind}", exporter="exporter", kind=kind, recipient="importer",
-               valid_from=on - timedelta(days=age))
-        for kind in given.get("filings", [])
-    )  # fmt: skip
+    filings = tuple(_filing(i, spec, on, age) for i, spec in enumerate(given.get("filings", [])))
+    first = given.get("first_transfer_days")
+    first_transfer = None if first is None else on - timedelta(days=int(first))
     return BatchContext(exporter, importer, product, purpose, agreement, filings, on,
-                        transit=bool(given.get("transit", False)))  # fmt: skip
+                        transit=bool(given.get("transit", False)),
+                        first_transfer=first_transfer)  # fmt: skip
+
+
+# A case filing's recipient: the case's importer, another importer, or none (legacy).
+_RECIPIENTS = {"importer": "importer", "other": "another-importer", "none": None}
+
+
+def _filing(i: int, spec: Any, on: date, age: int) -> Filing:
+    """`kind`, or {kind, recipient: importer|other|none, age_days, valid_until_days}:
+    filed `age_days` ago; `valid_until_days` sets an end date that many days from the case
+    day (0 = the case day is its last valid day, -1 = it lapsed yesterday)."""
+    if isinstance(spec, str):
+        spec = {"kind": spec}
+    until = spec.get("valid_until_days")
+    return Filing(
+        id=f"filing-{i + 1}-{spec['kind']}", exporter="exporter", kind=spec["kind"],
+        recipient=_RECIPIENTS[str(spec.get("recipient", "importer"))],
+        valid_from=on - timedelta(days=int(spec.get("age_days", age))),
+        valid_until=None if until is None else on + timedelta(days=int(until)),
+    )  # fmt: skip
 
 
 def _counters(given: dict[str, Any], subjects: tuple[str, ...], year: int) -> MemoryCounters:
@@ -145,4 +167,15 @@ def _compare(expect: dict[str, Any], decision: Decision, counted: dict[str, int]
         problems.append(
             f"requires {decision.facts.get('requires', [])}, expected {list(expect['requires'])}"
         )
+    duties = {d["id"]: d for d in decision.facts.get("duties", [])}
+    if "duties" in expect and sorted(duties) != sorted(expect["duties"]):
+        problems.append(f"duties {sorted(duties)}, expected {sorted(expect['duties'])}")
+    for duty_id, due in dict(expect.get("due") or {}).items():
+        got = duties.get(duty_id, {}).get("due", "no such duty")
+        if got != (None if due is None else str(due)):
+            problems.append(f"duty {duty_id} due {got}, expected {due}")
+    warnings = decision.facts.get("warnings", [])
+    for text in expect.get("warnings") or []:
+        if not any(str(text) in w for w in warnings):
+            problems.append(f"no warning containing {text!r} in {warnings}")
     return problems

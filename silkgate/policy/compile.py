@@ -9,21 +9,31 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from operator import attrgetter
 from typing import Any, cast
 
 from silkgate.errors import PolicyError
 from silkgate.model import FINDING_TYPES, ObligationAction
 from silkgate.policy.facts import ANONYMIZING_ACTIONS, FACTS, TYPE_CATEGORIES
-from silkgate.policy.pack import Cond, Pack, Ref, Rule, Scenario, Test
+from silkgate.policy.pack import Cond, Duty, Pack, Ref, Rule, Scenario, Test
 
 Pred = Callable[["Facts"], bool]
 
 
-class Facts:
-    """Everything a rule may test, for one record shape within one batch."""
+# Carried with the facts but not testable by rules: the day decided on (for due dates) and
+# what the engine noticed about filings passed in that do not cover this transfer.
+_EXTRA_SLOTS = ("on", "filing_notes")
 
-    __slots__ = tuple(FACTS)
+
+class Facts:
+    """Everything a rule may test, for one record shape within one batch.
+
+    A new Facts holds the defaults: no findings, no counts, and for the facts that come
+    from the registry and the store the stricter value (not in a free trade zone, not
+    related, size unknown, first transfer unknown)."""
+
+    __slots__ = (*FACTS, *_EXTRA_SLOTS)
 
     origin: str
     destination: str
@@ -43,6 +53,27 @@ class Facts:
     pi_after: int
     sensitive_pi_before: int
     sensitive_pi_after: int
+    free_trade_zone: str
+    related: bool
+    enterprise_size: str
+    importer_authority: bool
+    first_transfer_days: int | None
+    on: date | None
+    filing_notes: tuple[str, ...]
+
+    def __init__(self) -> None:
+        self.origin = self.destination = self.product = self.sector = ""
+        self.purpose, self.instrument = "other", "none"
+        self.ciio = self.transit = self.negative_list = False
+        self.filings = self.types = self.categories = frozenset()
+        self.agreement_days = self.tia_age_days = None
+        self.pi_before = self.pi_after = self.sensitive_pi_before = self.sensitive_pi_after = 0
+        self.free_trade_zone = ""
+        self.related = self.importer_authority = False
+        self.enterprise_size = "unknown"
+        self.first_transfer_days = None
+        self.on = None
+        self.filing_notes = ()
 
     def copy(self) -> Facts:
         other = Facts()
@@ -52,7 +83,7 @@ class Facts:
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
-        for name in Facts.__slots__:
+        for name in FACTS:
             value = getattr(self, name, None)
             out[name] = sorted(value) if isinstance(value, frozenset) else value
         return out
@@ -73,6 +104,23 @@ class CompiledRule:
     citations: tuple[str, ...]
     explain: str
     where: str
+    note: str = ""
+    warning: str = ""
+    duties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CompiledDuty:
+    id: str
+    pack: str
+    title: str
+    pred: Pred
+    triggers: frozenset[str]  # rules after which it applies (its after_rules, rules naming it)
+    due_days: int | None
+    citations: tuple[str, ...]
+    explain: str
+    note: str
+    where: str
 
 
 @dataclass(frozen=True)
@@ -90,6 +138,7 @@ class Chain:
     rules: tuple[CompiledRule, ...]
     label: str
     warnings: tuple[str, ...]
+    duties: tuple[CompiledDuty, ...] = ()
 
 
 def compile_chain(base: Pack, overlays: Sequence[Pack] = ()) -> Chain:
@@ -109,6 +158,11 @@ def compile_chain(base: Pack, overlays: Sequence[Pack] = ()) -> Chain:
             seen[rule.id] = rule.where
             rules.append(_rule(pack, rule, settings, errors))
     exempt = _cond(base.counting_exempt, settings, errors) if base.counting_exempt else _never
+    duties = tuple(_duty(p, d, rules, settings, errors) for p in packs for d in p.duties)
+    for pack in packs:
+        for duty in pack.duties:
+            for rid in sorted(set(duty.after_rules) - set(seen)):
+                errors.append((duty.where, f"duty {duty.id!r} names unknown rule {rid!r}"))
     chain = Chain(
         packs=packs,
         base=base,
@@ -121,6 +175,7 @@ def compile_chain(base: Pack, overlays: Sequence[Pack] = ()) -> Chain:
         rules=tuple(rules),
         label=" + ".join(f"{p.id}@{p.version}" for p in packs),
         warnings=tuple(p.warning for p in packs if p.warning),
+        duties=duties,
     )
     if errors:
         (src, msg), *rest = errors
@@ -183,7 +238,85 @@ def _rule(
         citations=tuple(_citation(pack, src, art) for src, art in rule.cite),
         explain=rule.explain,
         where=rule.where,
+        note=rule.note,
+        warning=rule.warning,
+        duties=rule.duties,
     )
+
+
+def _duty(
+    pack: Pack,
+    duty: Duty,
+    rules: Sequence[CompiledRule],
+    settings: dict[str, Any],
+    errors: list[tuple[str, str]],
+) -> CompiledDuty:
+    due = duty.due_days
+    if isinstance(due, Ref):
+        due = _setting(due, settings, duty.where, errors)
+    if due is not None and (not isinstance(due, int) or isinstance(due, bool) or due < 0):
+        errors.append((duty.where, f"duty {duty.id!r}: due_days must be a number, got {due!r}"))
+        due = None
+    return CompiledDuty(
+        id=duty.id,
+        pack=pack.id,
+        title=duty.title,
+        pred=_cond(duty.when, settings, errors),
+        triggers=frozenset(duty.after_rules) | {r.id for r in rules if duty.id in r.duties},
+        due_days=due,
+        citations=tuple(_citation(pack, src, art) for src, art in duty.cite),
+        explain=duty.explain,
+        note=duty.note,
+        where=duty.where,
+    )
+
+
+def decision_notes(
+    chain: Chain, residual: Facts, fired: Sequence[CompiledRule], outcome: str
+) -> dict[str, Any]:
+    """The registry facts, duties and warnings a decision carries, as extra keys of its facts.
+
+    Duties are evaluated on what crosses (the facts after transforms) and attached to every
+    outcome but deny; a duty due after the first transfer gets its due date (the first
+    transfer's day plus `due_days`; None when the first transfer is not known)."""
+    out: dict[str, Any] = {
+        # The registry and store facts the rules could test (for explain and replay).
+        "free_trade_zone": residual.free_trade_zone,
+        "related": residual.related,
+        "enterprise_size": residual.enterprise_size,
+        "importer_authority": residual.importer_authority,
+        "first_transfer_days": residual.first_transfer_days,
+    }
+    warnings = [*chain.warnings, *(r.warning for r in fired if r.warning)]
+    warnings += residual.filing_notes
+    if outcome != "deny":
+        fired_ids = {r.id for r in fired}
+        duties = [
+            _duty_json(d, residual)
+            for d in chain.duties
+            if (not d.triggers or not d.triggers.isdisjoint(fired_ids)) and d.pred(residual)
+        ]
+        if duties:
+            out["duties"] = duties
+            warnings += [
+                f"duty {d['id']}: {d['title']} (due {d['due']})" for d in duties if "due" in d
+            ]
+    if warnings:
+        out["warnings"] = list(dict.fromkeys(warnings))
+    return out
+
+
+def _duty_json(duty: CompiledDuty, facts: Facts) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": duty.id, "title": duty.title, "citations": list(duty.citations)}
+    if duty.due_days is not None:
+        days = facts.first_transfer_days
+        if facts.on is not None and days is not None:
+            first = facts.on - timedelta(days=days)
+            out["due"] = (first + timedelta(days=duty.due_days)).isoformat()
+            out["first_transfer"] = first.isoformat()
+        else:
+            out["due"] = None
+    return out
 
 
 def _citation(pack: Pack, source: str, article: str) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 from silkgate.counters import CounterView, SubjectHasher, count_batch, counting_year
 from silkgate.errors import PolicyError
 from silkgate.model import Agreement, Decision, Filing, Finding, Obligation, Participant
-from silkgate.policy.compile import Chain, CompiledRule, Facts, compile_chain
+from silkgate.policy.compile import Chain, CompiledRule, Facts, compile_chain, decision_notes
 from silkgate.policy.pack import Pack, load_pack
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "packs"
@@ -35,9 +35,14 @@ class BatchContext:
     product: str
     purpose: str
     agreement: Agreement | None  # None = no active agreement -> deny
-    filings: tuple[Filing, ...]  # the exporter's filings covering this importer today
+    filings: tuple[Filing, ...]  # the exporter's filings (the engine says why one does not cover)
     on: date
     transit: bool = False  # PI collected abroad, passing through (CN Provisions Art. 4)
+    # The day of the first transfer from this exporter to this importer (any product): the
+    # day of the earliest committed batch with a crossing record, or `on` itself when this
+    # batch would be the first. None = not known: no first-transfer grace (VN Decree 356
+    # Art. 17) is given.
+    first_transfer: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +58,9 @@ class RecordInput:
 @dataclass(frozen=True, slots=True)
 class ContextFacts:
     """The batch-level facts a decision depends on: the one place they are derived from a
-    context. Replay and re-checks rebuild them from stored decision facts (same names)."""
+    context. Replay and re-checks rebuild them from stored decision facts (same names).
+    Defaults are the stricter values (outside any free trade zone, unrelated, size unknown,
+    first transfer unknown)."""
 
     origin: str
     destination: str
@@ -66,18 +73,31 @@ class ContextFacts:
     filings: tuple[str, ...]  # kinds on file covering this importer today, sorted
     agreement_days: int | None
     tia_age_days: int | None
+    free_trade_zone: str = ""
+    related: bool = False  # exporter and importer name the same corporate group
+    enterprise_size: str = "unknown"
+    importer_authority: bool = False  # the recipient is a foreign judicial/enforcement body
+    first_transfer_days: int | None = None  # days since this flow's first transfer
+    # Not testable by rules: why filings on file do not cover this transfer, and the day.
+    filing_notes: tuple[str, ...] = ()
+    on: date | None = None
 
     @classmethod
     def of(cls, ctx: BatchContext) -> ContextFacts:
-        valid = [
-            x
-            for x in ctx.filings
-            if x.exporter == ctx.exporter.id and x.covers(ctx.importer.id, ctx.on)
-        ]
+        mine = [x for x in ctx.filings if x.exporter == ctx.exporter.id]
+        valid = [x for x in mine if x.covers(ctx.importer.id, ctx.on)]
+        kinds = {x.kind for x in valid}
+        notes = tuple(
+            problem
+            for x in mine
+            if x.kind not in kinds and (problem := x.coverage_problem(ctx.importer.id, ctx.on))
+        )
         tias = [
             (ctx.on - x.valid_from).days for x in valid if x.kind == "transfer_impact_assessment"
         ]
         agreement = ctx.agreement
+        group = ctx.exporter.corporate_group
+        first = ctx.first_transfer
         return cls(
             origin=ctx.exporter.jurisdiction,
             destination=ctx.importer.jurisdiction,
@@ -87,9 +107,16 @@ class ContextFacts:
             instrument=agreement.instrument if agreement else "none",
             ciio=ctx.exporter.ciio,
             transit=ctx.transit,
-            filings=tuple(sorted({x.kind for x in valid})),
+            filings=tuple(sorted(kinds)),
             agreement_days=(ctx.on - agreement.valid_from).days if agreement else None,
             tia_age_days=min(tias) if tias else None,
+            free_trade_zone=ctx.exporter.free_trade_zone,
+            related=bool(group) and group == ctx.importer.corporate_group,
+            enterprise_size=ctx.exporter.enterprise_size,
+            importer_authority=ctx.importer.foreign_authority,
+            first_transfer_days=max(0, (ctx.on - first).days) if first is not None else None,
+            filing_notes=notes,
+            on=ctx.on,
         )
 
     def facts(self) -> Facts:
@@ -100,9 +127,10 @@ class ContextFacts:
         f.instrument, f.ciio, f.transit = self.instrument, self.ciio, self.transit
         f.filings = frozenset(self.filings)
         f.agreement_days, f.tia_age_days = self.agreement_days, self.tia_age_days
-        f.types = f.categories = frozenset()
-        f.negative_list = False
-        f.pi_before = f.pi_after = f.sensitive_pi_before = f.sensitive_pi_after = 0
+        f.free_trade_zone, f.related = self.free_trade_zone, self.related
+        f.enterprise_size, f.importer_authority = self.enterprise_size, self.importer_authority
+        f.first_transfer_days = self.first_transfer_days
+        f.filing_notes, f.on = self.filing_notes, self.on
         return f
 
 
@@ -324,7 +352,8 @@ def verdict(
         rule_ids=tuple(r.id for r in fired) or ("policy.no-rule-matched",),
         citations=tuple(dict.fromkeys(c for r in fired for c in r.citations)),
         policy_version=version,
-        facts=_facts_json(chain, facts, residual, fired, counted, year, countable),
+        facts=_facts_json(chain, facts, residual, fired, counted, year, countable)
+        | decision_notes(chain, residual, fired, outcome),
     )
     return Verdict(decision, counted)
 
@@ -439,8 +468,6 @@ def _facts_json(
         out["negative_list"] = facts.negative_list
     if fired and fired[-1].requires and fired[-1].outcome == "hold":
         out["requires"] = list(fired[-1].requires)
-    if chain.warnings:
-        out["warnings"] = list(chain.warnings)
     return out
 
 

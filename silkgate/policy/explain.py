@@ -42,6 +42,7 @@ def explain_json(decision: Decision, engine: PolicyEngine) -> dict[str, Any]:
                 "outcome": rule.outcome,
                 "citations": list(rule.citations),
                 "explain": rule.explain,
+                "note": rule.note,
                 "source": rule.where,
             }
         )
@@ -67,6 +68,8 @@ def explain_text(decision: Decision, engine: PolicyEngine) -> str:
         lines.append(f"{lead}: {rule['id']} - {rule['title']}{where}")
         if rule.get("explain"):
             lines.append(f"    {rule['explain']}")
+        if rule.get("note"):
+            lines.append(f"    note: {rule['note']}")
         for citation in rule.get("citations", []):
             lines.append(f"    cites {citation}")
     lines += [
@@ -100,5 +103,11 @@ def _fact_lines(facts: dict[str, Any]) -> list[str]:
         )
     if facts.get("counts") and not facts.get("counted_toward_thresholds", True):
         out.append("This transfer is exempt and not counted toward the thresholds.")
+    for duty in facts.get("duties", []):
+        due = f" (due {duty['due']})" if duty.get("due") else ""
+        if "due" in duty and duty["due"] is None:
+            due = " (due date unknown: the first transfer is not known)"
+        cites = "; ".join(duty.get("citations", []))
+        out.append(f"Duty: {duty['title']}{due}" + (f" [{cites}]" if cites else ""))
     out += [f"Warning: {w}" for w in facts.get("warnings", [])]
     return out

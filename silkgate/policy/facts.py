@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Literal
 
 from silkgate.model import (
+    ENTERPRISE_SIZES,
     FILING_KINDS,
     FINDING_TYPES,
     INSTRUMENTS,
@@ -45,6 +46,12 @@ FACTS: dict[str, tuple[FactKind, tuple[str, ...]]] = {
     "pi_after": ("int", ()),
     "sensitive_pi_before": ("int", ()),
     "sensitive_pi_after": ("int", ()),
+    # Facts from the registry and the store (defaults are the stricter values):
+    "free_trade_zone": ("text", ()),  # the exporter's pilot free trade zone; "" = none
+    "related": ("bool", ()),  # exporter and importer are in one corporate group
+    "enterprise_size": ("enum", ENTERPRISE_SIZES),  # the exporter's size
+    "importer_authority": ("bool", ()),  # the importer is a foreign judicial/enforcement body
+    "first_transfer_days": ("int", ()),  # days since the first transfer exporter -> importer
 }
 
 OPS: dict[FactKind, frozenset[str]] = {

@@ -31,20 +31,29 @@ PACK_KEYS = frozenset(
     {
         "pack", "title", "jurisdiction", "version", "disclaimer", "warning", "sample",
         "overlay_of", "sources", "settings", "categories", "important_data", "negative_list",
-        "counting", "rules", "cases", "case_defaults",
+        "counting", "rules", "cases", "case_defaults", "duties",
     }
 )  # fmt: skip
 RULE_KEYS = frozenset(
-    {"id", "title", "when", "outcome", "transform", "requires", "cite", "explain"}
-)
+    {
+        "id", "title", "when", "outcome", "transform", "requires", "cite", "explain", "note",
+        "warning", "duties",
+    }
+)  # fmt: skip
+DUTY_KEYS = frozenset({"id", "title", "when", "after_rules", "due_days", "cite", "explain", "note"})
+SOURCE_KEYS = frozenset({"id", "name", "checked", "note"})
 CASE_KEYS = frozenset(
     {
         "destination", "product", "purpose", "sector", "ciio", "transit", "instrument",
         "filings", "types", "paths", "pi_before", "sensitive_pi_before", "subjects", "known",
-        "agreement", "agreement_days", "tia_age_days", "date",
+        "agreement", "agreement_days", "tia_age_days", "date", "free_trade_zone", "related",
+        "enterprise_size", "importer_authority", "first_transfer_days",
     }
 )  # fmt: skip
-EXPECT_KEYS = frozenset({"outcome", "rules", "obligations", "counted", "requires"})
+FILING_CASE_KEYS = frozenset({"kind", "recipient", "age_days", "valid_until_days"})
+EXPECT_KEYS = frozenset(
+    {"outcome", "rules", "obligations", "counted", "requires", "duties", "due", "warnings"}
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,27 @@ class Rule:
     explain: str
     where: str
     raw: dict[str, Any]
+    note: str = ""  # what is uncertain about the law, and which way the rule leans
+    warning: str = ""  # shown in the facts of every decision this rule takes part in
+    duties: tuple[str, ...] = ()  # duties attached when this rule fires
+
+
+@dataclass(frozen=True)
+class Duty:
+    """Something the exporter must do that does not stop the transfer: a notice, a consent,
+    an impact assessment kept on file, a dossier due by a date. Attached to the facts of a
+    decision when its `when` holds on what crosses (after transforms) and, if
+    `after_rules` is given, one of those rules fired; rules may also name duties."""
+
+    id: str
+    title: str
+    when: Cond
+    after_rules: tuple[str, ...]
+    due_days: int | Ref | None  # due this many days after the first transfer
+    cite: tuple[tuple[str, str], ...]
+    explain: str
+    note: str
+    where: str
 
 
 @dataclass(frozen=True)
@@ -144,6 +174,8 @@ class Pack:
     path: str
     digest: str
     settings_where: dict[str, str] = field(default_factory=dict)
+    duties: tuple[Duty, ...] = ()
+    sources_checked: dict[str, str] = field(default_factory=dict)  # source id -> date checked
 
 
 class _Errors:
@@ -216,6 +248,8 @@ def parse_pack(data: Any, file: str) -> Pack:
         path=file,
         digest=_digest(data),
         settings_where={k: where(settings, k) for k in settings},
+        duties=_duties(data, sources, rules, errors),
+        sources_checked=_sources_checked(data),
     )
     errors.raise_if_any()
     return pack
@@ -278,11 +312,77 @@ def _sources(data: LDict, errors: _Errors) -> dict[str, str]:
         if not (isinstance(item, LDict) and isinstance(item.get("id"), str)):
             errors.add(where(raw, i), "each source needs an 'id' and a 'name'")
             continue
+        _check_keys(item, SOURCE_KEYS, "source", errors)
         if not isinstance(item.get("name"), str):
             errors.add(where(raw, i), f"source {item['id']!r} needs a 'name'")
             continue
         out[item["id"]] = item["name"]
     return out
+
+
+def _sources_checked(data: LDict) -> dict[str, str]:
+    raw = data.get("sources")
+    if not isinstance(raw, list):
+        return {}
+    return {
+        str(item["id"]): str(item["checked"])
+        for item in raw
+        if isinstance(item, dict) and "id" in item and "checked" in item
+    }
+
+
+def _duties(
+    data: LDict, sources: dict[str, str], rules: tuple[Rule, ...], errors: _Errors
+) -> tuple[Duty, ...]:
+    raw = data.get("duties")
+    if raw is None:
+        duties: tuple[Duty, ...] = ()
+    elif not isinstance(raw, LList):
+        errors.add(where(data, "duties"), "'duties' must be a list of {id, title, when, cite}")
+        duties = ()
+    else:
+        duties = tuple(
+            d for i, item in enumerate(raw) if (d := _duty(raw, i, item, sources, errors))
+        )
+    ids = {d.id for d in duties}
+    for rule in rules:
+        for name in rule.duties:
+            if name not in ids:
+                errors.add(rule.where, f"rule {rule.id!r} names unknown duty {name!r}")
+    return duties
+
+
+def _duty(
+    parent: LList, i: int, item: Any, sources: dict[str, str], errors: _Errors
+) -> Duty | None:
+    src = where(parent, i)
+    if not isinstance(item, LDict) or not isinstance(item.get("id"), str):
+        errors.add(src, "a duty must be a mapping with id, title, cite")
+        return None
+    _check_keys(item, DUTY_KEYS, "duty", errors)
+    duty_id = str(item["id"])
+    when = item.get("when")
+    due = item.get("due_days")
+    due_days: int | Ref | None = None
+    if isinstance(due, str) and due.startswith("$"):
+        due_days = Ref(due[1:])
+    elif isinstance(due, int) and not isinstance(due, bool):
+        due_days = due
+    elif due is not None:
+        errors.add(
+            where(item, "due_days"), f"duty {duty_id!r}: due_days takes a number or $setting"
+        )
+    return Duty(
+        id=duty_id,
+        title=str(item.get("title", duty_id)),
+        when=parse_cond(when, item, "when", errors) if when is not None else Cond(),
+        after_rules=_str_list(item, "after_rules", item.get("after_rules", []), errors),
+        due_days=due_days,
+        cite=_cites(item, duty_id, sources, errors),
+        explain=str(item.get("explain", "")).strip(),
+        note=str(item.get("note", "")).strip(),
+        where=src,
+    )
 
 
 def _categories(data: LDict, errors: _Errors) -> dict[str, Any]:
@@ -453,6 +553,9 @@ def _rule(
         explain=str(item.get("explain", "")).strip(),
         where=src,
         raw=dict(item),
+        note=str(item.get("note", "")).strip(),
+        warning=str(item.get("warning", "")).strip(),
+        duties=_str_list(item, "duties", item.get("duties", []), errors),
     )
 
 
@@ -566,6 +669,11 @@ def _cases(data: LDict, errors: _Errors) -> tuple[Case, ...]:
             continue
         given = item.get("given") or LDict()
         _check_keys(given, CASE_KEYS, "case fact", errors)
+        for j, filing in enumerate(given.get("filings") or []):
+            if isinstance(filing, LDict):
+                _check_keys(filing, FILING_CASE_KEYS, "case filing", errors)
+            elif not isinstance(filing, str):
+                errors.add(where(given, "filings"), f"filing {j + 1}: a kind or {{kind, ...}}")
         _check_keys(item["expect"], EXPECT_KEYS, "expectation", errors)
         if item["expect"].get("outcome") not in OUTCOMES:
             errors.add(
@@ -577,4 +685,15 @@ def _cases(data: LDict, errors: _Errors) -> tuple[Case, ...]:
     return tuple(out)
 
 
-__all__ = ["CATEGORIES", "Case", "Cond", "Pack", "Ref", "Rule", "Test", "load_pack", "parse_pack"]
+__all__ = [
+    "CATEGORIES",
+    "Case",
+    "Cond",
+    "Duty",
+    "Pack",
+    "Ref",
+    "Rule",
+    "Test",
+    "load_pack",
+    "parse_pack",
+]

@@ -43,6 +43,11 @@ FACT_SCHEMA = pa.schema(
             ("filings", _STR),  # comma-separated, sorted
             ("agreement_days", pa.int32()),
             ("tia_age_days", pa.int32()),
+            ("free_trade_zone", _STR),
+            ("related", pa.bool_()),
+            ("enterprise_size", _STR),
+            ("importer_authority", pa.bool_()),
+            ("first_transfer_days", pa.int32()),
             ("gate", _STR),
             ("findings", _STR),  # JSON [[path, type], ...]: the record's shape
             ("paths", _STR),  # JSON [path, ...]

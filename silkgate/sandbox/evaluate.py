@@ -41,6 +41,11 @@ class BatchSig:
     filings: str  # comma-separated kinds
     agreement_days: int | None
     tia_age_days: int | None
+    free_trade_zone: str = ""
+    related: bool = False
+    enterprise_size: str = "unknown"
+    importer_authority: bool = False
+    first_transfer_days: int | None = None
 
     def context(self) -> ContextFacts:
         return ContextFacts(
@@ -49,6 +54,9 @@ class BatchSig:
             ciio=self.ciio, transit=self.transit,
             filings=tuple(x for x in self.filings.split(",") if x),
             agreement_days=self.agreement_days, tia_age_days=self.tia_age_days,
+            free_trade_zone=self.free_trade_zone, related=self.related,
+            enterprise_size=self.enterprise_size, importer_authority=self.importer_authority,
+            first_transfer_days=self.first_transfer_days,
         )  # fmt: skip
 
 
@@ -71,7 +79,10 @@ def stored_sig(fact: DecisionFact) -> BatchSig:
         product=fact.product, sector=fact.sector, purpose=fact.purpose,
         instrument=fact.instrument, ciio=fact.ciio, transit=fact.transit,
         filings=",".join(fact.filings), agreement_days=fact.agreement_days,
-        tia_age_days=fact.tia_age_days,
+        tia_age_days=fact.tia_age_days, free_trade_zone=fact.free_trade_zone,
+        related=fact.related, enterprise_size=fact.enterprise_size,
+        importer_authority=fact.importer_authority,
+        first_transfer_days=fact.first_transfer_days,
     )  # fmt: skip
 
 

@@ -33,7 +33,7 @@ def facts_for_batch(
         "batch_id": batch.id,
         "exporter": ctx.exporter.id,
         "importer": ctx.importer.id,
-        **dataclasses.asdict(ContextFacts.of(ctx)),
+        **{k: v for k, v in dataclasses.asdict(ContextFacts.of(ctx)).items() if k in _STORED},
     }
     template = DecisionFact(**common, **_EMPTY)
     # One template per (decision, shape): each record's fact only adds its index and subjects.
@@ -67,6 +67,8 @@ def _known_hashes(
             return known if same else None
     return known
 
+
+_STORED = frozenset(f.name for f in msgspec.structs.fields(DecisionFact))
 
 _EMPTY: dict[str, Any] = {
     "record": 0, "gate": "", "findings": (), "paths": (), "types": (), "categories": (),

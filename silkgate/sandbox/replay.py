@@ -51,7 +51,8 @@ MAX_ROUNDS = 200
 SAMPLES_PER_CHANGE = 20
 _BATCH_COLUMNS = ("gate", "origin", "destination", "product", "sector", "purpose",
                   "instrument", "ciio", "transit", "filings", "agreement_days",
-                  "tia_age_days")  # fmt: skip
+                  "tia_age_days", "free_trade_zone", "related", "enterprise_size",
+                  "importer_authority", "first_transfer_days")  # fmt: skip
 
 
 @dataclass

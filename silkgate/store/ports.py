@@ -115,6 +115,12 @@ class DecisionFact(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     policy_version: str
     tags: tuple[str, ...] = ()
     seq: int = 0
+    # Registry facts (appended: rows written before them decode with these defaults)
+    free_trade_zone: str = ""
+    related: bool = False
+    enterprise_size: str = "unknown"
+    importer_authority: bool = False
+    first_transfer_days: int | None = None
 
 
 class Transactional(Protocol):

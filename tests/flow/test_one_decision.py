@@ -16,6 +16,7 @@ from copy import deepcopy
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import pytest
 from sandbox.helpers import T0, StepClock, World, move, propose
 
@@ -63,6 +64,8 @@ def world(tmp_path: Path) -> Iterator[World]:
             valid_from=T0.date().replace(month=1, day=1),
         )
     )  # fmt: skip
+    freight = hub.store.get_participant(FREIGHT)  # inside the (sample) pilot zone
+    hub.store.put_participant(msgspec.structs.replace(freight, free_trade_zone="sample-zone"))
     w = World(hub, clock, tmp_path / "keys")
     move(w, move(w, propose(w, lowered_cn("2026.11-lowered")), "shadow"), "active")
     try:

@@ -125,7 +125,8 @@ def test_year_rollover_restarts_counts() -> None:
 
 
 def test_masked_field_no_longer_counts_as_pi() -> None:
-    ctx = context(purpose="logistics_operations")
+    # B2B freight (an EPCIS event naming a person): counted, unlike a B2C parcel waybill.
+    ctx = context(purpose="logistics_operations", product="logistics.epcis-event")
     result = ENGINE.decide_batch(
         ctx, [record("person_name", "national_id", subject="id:1")], seeded(), KEY
     )

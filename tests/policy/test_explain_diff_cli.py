@@ -51,7 +51,7 @@ def test_explain_json() -> None:
 def lowered_threshold(tmp_path: Path) -> Path:
     text = (PACKS_DIR / "cn.yaml").read_text(encoding="utf-8")
     text = text.replace("pi_contract_from: 100000", "pi_contract_from: 50000")
-    text = text.replace('version: "2024.3.2"', 'version: "2024.3.3-candidate"')
+    text = text.replace('version: "2026.11.0"', 'version: "2026.11.1-candidate"')
     text = text.replace("  - id: cn.fallback\n", "  - id: cn.fallback-review\n")
     path = tmp_path / "cn-candidate.yaml"
     path.write_text(text, encoding="utf-8")

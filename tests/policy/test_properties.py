@@ -22,6 +22,7 @@ FILINGS = [
     "certification",
     "security_assessment",
     "transfer_impact_assessment",
+    "certified_bcr",
 ]
 
 facts = st.fixed_dictionaries(
@@ -37,6 +38,10 @@ facts = st.fixed_dictionaries(
         "pi_before": st.sampled_from([0, 5_000, 99_998, 99_999, 150_000, 999_999, 2_000_000]),
         "sensitive_pi_before": st.sampled_from([0, 9_999, 10_000, 50_000]),
         "tia_age_days": st.sampled_from([1, 1_095, 1_096, 4_000]),
+        "related": st.booleans(),
+        "enterprise_size": st.sampled_from(["unknown", "small", "large"]),
+        "free_trade_zone": st.sampled_from(["", "sample-zone", "other-zone"]),
+        "first_transfer_days": st.sampled_from([None, 0, 60, 61, 400]),
     }
 )
 
@@ -66,6 +71,25 @@ def test_more_individuals_counted_never_makes_an_outcome_laxer(
         "sensitive_pi_before": f["sensitive_pi_before"] + 20_000,
     }
     assert strictness(ENGINE, origin, more) >= strictness(ENGINE, origin, f)
+
+
+@settings(max_examples=200, deadline=None)
+@given(facts, st.sampled_from(ORIGINS))
+def test_a_later_day_after_the_first_transfer_never_makes_an_outcome_laxer(
+    f: dict[str, Any], origin: str
+) -> None:
+    later = {**f, "first_transfer_days": 10_000}
+    assert strictness(ENGINE, origin, later) >= strictness(ENGINE, origin, f)
+
+
+@settings(max_examples=200, deadline=None)
+@given(facts, st.sampled_from(ORIGINS))
+def test_leaving_the_zone_or_the_group_never_makes_an_outcome_laxer(
+    f: dict[str, Any], origin: str
+) -> None:
+    outside = {**f, "free_trade_zone": "", "related": False, "enterprise_size": "unknown"}
+    for engine in (ENGINE, OVERLAY):
+        assert strictness(engine, origin, outside) >= strictness(engine, origin, f)
 
 
 @settings(max_examples=200, deadline=None)

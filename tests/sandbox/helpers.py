@@ -4,6 +4,7 @@ packs and a regulator that signs."""
 from __future__ import annotations
 
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -76,7 +77,7 @@ def demo_batches(records: int = 2400, batch_size: int = 100, seed: int = 7) -> l
 def cn_variant(version: str, **settings: int | str) -> str:
     """The shipped cn pack with a new version and some settings changed."""
     text = (PACKS_DIR / "cn.yaml").read_text(encoding="utf-8")
-    text = text.replace('version: "2024.3.2"', f'version: "{version}"')
+    text = re.sub(r'(?m)^version: "[^"]*"', f'version: "{version}"', text, count=1)
     for name, value in settings.items():
         start = text.index(f"  {name}: ")
         end = text.index("\n", start)
@@ -104,7 +105,9 @@ rules:
 """
 
 
-TRIAL = cn_variant("2026.1-trial", pi_contract_from=100)
+# The trial also counts B2C parcel waybills (no Art. 5(1) parcel exemption), so that the
+# demo's waybills reach its lowered threshold.
+TRIAL = cn_variant("2026.1-trial", pi_contract_from=100, parcel_products="[]")
 
 
 def propose(world: World, text: str = TRIAL) -> PolicyVersion:

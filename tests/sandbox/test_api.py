@@ -68,7 +68,7 @@ def test_lifecycle_shadow_and_replay_over_http(world: World, http: TestClient) -
         world.hub.pipeline.submit(batch)
     diffs = api.request("GET", "/v1/sandbox/shadow").json()
     assert [(d["version"], d["records"]) for d in diffs] == [("cn@2026.1-trial", 600)]
-    candidate = cn_variant("2026.2-trial", pi_contract_from=100)
+    candidate = cn_variant("2026.2-trial", pi_contract_from=100, parcel_products="[]")
     report = api.request("POST", "/v1/sandbox/replay", body={"candidates": [candidate]}).json()
     assert report["records"] == 600 and report["changed"] == diffs[0]["changed"]
     with pytest.raises(ForbiddenError, match="may not use the sandbox"):

@@ -50,7 +50,9 @@ def test_lifecycle_shadow_replay_and_cohorts_from_the_cli(world: World, tmp_path
     assert "<svg" in html.read_text()
 
     candidate = tmp_path / "candidate.yaml"
-    candidate.write_text(cn_variant("2026.2-trial", pi_contract_from=100), encoding="utf-8")
+    candidate.write_text(
+        cn_variant("2026.2-trial", pi_contract_from=100, parcel_products="[]"), encoding="utf-8"
+    )
     page = tmp_path / "replay.html"
     report = run(world, "replay", "--candidate", str(candidate), "--json", "--html", str(page))
     assert report["records"] == 1200

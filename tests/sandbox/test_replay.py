@@ -16,8 +16,8 @@ from silkgate.sandbox.replay import replay
 from .helpers import T0, World, cn_variant, demo_batches, make_world
 
 CANDIDATES: dict[str, dict[str, int | str]] = {
-    "lower-art5-4": {"pi_contract_from": 300},
-    "lower-sensitive": {"sensitive_assessment_over": 20, "pi_contract_from": 700},
+    "lower-art5-4": {"pi_contract_from": 300, "parcel_products": "[]"},
+    "lower-sensitive": {"sensitive_assessment_from": 20, "pi_contract_from": 700},
     # ID numbers as ordinary PI: categories, counting pools and rules all move at once.
     "ids-as-pi": {"id_document_category": "pi", "pi_contract_from": 150},
 }
