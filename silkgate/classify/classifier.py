@@ -11,6 +11,7 @@ import msgspec
 
 from silkgate.classify import detectors as _builtin_detectors  # noqa: F401  (registers)
 from silkgate.classify import text as _builtin_text  # noqa: F401  (registers)
+from silkgate.classify.evidence import ANNOTATION, KEY, assess, confidence
 from silkgate.classify.keys import key_context
 from silkgate.classify.lexmatch import forget as forget_lowered
 from silkgate.classify.paths import PathNode, PathPart, normalized_path, parse_pattern
@@ -328,18 +329,23 @@ class Classifier:
         path = _path(chain, key)
         for det, (ftype, start, end, country) in hits:
             span = None if (start == 0 and end == len(text)) else (start, end)
-            out.append(
-                (
-                    Finding(path=path, type=ftype, detector=det, country=country, span=span),
-                    text[start:end],
-                )
+            ev = assess(ftype, country, text, start, end, kc)
+            finding = Finding(
+                path=path,
+                type=ftype,
+                detector=det,
+                country=country,
+                span=span,
+                confidence=confidence(ev),
+                evidence=ev,
             )
+            out.append((finding, text[start:end]))
         if (
             kc.hint in _KEY_HINT_TYPES
             and _plausible(text)
             and not any(h[1][0] == kc.hint for h in hits)
         ):
-            out.append((Finding(path=path, type=kc.hint, detector="key_name"), text))
+            out.append((Finding(path=path, type=kc.hint, detector="key_name", evidence=KEY), text))
 
     def _number_leaf(
         self,
@@ -357,7 +363,10 @@ class Classifier:
                 decimals = repr(value).split(".")[-1]
                 if len(decimals) >= 4 and "e" not in decimals:
                     finding = Finding(
-                        path=_path(chain, key), type="precise_location", detector="location"
+                        path=_path(chain, key),
+                        type="precise_location",
+                        detector="location",
+                        evidence=KEY,
                     )
                     out.append((finding, repr(value)))
             return
@@ -483,7 +492,7 @@ def _tag(sub: PathNode) -> Finding | None:
     ftype = sub.annotation
     if ftype is None or sub.fixed_path is None or ftype in ("phone", "national_id"):
         return None
-    return Finding(path=sub.fixed_path, type=ftype, detector="annotation")
+    return Finding(path=sub.fixed_path, type=ftype, detector="annotation", evidence=ANNOTATION)
 
 
 def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
@@ -498,7 +507,9 @@ def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
     key = (path, ftype, country)
     finding = _ANNOTATION_FINDINGS.get(key)
     if finding is None:
-        finding = Finding(path=path, type=ftype, detector="annotation", country=country)
+        finding = Finding(
+            path=path, type=ftype, detector="annotation", country=country, evidence=ANNOTATION
+        )
         if len(_ANNOTATION_FINDINGS) < 10_000:
             _ANNOTATION_FINDINGS[key] = finding
     return finding

@@ -12,7 +12,12 @@ import re
 
 from silkgate.classify import checks
 from silkgate.classify.contexts import anywhere, business_before, near
-from silkgate.classify.phones import parse_international, parse_national
+from silkgate.classify.phones import (
+    parse_international,
+    parse_national,
+    well_formed_international,
+    well_formed_national,
+)
 from silkgate.classify.registry import (
     NO_CONTEXT,
     Detector,
@@ -201,7 +206,9 @@ def _number(text: str, raw: str, start: int, end: int, kc: KeyContext) -> Hit | 
     if n < 7 or _DATE_SHAPE.fullmatch(raw):
         return None
     if "+" in raw[:3]:
-        phone = parse_international(digits)
+        # A well-formed number in a range the plan's metadata calls unallocated is still a
+        # number: reported (medium under a phone key or word, low on its own shape).
+        phone = parse_international(digits) or well_formed_international(digits)
         return ("phone", start, end, phone.region) if phone else None
     if digits.startswith("00") and 10 <= n <= 17 and not near("bank_account", text, start, kc):
         phone = parse_international(digits[2:])
@@ -223,6 +230,12 @@ def _identity(
     if n == 18 and checks.cn_resident_id(digits):
         return ("national_id", "CN")
     card = 15 <= n <= 19 and checks.bank_card_valid(digits)
+    if not card and checks.card_shape(digits):
+        # Luhn holds but the issuer table does not know the range: a card under a card key
+        # or word (the key decides outright; a word only against a NIK reading).
+        if kc.hint == "bank_card":
+            return ("bank_card", None)
+        card = near("bank_card", text, start, kc) and not near("national_id", text, start, kc)
     # A 16-digit number can pass both as a card and as a NIK; grouping and words decide,
     # and a card (Luhn and issuer range both hold) wins when nothing does.
     if (
@@ -244,6 +257,12 @@ def _identity(
         return ("national_id", "MY")
     if id_ctx and n == 12 and checks.vn_citizen_id_valid(digits):
         return ("national_id", "VN")
+    # Region and place lists lag (new regencies, new MyKad codes): under an ID key or word
+    # the shape and birth date are enough.
+    if id_ctx and n == 16 and checks.id_nik_shape(digits) and not _PH_WORDS.search(text):
+        return ("national_id", "ID")
+    if id_ctx and n == 12 and checks.my_nric_shape(digits) and not _PH_WORDS.search(text):
+        return ("national_id", "MY")
     if id_ctx and checks.ph_philsys_valid(digits) and (n == 16 or _PH_WORDS.search(text)):
         return ("national_id", "PH")
     return None
@@ -279,6 +298,8 @@ def _phone_or_account(
             phone_ctx = near("phone", text, start, kc)
             if phone_ctx:  # a phone key may hold the country code without "+"
                 phone = parse_national(digits, mobile_only=False) or parse_international(digits)
+            if phone is None and kc.hint == "phone":  # a phone key vouches for the form
+                phone = well_formed_national(digits) or well_formed_international(digits)
         if phone is not None and (
             phone_ctx or not business_before(text, start) or near("phone", text, start, kc)
         ):
