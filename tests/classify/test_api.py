@@ -7,8 +7,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from api.cast import BASE_URL, Env, serve_cast, waybill
+
 from silkgate.demo.synth import luhn_complete
 
 
