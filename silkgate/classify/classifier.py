@@ -165,7 +165,9 @@ class Classifier:
                         tagged = _annotated(annotation, child, fixed or _path(chain, key))
                     out.append((tagged, child))
                     continue
-                if scan == _MUTE or (scan == _PLAIN and (len(child) < 3 or child in negative)):
+                if scan == _MUTE or (
+                    scan == _PLAIN and ((len(child) < 3 and _too_short(child)) or child in negative)
+                ):
                     continue
                 if skip(child):
                     continue
@@ -274,7 +276,7 @@ class Classifier:
             return
         kc = self._context(parent, parent)
         if kc.hint is None and (
-            len(text) < 3
+            (len(text) < 3 and _too_short(text))
             or (kc.business and (sub is None or not sub.free_text))
             or text in self._negative
         ):
@@ -516,6 +518,11 @@ def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
 
 
 _ANNOTATION_FINDINGS: dict[tuple[str, FindingType, str | None], Finding] = {}
+
+
+def _too_short(text: str) -> bool:
+    """Under three characters nothing is personal, except a Chinese name ("李飞")."""
+    return len(text) < 2 or text.isascii()
 
 
 def _plausible(text: str) -> bool:
