@@ -325,7 +325,7 @@ class Classifier:
         kc: KeyContext,
         out: list[tuple[Finding, str]],
     ) -> None:
-        hits = self._detect(text, kc) if kc.hint is None else self.scan(text, kc)
+        hits = self._detect(text, kc) if kc.hint is None else self._scan(text, kc)
         if not hits and kc.hint not in _KEY_HINT_TYPES:
             return
         path = _path(chain, key)
@@ -342,6 +342,7 @@ class Classifier:
                 evidence=ev,
             )
             out.append((finding, text[start:end]))
+        forget_lowered()  # the detectors' (and assess's) shared lower-cased copy of this string
         if (
             kc.hint in _KEY_HINT_TYPES
             and _plausible(text)
@@ -379,6 +380,11 @@ class Classifier:
 
     def scan(self, text: str, kc: KeyContext = NO_CONTEXT) -> list[tuple[str, Hit]]:
         """Run the detectors on one string: [(detector name, hit), ...]."""
+        hits = self._scan(text, kc)
+        forget_lowered()
+        return hits
+
+    def _scan(self, text: str, kc: KeyContext) -> list[tuple[str, Hit]]:
         if len(text) < 3 or _SKIP.match(text):
             return []
         return self._detect(text, kc)
@@ -394,8 +400,8 @@ class Classifier:
             det.scan(text, kc, hits)
             if len(hits) > before:
                 names.extend([det.name] * (len(hits) - before))
-        forget_lowered()  # the detectors' shared lower-cased copy of this string
         if not hits:
+            forget_lowered()  # the detectors' shared lower-cased copy of this string
             if cacheable:
                 if len(self._negative) >= _NEG_CACHE_MAX:
                     self._negative.clear()

@@ -5,7 +5,7 @@ Evidence names what vouches for a value and which checks it passed or failed:
 
 - ``annotation``: the product's schema says what the path holds;
 - ``key``: the key name announces the type (``"sdt"``, ``"card_number"``);
-- ``context``: a word shortly before it does (``"身份证"``, ``"NIK"``, a title before a name);
+- ``context``: a word in the same string does (``"身份证"``, ``"NIK"``, a title);
 - checks passed: ``checksum``, ``date``, ``region``, ``place``, ``iin``, ``numbering_plan``,
   ``syntax``, ``lexicon``;
 - checks failed: ``no_region``, ``no_place``, ``no_iin``, ``no_numbering_plan`` (metadata
@@ -21,7 +21,7 @@ vouches (shape only).
 from __future__ import annotations
 
 from silkgate.classify import checks
-from silkgate.classify.contexts import near
+from silkgate.classify.contexts import anywhere
 from silkgate.classify.phones import parse_international, region_of
 from silkgate.classify.registry import KeyContext
 from silkgate.model import Confidence
@@ -60,11 +60,12 @@ def confidence(evidence: Evidence) -> Confidence:
 def assess(
     ftype: str, country: str | None, text: str, start: int, end: int, kc: KeyContext
 ) -> Evidence:
-    """The evidence for a detector's hit ``text[start:end]`` under key context ``kc``."""
+    """The evidence for a detector's hit ``text[start:end]`` under key context ``kc``.
+    Called while the detectors' lower-cased copy of ``text`` is still shared (lexmatch)."""
     ev: list[str] = []
     if kc.hint == ftype:
         ev.append("key")
-    elif ftype in _CONTEXT_TYPES and near(ftype, text, _window_end(ftype, text, end, start), kc):
+    elif ftype in _CONTEXT_TYPES and anywhere(ftype, text, kc):
         ev.append("context")
     value = text[start:end]
     if ftype == "national_id":
@@ -82,12 +83,6 @@ def assess(
     elif ftype in ("person_name", "address"):
         ev.append("lexicon")
     return tuple(ev)
-
-
-def _window_end(ftype: str, text: str, end: int, start: int) -> int:
-    """Context words come before a value; a name's title may be inside it ("Mr Tan") or
-    right after it ("黎先生")."""
-    return min(len(text), end + 2) if ftype == "person_name" else start
 
 
 def _plan_ok(value: str) -> bool:

@@ -272,6 +272,13 @@ def _thai_name_like(text: str) -> bool:
 def _thai_untitled(text: str, found: list[Hit]) -> None:
     """A given name and a surname (two Thai words, one space apart) without a title: the
     given name is a common one, or a word introducing a person comes just before."""
+    plain = _TH_WORD.findall(text)  # a cheap look first: most Thai text holds no name
+    if (
+        len(plain) != 2
+        and lx.TH_GIVEN.isdisjoint(plain)
+        and not any(cue in text for cue in lx.TH_PERSON_CUES)
+    ):
+        return
     words = list(_TH_WORD.finditer(text))
     for i in range(len(words) - 1):
         given, family = words[i], words[i + 1]
