@@ -166,8 +166,12 @@ class Classifier:
                     out.append((tagged, child))
                     continue
                 if scan == _MUTE or (
-                    scan == _PLAIN and ((len(child) < 3 and _too_short(child)) or child in negative)
-                ):
+                    scan == _PLAIN
+                    and (
+                        (len(child) < 3 and (len(child) < 2 or child.isascii()))
+                        or child in negative
+                    )
+                ):  # under three characters only a Chinese name ("李飞") is worth a look
                     continue
                 if skip(child):
                     continue
