@@ -14,6 +14,7 @@ from stdnum.cn import ric as cn_ric
 
 from silkgate.classify import Classifier, checks
 from silkgate.demo.synth import luhn_complete
+from silkgate.errors import PolicyError
 from silkgate.model import Finding
 from silkgate.policy.confidence import personal_findings
 from silkgate.policy.engine import PolicyEngine
@@ -260,7 +261,7 @@ def test_policy_counts_medium_and_above_and_a_pack_can_change_it() -> None:
     assert personal_findings({}, both) == (medium, high)
     assert personal_findings({"min_confidence": "high"}, both) == (high,)
     assert personal_findings({"min_confidence": "low"}, both) == both
-    with pytest.raises(Exception, match="min_confidence"):
+    with pytest.raises(PolicyError, match="min_confidence"):
         personal_findings({"min_confidence": "sure"}, both)
 
 
@@ -275,3 +276,24 @@ def test_the_engine_ignores_a_low_finding_by_default() -> None:
     medium = Finding(path="$['note']", type="phone", detector="numbers", confidence="medium")
     shape = make_shape(chain, "generic.json", "logistics", "other", RecordInput((medium,), ()))
     assert shape.types == {"phone"}
+
+
+def test_a_pack_setting_lowers_the_floor(tmp_path: Path) -> None:
+    from silkgate.policy.engine import PACKS_DIR, RecordInput, make_shape
+
+    text = (PACKS_DIR / "cn.yaml").read_text("utf-8")
+    assert "\nsettings:\n" in text
+    pack = tmp_path / "cn.yaml"
+    pack.write_text(
+        text.replace("\nsettings:\n", "\nsettings:\n  min_confidence: low\n", 1), "utf-8"
+    )
+    chain = PolicyEngine.from_paths([pack]).chain("CN")
+    low = Finding(path="$['note']", type="phone", detector="numbers", confidence="low")
+    shape = make_shape(chain, "generic.json", "logistics", "other", RecordInput((low,), ()))
+    assert shape.types == {"phone"}
+    pack.write_text(
+        text.replace("\nsettings:\n", "\nsettings:\n  min_confidence: sure\n", 1), "utf-8"
+    )
+    chain = PolicyEngine.from_paths([pack]).chain("CN")
+    with pytest.raises(PolicyError, match="min_confidence"):
+        make_shape(chain, "generic.json", "logistics", "other", RecordInput((low,), ()))
