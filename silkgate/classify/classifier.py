@@ -333,9 +333,10 @@ class Classifier:
         if not hits and kc.hint not in _KEY_HINT_TYPES:
             return
         path = _path(chain, key)
-        for det, (ftype, start, end, country) in hits:
+        for det, hit in hits:
+            ftype, start, end, country = hit[0], hit[1], hit[2], hit[3]
             span = None if (start == 0 and end == len(text)) else (start, end)
-            ev = assess(ftype, country, text, start, end, kc)
+            ev = assess(ftype, country, text, start, end, kc, hit[4] if len(hit) == 5 else None)
             finding = Finding(
                 path=path,
                 type=ftype,

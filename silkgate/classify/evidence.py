@@ -33,6 +33,7 @@ _VOUCHING = frozenset({"annotation", "key", "context"})
 
 ANNOTATION: Evidence = ("annotation",)
 KEY: Evidence = ("key",)
+_CONTEXT: Evidence = ("context",)
 
 _DROP = str.maketrans("", "", " -.()/+")
 _CONTEXT_TYPES = frozenset(
@@ -58,15 +59,27 @@ def confidence(evidence: Evidence) -> Confidence:
 
 
 def assess(
-    ftype: str, country: str | None, text: str, start: int, end: int, kc: KeyContext
+    ftype: str,
+    country: str | None,
+    text: str,
+    start: int,
+    end: int,
+    kc: KeyContext,
+    checks_run: Evidence | None = None,
 ) -> Evidence:
-    """The evidence for a detector's hit ``text[start:end]`` under key context ``kc``.
-    Called while the detectors' lower-cased copy of ``text`` is still shared (lexmatch)."""
-    ev: list[str] = []
+    """The evidence for a detector's hit ``text[start:end]`` under key context ``kc``: what
+    vouches for it, then the checks the detector ran (``checks_run``) or, when it did not
+    say, the checks of its type run again here. Called while the detectors' lower-cased
+    copy of ``text`` is still shared (lexmatch)."""
     if kc.hint == ftype:
-        ev.append("key")
+        vouch: Evidence = KEY
     elif ftype in _CONTEXT_TYPES and anywhere(ftype, text, kc):
-        ev.append("context")
+        vouch = _CONTEXT
+    else:
+        vouch = ()
+    if checks_run is not None:
+        return vouch + checks_run if vouch else checks_run
+    ev = list(vouch)
     value = text[start:end]
     if ftype == "national_id":
         _national_id(value, country, ev)
