@@ -51,6 +51,13 @@ FindingType = Literal[
 ]
 FINDING_TYPES: tuple[str, ...] = get_args(FindingType)
 
+# How sure the classifier is (docs/classification.md): ``high`` = shape, every check the type
+# has, and a key, context word or annotation vouching for it; ``medium`` = one of these short
+# (no key or context, or a metadata check such as an IIN table or numbering plan failed under
+# a telling key); ``low`` = shape only.
+Confidence = Literal["high", "medium", "low"]
+CONFIDENCES: tuple[str, ...] = get_args(Confidence)
+
 FilingKind = Literal[
     "standard_contract",
     "certification",
@@ -223,6 +230,10 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     detector: str
     country: str | None = None
     span: tuple[int, int] | None = None  # character offsets inside the string, if partial
+    confidence: Confidence = "high"
+    # What supports it: "key", "context", "annotation", "checksum", "date", "region", ...;
+    # a failed metadata check reads "no_<check>" ("no_iin", "no_numbering_plan").
+    evidence: tuple[str, ...] = ()
 
 
 class Obligation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):

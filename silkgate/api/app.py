@@ -20,7 +20,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 import silkgate
-from silkgate.api import batches, check, holds, mailbox, misc, push, registry, wire
+from silkgate.api import batches, check, classify_routes, holds, mailbox, misc, push, registry, wire
 from silkgate.api.auth import Authenticator
 from silkgate.api.deps import ApiState
 from silkgate.api.errors import install_error_handlers
@@ -125,6 +125,7 @@ def _mount(app: FastAPI, state: ApiState) -> None:
     app.include_router(push.router, prefix=API_PREFIX)
     app.include_router(registry.router, prefix=API_PREFIX)
     app.include_router(check.router, prefix=API_PREFIX)
+    app.include_router(classify_routes.router, prefix=API_PREFIX)
     app.include_router(holds.router, prefix=API_PREFIX)
     app.include_router(misc.metrics_router)
     _mount_ledger(app, state)

@@ -26,6 +26,7 @@ Action = Literal[
     "envelopes.read",
     "envelopes.ack",
     "check",
+    "classify",
     "participants.list",
     "participants.write",
     "participants.keys",
@@ -57,6 +58,8 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
     "envelopes.read": {"importer": "importer"},  # sealed payloads: the addressee only
     "envelopes.ack": {"importer": "importer"},
     "check": {"exporter": ALL, "regulator": ALL, "operator": ALL},
+    # The classifier alone (POST /v1/classify): nothing stored, so any participant.
+    "classify": {"exporter": ALL, "importer": ALL, "regulator": ALL, "operator": ALL},
     "participants.list": {"operator": ALL, "regulator": ALL, "exporter": "id", "importer": "id"},
     "participants.write": {"operator": ALL},
     # Key rotation and revocation: a participant its own keys, the operator anyone's.
@@ -97,6 +100,7 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
 PHRASES: Final[Mapping[Action, str]] = {
     "participants.keys": "register new keys for",
     "participants.revoke_key": "revoke a key of",
+    "classify": "classify records",
     "push.read": "read a push registration",
     "push.write": "register or remove a push endpoint",
     "sandbox.read": "use the sandbox to read",

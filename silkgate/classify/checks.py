@@ -4,10 +4,11 @@ has the scheme."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import date
+from importlib.resources import files
 
-from stdnum.cn import ric as cn_ric
 from stdnum.id import nik as id_nik
 from stdnum.my import nric as my_nric
 from stdnum.th import pin as th_pin
@@ -24,24 +25,56 @@ def _stdnum_ok(is_valid: Callable[[str], bool], number: str) -> bool:
         return False
 
 
-_CN_REGION_OK: dict[str, bool] = {}
 _MY_PLACE_OK: dict[str, bool] = {}
 _ID_PLACE_OK: dict[str, bool] = {}
 
 
 def cn_resident_id(number: str) -> bool:
-    """18 characters, mod 11-2 check character, a real birth date and region."""
+    """18 characters, mod 11-2 check character, a real birth date and a region code that
+    exists or once existed. The code says where the ID was issued, not where its holder was
+    born, so it is not compared with the birth year (see `cn_region_assigned_at_birth`)."""
     if len(number) != 18 or number[0] == "0" or not number[:17].isdigit():
         return False
     if _cn_check_char(number) != number[17]:
         return False
     if not valid_date(int(number[6:10]), int(number[10:12]), int(number[12:14])):
         return False
-    key = number[:10]  # region and birth year: stdnum checks the county existed then
-    ok = _CN_REGION_OK.get(key)
-    if ok is None:
-        ok = _CN_REGION_OK[key] = _stdnum_ok(cn_ric.is_valid, number)
-    return ok
+    return number[:6] in cn_region_years()
+
+
+def cn_region_assigned_at_birth(number: str) -> bool:
+    """The stricter check (python-stdnum's): the region code was in use in the birth year.
+    Evidence only: border towns and renamed districts issue valid IDs to older holders."""
+    spans = cn_region_years().get(number[:6], ())
+    year = int(number[6:10])
+    return any(start <= year <= end for start, end in spans)
+
+
+@functools.cache
+def cn_region_years() -> dict[str, tuple[tuple[int, int], ...]]:
+    """Every region code python-stdnum lists (current and historical) -> the years it was in
+    use. Read once from stdnum's data file, the same list its own check uses."""
+    text = files("stdnum").joinpath("cn/loc.dat").read_text(encoding="utf-8")
+    out: dict[str, tuple[tuple[int, int], ...]] = {}
+    province = ""
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        code, _, rest = line.strip().partition(" ")
+        if not line.startswith(" "):
+            province = code
+            out[province + "0000"] = ((0, 9999),)
+            continue
+        names = rest.partition('="')[2].rstrip('"').split(",")
+        spans = []
+        for name in names:
+            if name.startswith("[") and "]" in name:
+                start, _, end = name[1:].partition("]")[0].partition("-")
+                spans.append((int(start) if start else 0, int(end) if end else 9999))
+            else:
+                spans.append((0, 9999))
+        out[province + code] = tuple(spans)
+    return out
 
 
 _CN_WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))
@@ -87,6 +120,33 @@ def id_nik_valid(digits: str) -> bool:
     if ok is None:
         ok = _ID_PLACE_OK[digits[:4]] = _stdnum_ok(id_nik.is_valid, digits)
     return ok
+
+
+# Province codes of Indonesia's regions (the first two NIK digits), including provinces
+# created after python-stdnum's list was made (North Kalimantan 65, the Papuan provinces).
+_ID_PROVINCES = frozenset(
+    (*range(11, 20), 21, *range(31, 37), 51, 52, 53, *range(61, 66), *range(71, 77), 81, 82)
+) | frozenset(range(91, 98))
+
+
+def id_nik_shape(digits: str) -> bool:
+    """A NIK without the regency check: 16 digits, a province code and a birth date. The
+    regency list lags new regencies, so under a NIK key or word this is enough."""
+    return (
+        len(digits) == 16
+        and digits.isascii()
+        and digits.isdigit()
+        and int(digits[:2]) in _ID_PROVINCES
+        and _nik_birth_date_ok(digits)
+    )
+
+
+def my_nric_shape(digits: str) -> bool:
+    """A MyKad number without the place-of-birth check: 12 digits and a birth date."""
+    if len(digits) != 12 or not (digits.isascii() and digits.isdigit()):
+        return False
+    yy, mm, dd = int(digits[:2]), int(digits[2:4]), int(digits[4:6])
+    return _is_date(1900 + yy, mm, dd) or _is_date(2000 + yy, mm, dd)
 
 
 def _nik_birth_date_ok(digits: str) -> bool:
@@ -253,6 +313,13 @@ def card_brand(digits: str) -> str | None:
 
 def bank_card_valid(digits: str) -> bool:
     return 15 <= len(digits) <= 19 and card_brand(digits) is not None and luhn_valid(digits)
+
+
+def card_shape(digits: str) -> bool:
+    """A card number without the issuer table: 13 to 19 digits passing Luhn. Issuer ranges
+    change faster than any table (NAPAS, RuPay, private labels), so under a card key or word
+    this is enough."""
+    return 13 <= len(digits) <= 19 and digits[0] != "0" and luhn_valid(digits)
 
 
 # ---------------------------------------------------------------- business identifiers

@@ -11,6 +11,7 @@ import msgspec
 
 from silkgate.classify import detectors as _builtin_detectors  # noqa: F401  (registers)
 from silkgate.classify import text as _builtin_text  # noqa: F401  (registers)
+from silkgate.classify.evidence import ANNOTATION, KEY, assess, confidence
 from silkgate.classify.keys import key_context
 from silkgate.classify.lexmatch import forget as forget_lowered
 from silkgate.classify.paths import PathNode, PathPart, normalized_path, parse_pattern
@@ -164,7 +165,13 @@ class Classifier:
                         tagged = _annotated(annotation, child, fixed or _path(chain, key))
                     out.append((tagged, child))
                     continue
-                if scan == _MUTE or (scan == _PLAIN and (len(child) < 3 or child in negative)):
+                if scan == _MUTE or (
+                    scan == _PLAIN
+                    and (
+                        (len(child) < 3 and (len(child) < 2 or child.isascii()))
+                        or child in negative
+                    )
+                ):  # under three characters only a Chinese name ("李飞") is worth a look
                     continue
                 if skip(child):
                     continue
@@ -273,7 +280,7 @@ class Classifier:
             return
         kc = self._context(parent, parent)
         if kc.hint is None and (
-            len(text) < 3
+            (len(text) < 3 and _too_short(text))
             or (kc.business and (sub is None or not sub.free_text))
             or text in self._negative
         ):
@@ -322,24 +329,31 @@ class Classifier:
         kc: KeyContext,
         out: list[tuple[Finding, str]],
     ) -> None:
-        hits = self._detect(text, kc) if kc.hint is None else self.scan(text, kc)
+        hits = self._detect(text, kc) if kc.hint is None else self._scan(text, kc)
         if not hits and kc.hint not in _KEY_HINT_TYPES:
             return
         path = _path(chain, key)
-        for det, (ftype, start, end, country) in hits:
+        for det, hit in hits:
+            ftype, start, end, country = hit[0], hit[1], hit[2], hit[3]
             span = None if (start == 0 and end == len(text)) else (start, end)
-            out.append(
-                (
-                    Finding(path=path, type=ftype, detector=det, country=country, span=span),
-                    text[start:end],
-                )
+            ev = assess(ftype, country, text, start, end, kc, hit[4] if len(hit) == 5 else None)
+            finding = Finding(
+                path=path,
+                type=ftype,
+                detector=det,
+                country=country,
+                span=span,
+                confidence=confidence(ev),
+                evidence=ev,
             )
+            out.append((finding, text[start:end]))
+        forget_lowered()  # the detectors' (and assess's) shared lower-cased copy of this string
         if (
             kc.hint in _KEY_HINT_TYPES
             and _plausible(text)
             and not any(h[1][0] == kc.hint for h in hits)
         ):
-            out.append((Finding(path=path, type=kc.hint, detector="key_name"), text))
+            out.append((Finding(path=path, type=kc.hint, detector="key_name", evidence=KEY), text))
 
     def _number_leaf(
         self,
@@ -357,7 +371,10 @@ class Classifier:
                 decimals = repr(value).split(".")[-1]
                 if len(decimals) >= 4 and "e" not in decimals:
                     finding = Finding(
-                        path=_path(chain, key), type="precise_location", detector="location"
+                        path=_path(chain, key),
+                        type="precise_location",
+                        detector="location",
+                        evidence=KEY,
                     )
                     out.append((finding, repr(value)))
             return
@@ -368,6 +385,11 @@ class Classifier:
 
     def scan(self, text: str, kc: KeyContext = NO_CONTEXT) -> list[tuple[str, Hit]]:
         """Run the detectors on one string: [(detector name, hit), ...]."""
+        hits = self._scan(text, kc)
+        forget_lowered()
+        return hits
+
+    def _scan(self, text: str, kc: KeyContext) -> list[tuple[str, Hit]]:
         if len(text) < 3 or _SKIP.match(text):
             return []
         return self._detect(text, kc)
@@ -383,8 +405,8 @@ class Classifier:
             det.scan(text, kc, hits)
             if len(hits) > before:
                 names.extend([det.name] * (len(hits) - before))
-        forget_lowered()  # the detectors' shared lower-cased copy of this string
         if not hits:
+            forget_lowered()  # the detectors' shared lower-cased copy of this string
             if cacheable:
                 if len(self._negative) >= _NEG_CACHE_MAX:
                     self._negative.clear()
@@ -483,7 +505,7 @@ def _tag(sub: PathNode) -> Finding | None:
     ftype = sub.annotation
     if ftype is None or sub.fixed_path is None or ftype in ("phone", "national_id"):
         return None
-    return Finding(path=sub.fixed_path, type=ftype, detector="annotation")
+    return Finding(path=sub.fixed_path, type=ftype, detector="annotation", evidence=ANNOTATION)
 
 
 def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
@@ -498,13 +520,20 @@ def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
     key = (path, ftype, country)
     finding = _ANNOTATION_FINDINGS.get(key)
     if finding is None:
-        finding = Finding(path=path, type=ftype, detector="annotation", country=country)
+        finding = Finding(
+            path=path, type=ftype, detector="annotation", country=country, evidence=ANNOTATION
+        )
         if len(_ANNOTATION_FINDINGS) < 10_000:
             _ANNOTATION_FINDINGS[key] = finding
     return finding
 
 
 _ANNOTATION_FINDINGS: dict[tuple[str, FindingType, str | None], Finding] = {}
+
+
+def _too_short(text: str) -> bool:
+    """Under three characters nothing is personal, except a Chinese name ("李飞")."""
+    return len(text) < 2 or text.isascii()
 
 
 def _plausible(text: str) -> bool:

@@ -16,7 +16,8 @@ from silkgate.records_io import read_records
 
 
 def classify_lines(records: list[Any], product: str | None = None) -> list[bytes]:
-    """The output lines for `records`: ``{"index": i, "findings": [...]}``."""
+    """The output lines for `records`: ``{"index": i, "findings": [...]}``, each finding
+    with its path, type, confidence, detector, evidence and country (when known)."""
     clf = Classifier(get_product(product) if product else None)
     lines = []
     for i, record in enumerate(records):
@@ -27,7 +28,9 @@ def classify_lines(records: list[Any], product: str | None = None) -> list[bytes
                 for k, v in (
                     ("path", f.path),
                     ("type", f.type),
+                    ("confidence", f.confidence),
                     ("detector", f.detector),
+                    ("evidence", list(f.evidence)),
                     ("country", f.country),
                 )
                 if v is not None

@@ -12,9 +12,15 @@ import re
 
 from silkgate.classify import checks
 from silkgate.classify.contexts import anywhere, business_before, near
-from silkgate.classify.phones import parse_international, parse_national
+from silkgate.classify.phones import (
+    parse_international,
+    parse_national,
+    well_formed_international,
+    well_formed_national,
+)
 from silkgate.classify.registry import (
     NO_CONTEXT,
+    Checks,
     Detector,
     Hit,
     KeyContext,
@@ -202,27 +208,59 @@ def _number(text: str, raw: str, start: int, end: int, kc: KeyContext) -> Hit | 
         return None
     if "+" in raw[:3]:
         phone = parse_international(digits)
-        return ("phone", start, end, phone.region) if phone else None
+        if phone:
+            return ("phone", start, end, phone.region, _PLAN)
+        # A well-formed number in a range the plan's metadata calls unallocated is still a
+        # number: reported (medium under a phone key or word, low on its own shape).
+        phone = well_formed_international(digits)
+        return ("phone", start, end, phone.region, _NO_PLAN) if phone else None
     if digits.startswith("00") and 10 <= n <= 17 and not near("bank_account", text, start, kc):
         phone = parse_international(digits[2:])
         if phone:
-            return ("phone", start, end, phone.region)
+            return ("phone", start, end, phone.region, _PLAN)
     if digits[-1] == "X":
         ok = n == 18 and checks.cn_resident_id(digits)
-        return ("national_id", start, end, "CN") if ok else None
+        return ("national_id", start, end, "CN", _cn_checks(digits)) if ok else None
     found = _identity(text, raw, digits, start, kc)
     if found is not None:
-        return (found[0], start, end, found[1])
+        return (found[0], start, end, found[1], found[2])
     return _phone_or_account(text, raw, digits, start, end, kc)
+
+
+# The checks a hit passed (or failed: "no_..."), handed to the classifier as evidence.
+_PLAN: Checks = ("numbering_plan",)
+_NO_PLAN: Checks = ("no_numbering_plan",)
+_CARD: Checks = ("checksum", "iin")
+_CARD_NO_IIN: Checks = ("checksum", "no_iin")
+_CN: Checks = ("checksum", "date", "region")
+_CN_LATER: Checks = (*_CN, "region_later_than_birth")
+_NIK: Checks = ("date", "region")
+_NIK_NO_REGION: Checks = ("date", "no_region")
+_MY: Checks = ("date", "place")
+_MY_NO_PLACE: Checks = ("date", "no_place")
+_CHECKSUM: Checks = ("checksum",)
+_PROVINCE: Checks = ("region",)
+
+
+def _cn_checks(digits: str) -> Checks:
+    return _CN if checks.cn_region_assigned_at_birth(digits) else _CN_LATER
 
 
 def _identity(
     text: str, raw: str, digits: str, start: int, kc: KeyContext
-) -> tuple[FindingType, str | None] | None:
+) -> tuple[FindingType, str | None, Checks] | None:
     n = len(digits)
     if n == 18 and checks.cn_resident_id(digits):
-        return ("national_id", "CN")
+        return ("national_id", "CN", _cn_checks(digits))
     card = 15 <= n <= 19 and checks.bank_card_valid(digits)
+    card_checks = _CARD
+    if not card and checks.card_shape(digits):
+        # Luhn holds but the issuer table does not know the range: a card under a card key
+        # or word (the key decides outright; a word only against a NIK reading).
+        if kc.hint == "bank_card":
+            return ("bank_card", None, _CARD_NO_IIN)
+        card = near("bank_card", text, start, kc) and not near("national_id", text, start, kc)
+        card_checks = _CARD_NO_IIN
     # A 16-digit number can pass both as a card and as a NIK; grouping and words decide,
     # and a card (Luhn and issuer range both hold) wins when nothing does.
     if (
@@ -230,22 +268,28 @@ def _identity(
         and checks.id_nik_valid(digits)
         and (not card or (near("national_id", text, start, kc) and not _CARD_GROUPS.fullmatch(raw)))
     ):
-        return ("national_id", "ID")
+        return ("national_id", "ID", _NIK)
     if card and not (
         n == 18 and checks.gs1_valid(digits) and not near("bank_card", text, start, kc)
     ):
-        return ("bank_card", None)
+        return ("bank_card", None, card_checks)
     if n not in (12, 13, 16):
         return None
     id_ctx = near("national_id", text, start, kc)
     if n == 13 and checks.th_pin_valid(digits) and (id_ctx or _TH_FORMAT.fullmatch(raw)):
-        return ("national_id", "TH")
+        return ("national_id", "TH", _CHECKSUM)
     if n == 12 and checks.my_nric_valid(digits) and (id_ctx or _MY_FORMAT.fullmatch(raw)):
-        return ("national_id", "MY")
+        return ("national_id", "MY", _MY)
     if id_ctx and n == 12 and checks.vn_citizen_id_valid(digits):
-        return ("national_id", "VN")
+        return ("national_id", "VN", _PROVINCE)
+    # Region and place lists lag (new regencies, new MyKad codes): under an ID key or word
+    # the shape and birth date are enough.
+    if id_ctx and n == 16 and checks.id_nik_shape(digits) and not _PH_WORDS.search(text):
+        return ("national_id", "ID", _NIK if checks.id_nik_valid(digits) else _NIK_NO_REGION)
+    if id_ctx and n == 12 and checks.my_nric_shape(digits) and not _PH_WORDS.search(text):
+        return ("national_id", "MY", _MY_NO_PLACE)
     if id_ctx and checks.ph_philsys_valid(digits) and (n == 16 or _PH_WORDS.search(text)):
-        return ("national_id", "PH")
+        return ("national_id", "PH", ())
     return None
 
 
@@ -275,14 +319,18 @@ def _phone_or_account(
         if phone is None and n == 8 and _SG_GROUPS.fullmatch(raw):
             phone = parse_international("65" + digits)
         phone_ctx = False
+        plan = _PLAN
         if phone is None:
             phone_ctx = near("phone", text, start, kc)
             if phone_ctx:  # a phone key may hold the country code without "+"
                 phone = parse_national(digits, mobile_only=False) or parse_international(digits)
+            if phone is None and kc.hint == "phone":  # a phone key vouches for the form
+                phone = well_formed_national(digits) or well_formed_international(digits)
+                plan = _NO_PLAN
         if phone is not None and (
             phone_ctx or not business_before(text, start) or near("phone", text, start, kc)
         ):
-            return ("phone", start, end, phone.region)
+            return ("phone", start, end, phone.region, plan)
     if (
         6 <= n <= 20
         and near("bank_account", text, start, kc)

@@ -170,6 +170,38 @@ def _candidates(n: int, head: str, mobile_only: bool) -> tuple[tuple[_Region, in
     return tuple(out)
 
 
+def well_formed_international(digits: str) -> Phone | None:
+    """A corridor number (after '+' or '00') of a length its region uses, whatever the
+    numbering plan says of its prefix: plans allocate new ranges before metadata knows them.
+    Only for values a key or word vouches for."""
+    found = _CC_OF_HEAD.get(digits[:3]) or _cc_of(digits)
+    if found is None:
+        return None
+    reg, n = found
+    nsn = digits[n:]
+    if reg.national_prefix and nsn.startswith(reg.national_prefix):
+        nsn = nsn[len(reg.national_prefix) :]
+    if len(nsn) in reg.lengths and nsn[:1] not in ("", "0"):
+        return Phone(reg.region, f"+{reg.country_code}{nsn}")
+    return None
+
+
+def well_formed_national(digits: str) -> Phone | None:
+    """The same for a number written without country code: a trunk prefix (or China's
+    leading 1) and a length the region uses; several regions fit -> region None."""
+    found = [
+        (reg, digits[cut:])
+        for reg, cut in _candidates(len(digits), digits[:2], False)
+        if digits[cut : cut + 1] not in ("", "0")
+    ]
+    if not found:
+        return None
+    if len(found) == 1:
+        reg, nsn = found[0]
+        return Phone(reg.region, f"+{reg.country_code}{nsn}")
+    return Phone(None, digits)
+
+
 def region_of(number: str) -> Phone | None:
     """Validate a whole phone string (annotated values, subjects)."""
     stripped = number.lstrip(" (")

@@ -46,8 +46,12 @@ class KeyContext:
 
 NO_CONTEXT = KeyContext()
 
-# (type, start, end, country): one detection inside one string.
-Hit = tuple[FindingType, int, int, str | None]
+# (type, start, end, country[, checks]): one detection inside one string. ``checks``, when a
+# detector gives them, name the checks it ran on the value, as evidence does (``"checksum"``,
+# ``"iin"``; ``"no_iin"`` for a failed metadata check); without them the classifier derives
+# them itself (silkgate.classify.evidence).
+Checks = tuple[str, ...]
+Hit = tuple[FindingType, int, int, str | None] | tuple[FindingType, int, int, str | None, Checks]
 ScanFn = Callable[[str, KeyContext, list[Hit]], None]
 
 

@@ -34,9 +34,18 @@ _TH_MARK = re.compile(
     + "|"
     + "|".join(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
 )
+# Quantities in cargo notes are not postcodes ("gross 19230 kg"), and "kg" after a number is
+# a unit, not kampung: a postcode is not followed by a unit, "Kg" is followed by a name.
+_UNITS = (
+    r"(?:kgs?|g|t|tons?|tonnes?|lbs?|pcs|pieces|cbm|m3|cartons?|ctns?|cs|pallets?|bags?|teu|"
+    r"units?|usd|cny|vnd|thb|myr|sgd|idr|php|c)"
+)
 _LATIN_MARK = re.compile(
-    r"(?<![A-Za-z])(?:" + "|".join(lx.LATIN_ADDRESS) + r")\.?(?![A-Za-z])|#\d{1,2}-\d{1,4}|"
-    r"(?<![A-Za-z])No\.?\s*\d+|(?<![\d\-])\d{5,6}(?![\d\-])",
+    r"(?<![A-Za-z])(?:"
+    + "|".join(w for w in lx.LATIN_ADDRESS if w != "kg")
+    + r")\.?(?![A-Za-z])|(?<![A-Za-z\d] )(?<![A-Za-z\d])kg\.?(?=\s+(?-i:[A-Z]))|#\d{1,2}-\d{1,4}|"
+    r"(?<![A-Za-z])No\.?\s*\d+|(?<![\d\-])\d{5,6}(?![\d\-])(?!\s*" + _UNITS + r"(?![A-Za-z]))|"
+    r"(?-i:(?<![A-Za-z])[A-Z]{2}\s\d{5}(?:-\d{4})?(?!\d))",
     re.IGNORECASE,
 )
 _TH_WORDS = WordList(lx.TH_ADDRESS)
@@ -161,8 +170,11 @@ def scan_names(text: str, kc: KeyContext, hits: list[Hit]) -> None:
     if _HAN.search(text):
         _han_names(text, found)
     lower, words = lowered(text)
-    if _THAI.search(text) and any(t in text for t in lx.TH_TITLES):
-        _thai_names(text, found)
+    if _THAI.search(text):
+        if any(t in text for t in lx.TH_TITLES):
+            _thai_names(text, found)
+        if " " in text:
+            _thai_untitled(text, found)
     if _VIET.search(text):
         if not words.isdisjoint(_VN_SURNAMES_LOWER):
             _viet_names(text, found)
@@ -186,13 +198,36 @@ def _han_names(text: str, found: list[Hit]) -> None:
             if len(run) >= n and cn_name(run[:n]):
                 found.append(("person_name", m.start(1), m.start(1) + n, None))
                 break
+        else:  # a marker vouches for a surname with any given name ("收件人：覃彧")
+            n = _surname_led(run)
+            if n:
+                found.append(("person_name", m.start(1), m.start(1) + n, None))
     for m in _CN_TITLED.finditer(text):
         run = m.group(1)
-        for k in range(len(run)):  # the shortest tail that is a surname (+ given name)
+        for k in range(len(run)):  # the longest tail that is a surname (+ given name)
             tail = run[k:]
             if (len(tail) == 1 and tail in lx.CN_SURNAMES) or cn_name(tail):
                 found.append(("person_name", m.start(1) + k, m.end(), None))
                 break
+        else:
+            for k in range(len(run) - 1):  # "韦昉先生": the title vouches for a rare name
+                if _surname_led(run[k:]) == len(run) - k:
+                    found.append(("person_name", m.start(1) + k, m.end(), None))
+                    break
+
+
+def _surname_led(run: str) -> int:
+    """The length of a name at the start of ``run``: a surname (single or compound) and one
+    or two given-name characters up to a character that ends a name; 0 if none."""
+    cut = 2 if run[:2] in lx.CN_COMPOUND_SURNAMES else 1 if run[:1] in lx.CN_SURNAMES else 0
+    if not cut:
+        return 0
+    given = 0
+    for ch in run[cut : cut + 2]:
+        if ch in lx.CN_NAME_STOPS or ch in lx.CN_ADDRESS_ADMIN:
+            break
+        given += 1
+    return cut + given if given else 0
 
 
 def _viet_names(text: str, found: list[Hit]) -> None:
@@ -222,6 +257,41 @@ def _thai_names(text: str, found: list[Hit]) -> None:
         if any(m.group(2).startswith(w) for w in lx.TH_NOT_NAMES):
             continue
         found.append(("person_name", m.start(), m.end(), None))
+
+
+_TH_WORD = re.compile(r"[\u0e01-\u0e4e]+")
+_TH_PAIR = re.compile(r"[\u0e01-\u0e4e]{2,24} [\u0e01-\u0e4e]{2,24}")
+
+
+def _thai_name_like(text: str) -> bool:
+    """A value that is just two Thai words: a name unless a word of everyday phrases, goods
+    or places is in it ("ของแตกง่าย ระวังด้วย")."""
+    return not any(w in text for w in lx.TH_NOT_NAME_WORDS)
+
+
+def _thai_untitled(text: str, found: list[Hit]) -> None:
+    """A given name and a surname (two Thai words, one space apart) without a title: the
+    given name is a common one, or a word introducing a person comes just before."""
+    plain = _TH_WORD.findall(text)  # a cheap look first: most Thai text holds no name
+    if (
+        len(plain) != 2
+        and lx.TH_GIVEN.isdisjoint(plain)
+        and not any(cue in text for cue in lx.TH_PERSON_CUES)
+    ):
+        return
+    words = list(_TH_WORD.finditer(text))
+    for i in range(len(words) - 1):
+        given, family = words[i], words[i + 1]
+        if text[given.end() : family.start()] != " " or len(family.group()) < 2:
+            continue
+        cued = i > 0 and (
+            given.start() - words[i - 1].end() <= 3
+            and words[i - 1].group().endswith(lx.TH_PERSON_CUES)
+        )
+        whole = i == 0 and len(words) == 2 and _TH_PAIR.fullmatch(text.strip()) is not None
+        named = given.group() in lx.TH_GIVEN or cued or (whole and _thai_name_like(text))
+        if named and not overlaps(found, given.start(), family.end()):
+            found.append(("person_name", given.start(), family.end(), None))
 
 
 def _latin_names(text: str, lower: str, words: set[str], found: list[Hit]) -> None:

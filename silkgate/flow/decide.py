@@ -26,12 +26,12 @@ from typing import TYPE_CHECKING, Any
 from silkgate.classify import Classifier
 from silkgate.counters import CounterView
 from silkgate.errors import InputError, NotFoundError
-from silkgate.model import PURPOSES, Agreement, Filing, Finding, Participant
+from silkgate.model import PURPOSES, Agreement, Filing, Participant
 from silkgate.paths import iter_leaves
 from silkgate.policy import BatchContext, BatchDecision, PolicyEngine, RecordInput
 from silkgate.products import Product, get_product
 from silkgate.store.base import DecisionFact, Store
-from silkgate.store.ports import SandboxPort
+from silkgate.store.ports import SandboxPort, finding_of_row
 
 if TYPE_CHECKING:
     from silkgate.classify.classifier import RecordClassification
@@ -149,10 +149,7 @@ class Decider:
         )
         inputs = [
             RecordInput(
-                findings=tuple(
-                    Finding(path=p, type=t, detector="facts")  # type: ignore[arg-type]
-                    for p, t in fact.findings
-                ),
+                findings=tuple(finding_of_row(row, "facts") for row in fact.findings),
                 subjects=(),
                 paths=fact.paths,
                 subject_hashes=fact.subjects,

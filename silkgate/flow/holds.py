@@ -39,13 +39,14 @@ from silkgate.flow.decide import Decider
 from silkgate.ledger import TransparencyLog
 from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, append_leaf
 from silkgate.mailbox.service import MailboxService
-from silkgate.model import BatchResult, Decision, Filing, Finding
+from silkgate.model import BatchResult, Decision, Filing
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain
 from silkgate.policy.engine import Shape, make_shape
 from silkgate.sandbox.evaluate import countable, stored_sig
 from silkgate.seal.envelope import envelope_digest
 from silkgate.store.base import DecisionFact, Store, StoredEnvelope, iter_all_envelopes
+from silkgate.store.ports import finding_of_row
 
 if TYPE_CHECKING:
     from silkgate.hub import Hub
@@ -158,7 +159,7 @@ def check_reason(reason: str) -> str:
 
 def record_shape(chain: Chain, fact: DecisionFact) -> Shape:
     """The record's shape (types, legal categories) rebuilt from its stored facts."""
-    findings = tuple(Finding(path=p, type=t, detector="facts") for p, t in fact.findings)  # type: ignore[arg-type]
+    findings = tuple(finding_of_row(row, "facts") for row in fact.findings)
     rec = RecordInput(findings=findings, subjects=(), paths=fact.paths)
     return make_shape(chain, fact.product, fact.sector, fact.purpose, rec)
 

@@ -20,6 +20,7 @@ from silkgate.counters import CounterView, SubjectHasher, count_batch, counting_
 from silkgate.errors import PolicyError
 from silkgate.model import Agreement, Decision, Filing, Finding, Obligation, Participant
 from silkgate.policy.compile import Chain, CompiledRule, Facts, compile_chain, decision_notes
+from silkgate.policy.confidence import personal_findings
 from silkgate.policy.pack import Pack, load_pack
 
 PACKS_DIR = Path(__file__).resolve().parent.parent / "packs"
@@ -399,15 +400,16 @@ def evaluate(
 
 
 def make_shape(chain: Chain, product: str, sector: str, purpose: str, rec: RecordInput) -> Shape:
-    types = frozenset(f.type for f in rec.findings)
+    findings = personal_findings(chain.settings, rec.findings)  # issue #13: min_confidence
+    types = frozenset(f.type for f in findings)
     cats = {chain.type_category[t] for t in types} - {"none"}
-    paths = [f.path for f in rec.findings] + list(rec.paths)
+    paths = [f.path for f in findings] + list(rec.paths)
     patterns = chain.catalogue.get(product, ())
     if any(p.match(path) for p in patterns for path in paths):
         cats.add("important")
     on_list = listed(chain, product, sector, purpose, types, paths)
     countable = tuple(c for c in chain.counting_categories if c in cats)
-    return Shape(rec.findings, types, frozenset(cats), on_list, countable, rec.paths)
+    return Shape(findings, types, frozenset(cats), on_list, countable, rec.paths)
 
 
 def listed(

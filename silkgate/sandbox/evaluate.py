@@ -14,13 +14,14 @@ from typing import Any
 
 import orjson
 
-from silkgate.model import Finding, Obligation
+from silkgate.model import Obligation
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain, Facts
 from silkgate.policy.engine import ContextFacts, Shape, make_shape
 from silkgate.policy.engine import verdict as engine_verdict
 from silkgate.policy.pack import Cond, Ref
 from silkgate.store.base import DecisionFact
+from silkgate.store.ports import finding_of_row
 
 COUNT_FACTS = ("pi_before", "pi_after", "sensitive_pi_before", "sensitive_pi_after")
 
@@ -98,9 +99,7 @@ def countable(chain: Chain, sig: BatchSig) -> bool:
 
 
 def record_shape(chain: Chain, sig: BatchSig, findings_json: str, paths_json: str) -> Shape:
-    findings = tuple(
-        Finding(path=p, type=t, detector="replay") for p, t in orjson.loads(findings_json)
-    )
+    findings = tuple(finding_of_row(row, "replay") for row in orjson.loads(findings_json))
     paths = tuple(orjson.loads(paths_json))
     rec = RecordInput(findings=findings, subjects=(), paths=paths)
     return make_shape(chain, sig.product, sig.sector, sig.purpose, rec)

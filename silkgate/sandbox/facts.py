@@ -15,6 +15,7 @@ from silkgate.model import Batch, Decision
 from silkgate.policy import BatchContext, BatchDecision, RecordInput
 from silkgate.policy.engine import ContextFacts
 from silkgate.store.base import DecisionFact
+from silkgate.store.ports import finding_row
 
 
 def facts_for_batch(
@@ -86,7 +87,7 @@ def _shape_fields(record: RecordInput, decision: Decision) -> dict[str, Any]:
     gated = "gate" in facts
     return {
         "gate": decision.rule_ids[0] if gated and decision.rule_ids else "",
-        "findings": tuple((f.path, f.type) for f in record.findings),
+        "findings": tuple(map(finding_row, record.findings)),
         "paths": tuple(record.paths),
         "types": tuple(sorted({f.type for f in record.findings})),
         "categories": tuple(facts.get("categories", ())),

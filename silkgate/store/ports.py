@@ -22,7 +22,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
-from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.model import Agreement, BatchResult, Filing, Finding, Participant, Receipt
 
 __all__ = [
     "BatchPort",
@@ -100,7 +100,8 @@ class DecisionFact(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
     agreement_days: int | None
     tia_age_days: int | None
     gate: str  # deny-by-default rule id when the gate stopped the batch, else ""
-    findings: tuple[tuple[str, str], ...]  # (normalized path, finding type)
+    # (normalized path, finding type[, confidence when not high]): see finding_row
+    findings: tuple[tuple[str, ...], ...]
     paths: tuple[str, ...]
     types: tuple[str, ...]
     categories: tuple[str, ...]
@@ -331,3 +332,16 @@ class NoncePort(Protocol):
     def purge_nonces(self, *, expired_before: datetime) -> int:
         """Forget nonces recorded until a time before `expired_before`; returns count."""
         ...
+
+
+def finding_row(finding: Finding) -> tuple[str, ...]:
+    """A finding as a decision fact keeps it: path, type, and its confidence unless high."""
+    if finding.confidence == "high":
+        return finding.path, finding.type
+    return finding.path, finding.type, finding.confidence
+
+
+def finding_of_row(row: Sequence[str], detector: str) -> Finding:
+    """The finding a decision fact kept (what the policy needs: path, type, confidence)."""
+    confidence = row[2] if len(row) > 2 else "high"
+    return Finding(path=row[0], type=row[1], detector=detector, confidence=confidence)  # type: ignore[arg-type]

@@ -200,6 +200,11 @@ def dry_run(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     return _send(c, "POST", "/v1/check", body)
 
 
+def classify_sample(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    body = {"product": PRODUCT, "records": [waybill(5)]}
+    return _send(c, "POST", "/v1/classify", body)
+
+
 # -- push registrations: always the caller's own ------------------------------------
 
 
@@ -364,6 +369,7 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "fetch envelope": (get("/v1/envelopes/{envelope}"), {"vn-importer"}),
     "post receipt": (receipt_for_envelope, {"vn-importer"}),
     "check": (dry_run, {"cn-exporter", "cn-other-exporter", "regulator", "operator"}),
+    "classify": (classify_sample, set(ACTORS)),
     "list participants": (get("/v1/participants"), set(ACTORS)),
     "register participant": (register_participant, {"operator"}),
     "update participant": (update_participant, {"operator"}),
@@ -484,6 +490,7 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/envelopes/{envelope_id}",
         "/v1/envelopes/{envelope_id}/receipt",
         "/v1/check",
+        "/v1/classify",
         "/v1/participants",
         "/v1/participants/{participant_id}/keys",
         "/v1/participants/{participant_id}/keys/{key_id}/revoke",

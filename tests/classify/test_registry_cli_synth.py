@@ -95,7 +95,9 @@ def test_cli_ndjson(tmp_path: Path) -> None:
     assert {
         "path": "$['consignee']['phone']",
         "type": "phone",
+        "confidence": "high",
         "detector": "numbers",
+        "evidence": ["key", "numbering_plan"],
         "country": "VN",
     } in lines[0]["findings"]
     assert all("country" not in f for f in lines[0]["findings"] if f["type"] == "person_name")

@@ -66,6 +66,13 @@ def world(tmp_path: Path) -> Iterator[World]:
     )  # fmt: skip
     freight = hub.store.get_participant(FREIGHT)  # inside the (sample) pilot zone
     hub.store.put_participant(msgspec.structs.replace(freight, free_trade_zone="sample-zone"))
+    hub.store.put_agreement(
+        Agreement(
+            id="agr-shop-th-generic", exporter=SHOP, importer="th-bangkok-market",
+            product="generic.json", purpose="marketing", instrument="cn_standard_contract",
+            valid_from=T0.date().replace(month=1, day=1),
+        )
+    )  # fmt: skip
     w = World(hub, clock, tmp_path / "keys")
     move(w, move(w, propose(w, lowered_cn("2026.11-lowered")), "shadow"), "active")
     try:
@@ -106,6 +113,12 @@ def corpus() -> Iterator[Batch]:
                 records("customs.declaration", "SG", 3, seed=14))  # fmt: skip
     yield batch(SHOP, "TH", "ecommerce.order", "contract_performance",
                 records("ecommerce.order", "TH", 6, seed=15))  # fmt: skip
+    # Findings of every confidence: low (shape only), medium (keyed, metadata failed), high.
+    yield batch(SHOP, "TH", "generic.json", "marketing", [
+        {"x": "+60 13-012 3456"},
+        {"x": "+60 13-012 3457", "card": "4111 1111 1111 1111"},
+        {"phone": "+84 912 345 678", "x": "+60 13-012 3458"},
+    ])  # fmt: skip
     # Threshold edges: one new individual per batch, across each lowered threshold.
     for record in records("customs.declaration", "VN", SENSITIVE_EDGE + 3, seed=16):
         yield batch(BROKER, "VN", "customs.declaration", "customs_clearance", [record])
@@ -154,5 +167,8 @@ def test_live_dry_run_replay_and_recheck_decide_alike(world: World) -> None:
     assert any(r.startswith("pz.") for r in rules)  # the overlay itself
     assert any(d.facts.get("transit") for d in decisions)
     assert rechecked >= 2
-    edge = [live[(b, 0)].outcome for b, _ in sorted(live) if b >= "b0005"]
+    stored = {row[2] if len(row) > 2 else "high" for f in hub.store.iter_facts(None, None)
+              for row in f.findings}  # fmt: skip
+    assert {"low", "medium", "high"} <= stored, stored
+    edge = [live[(b, 0)].outcome for b, _ in sorted(live) if b >= "b0006"]
     assert len(set(edge)) >= 2  # the edges change outcomes
