@@ -9,7 +9,6 @@ from silkgate.errors import StoreError
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 # Purging keeps acked/rejected envelopes in their final state; undelivered ones expire.
-PURGE_EXPIRES_STATES = frozenset({"held", "pending"})
 
 
 def to_us(dt: datetime) -> int:

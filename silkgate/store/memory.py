@@ -18,7 +18,7 @@ import msgspec
 
 from silkgate.errors import ConflictError, NotFoundError, StoreError
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
-from silkgate.store._common import PURGE_EXPIRES_STATES, check_paging, to_us
+from silkgate.store._common import check_paging, to_us
 from silkgate.store.base import (
     DecisionFact,
     EnvelopeState,
@@ -271,15 +271,6 @@ class MemoryStore:
             new_attempts = old.attempts if attempts is None else attempts
             new = _replace(old, state=state, attempts=new_attempts)
             self._set(self._envelopes, envelope_id, new)
-
-    def purge_envelopes(self, *, expired_before: datetime) -> int:
-        cutoff = to_us(expired_before)
-        with self.transaction():
-            stale = [e for e in self._envelopes.values() if e.data and to_us(e.expires_at) < cutoff]
-            for e in stale:
-                state = "expired" if e.state in PURGE_EXPIRES_STATES else e.state
-                self._set(self._envelopes, e.id, _replace(e, state=state, data=b""))
-            return len(stale)
 
     def drop_envelope_data(
         self, envelope_ids: Sequence[str], *, state: EnvelopeState, new_state: EnvelopeState

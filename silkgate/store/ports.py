@@ -228,10 +228,6 @@ class MailboxPort(Protocol):
         self, envelope_id: str, state: EnvelopeState, *, attempts: int | None = None
     ) -> None: ...
 
-    def purge_envelopes(self, *, expired_before: datetime) -> int:
-        """Drop the data of envelopes whose expiry is before the given time; returns count."""
-        ...
-
     def drop_envelope_data(
         self, envelope_ids: Sequence[str], *, state: EnvelopeState, new_state: EnvelopeState
     ) -> int:

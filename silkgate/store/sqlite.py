@@ -21,7 +21,7 @@ import msgspec
 
 from silkgate.errors import ConfigError, ConflictError, NotFoundError, StoreError
 from silkgate.model import Agreement, BatchResult, Decision, Filing, Participant, Receipt
-from silkgate.store._common import PURGE_EXPIRES_STATES, check_paging, from_us, to_us
+from silkgate.store._common import check_paging, from_us, to_us
 from silkgate.store.base import (
     DecisionFact,
     EnvelopeState,
@@ -37,7 +37,6 @@ _FACT_PAGE = 100  # rows of decision facts (one per batch) read per query
 _FACTS_PER_ROW = 2**20  # fact seq = row seq * this + index in the row
 _CHUNK = 500  # rows per IN-list; well under SQLite's bound-parameter limit
 _encoder = msgspec.msgpack.Encoder()
-_PURGE_STATES = tuple(sorted(PURGE_EXPIRES_STATES))
 
 
 class SqliteStore:
@@ -351,16 +350,6 @@ class SqliteStore:
         )
         if cur.rowcount == 0:
             raise NotFoundError(f"no envelope {envelope_id!r}")
-
-    def purge_envelopes(self, *, expired_before: datetime) -> int:
-        marks = ",".join("?" * len(_PURGE_STATES))
-        cur = self._run(
-            "UPDATE envelopes SET data = X'', "
-            f"state = CASE WHEN state IN ({marks}) THEN 'expired' ELSE state END "
-            "WHERE expires_us < ? AND length(data) > 0",
-            [*_PURGE_STATES, to_us(expired_before)],
-        )
-        return int(cur.rowcount)
 
     def drop_envelope_data(
         self, envelope_ids: Sequence[str], *, state: EnvelopeState, new_state: EnvelopeState

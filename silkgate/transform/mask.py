@@ -62,7 +62,12 @@ def calling_code_length(s: str, idx: list[int]) -> int:
         return 0
     lead = "".join(s[i] for i in idx[:3])
     for n in (1, 2, 3):
-        if lead[:n].isdigit() and int(lead[:n]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+        code = lead[:n]  # ASCII digits only: '¹'.isdigit() holds, int('¹') fails
+        if (
+            code.isascii()
+            and code.isdecimal()
+            and int(code) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE
+        ):
             return n
     return 0
 

@@ -104,3 +104,9 @@ def test_masking_json_is_idempotent(value: Any, finding_type: str | None) -> Non
 @given(value=st.text(min_size=1))
 def test_full_mask_leaves_no_letter_or_digit(value: str) -> None:
     assert not any(c.isalnum() for c in mask_value(value, None, full=True))
+
+
+def test_superscript_digits_after_a_plus_do_not_break_phone_masking() -> None:
+    # '¹'.isdigit() is true but int('¹') fails: found by hypothesis.
+    assert mask_value("+¹", "phone") == "+*"
+    assert mask_value("+¹23 456 789", "phone") == "+*** *** *89"

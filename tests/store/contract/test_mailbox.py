@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import msgspec
 import pytest
@@ -11,7 +11,7 @@ from silkgate.errors import NotFoundError, StoreError
 from silkgate.store.base import Store, iter_all_envelopes
 from silkgate.store.ports import MailboxPort
 
-from .builders import T0, Boom, envelope, push, receipt
+from .builders import Boom, envelope, push, receipt
 
 # -- envelopes ----------------------------------------------------------------------
 
@@ -75,19 +75,6 @@ def test_naive_datetimes_are_refused(store: MailboxPort) -> None:
 
 
 # -- retention ----------------------------------------------------------------------
-
-
-def test_purge_drops_data_of_expired_only(store: MailboxPort) -> None:
-    store.put_envelope(envelope("e_old", 0, expires_days=1))
-    store.put_envelope(envelope("e_acked", 0, expires_days=1, state="acked"))
-    store.put_envelope(envelope("e_new", 0, expires_days=10))
-    cutoff = T0 + timedelta(days=5)
-    assert store.purge_envelopes(expired_before=cutoff) == 2
-    old, acked, new = (store.get_envelope(e) for e in ("e_old", "e_acked", "e_new"))
-    assert (old.state, old.data) == ("expired", b"")
-    assert (acked.state, acked.data) == ("acked", b"")
-    assert new == envelope("e_new", 0, expires_days=10)
-    assert store.purge_envelopes(expired_before=cutoff) == 0
 
 
 def test_drop_envelope_data_is_a_compare_and_set(store: MailboxPort) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -79,7 +78,6 @@ WRITES: dict[str, Callable[[Store], object]] = {
     "add_subjects_new_key": lambda s: s.add_subjects("p_new", 2026, "pi", [h(1)]),
     "put_envelope": lambda s: s.put_envelope(envelope("e_1", 1)),
     "set_envelope_state": lambda s: s.set_envelope_state("e_0", "acked", attempts=3),
-    "purge_envelopes": lambda s: s.purge_envelopes(expired_before=T0 + timedelta(days=9)),
     "put_receipt": lambda s: s.put_receipt(receipt("e_1")),
     "ledger_append": lambda s: s.ledger_append([b"leaf1"], {(0, 1): h(1), (1, 0): h(9)}),
     "put_checkpoint": lambda s: s.put_checkpoint(2, b"cp2"),
