@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query
@@ -12,13 +11,13 @@ from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from silkgate.api.authz import ALL, Caller, authorize, scopes
+from silkgate.api.check import check_result
 from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import (
     BatchList,
     BatchReceipts,
     BatchSummary,
-    CheckedRecord,
     CheckResult,
     DryRunBody,
     ReceiptWithProof,
@@ -27,7 +26,7 @@ from silkgate.api.wire import (
 from silkgate.clock import new_id
 from silkgate.errors import InputError
 from silkgate.logs import fields
-from silkgate.model import OUTCOMES, Batch, BatchResult
+from silkgate.model import Batch, BatchResult
 
 router = APIRouter(tags=["batches"], responses=ERRORS)
 MAX_DRY_RUN_BATCH = 10_000
@@ -94,13 +93,7 @@ def _dry_run(auth: Authed, state: ApiState) -> CheckResult:
         )
         for start in range(0, max(len(body.records), 1), body.batch_size)
     ]  # fmt: skip
-    decisions = [d for ds in state.hub.pipeline.check(batches) for d in ds]
-    outcomes: Counter[str] = Counter(d.outcome for d in decisions)
-    return CheckResult(
-        purpose=body.purpose,
-        outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
-        decisions=[CheckedRecord(index=i, decision=d) for i, d in enumerate(decisions)],
-    )
+    return check_result(body.purpose, [d for ds in state.hub.pipeline.check(batches) for d in ds])
 
 
 @router.post(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 
 from fastapi import APIRouter
 from fastapi.responses import Response
@@ -13,7 +14,7 @@ from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_r
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import CheckBody, CheckedRecord, CheckResult
 from silkgate.errors import InputError
-from silkgate.model import JURISDICTIONS, OUTCOMES
+from silkgate.model import JURISDICTIONS, OUTCOMES, Decision
 from silkgate.paths import format_path
 from silkgate.policy.check import CheckOptions, check_records, record_paths
 from silkgate.products import get_product
@@ -57,9 +58,14 @@ def _check(auth: Authed, state: ApiState) -> CheckResult:
     classified = state.classifier(product).classify_batch(body.records)
     paths = [record_paths(r) for r in body.records]
     decisions = check_records(state.hub.engine, classified, opts, paths=paths)
+    return check_result(opts.effective_purpose, decisions)
+
+
+def check_result(purpose: str, decisions: Sequence[Decision]) -> CheckResult:
+    """A dry run's answer: outcome totals and each record's decision, by index."""
     outcomes: Counter[str] = Counter(d.outcome for d in decisions)
     return CheckResult(
-        purpose=opts.effective_purpose,
+        purpose=purpose,
         outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
         decisions=[CheckedRecord(index=i, decision=d) for i, d in enumerate(decisions)],
     )
