@@ -170,6 +170,7 @@ class PolicyEngine:
     version: str
     _shapes: dict[tuple[str, str, str, str], dict[Any, Shape]] = field(default_factory=dict)
     _hashers: dict[bytes, SubjectHasher] = field(default_factory=dict)
+    _verdicts: dict[tuple[Any, ...], tuple[Shape, Verdict]] = field(default_factory=dict)
 
     @classmethod
     def from_packs(
@@ -232,7 +233,8 @@ class PolicyEngine:
         if gate is not None:
             return BatchDecision([gate] * len(records), {}, self.version)
         chain = self.chains[ctx.exporter.jurisdiction]
-        facts = _batch_facts(ctx)
+        context = ContextFacts.of(ctx)
+        facts = context.facts()
         countable = bool(chain.counting_categories) and not chain.exempt(facts)
         shapes, hashes = self._shapes_and_subjects(chain, ctx, records, countable, subject_key)
         year = counting_year(ctx.on)
@@ -245,10 +247,24 @@ class PolicyEngine:
         for category, count in counts.items():
             setattr(facts, f"{category}_before", count.before)
             setattr(facts, f"{category}_after", count.after)
+        # A verdict depends only on the context, the shape and the counts: batches of the
+        # same flow mostly repeat them, so verdicts are kept (with their shape, so that an
+        # id is never reused while its entry lives).
+        if len(self._verdicts) > _SHAPE_CACHE_LIMIT:
+            self._verdicts.clear()
+        known = tuple((c.before, c.after) for c in counts.values())
         verdicts: dict[int, Verdict] = {}
         for shape in shapes:
-            if id(shape) not in verdicts:
-                verdicts[id(shape)] = verdict(chain, facts, shape, countable, year, self.version)
+            if id(shape) in verdicts:
+                continue
+            key = (context, id(shape), countable, year, known)
+            kept = self._verdicts.get(key)
+            if kept is None or kept[0] is not shape:
+                kept = self._verdicts[key] = (
+                    shape,
+                    verdict(chain, facts, shape, countable, year, self.version),
+                )
+            verdicts[id(shape)] = kept[1]
         return self._assemble(shapes, hashes, verdicts, counts)
 
     def _assemble(
