@@ -9,21 +9,30 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi import FastAPI
 
 import silkgate
 from silkgate.api import batches, check, holds, mailbox, misc, push, registry, wire
 from silkgate.api.auth import Authenticator
 from silkgate.api.deps import ApiState
 from silkgate.api.errors import install_error_handlers
+from silkgate.api.limits import (
+    ASGIApp,
+    EdgeLimits,
+    Limits,
+    Message,
+    Receive,
+    Scope,
+    Send,
+    participant_rate_limiter,
+)
 from silkgate.api.metrics import Metrics
 from silkgate.api.openapi import install_openapi
 from silkgate.api.replay import StoreNonces
@@ -85,7 +94,13 @@ def create_app(
     age = max_request_age if max_request_age is not None else hub.settings.max_request_age_seconds
     state = ApiState(
         hub=hub,
-        auth=Authenticator(hub.store, clock, max_age=age, nonces=StoreNonces(hub.store)),
+        auth=Authenticator(
+            hub.store,
+            clock,
+            max_age=age,
+            nonces=StoreNonces(hub.store),
+            rate=participant_rate_limiter(hub.settings),
+        ),
         metrics=Metrics(),
         clock=clock,
     )
@@ -114,7 +129,8 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app, DOCUMENTED)
     _mount(app, state)
-    app.middleware("http")(_count_requests)
+    app.add_middleware(EdgeLimits, limits=Limits.from_settings(state.hub.settings))
+    app.add_middleware(RequestLog, state=state)
     return app
 
 
@@ -171,34 +187,58 @@ def _publish_checkpoints(hub: Hub) -> threading.Event:
 _log = logging.getLogger("silkgate.http")
 
 
-async def _count_requests(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    started = time.perf_counter()
-    response = await call_next(request)
-    state: ApiState = request.app.state.silkgate
-    route = _template(request)
-    state.metrics.http_requests.inc(request.method, route, str(response.status_code))
-    _log.info(
-        "%s %s %s",
-        request.method,
-        route,
-        response.status_code,
-        extra=fields(
-            method=request.method,
-            route=route,
-            status=response.status_code,
-            ms=round((time.perf_counter() - started) * 1000, 2),
-        ),
+class RequestLog:
+    """Outermost ASGI middleware: counts every request (refusals at the edge included) by
+    method, route template and status, and logs one line per request."""
+
+    def __init__(self, app: ASGIApp, state: ApiState) -> None:
+        self.app, self.state = app, state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def recording(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, recording)
+        finally:
+            method = str(scope.get("method", ""))
+            route = route_label(scope)
+            self.state.metrics.http_requests.inc(method, route, str(status))
+            ms = round((time.perf_counter() - started) * 1000, 2)
+            _log.info(
+                "%s %s %s",
+                method,
+                route,
+                status,
+                extra=fields(method=method, route=route, status=status, ms=ms),
+            )
+
+
+def route_label(scope: Scope) -> str:
+    """The matched route's template (``/v1/batches/{batch_id}``, ``/docs``), never the raw
+    path, so that the number of label values is bounded by the number of routes."""
+    if scope.get("silkgate.refused"):
+        return "refused"  # at the edge, before routing (silkgate.api.limits)
+    fastapi_scope = scope.get("fastapi")
+    context = (
+        fastapi_scope.get("effective_route_context") if isinstance(fastapi_scope, dict) else None
     )
-    return response
-
-
-def _template(request: Request) -> str:
-    """The route template (``/v1/batches/{batch_id}``): one label value per route."""
-    if request.scope.get("route") is None:
-        return "unmatched"
-    segments = request.url.path.split("/")
-    for name, value in request.scope.get("path_params", {}).items():
-        segments = [f"{{{name}}}" if s == str(value) else s for s in segments]
-    return "/".join(segments)
+    path = getattr(context, "path", None)
+    if isinstance(path, str):
+        return path
+    endpoint = scope.get("endpoint")  # plain Starlette routes: /docs, /openapi.json, /redoc
+    router = getattr(scope.get("app"), "router", None)
+    if endpoint is not None and router is not None:
+        for route in router.routes:
+            if getattr(route, "endpoint", None) is endpoint:
+                return str(getattr(route, "path", "unmatched"))
+    return "unmatched"

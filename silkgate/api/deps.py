@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from silkgate.api.auth import Authenticator
+from silkgate.api.auth import Authenticator, target_uri
 from silkgate.api.authz import Caller
 from silkgate.api.metrics import Metrics
 from silkgate.classify import Classifier
@@ -89,9 +89,8 @@ async def authenticated(request: Request) -> Authed:
         raise InputError(f"request body is {len(body)} bytes; the limit is {MAX_BODY}")
     headers = _merged_headers(request)
     try:
-        caller = await run_in_threadpool(
-            state.auth.authenticate, request.method, str(request.url), headers, body
-        )
+        url = target_uri(request.scope, state.hub.settings.public_url)
+        caller = await run_in_threadpool(state.auth.authenticate, request.method, url, headers, body)
     except AuthError:
         state.metrics.auth_failures.inc()
         raise
