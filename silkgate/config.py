@@ -84,3 +84,40 @@ def load_settings(data_dir: Path, env: Mapping[str, str] | None = None) -> Setti
         return msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"invalid setting: {exc}") from None
+
+
+# ----------------------------------------------------------------------------- file modes
+
+DATABASE_FILE = "silkgate.db"
+_PRIVATE_FILES = (DATABASE_FILE, f"{DATABASE_FILE}-wal", f"{DATABASE_FILE}-shm", "hub-key.json")
+
+
+def prepare_data_dir(data_dir: Path) -> None:
+    """Create the data directory readable by its owner only (0700), and the SQLite database
+    file 0600 before SQLite does (its -wal and -shm files take the database's mode).
+    Existing files are left as they are: `check_private_files` refuses them if looser."""
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    database = data_dir / DATABASE_FILE
+    if not database.exists():
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def check_private_files(data_dir: Path) -> None:
+    """Refuse (ConfigError naming the chmod to run) a data directory that others may enter
+    (anything looser than 0700), or a database or key file others may read (looser than
+    0600): they hold sealed payloads, keyed hashes and the hub's private keys."""
+    mode = data_dir.stat().st_mode & 0o777
+    if mode & 0o077:
+        raise ConfigError(
+            f"data directory {data_dir} has mode {mode:o}: others may read it; "
+            f"run `chmod 700 {data_dir}`"
+        )
+    for name in _PRIVATE_FILES:
+        path = data_dir / name
+        if not path.exists():
+            continue
+        mode = path.stat().st_mode & 0o777
+        if mode & 0o077:
+            raise ConfigError(
+                f"{path} has mode {mode:o}: others may read it; run `chmod 600 {path}`"
+            )

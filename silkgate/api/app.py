@@ -38,6 +38,7 @@ from silkgate.api.openapi import install_openapi
 from silkgate.api.replay import StoreNonces
 from silkgate.checkpointing import CheckpointPublisher, run_periodically, witness_link
 from silkgate.clock import Clock
+from silkgate.config import check_private_files
 from silkgate.delivery import Background, PushPolicy
 from silkgate.errors import ConfigError
 from silkgate.hub import Hub, open_hub
@@ -89,6 +90,7 @@ def create_app(
     if hub is None:
         if data_dir is None:
             raise ConfigError("create_app needs a data_dir or a hub")
+        check_private_files(data_dir)  # refuse to serve from a directory others can read
         hub = open_hub(data_dir)
     clock = clock or hub.pipeline.clock
     age = max_request_age if max_request_age is not None else hub.settings.max_request_age_seconds
@@ -212,6 +214,8 @@ class RequestLog:
         finally:
             method = str(scope.get("method", ""))
             route = route_label(scope)
+            if route.startswith(REGISTRY_ROUTES) and method != "GET" and status < 300:
+                self.state.auth.keys.invalidate()  # new keys are accepted at once
             self.state.metrics.http_requests.inc(method, route, str(status))
             ms = round((time.perf_counter() - started) * 1000, 2)
             _log.info(
@@ -221,6 +225,9 @@ class RequestLog:
                 status,
                 extra=fields(method=method, route=route, status=status, ms=ms),
             )
+
+
+REGISTRY_ROUTES = f"{API_PREFIX}/participants"
 
 
 def route_label(scope: Scope) -> str:

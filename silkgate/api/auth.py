@@ -37,18 +37,19 @@ UNUSABLE_KEY = (
 
 
 class KeyDirectory:
-    """Key id -> participant, over every key in the registry's key histories. The index is
-    rebuilt when a key id is not in it (a participant registered or rotated), but at most once
-    per `min_rebuild` seconds: a flood of unknown key ids costs one rebuild per interval, not
-    one per request (a miss during the interval waits for the next rebuild, which it shares
-    with every other miss). Every hit is re-read from the store, so a revoked or expired key or
-    a deactivated participant stops working at once."""
+    """Key id -> participant, over every key in the registry's key histories. A key id not
+    in the index rebuilds it (a participant registered or rotated), but at most once per
+    `min_rebuild` seconds: a flood of unknown key ids costs one rebuild per interval, not one
+    per request. Registrations through this API call `invalidate`, so their keys work at
+    once; a key registered by another process works within `min_rebuild` seconds. Every hit
+    is re-read from the store, so a revoked or expired key or a deactivated participant stops
+    working at once."""
 
     def __init__(
         self,
         store: Store,
         *,
-        min_rebuild: float = 0.25,
+        min_rebuild: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._store = store
@@ -60,11 +61,16 @@ class KeyDirectory:
         self._rebuilt_at: float | None = None
         self.rebuilds = 0
 
+    def invalidate(self) -> None:
+        """The registry changed: the next unknown key id rebuilds the index at once."""
+        with self._rebuild_lock:
+            self._rebuilt_at = None
+
     def participant(self, key_id: str) -> Participant:
         asked = self._monotonic()
         for rebuild in (False, True):
-            if rebuild:
-                self._rebuild_after(asked)
+            if rebuild and not self._rebuild_after(asked):
+                break
             with self._lock:
                 participant_id = self._index.get(key_id)
             found = self._current(participant_id, key_id) if participant_id else None
@@ -75,18 +81,18 @@ class KeyDirectory:
             "register the participant's public keys first (POST /v1/participants)"
         )
 
-    def _rebuild_after(self, asked: float) -> None:
-        """Make sure the index was rebuilt after `asked`; at most one rebuild per interval."""
+    def _rebuild_after(self, asked: float) -> bool:
+        """Rebuild the index unless it was rebuilt less than `min_rebuild` seconds ago;
+        True if the index is at least as new as `asked` (rebuilt now or meanwhile)."""
         with self._rebuild_lock:
             last = self._rebuilt_at
             if last is not None and last >= asked:
-                return  # another miss rebuilt it meanwhile
-            if last is not None:
-                wait = last + self._min_rebuild - self._monotonic()
-                if wait > 0:
-                    time.sleep(wait)
+                return True  # another miss rebuilt it meanwhile
+            if last is not None and self._monotonic() - last < self._min_rebuild:
+                return False
             self._rebuilt_at = self._monotonic()
             self._rebuild()
+            return True
 
     def lookup(self, key_id: str, now: datetime) -> tuple[Participant, Ed25519PublicKey]:
         """The participant and its key `key_id`, if that key may sign requests at `now`."""

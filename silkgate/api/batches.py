@@ -12,8 +12,8 @@ from starlette.concurrency import run_in_threadpool
 
 from silkgate.api.authz import ALL, Caller, authorize, scopes
 from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
-from silkgate.api.views import batch_view
 from silkgate.api.openapi import ERRORS, json_body, json_reply
+from silkgate.api.views import batch_view
 from silkgate.api.wire import BatchList, BatchReceipts, BatchSummary, ReceiptWithProof, SubmitBody
 from silkgate.clock import new_id
 from silkgate.errors import InputError

@@ -90,7 +90,9 @@ async def authenticated(request: Request) -> Authed:
     headers = _merged_headers(request)
     try:
         url = target_uri(request.scope, state.hub.settings.public_url)
-        caller = await run_in_threadpool(state.auth.authenticate, request.method, url, headers, body)
+        caller = await run_in_threadpool(
+            state.auth.authenticate, request.method, url, headers, body
+        )
     except AuthError:
         state.metrics.auth_failures.inc()
         raise
