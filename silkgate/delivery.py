@@ -137,14 +137,14 @@ def is_public_address(address: IPAddress) -> bool:
     link-local, shared (100.64/10), reserved, multicast, unspecified or documentation, and
     for IPv6 not site-local, not Teredo, not local-use NAT64, and not an IPv4-embedding
     form whose IPv4 address is any of those."""
-    if address.is_multicast or address.is_unspecified or address.is_reserved:
-        return False
     if isinstance(address, ipaddress.IPv6Address):
         if address in _SITE_LOCAL or address in _TEREDO or address in _NAT64_LOCAL:
             return False
         inner = embedded_ipv4(address)
         if inner is not None:
             return is_public_address(inner)
+    if address.is_multicast or address.is_unspecified or address.is_reserved:
+        return False
     return bool(address.is_global)
 
 
