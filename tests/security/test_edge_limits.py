@@ -55,9 +55,11 @@ def _asgi(
     return start["status"], pulled, body
 
 
-def _endless(chunk_size: int = MiB) -> Iterator[bytes]:
+def _endless(chunks: int = 48, chunk_size: int = MiB) -> Iterator[bytes]:
+    """48 MiB in 1 MiB chunks: more than the 32 MiB cap (bounded so that a hub without the
+    cap finishes reading it, and fails the test instead of filling memory)."""
     chunk = b"[" + b"1," * (chunk_size // 2 - 1) + b"1"
-    while True:
+    for _ in range(chunks):
         yield chunk
 
 
