@@ -128,6 +128,8 @@ def decode_body(body: bytes, kind: type[T], what: str = "request body") -> T:
         raise InputError(f"{what}: {detail}", record=record, path=path) from None
     except msgspec.DecodeError as exc:
         raise InputError(f"{what} is not valid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not valid UTF-8") from None
 
 
 def _normalized(msgspec_path: str) -> str:

@@ -101,7 +101,13 @@ async def _http_handler(request: Request, exc: Exception) -> Response:
 async def _overflow_handler(request: Request, exc: Exception) -> Response:
     """Last line of defence behind silkgate.api.limits: input that made Python recurse too
     deep or overflow an integer is the caller's fault (422), never a 500 with a traceback."""
-    what = "nested too deeply" if isinstance(exc, RecursionError) else "a number out of range"
+    what = (
+        "nested too deeply"
+        if isinstance(exc, RecursionError)
+        else "text that is not valid UTF-8"
+        if isinstance(exc, UnicodeError)
+        else "a number out of range"
+    )
     message = f"the request holds {what} for this hub; see the limits in docs/operations.md"
     return Response(error_body("input", message), status_code=422, media_type="application/json")
 
@@ -110,5 +116,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SilkgateError, _silkgate_handler)
     app.add_exception_handler(RecursionError, _overflow_handler)
     app.add_exception_handler(OverflowError, _overflow_handler)
+    app.add_exception_handler(UnicodeError, _overflow_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)

@@ -160,6 +160,8 @@ def check_json(body: bytes, limits: Limits) -> None:
         raise LimitError(
             f"JSON nesting is deeper than {limits.max_json_depth} levels (setting max_json_depth)"
         ) from None
+    except UnicodeDecodeError:
+        raise LimitError("the JSON body is not valid UTF-8") from None
     except msgspec.ValidationError as exc:  # e.g. 1e400: "Number out of range"
         raise LimitError(
             f"a JSON number is out of range (not a finite 64-bit float): {exc}"

@@ -243,3 +243,15 @@ def test_check_functions_refuse_only_what_is_over_the_limits() -> None:
         check_query(b"offset=-9223372036854775809")
     with pytest.raises(Exception, match="finite"):
         check_json(b"[1e400]", limits)
+
+
+@pytest.mark.parametrize("body", [b'{"records":["\x80"]}', b'"\xc3"', b"\xff\xfe"])
+def test_bodies_that_are_not_utf_8_are_a_422(
+    env: Env, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    for path, who in (("/v1/batches", "cn-exporter"), ("/v1/check", "cn-exporter"),
+                      ("/v1/participants", "operator")):  # fmt: skip
+        response = send(env, signed(env, "POST", path, body, who=who))
+        assert response.status_code == 422, response.text
+    _no_traceback(caplog)
