@@ -131,9 +131,58 @@ def create_app(
     install_error_handlers(app)
     install_openapi(app, DOCUMENTED)
     _mount(app, state)
+    _document_every_answer(app)
     app.add_middleware(EdgeLimits, limits=Limits.from_settings(state.hub.settings))
     app.add_middleware(RequestLog, state=state)
     return app
+
+
+PUBLIC_PATHS = ("/v1/health", "/v1/hub", "/metrics", "/v1/ledger/")
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+_EDGE_ANSWERS = {
+    "413": "Request body over max_body_bytes (refused before it is read)",
+    "422": "Invalid input, or over a limit of docs/operations.md (JSON depth, sizes, integers)",
+    "429": "Rate limit (per address or participant); see the Retry-After header",
+}
+_SIGNED_ANSWERS = {
+    "401": "Missing, bad, stale or replayed RFC 9421 signature",
+    "403": "The caller's roles or tenant do not allow this",
+}
+
+
+def _document_every_answer(app: FastAPI) -> None:
+    """Document, on every operation, the answers any route can give: the edge limits (413,
+    422, 429, silkgate.api.limits), 401 and 403 on signed routes, 404 where a path names an
+    object; and /metrics as Prometheus text."""
+    build = app.openapi
+
+    def document() -> dict[str, Any]:
+        doc = build()
+        for path, operations in doc.get("paths", {}).items():
+            for operation in operations.values():
+                answers = operation.setdefault("responses", {})
+                wanted = dict(_EDGE_ANSWERS)
+                if not path.startswith(PUBLIC_PATHS):
+                    wanted |= _SIGNED_ANSWERS
+                if "{" in path or path.startswith("/v1/ledger/"):
+                    wanted["404"] = "No such object"
+                for status, description in wanted.items():
+                    answers.setdefault(
+                        status,
+                        {
+                            "description": description,
+                            "content": {"application/json": {"schema": _ERROR_REF}},
+                        },
+                    )
+        metrics = doc.get("paths", {}).get("/metrics", {}).get("get", {})
+        if metrics:
+            metrics["responses"]["200"] = {
+                "description": "Prometheus text exposition format",
+                "content": {"text/plain": {"schema": {"type": "string"}}},
+            }
+        return doc
+
+    app.openapi = document  # type: ignore[method-assign]
 
 
 def _mount(app: FastAPI, state: ApiState) -> None:
@@ -213,6 +262,8 @@ class RequestLog:
             await self.app(scope, receive, recording)
         finally:
             method = str(scope.get("method", ""))
+            if method not in HTTP_METHODS:
+                method = "other"  # any token is a method to HTTP: not one label each
             route = route_label(scope)
             if route.startswith(REGISTRY_ROUTES) and method != "GET" and status < 300:
                 self.state.auth.keys.invalidate()  # new keys are accepted at once
@@ -228,6 +279,7 @@ class RequestLog:
 
 
 REGISTRY_ROUTES = f"{API_PREFIX}/participants"
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
 def route_label(scope: Scope) -> str:

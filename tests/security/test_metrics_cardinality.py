@@ -36,3 +36,11 @@ def test_refusals_at_the_edge_are_counted_under_one_label(env: Env) -> None:
     for n in range(20):
         env.http.get(f"/v1/ledger/proof/bundle?index={2**64 + n}")
     assert 'route="refused",status="422"} 20.0' in "\n".join(_series(env))
+
+
+def test_made_up_methods_share_one_label(env: Env) -> None:
+    for n in range(50):
+        env.http.request(f"X{n}", "/metrics")
+    series = _series(env)
+    assert sum('method="other"' in s for s in series) == 1
+    assert len(series) <= 3, series
