@@ -39,6 +39,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The URL clients use to reach this hub (scheme://host[:port]); signatures must be made
     # for it (RFC 9421 `@target-uri`). Empty: the address the server is bound to.
     public_url: str = ""
+    # `serve` checks the database's pages and recomputes the whole ledger before answering
+    verify_on_start: bool = True
     # limits at the edge, checked before any work (silkgate.api.limits)
     max_body_bytes: int = 32 * 1024 * 1024  # request bodies; larger: 413
     max_json_depth: int = 64  # nesting of a JSON body

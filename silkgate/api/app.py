@@ -6,7 +6,9 @@ signature (see silkgate.api.auth); authorization is the table in silkgate.api.au
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import AsyncIterator
@@ -38,9 +40,9 @@ from silkgate.api.openapi import install_openapi
 from silkgate.api.replay import StoreNonces
 from silkgate.checkpointing import CheckpointPublisher, run_periodically, witness_link
 from silkgate.clock import Clock
-from silkgate.config import check_private_files
+from silkgate.config import DATABASE_FILE, check_private_files
 from silkgate.delivery import Background, PushPolicy
-from silkgate.errors import ConfigError
+from silkgate.errors import ConfigError, LedgerVerificationError, SilkgateError, StoreError
 from silkgate.hub import Hub, open_hub
 from silkgate.ledger.witness import http_submit
 from silkgate.logs import fields
@@ -92,6 +94,11 @@ def create_app(
             raise ConfigError("create_app needs a data_dir or a hub")
         check_private_files(data_dir)  # refuse to serve from a directory others can read
         hub = open_hub(data_dir)
+        try:
+            verify_before_serving(hub)
+        except BaseException:
+            hub.close()
+            raise
     clock = clock or hub.pipeline.clock
     age = max_request_age if max_request_age is not None else hub.settings.max_request_age_seconds
     state = ApiState(
@@ -183,6 +190,33 @@ def _document_every_answer(app: FastAPI) -> None:
         return doc
 
     app.openapi = document  # type: ignore[method-assign]
+
+
+def verify_before_serving(hub: Hub) -> None:
+    """Refuse to serve a damaged database: SQLite's own page check (`PRAGMA quick_check`) on
+    the default SQLite file, then the whole ledger recomputed from its entries against the
+    stored nodes and the latest signed checkpoint (setting verify_on_start)."""
+    if not hub.settings.verify_on_start:
+        return
+    database = hub.data_dir / DATABASE_FILE
+    if not hub.settings.store_url and database.exists():
+        try:
+            with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+                found = [row[0] for row in db.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            found = [str(exc)]
+        if found != ["ok"]:
+            raise StoreError(
+                f"{database} is damaged ({'; '.join(found[:3])}); silkgate will not serve it: "
+                "restore the data directory from a backup"
+            )
+    try:
+        hub.log.verify_log()
+    except (SilkgateError, sqlite3.DatabaseError) as exc:
+        raise LedgerVerificationError(
+            f"the ledger in {hub.data_dir} does not verify ({exc}); the database is damaged or "
+            "was altered, and silkgate will not serve it: restore it from a backup"
+        ) from None
 
 
 def _mount(app: FastAPI, state: ApiState) -> None:

@@ -19,6 +19,7 @@ from silkgate.errors import (
     InputError,
     NotFoundError,
     SilkgateError,
+    StoreError,
 )
 
 _STATUS: tuple[tuple[type[SilkgateError], int], ...] = (
@@ -27,6 +28,7 @@ _STATUS: tuple[tuple[type[SilkgateError], int], ...] = (
     (ConflictError, 409),
     (AuthError, 401),
     (ForbiddenError, 403),
+    (StoreError, 503),  # the hub's storage failed (disk full, database locked): retry later
 )
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
