@@ -7,6 +7,7 @@ variable SILKGATE_FUZZ_EXAMPLES raises it for a longer run)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import msgspec
@@ -104,3 +105,15 @@ def test_structured_fields_raise_an_input_error_that_is_also_a_value_error(text:
         sfv.parse_dictionary(text)
     except InputError as exc:
         assert isinstance(exc, ValueError)
+
+
+CRASHES = sorted((Path(__file__).parent / "crashes").glob("*.bin"))
+
+
+@pytest.mark.parametrize("path", CRASHES, ids=[p.stem for p in CRASHES])
+def test_inputs_that_once_crashed_a_parser(path: Path) -> None:
+    """Each file is an input atheris found (first byte: the parser, as in
+    atheris_targets.py `all`); each once raised something other than a SilkgateError."""
+    data = path.read_bytes()
+    names = sorted(TARGETS)
+    run(names[data[0] % len(names)], data[1:])
