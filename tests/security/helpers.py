@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 import httpx
 from api.cast import BASE_URL, Env
 
+from silkgate.api.deps import ApiState
 from silkgate.seal.httpsig import DEFAULT_COMPONENTS, sign_request
 
 
@@ -36,4 +37,11 @@ def signed(
 
 
 def send(env: Env, request: httpx.Request) -> httpx.Response:
-    return env.http.send(request)
+    response: httpx.Response = env.http.send(request)
+    return response
+
+
+def app_state(env: Env) -> ApiState:
+    """The served app's state (metrics, authenticator)."""
+    state: ApiState = getattr(env.http.app, "state").silkgate  # noqa: B009
+    return state

@@ -18,7 +18,7 @@ import msgspec
 import pytest
 from api.cast import PRODUCT, PURPOSE, Env, serve_cast, waybill
 
-from security.helpers import send, signed
+from security.helpers import app_state, send, signed
 from silkgate.api.limits import Limits, RateLimited, RateLimiter, check_json, check_query
 
 MiB = 1024 * 1024
@@ -71,14 +71,14 @@ def test_a_declared_oversized_body_is_refused_413_without_reading_it(env: Env) -
     assert pulled == 0  # not one byte read
     message = msgspec.json.decode(body)["message"]
     assert "max_body_bytes" in message and str(32 * MiB) in message
-    assert env.http.app.state.silkgate.metrics.auth_failures.value() == 0  # never verified
+    assert app_state(env).metrics.auth_failures.value() == 0  # never verified
 
 
 def test_a_streamed_oversized_body_is_refused_413_as_soon_as_it_passes_the_cap(env: Env) -> None:
     status, pulled, _ = _asgi(env.http.app, "/v1/batches", [], _endless())
     assert status == 413
     assert pulled <= 32 + 1  # 1 MiB chunks: stops right after the 32 MiB cap, not at 400 MiB
-    assert env.http.app.state.silkgate.metrics.auth_failures.value() == 0
+    assert app_state(env).metrics.auth_failures.value() == 0
 
 
 def _nested(depth: int) -> bytes:

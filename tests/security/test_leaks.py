@@ -14,7 +14,7 @@ import pytest
 from api.cast import NOW, PRODUCT, PURPOSE, Env, make_participant, waybill
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from security.helpers import send, signed
+from security.helpers import app_state, send, signed
 from silkgate.api.app import create_app
 from silkgate.api.auth import KeyDirectory
 from silkgate.config import check_private_files
@@ -60,7 +60,7 @@ def test_unknown_key_ids_do_not_rebuild_the_index_per_request(env: Env) -> None:
 
 
 def test_over_http_a_flood_of_unknown_key_ids_costs_few_rebuilds(env: Env) -> None:
-    keys = env.http.app.state.silkgate.auth.keys
+    keys = app_state(env).auth.keys
     before = keys.rebuilds
     for _ in range(50):
         stranger = Ed25519PrivateKey.generate()

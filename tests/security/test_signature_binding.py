@@ -112,7 +112,7 @@ def test_a_request_signed_by_an_independent_rfc_9421_library_verifies(env: Env) 
         nonce=secrets.token_hex(8), body=body,
         covered_component_ids=("@method", "@target-uri", "content-digest", "idempotency-key"),
     )  # fmt: skip
-    request = httpx.Request("POST", prepared.url, content=body, headers=dict(prepared.headers))
+    request = httpx.Request("POST", str(prepared.url), content=body, headers=dict(prepared.headers))
     response = send(env, request)
     assert response.status_code == 201, response.text
     assert response.json()["exporter"] == "cn-exporter"
