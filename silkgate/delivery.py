@@ -278,8 +278,10 @@ class DeliveryWorker:
     random: Random = system_random
     policy: PushPolicy = field(default_factory=PushPolicy)
     resolve: Resolve = system_resolve
-    _busy: set[str] = field(default_factory=set)
+    _queues: dict[str, list[Message]] = field(default_factory=dict)  # importers in flight
+    _queued: set[str] = field(default_factory=set)  # message ids queued or in flight
     _busy_lock: threading.Lock = field(default_factory=threading.Lock)
+    max_queued: int = 200  # per importer; more stay unacked in the transport meanwhile
 
     def run_once(self, *, timeout: float = 0.0, max_messages: int = 50) -> Counter[str]:
         """Handle the messages available now (waiting up to `timeout` s for the first);
@@ -294,9 +296,11 @@ class DeliveryWorker:
     def dispatch(
         self, pool: Executor, *, timeout: float = 0.0, max_messages: int = 50
     ) -> list[Future[Counter[str]]]:
-        """Fetch the messages available now and push them on `pool`: one task per importer
-        (its messages in order); messages of an importer whose push is still in flight are
-        left unacked, so the transport hands them out again later."""
+        """Fetch the messages available now and push them on `pool`: one task per importer,
+        its messages in order. Messages of an importer whose task is running are queued for
+        that task (up to `max_queued`; beyond, they stay unacked and the transport hands
+        them out again later), so an importer never has two pushes in flight and never
+        takes a second worker. Returns the tasks started."""
         groups: dict[str, list[Message]] = {}
         for message in self.transport.fetch(
             PUSH_SUBJECTS, max_messages=max_messages, timeout=timeout
@@ -305,23 +309,35 @@ class DeliveryWorker:
         futures = []
         for importer, messages in groups.items():
             with self._busy_lock:
-                if importer in self._busy:
-                    continue  # deferred: redelivered after the transport's ack wait
-                self._busy.add(importer)
-            futures.append(pool.submit(self._handle_group, importer, messages))
+                fresh = [m for m in messages if m.message_id not in self._queued]
+                queue = self._queues.get(importer)
+                if queue is not None:
+                    taken = fresh[: max(0, self.max_queued - len(queue))]
+                    queue.extend(taken)
+                    self._queued.update(m.message_id for m in taken)
+                    continue
+                self._queues[importer] = []
+                self._queued.update(m.message_id for m in fresh)
+            futures.append(pool.submit(self._drain, importer, fresh))
         return futures
 
-    def _handle_group(self, importer: str, messages: list[Message]) -> Counter[str]:
+    def _drain(self, importer: str, messages: list[Message]) -> Counter[str]:
         outcomes: Counter[str] = Counter()
-        try:
+        while True:
             for message in messages:
-                outcomes[self.handle(message)] += 1
-        except Exception as exc:  # the pool must outlive any one failure; redelivered later
-            _log_failure(f"push delivery to {importer}", exc)
-        finally:
+                try:
+                    outcomes[self.handle(message)] += 1
+                except Exception as exc:  # the pool outlives any one failure; redelivered
+                    _log_failure(f"push delivery to {importer}", exc)
+                finally:
+                    with self._busy_lock:
+                        self._queued.discard(message.message_id)
             with self._busy_lock:
-                self._busy.discard(importer)
-        return outcomes
+                messages = self._queues.get(importer) or []
+                if not messages:
+                    self._queues.pop(importer, None)
+                    return outcomes
+                self._queues[importer] = []
 
     def handle(self, message: Message) -> str:
         """Push one message's envelope if due. Outcomes: ``delivered``; ``failed`` and
