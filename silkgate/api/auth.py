@@ -206,6 +206,10 @@ def target_uri(scope: Mapping[str, Any], public_url: str = "") -> str:
             if ":" in server_host:
                 server_host = f"[{server_host}]"
             authority = _authority(scheme, f"{server_host}:{server[1]}")
+            if server_host in _LOOPBACK and _authority(scheme, host) == _authority(
+                scheme, f"localhost:{server[1]}"
+            ):
+                authority = _authority(scheme, host)  # localhost names the loopback too
     if host and _authority(scheme, host) != authority:
         raise AuthError(
             f"request sent to {host}, but this hub is {scheme}://{authority}: sign requests "
@@ -215,6 +219,7 @@ def target_uri(scope: Mapping[str, Any], public_url: str = "") -> str:
 
 
 _WILDCARD = ("0.0.0.0", "::", "")
+_LOOPBACK = ("127.0.0.1", "[::1]")
 
 
 def _header(scope: Mapping[str, Any], name: bytes) -> str:

@@ -10,12 +10,15 @@ from pathlib import Path
 
 import httpx
 import msgspec
+import pytest
 import requests
 from api.cast import BASE_URL, PRODUCT, PURPOSE, Env, serve_cast, waybill
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
 
 from security.helpers import send, signed
+from silkgate.api.auth import target_uri
+from silkgate.errors import AuthError
 from silkgate.seal.httpsig import DEFAULT_COMPONENTS
 
 
@@ -116,3 +119,20 @@ def test_a_request_signed_by_an_independent_rfc_9421_library_verifies(env: Env) 
     response = send(env, request)
     assert response.status_code == 201, response.text
     assert response.json()["exporter"] == "cn-exporter"
+
+
+def test_target_uri_uses_the_bound_address_and_accepts_localhost_on_loopback() -> None:
+    scope = {"scheme": "http", "server": ("127.0.0.1", 8420), "raw_path": b"/v1/a%3Ab",
+             "query_string": b"x=%3A", "headers": [(b"host", b"localhost:8420")]}  # fmt: skip
+    assert target_uri(scope) == "http://localhost:8420/v1/a%3Ab?x=%3A"
+    scope["headers"] = [(b"host", b"127.0.0.1:8420")]
+    assert target_uri(scope) == "http://127.0.0.1:8420/v1/a%3Ab?x=%3A"
+    scope["headers"] = [(b"host", b"evil.example:8420")]
+    with pytest.raises(AuthError, match=r"this hub is http://127\.0\.0\.1:8420"):
+        target_uri(scope)
+    scope["server"] = ("10.0.0.5", 8420)
+    scope["headers"] = [(b"host", b"localhost:8420")]
+    with pytest.raises(AuthError):
+        target_uri(scope)  # localhost is this hub only when it listens on loopback
+    public = target_uri(scope | {"headers": [(b"host", b"hub.example")]}, "https://hub.example")
+    assert public == "https://hub.example/v1/a%3Ab?x=%3A"
