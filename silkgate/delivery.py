@@ -229,6 +229,7 @@ class PushPolicy:
     signature_ttl: int = 300  # `expires` of the hub's signature, after `created`
     allow_hosts: frozenset[str] = frozenset()  # non-public hosts allowed (see check_push_url)
     verify_tls: bool = True
+    tls_context: ssl.SSLContext | None = None  # e.g. trusting a private CA; default: certifi
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PushPolicy:
@@ -432,7 +433,8 @@ def send_push(request: httpx.Request, address: str, policy: PushPolicy) -> PushR
     server name; at most `policy.deadline` seconds in all and `policy.max_response_bytes` of
     answer. Never raises for what the receiver does."""
     deadline = time.monotonic() + policy.deadline
-    transport = _PinnedTransport(address, deadline, policy.verify_tls)
+    tls = policy.tls_context or httpx.create_ssl_context(verify=policy.verify_tls, trust_env=False)
+    transport = _PinnedTransport(address, deadline, tls)
     timeout = httpx.Timeout(policy.timeout)
     try:
         with httpx.Client(
@@ -534,10 +536,10 @@ class _PinnedBackend(httpcore.NetworkBackend):
 
 
 class _PinnedTransport(httpx.HTTPTransport):
-    def __init__(self, address: str, deadline: float, verify: bool) -> None:
-        super().__init__(verify=verify, trust_env=False, retries=0)
+    def __init__(self, address: str, deadline: float, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, trust_env=False, retries=0)
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=tls,
             max_connections=1,
             network_backend=_PinnedBackend(address, deadline),
         )
