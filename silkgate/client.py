@@ -48,7 +48,7 @@ from silkgate.errors import (
 )
 from silkgate.ledger.bundle import ProofBundle
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
-from silkgate.seal.httpsig import sign_request
+from silkgate.seal.httpsig import DEFAULT_COMPONENTS, sign_request
 from silkgate.seal.keys import (
     KeyRing,
     ed25519_key_id,
@@ -92,6 +92,9 @@ class RequestSigner(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         now = self.clock()
         key_id, key = self._key(now)
+        components = DEFAULT_COMPONENTS
+        if "idempotency-key" in request.headers:  # the hub requires it covered when present
+            components = (*DEFAULT_COMPONENTS, "idempotency-key")
         signed = sign_request(
             request.method,
             str(request.url),
@@ -102,6 +105,7 @@ class RequestSigner(httpx.Auth):
             now,
             secrets.token_urlsafe(18),
             self.ttl,
+            components=components,
         )
         request.headers.update(signed)
         yield request

@@ -15,7 +15,7 @@ import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from silkgate.clock import Clock, Random, system_clock, system_random
-from silkgate.config import Settings, load_settings
+from silkgate.config import Settings, load_settings, prepare_data_dir
 from silkgate.errors import ConfigError
 from silkgate.flow.decide import Decider
 from silkgate.flow.pipeline import HubSecrets, Pipeline
@@ -78,7 +78,7 @@ class Hub:
 
 def init_hub(data_dir: Path, *, random: Random = system_random) -> None:
     """Create the data directory and the hub's secrets. Idempotent: existing keys are kept."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    prepare_data_dir(data_dir)  # 0700, and the database 0600
     key_path = data_dir / HUB_KEY_FILE
     if key_path.exists():
         return

@@ -6,38 +6,72 @@ kept in the store (silkgate.api.replay), so replays are refused across API proce
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from silkgate.api.authz import Caller
+from silkgate.api.limits import RateLimiter
 from silkgate.api.replay import StoreNonces
 from silkgate.clock import Clock
 from silkgate.errors import AuthError, NotFoundError
 from silkgate.model import Participant
 from silkgate.registry.keys import request_key, signing_history
-from silkgate.seal.httpsig import DEFAULT_SKEW, verify_request
+from silkgate.seal.httpsig import DEFAULT_COMPONENTS, DEFAULT_SKEW, verify_request
 from silkgate.store.base import Store
 from silkgate.store.ports import RegistryPort
 
+log = logging.getLogger("silkgate.auth")
+IDEMPOTENCY_KEY = "idempotency-key"
+
+
+UNUSABLE_KEY = (
+    "signing key {key_id!r} is unknown, or not valid now: sign with the current key of a "
+    "registered participant"
+)
+
 
 class KeyDirectory:
-    """Key id -> participant, over every key in the registry's key histories. The index is
-    rebuilt when a key id is not in it (a participant registered or rotated); every hit is
-    re-read from the store, so a revoked or expired key or a deactivated participant stops
+    """Key id -> participant, over every key in the registry's key histories. A key id not
+    in the index rebuilds it (a participant registered or rotated), but at most once per
+    `min_rebuild` seconds: a flood of unknown key ids costs one rebuild per interval, not one
+    per request. Registrations through this API call `invalidate`, so their keys work at
+    once; a key registered by another process works within `min_rebuild` seconds. Every hit
+    is re-read from the store, so a revoked or expired key or a deactivated participant stops
     working at once."""
 
-    def __init__(self, store: RegistryPort) -> None:
+    def __init__(
+        self,
+        store: RegistryPort,
+        *,
+        min_rebuild: float = 1.0,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._store = store
         self._index: dict[str, str] = {}
         self._lock = threading.Lock()
+        self._rebuild_lock = threading.Lock()
+        self._min_rebuild = min_rebuild
+        self._monotonic = monotonic
+        self._rebuilt_at: float | None = None
+        self.rebuilds = 0
+
+    def invalidate(self) -> None:
+        """The registry changed: the next unknown key id rebuilds the index at once."""
+        with self._rebuild_lock:
+            self._rebuilt_at = None
 
     def participant(self, key_id: str) -> Participant:
+        asked = self._monotonic()
         for rebuild in (False, True):
-            if rebuild:
-                self._rebuild()
+            if rebuild and not self._rebuild_after(asked):
+                break
             with self._lock:
                 participant_id = self._index.get(key_id)
             found = self._current(participant_id, key_id) if participant_id else None
@@ -47,6 +81,19 @@ class KeyDirectory:
             f"key {key_id} is not the signing key of any registered participant; "
             "register the participant's public keys first (POST /v1/participants)"
         )
+
+    def _rebuild_after(self, asked: float) -> bool:
+        """Rebuild the index unless it was rebuilt less than `min_rebuild` seconds ago;
+        True if the index is at least as new as `asked` (rebuilt now or meanwhile)."""
+        with self._rebuild_lock:
+            last = self._rebuilt_at
+            if last is not None and last >= asked:
+                return True  # another miss rebuilt it meanwhile
+            if last is not None and self._monotonic() - last < self._min_rebuild:
+                return False
+            self._rebuilt_at = self._monotonic()
+            self._rebuild()
+            return True
 
     def lookup(self, key_id: str, now: datetime) -> tuple[Participant, Ed25519PublicKey]:
         """The participant and its key `key_id`, if that key may sign requests at `now`."""
@@ -65,6 +112,7 @@ class KeyDirectory:
         return participant
 
     def _rebuild(self) -> None:
+        self.rebuilds += 1
         index = {
             key.key_id: p.id
             for p in self._store.list_participants()
@@ -76,6 +124,13 @@ class KeyDirectory:
 
 
 class Authenticator:
+    """Verifies a request's RFC 9421 signature (silkgate.seal.httpsig) against this hub:
+    `@target-uri` is rebuilt from the raw request target and this hub's own authority (see
+    `target_uri`), so a signature made for another hub or another path does not verify; an
+    ``Idempotency-Key`` header must be covered by the signature; then the participant's rate
+    limit is charged. Why a key cannot be used is logged for the operator but not told to the
+    caller, who might not own the key."""
+
     def __init__(
         self,
         store: Store,
@@ -83,31 +138,112 @@ class Authenticator:
         *,
         max_age: int = 300,
         nonces: StoreNonces | None = None,
+        rate: RateLimiter | None = None,
     ) -> None:
         self.keys = KeyDirectory(store)
         self.clock = clock
         self.max_age = max_age
         self.nonces = nonces if nonces is not None else StoreNonces(store)
+        self.rate = rate
 
     def authenticate(
         self, method: str, url: str, headers: Mapping[str, str], body: bytes
     ) -> Caller:
-        """The signing participant, or AuthError."""
+        """The signing participant, or AuthError (or RateLimited once verified)."""
         now = self.clock()
         found: list[Participant] = []
 
         def resolve(key_id: str) -> Ed25519PublicKey:
-            participant, key = self.keys.lookup(key_id, now)
+            try:
+                participant, key = self.keys.lookup(key_id, now)
+            except AuthError as exc:
+                log.info("refused signing key %s: %s", key_id, exc)
+                raise AuthError(UNUSABLE_KEY.format(key_id=key_id)) from None
             found.append(participant)
             return key
 
+        required = DEFAULT_COMPONENTS
+        if any(name.lower() == IDEMPOTENCY_KEY for name in headers):
+            required = (*DEFAULT_COMPONENTS, IDEMPOTENCY_KEY)
         key_id = verify_request(
-            method, url, headers, body, resolve, now, self._nonce_seen(now), self.max_age
+            method,
+            url,
+            headers,
+            body,
+            resolve,
+            now,
+            self._nonce_seen(now),
+            self.max_age,
+            required=required,
         )
-        return Caller(found[-1], key_id)
+        caller = Caller(found[-1], key_id)
+        if self.rate is not None:
+            self.rate.take(caller.id)
+        return caller
 
     def _nonce_seen(self, now: datetime) -> _NonceSeen:
         return _NonceSeen(self.nonces, int(now.timestamp()), self.max_age + DEFAULT_SKEW)
+
+
+def target_uri(scope: Mapping[str, Any], public_url: str = "") -> str:
+    """The request's `@target-uri` (RFC 9421 §2.2.2) as this hub must see it: the hub's own
+    scheme and authority (`public_url`, else the address the server is bound to) and the
+    request target exactly as received (not percent-decoded). Raises AuthError when the
+    request's Host names another authority, so that a signature is bound to this hub."""
+    raw_path = scope.get("raw_path") or scope.get("path", "/").encode("utf-8")
+    query = scope.get("query_string", b"")
+    target = raw_path.decode("latin-1") + ("?" + query.decode("latin-1") if query else "")
+    host = _header(scope, b"host")
+    if public_url:
+        parts = urlsplit(public_url)
+        scheme, authority = parts.scheme.lower(), _authority(parts.scheme, parts.netloc)
+    else:
+        scheme = str(scope.get("scheme", "http")).lower()
+        server = scope.get("server")
+        if not server or str(server[0]) in _WILDCARD:
+            authority = _authority(scheme, host)  # bound to every address: set public_url
+        else:
+            server_host = str(server[0])
+            if ":" in server_host:
+                server_host = f"[{server_host}]"
+            authority = _authority(scheme, f"{server_host}:{server[1]}")
+            if server_host in _LOOPBACK and _authority(scheme, host) == _authority(
+                scheme, f"localhost:{server[1]}"
+            ):
+                authority = _authority(scheme, host)  # localhost names the loopback too
+    if host and _authority(scheme, host) != authority:
+        raise AuthError(
+            f"request sent to {host}, but this hub is {scheme}://{authority}: sign requests "
+            "for the hub's own URL (the operator sets it as public_url)"
+        )
+    return f"{scheme}://{authority}{target}"
+
+
+_WILDCARD = ("0.0.0.0", "::", "")
+_LOOPBACK = ("127.0.0.1", "[::1]")
+
+
+def _header(scope: Mapping[str, Any], name: bytes) -> str:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return ""
+
+
+def _authority(scheme: str, netloc: str) -> str:
+    hostport = netloc.rsplit("@", 1)[-1].lower()
+    host, sep, port = hostport.rpartition(":")
+    if (
+        sep
+        and port.isdigit()
+        and not host.endswith(":")
+        and _DEFAULT_PORTS.get(scheme) == int(port)
+    ):
+        return host
+    return hostport
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class _NonceSeen:

@@ -14,6 +14,7 @@ from silkgate.api.authz import ALL, Caller, authorize, scopes
 from silkgate.api.check import check_result
 from silkgate.api.deps import ApiState, Auth, Authed, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
+from silkgate.api.views import batch_view
 from silkgate.api.wire import (
     BatchList,
     BatchReceipts,
@@ -188,7 +189,7 @@ def list_batches(
 def get_batch(batch_id: str, auth: Auth, state: State) -> Response:
     result = state.hub.store.get_batch_result(batch_id)
     authorize(auth.caller, "batches.read", result, what="batch", obj_id=batch_id)
-    return json_response(result)
+    return json_response(batch_view(auth.caller, result))
 
 
 @router.get(

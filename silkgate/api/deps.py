@@ -14,7 +14,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from silkgate.api.auth import Authenticator
+from silkgate.api.auth import Authenticator, target_uri
 from silkgate.api.authz import Caller
 from silkgate.api.metrics import Metrics
 from silkgate.classify import Classifier
@@ -90,8 +90,9 @@ async def authenticated(request: Request) -> Authed:
         raise InputError(f"request body is {len(body)} bytes; the limit is {MAX_BODY}")
     headers = _merged_headers(request)
     try:
+        url = target_uri(request.scope, state.hub.settings.public_url)
         caller = await run_in_threadpool(
-            state.auth.authenticate, request.method, str(request.url), headers, body
+            state.auth.authenticate, request.method, url, headers, body
         )
     except AuthError:
         state.metrics.auth_failures.inc()
@@ -127,6 +128,8 @@ def decode_body(body: bytes, kind: type[T], what: str = "request body") -> T:
         raise InputError(f"{what}: {detail}", record=record, path=path) from None
     except msgspec.DecodeError as exc:
         raise InputError(f"{what} is not valid JSON: {exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{what} is not valid UTF-8") from None
 
 
 def _normalized(msgspec_path: str) -> str:

@@ -19,6 +19,7 @@ from silkgate.errors import (
     InputError,
     NotFoundError,
     SilkgateError,
+    StoreError,
 )
 
 _STATUS: tuple[tuple[type[SilkgateError], int], ...] = (
@@ -27,6 +28,7 @@ _STATUS: tuple[tuple[type[SilkgateError], int], ...] = (
     (ConflictError, 409),
     (AuthError, 401),
     (ForbiddenError, 403),
+    (StoreError, 503),  # the hub's storage failed (disk full, database locked): retry later
 )
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -57,9 +59,16 @@ def error_response(exc: SilkgateError) -> Response:
     headers = (
         {"WWW-Authenticate": 'Signature realm="silkgate"'} if isinstance(exc, AuthError) else None
     )
+    retry_after = getattr(exc, "retry_after", None)
+    status = status_of(exc)
+    if isinstance(retry_after, int):  # silkgate.api.limits.RateLimited
+        headers, status = {"Retry-After": str(retry_after)}, 429
+    limit_status = getattr(exc, "status", None)
+    if isinstance(limit_status, int) and 400 <= limit_status < 500:  # limits.LimitError
+        status = limit_status
     return Response(
         error_body(error_kind(exc), str(exc), **extra),
-        status_code=status_of(exc),
+        status_code=status,
         media_type="application/json",
         headers=headers,
     )
@@ -91,7 +100,24 @@ async def _http_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _overflow_handler(request: Request, exc: Exception) -> Response:
+    """Last line of defence behind silkgate.api.limits: input that made Python recurse too
+    deep or overflow an integer is the caller's fault (422), never a 500 with a traceback."""
+    what = (
+        "nested too deeply"
+        if isinstance(exc, RecursionError)
+        else "text that is not valid UTF-8"
+        if isinstance(exc, UnicodeError)
+        else "a number out of range"
+    )
+    message = f"the request holds {what} for this hub; see the limits in docs/operations.md"
+    return Response(error_body("input", message), status_code=422, media_type="application/json")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(SilkgateError, _silkgate_handler)
+    app.add_exception_handler(RecursionError, _overflow_handler)
+    app.add_exception_handler(OverflowError, _overflow_handler)
+    app.add_exception_handler(UnicodeError, _overflow_handler)
     app.add_exception_handler(RequestValidationError, _validation_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)

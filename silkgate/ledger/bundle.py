@@ -123,7 +123,7 @@ def _b64(data: bytes) -> str:
 def _unb64(value: Any) -> bytes:
     try:
         return base64.b64decode(_str(value), validate=True)
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: characters outside ASCII
         raise LedgerVerificationError("proof bundle holds invalid base64") from exc
 
 

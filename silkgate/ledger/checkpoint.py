@@ -141,7 +141,7 @@ def parse_signature_line(line: str) -> NoteSignature:
     _check_name(name)
     try:
         raw = base64.b64decode(b64, validate=True)
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: characters outside ASCII
         raise LedgerVerificationError(f"signature by {name} is not base64") from exc
     if len(raw) < 5:
         raise LedgerVerificationError(f"signature by {name} is too short")
@@ -210,7 +210,7 @@ def parse_checkpoint_text(text: str) -> tuple[str, int, bytes]:
         raise LedgerVerificationError(f"checkpoint size {size_line!r} is not a decimal number")
     try:
         root = base64.b64decode(root_line, validate=True)
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: characters outside ASCII
         raise LedgerVerificationError("checkpoint root hash is not base64") from exc
     if len(root) != 32:
         raise LedgerVerificationError("checkpoint root hash is not 32 bytes")

@@ -87,7 +87,7 @@ def decode_request(body: bytes) -> AddCheckpoint:
         raise WitnessError(400, f"more than {MAX_PROOF_LINES} consistency proof lines")
     try:
         proof = tuple(base64.b64decode(line, validate=True) for line in lines[1:])
-    except binascii.Error as exc:
+    except (binascii.Error, ValueError) as exc:  # ValueError: characters outside ASCII
         raise WitnessError(400, "a consistency proof line is not base64") from exc
     return AddCheckpoint(int(size_text), proof, note)
 

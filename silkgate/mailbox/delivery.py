@@ -22,13 +22,18 @@ from __future__ import annotations
 import ipaddress
 import logging
 import socket
+import ssl
 import threading
+import time
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 import msgspec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -99,30 +104,97 @@ def check_push_url(url: str, allow_hosts: Collection[str] = frozenset()) -> str:
 
 
 def _public_literal(host: str) -> bool:
-    """False for an IP literal that is not globally routable; True for names (checked when
-    resolved, at delivery) and public IPs."""
+    """False for an IP literal that is not public; True for names (checked when resolved,
+    at delivery) and public IPs."""
     try:
-        return ipaddress.ip_address(host).is_global
+        address = ipaddress.ip_address(host)
     except ValueError:
         return True
+    return is_public_address(address)
 
 
-def check_push_destination(url: str, allow_hosts: Collection[str]) -> None:
-    """At delivery: every address the URL's host resolves to must be public (unless the host
-    is allowed), so that a name pointing inside the hub's network is refused."""
-    host = urlsplit(url).hostname or ""
-    if host in allow_hosts:
-        return
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")  # RFC 6052 well-known prefix
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")  # RFC 8215 local-use
+_IPV4_COMPATIBLE = ipaddress.ip_network("::/96")  # deprecated ::a.b.c.d (RFC 4291 §2.5.5.1)
+_TEREDO = ipaddress.ip_network("2001::/32")
+_SITE_LOCAL = ipaddress.ip_network("fec0::/10")  # deprecated, but still not public
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries, for the forms that route to it:
+    IPv4-mapped ``::ffff:a.b.c.d``, IPv4-compatible ``::a.b.c.d``, NAT64 ``64:ff9b::/96``
+    and 6to4 ``2002::/16``. (Teredo is refused whole by `is_public_address`.)"""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64 or (address in _IPV4_COMPATIBLE and int(address) > 1):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def is_public_address(address: IPAddress) -> bool:
+    """True only for a globally routable unicast address: not private, loopback,
+    link-local, shared (100.64/10), reserved, multicast, unspecified or documentation, and
+    for IPv6 not site-local, not Teredo, not local-use NAT64, and not an IPv4-embedding
+    form whose IPv4 address is any of those."""
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in _SITE_LOCAL or address in _TEREDO or address in _NAT64_LOCAL:
+            return False
+        inner = embedded_ipv4(address)
+        if inner is not None:
+            return is_public_address(inner)
+    if address.is_multicast or address.is_unspecified or address.is_reserved:
+        return False
+    return bool(address.is_global)
+
+
+Resolve = Callable[[str, int], Sequence[str]]
+
+
+def system_resolve(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to (getaddrinfo), in the resolver's order."""
+    infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def resolve_push_destination(
+    url: str, allow_hosts: Collection[str], resolve: Resolve = system_resolve
+) -> str:
+    """At delivery: resolve the URL's host once and return the address to connect to (the
+    push then connects to exactly that address: no second resolution that a rebinding DNS
+    server could answer differently). Every address of the name must be public unless the
+    host is allowed (setting push_allow_hosts). Raises InputError."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except OSError as exc:
-        raise InputError(f"push host {host!r} does not resolve: {exc}") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
+        addresses = [str(ipaddress.ip_address(host))]
+    except ValueError:
+        try:
+            addresses = list(resolve(host, port))
+        except OSError as exc:
+            raise InputError(f"push host {host!r} does not resolve: {exc}") from None
+    if not addresses:
+        raise InputError(f"push host {host!r} resolves to no address")
+    if host in allow_hosts:
+        return addresses[0]
+    for text in addresses:
+        address = ipaddress.ip_address(text.split("%", 1)[0])
+        if not is_public_address(address):
             raise InputError(
                 f"push host {host!r} resolves to {address}, which is not public; refused"
             )
+    return addresses[0]
+
+
+def check_push_destination(
+    url: str, allow_hosts: Collection[str], resolve: Resolve = system_resolve
+) -> None:
+    """At delivery: every address the URL's host resolves to must be public (unless the host
+    is allowed), so that a name pointing inside the hub's network is refused."""
+    resolve_push_destination(url, allow_hosts, resolve)
 
 
 def requeue_pending(
@@ -152,9 +224,14 @@ class PushPolicy:
     max_attempts: int = 8  # pushes per envelope (pull fetches count too); then pull only
     backoff: float = 30.0  # seconds before the first retry, doubled per attempt
     max_backoff: float = 3600.0
-    timeout: float = 10.0  # seconds per POST
+    timeout: float = 10.0  # seconds to connect, and between two reads or writes
+    deadline: float = 30.0  # seconds for a whole push, connection to last byte of the answer
+    max_response_bytes: int = 65536  # a longer answer is a failed push (not read further)
+    workers: int = 8  # pushes in flight at once; one importer has at most one
     signature_ttl: int = 300  # `expires` of the hub's signature, after `created`
     allow_hosts: frozenset[str] = frozenset()  # non-public hosts allowed (see check_push_url)
+    verify_tls: bool = True
+    tls_context: ssl.SSLContext | None = None  # e.g. trusting a private CA; default: certifi
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PushPolicy:
@@ -164,6 +241,9 @@ class PushPolicy:
             backoff=settings.push_backoff_seconds,
             max_backoff=settings.push_max_backoff_seconds,
             timeout=settings.push_timeout_seconds,
+            deadline=settings.push_deadline_seconds,
+            max_response_bytes=settings.push_max_response_bytes,
+            workers=settings.push_workers,
             allow_hosts=frozenset(settings.push_allow_hosts),
         )
 
@@ -173,18 +253,33 @@ class PushPolicy:
         return timedelta(seconds=min(self.max_backoff, self.backoff * 2**exponent))
 
 
+# When the next push of an envelope is due, kept in the store (its generic document table)
+# so that the backoff survives a restart: a receiver that fails is not hammered again at
+# every restart of the hub. An empty value: no backoff pending.
+DUE_KIND = "push.due"
+
+
 @dataclass
 class DeliveryWorker:
-    """Consumes delivery messages and pushes envelopes (see the module docstring)."""
+    """Consumes delivery messages and pushes envelopes (see the module docstring).
+
+    Each push resolves the receiver's name once and connects to the address it checked
+    (`send_push`), has a total deadline and reads at most `policy.max_response_bytes` of the
+    answer. `run_once` pushes one message after another (tests, tools); `dispatch` hands the
+    messages to a thread pool, at most one push in flight per importer, so that a slow
+    receiver holds one worker and never stalls the pushes to other importers."""
 
     store: Store
     transport: Transport
     signing_key: Ed25519PrivateKey
-    http: httpx.Client
     clock: Clock = system_clock
     random: Random = system_random
     policy: PushPolicy = field(default_factory=PushPolicy)
-    _next_due: dict[str, datetime] = field(default_factory=dict)
+    resolve: Resolve = system_resolve
+    _queues: dict[str, list[Message]] = field(default_factory=dict)  # importers in flight
+    _queued: set[str] = field(default_factory=set)  # message ids queued or in flight
+    _busy_lock: threading.Lock = field(default_factory=threading.Lock)
+    max_queued: int = 200  # per importer; more stay unacked in the transport meanwhile
 
     def run_once(self, *, timeout: float = 0.0, max_messages: int = 50) -> Counter[str]:
         """Handle the messages available now (waiting up to `timeout` s for the first);
@@ -196,6 +291,52 @@ class DeliveryWorker:
             outcomes[self.handle(message)] += 1
         return outcomes
 
+    def dispatch(
+        self, pool: Executor, *, timeout: float = 0.0, max_messages: int = 50
+    ) -> list[Future[Counter[str]]]:
+        """Fetch the messages available now and push them on `pool`: one task per importer,
+        its messages in order. Messages of an importer whose task is running are queued for
+        that task (up to `max_queued`; beyond, they stay unacked and the transport hands
+        them out again later), so an importer never has two pushes in flight and never
+        takes a second worker. Returns the tasks started."""
+        groups: dict[str, list[Message]] = {}
+        for message in self.transport.fetch(
+            PUSH_SUBJECTS, max_messages=max_messages, timeout=timeout
+        ):
+            groups.setdefault(message.subject.rsplit(".", 1)[-1], []).append(message)
+        futures = []
+        for importer, messages in groups.items():
+            with self._busy_lock:
+                fresh = [m for m in messages if m.message_id not in self._queued]
+                queue = self._queues.get(importer)
+                if queue is not None:
+                    taken = fresh[: max(0, self.max_queued - len(queue))]
+                    queue.extend(taken)
+                    self._queued.update(m.message_id for m in taken)
+                    continue
+                self._queues[importer] = []
+                self._queued.update(m.message_id for m in fresh)
+            futures.append(pool.submit(self._drain, importer, fresh))
+        return futures
+
+    def _drain(self, importer: str, messages: list[Message]) -> Counter[str]:
+        outcomes: Counter[str] = Counter()
+        while True:
+            for message in messages:
+                try:
+                    outcomes[self.handle(message)] += 1
+                except Exception as exc:  # the pool outlives any one failure; redelivered
+                    _log_failure(f"push delivery to {importer}", exc)
+                finally:
+                    with self._busy_lock:
+                        self._queued.discard(message.message_id)
+            with self._busy_lock:
+                messages = self._queues.get(importer) or []
+                if not messages:
+                    self._queues.pop(importer, None)
+                    return outcomes
+                self._queues[importer] = []
+
     def handle(self, message: Message) -> str:
         """Push one message's envelope if due. Outcomes: ``delivered``; ``failed`` and
         ``deferred`` (left unacked, redelivered later); ``done`` (acked: nothing to push)."""
@@ -204,20 +345,28 @@ class DeliveryWorker:
             envelope = self.store.get_envelope(ref.envelope_id)
         except (InputError, NotFoundError) as exc:
             log.warning("dropping delivery message %s: %s", message.message_id, exc)
-            return self._finish(message, "", "done")
+            return self._finish(message, "", "done", backoff=False)
         endpoint = self._endpoint(envelope)
+        due = self._due(envelope.id)
         if endpoint is None:
-            return self._finish(message, envelope.id, "done")
-        due = self._next_due.get(envelope.id)
+            return self._finish(message, envelope.id, "done", backoff=due is not None)
         if due is not None and self.clock() < due:
             return "deferred"
         attempts = count_attempt(self.store, envelope.id)
         if attempts is None:
-            return self._finish(message, envelope.id, "done")
+            return self._finish(message, envelope.id, "done", backoff=due is not None)
         if self._push(endpoint.url, envelope, attempts):
-            return self._finish(message, envelope.id, "delivered")
-        self._next_due[envelope.id] = self.clock() + self.policy.delay(attempts)
+            return self._finish(message, envelope.id, "delivered", backoff=due is not None)
+        self._set_due(envelope.id, self.clock() + self.policy.delay(attempts))
         return "failed"
+
+    def _due(self, envelope_id: str) -> datetime | None:
+        raw = self.store.get_sandbox_doc(DUE_KIND, envelope_id)
+        return datetime.fromisoformat(raw.decode()) if raw else None
+
+    def _set_due(self, envelope_id: str, when: datetime | None) -> None:
+        value = when.isoformat().encode() if when is not None else b""
+        self.store.put_sandbox_doc(DUE_KIND, envelope_id, value)
 
     def _endpoint(self, envelope: StoredEnvelope) -> PushEndpoint | None:
         """Where to push, or None when pushing this envelope is over."""
@@ -235,7 +384,7 @@ class DeliveryWorker:
 
     def _push(self, url: str, envelope: StoredEnvelope, attempt: int) -> bool:
         try:
-            check_push_destination(url, self.policy.allow_hosts)
+            address = resolve_push_destination(url, self.policy.allow_hosts, self.resolve)
         except InputError as exc:
             log.warning("push of %s not sent (attempt %d): %s", envelope.id, attempt, exc)
             return False
@@ -243,21 +392,145 @@ class DeliveryWorker:
             url, envelope, attempt, self.signing_key, self.clock(), self.random(16).hex(),
             self.policy.signature_ttl,
         )  # fmt: skip
-        try:
-            response = self.http.send(request)
-        except httpx.HTTPError as exc:
-            log.info("push of %s to %s failed (attempt %d): %s", envelope.id, url, attempt, exc)
-            return False
-        if response.is_success:
+        result = send_push(request, address, self.policy)
+        if result.ok:
             return True
-        log.info("push of %s to %s answered %d (attempt %d)", envelope.id, url,
-                 response.status_code, attempt)  # fmt: skip
+        log.info("push of %s to %s failed (attempt %d): %s", envelope.id, url, attempt,
+                 result.detail)  # fmt: skip
         return False
 
-    def _finish(self, message: Message, envelope_id: str, outcome: str) -> str:
+    def _finish(self, message: Message, envelope_id: str, outcome: str, *, backoff: bool) -> str:
         self.transport.ack(message)
-        self._next_due.pop(envelope_id, None)
+        if backoff:
+            self._set_due(envelope_id, None)
         return outcome
+
+
+# ----------------------------------------------------------------------------- the connection
+
+
+@dataclass(frozen=True)
+class PushResult:
+    ok: bool
+    status: int | None
+    detail: str
+
+
+def send_push(request: httpx.Request, address: str, policy: PushPolicy) -> PushResult:
+    """Send `request` to `address` (already checked) with the URL's name as Host and TLS
+    server name; at most `policy.deadline` seconds in all and `policy.max_response_bytes` of
+    answer. Never raises for what the receiver does."""
+    deadline = time.monotonic() + policy.deadline
+    tls = policy.tls_context or httpx.create_ssl_context(verify=policy.verify_tls, trust_env=False)
+    transport = _PinnedTransport(address, deadline, tls)
+    timeout = httpx.Timeout(policy.timeout)
+    try:
+        with httpx.Client(
+            transport=transport, timeout=timeout, follow_redirects=False, trust_env=False
+        ) as client:
+            response = client.send(request, stream=True)
+            try:
+                return _read_answer(response, policy.max_response_bytes)
+            finally:
+                response.close()
+    except httpx.TimeoutException as exc:
+        if time.monotonic() >= deadline:
+            return PushResult(False, None, f"no complete answer within {policy.deadline:g} s")
+        return PushResult(False, None, f"timed out: {exc}")
+    except httpx.HTTPError as exc:
+        return PushResult(False, None, str(exc) or type(exc).__name__)
+
+
+def _read_answer(response: httpx.Response, cap: int) -> PushResult:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > cap:
+        return PushResult(False, response.status_code, f"answer of {declared} bytes (max {cap})")
+    size = 0
+    for chunk in response.iter_raw():
+        size += len(chunk)
+        if size > cap:
+            return PushResult(False, response.status_code, f"answer over {cap} bytes")
+    if response.is_success:
+        return PushResult(True, response.status_code, "")
+    return PushResult(False, response.status_code, f"answered {response.status_code}")
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read, write and TLS handshake waits at most until the
+    push's deadline: a receiver dribbling bytes cannot hold a push longer than that."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
+        self._inner, self._deadline = inner, deadline
+
+    def _left(self, timeout: float | None, error: type[Exception]) -> float:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise error("the push's deadline passed")
+        return left if timeout is None else min(timeout, left)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._left(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._left(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        left = self._left(timeout, httpcore.ConnectTimeout)
+        return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname, left),
+                               self._deadline)  # fmt: skip
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _PinnedBackend(httpcore.NetworkBackend):
+    """Connects to one checked address whatever host the URL names (the URL's host still
+    goes into the Host header, the TLS server name and the certificate check)."""
+
+    def __init__(self, address: str, deadline: float) -> None:
+        self._address, self._deadline = address, deadline
+        self._inner = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise httpcore.ConnectTimeout("the push's deadline passed")
+        wait = left if timeout is None else min(timeout, left)
+        stream = self._inner.connect_tcp(self._address, port, wait, local_address, socket_options)
+        return _DeadlineStream(stream, self._deadline)
+
+    def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("pushes go over TCP only")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+class _PinnedTransport(httpx.HTTPTransport):
+    def __init__(self, address: str, deadline: float, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, trust_env=False, retries=0)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=tls,
+            max_connections=1,
+            network_backend=_PinnedBackend(address, deadline),
+        )
 
 
 def push_request(
@@ -288,7 +561,8 @@ def push_request(
 
 @dataclass
 class Background:
-    """The worker and the periodic purge in daemon threads (started by `silkgate serve`)."""
+    """The worker (a dispatcher thread feeding a pool of `policy.workers` push threads) and
+    the periodic purge in daemon threads (started by `silkgate serve`)."""
 
     store: Store
     transport: Transport
@@ -302,9 +576,8 @@ class Background:
     _threads: list[threading.Thread] = field(default_factory=list)
 
     def start(self) -> None:
-        http = httpx.Client(timeout=self.policy.timeout, follow_redirects=False)
         worker = DeliveryWorker(
-            self.store, self.transport, self.signing_key, http, self.clock, policy=self.policy
+            self.store, self.transport, self.signing_key, self.clock, policy=self.policy
         )
         requeue_pending(self.store, self.transport, self.clock())
         self._threads = [
@@ -321,17 +594,23 @@ class Background:
             thread.join(timeout)
 
     def _deliver(self, worker: DeliveryWorker) -> None:
+        pool = ThreadPoolExecutor(max(1, self.policy.workers), thread_name_prefix="silkgate-push")
         try:
             while not self._stop.is_set():
                 try:
-                    worker.run_once(timeout=self.poll)
+                    futures = worker.dispatch(pool, timeout=self.poll)
+                    if not futures:
+                        continue
+                    # go on fetching as soon as one push finished (a slow one holds its own
+                    # worker only), but do not spin when every importer is busy
+                    wait(futures, timeout=self.poll, return_when=FIRST_COMPLETED)
                 except Exception as exc:  # the thread must outlive any one failure
                     if self._stop.is_set():
                         return
                     _log_failure("push delivery", exc)
                     self._stop.wait(self.poll)
         finally:
-            worker.http.close()
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _maintain(self) -> None:
         while not self._stop.is_set():

@@ -662,6 +662,9 @@ def _operand(value: Any) -> Any:
 def _cases(data: LDict, errors: _Errors) -> tuple[Case, ...]:
     raw = data.get("cases") or LList()
     out: list[Case] = []
+    if not isinstance(raw, list):
+        errors.add(where(data, "cases"), "'cases' must be a list of {name, given, expect}")
+        return ()
     for i, item in enumerate(raw):
         src = where(raw, i)
         if not isinstance(item, LDict) or not isinstance(item.get("expect"), LDict):

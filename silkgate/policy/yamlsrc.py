@@ -71,6 +71,10 @@ def load_yaml(text: str, file: str) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else 0
         raise PolicyError(f"YAML syntax: {exc.problem or exc}", source=f"{file}:{line}") from None
+    except yaml.YAMLError as exc:  # e.g. ReaderError: a control character in the text
+        raise PolicyError(f"YAML: {exc}", source=file) from None
+    except RecursionError:
+        raise PolicyError("YAML nested too deeply", source=file) from None
 
 
 def load_yaml_file(path: Path) -> Any:

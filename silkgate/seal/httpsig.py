@@ -244,7 +244,8 @@ def _resolve(resolve_key: ResolveKey, keyid: str) -> Ed25519PublicKey:
     try:
         return resolve_key(keyid)
     except (SilkgateError, KeyError) as exc:
-        raise AuthError(f"unknown or unusable signing key {keyid!r}: {exc}") from exc
+        # Not why: the caller may not own the key (the resolver logs the reason).
+        raise AuthError(f"unknown or unusable signing key {keyid!r}") from exc
 
 
 def verify_request(

@@ -10,6 +10,8 @@ import re
 import string
 from typing import TypeAlias
 
+from silkgate.errors import InputError
+
 # A Token is a str subclass, so `str` covers both strings and tokens.
 Item: TypeAlias = int | str | bytes | bool
 Params: TypeAlias = list[tuple[str, Item]]
@@ -21,6 +23,11 @@ _KEY_REST = set(string.ascii_lowercase + string.digits + "_-.*")
 _TCHAR = set("!#$%&'*+-.^_`|~" + string.ascii_letters + string.digits + ":/")
 _B64 = set(string.ascii_letters + string.digits + "+/=")
 _TOKEN_RE = re.compile(r"[A-Za-z*][!#$%&'*+\-.^_`|~A-Za-z0-9:/]*\Z")
+
+
+class StructuredFieldError(InputError, ValueError):
+    """A field value that is not a valid structured field (RFC 8941). Also a ValueError, as
+    callers of this module have always caught."""
 
 
 class Token(str):
@@ -39,7 +46,7 @@ class _Parser:
 
     def take(self, expected: str) -> None:
         if self.peek() != expected:
-            raise ValueError(f"expected {expected!r} at {self.i} in {self.s!r}")
+            raise StructuredFieldError(f"expected {expected!r} at {self.i} in {self.s!r}")
         self.i += 1
 
     def skip(self, chars: str) -> None:
@@ -49,7 +56,7 @@ class _Parser:
     def key(self) -> str:
         start = self.i
         if self.peek() not in _KEY_FIRST or not self.peek():
-            raise ValueError(f"invalid key at {self.i} in {self.s!r}")
+            raise StructuredFieldError(f"invalid key at {self.i} in {self.s!r}")
         while self.peek() and self.peek() in _KEY_REST:
             self.i += 1
         return self.s[start : self.i]
@@ -79,14 +86,14 @@ class _Parser:
             return self.boolean()
         if c and (c.isalpha() or c == "*"):
             return self.token()
-        raise ValueError(f"unexpected {c!r} at {self.i} in {self.s!r}")
+        raise StructuredFieldError(f"unexpected {c!r} at {self.i} in {self.s!r}")
 
     def integer(self) -> int:
         m = re.compile(r"-?[0-9]{1,15}").match(self.s, self.i)
         if not m or (self.peek() == "-" and len(m.group()) == 1):
-            raise ValueError(f"invalid integer at {self.i}")
+            raise StructuredFieldError(f"invalid integer at {self.i}")
         if self.s[m.end() : m.end() + 1] == ".":
-            raise ValueError("decimals are not supported")
+            raise StructuredFieldError("decimals are not supported")
         self.i = m.end()
         return int(m.group())
 
@@ -96,18 +103,18 @@ class _Parser:
         while True:
             c = self.peek()
             if not c:
-                raise ValueError("unterminated string")
+                raise StructuredFieldError("unterminated string")
             self.i += 1
             if c == '"':
                 return "".join(out)
             if c == "\\":
                 nxt = self.peek()
                 if nxt not in ('"', "\\") or not nxt:
-                    raise ValueError("invalid escape in string")
+                    raise StructuredFieldError("invalid escape in string")
                 self.i += 1
                 out.append(nxt)
             elif not 0x20 <= ord(c) <= 0x7E:
-                raise ValueError("invalid character in string")
+                raise StructuredFieldError("invalid character in string")
             else:
                 out.append(c)
 
@@ -122,11 +129,11 @@ class _Parser:
         self.take(":")
         end = self.s.find(":", self.i)
         if end < 0 or not set(self.s[self.i : end]) <= _B64:
-            raise ValueError("invalid byte sequence")
+            raise StructuredFieldError("invalid byte sequence")
         try:
             value = base64.b64decode(self.s[self.i : end], validate=True)
         except binascii.Error as exc:
-            raise ValueError(f"invalid base64 in byte sequence: {exc}") from exc
+            raise StructuredFieldError(f"invalid base64 in byte sequence: {exc}") from exc
         self.i = end + 1
         return value
 
@@ -134,7 +141,7 @@ class _Parser:
         self.take("?")
         c = self.peek()
         if c not in ("0", "1") or not c:
-            raise ValueError("invalid boolean")
+            raise StructuredFieldError("invalid boolean")
         self.i += 1
         return c == "1"
 
@@ -148,7 +155,7 @@ class _Parser:
                 return items
             items.append((self.bare(), self.params()))
             if self.peek() not in (" ", ")") or not self.peek():
-                raise ValueError(f"invalid inner list at {self.i}")
+                raise StructuredFieldError(f"invalid inner list at {self.i}")
 
     def member(self) -> Member:
         if self.peek() == "(":
@@ -177,13 +184,13 @@ def parse_dictionary(text: str) -> dict[str, Member]:
         p.take(",")
         p.skip(" \t")
         if not p.peek():
-            raise ValueError("trailing comma in dictionary")
+            raise StructuredFieldError("trailing comma in dictionary")
     return out
 
 
 def serialize_string(value: str) -> str:
     if any(not 0x20 <= ord(c) <= 0x7E for c in value):
-        raise ValueError(f"string {value!r} has characters outside printable ASCII")
+        raise StructuredFieldError(f"string {value!r} has characters outside printable ASCII")
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
@@ -196,7 +203,7 @@ def serialize_bare(value: Item) -> str:
         return ":" + base64.b64encode(value).decode("ascii") + ":"
     if isinstance(value, Token):
         if not _TOKEN_RE.match(value):
-            raise ValueError(f"invalid token {value!r}")
+            raise StructuredFieldError(f"invalid token {value!r}")
         return str(value)
     return serialize_string(value)
 

@@ -112,14 +112,15 @@ class Env:
 
 
 @contextmanager
-def serve_cast(directory: Path) -> Iterator[Env]:
+def serve_cast(directory: Path, settings: str = "") -> Iterator[Env]:
     """A hub on `directory`/data with the cast registered (key files in `directory`/keys),
     served in-process; closed on exit."""
     clock = Clock()
     data_dir = directory / "data"
     init_hub(data_dir)
     # The tests' push receivers listen on loopback, which a hub refuses unless allowed.
-    (data_dir / "silkgate.toml").write_text('push_allow_hosts = ["127.0.0.1"]\n', "utf-8")
+    toml = 'push_allow_hosts = ["127.0.0.1"]\n' + settings
+    (data_dir / "silkgate.toml").write_text(toml, "utf-8")
     hub = open_hub(data_dir, clock=clock)
     keys_dir = directory / "keys"
     keys_dir.mkdir()

@@ -62,6 +62,10 @@ def refused(env: Env, request: httpx.Request, reason: str) -> None:
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "auth"
     assert reason in response.json()["message"]
+    # An unauthenticated caller learns nothing about who owns a key or why it is refused.
+    assert "cn-exporter" not in response.json()["message"]
+    assert "revoked" not in response.json()["message"]
+    assert "deactivated" not in response.json()["message"]
     assert response.headers["WWW-Authenticate"].startswith("Signature")
 
 
@@ -76,7 +80,7 @@ def test_unsigned_request(env: Env) -> None:
 def test_unregistered_key(env: Env) -> None:
     stranger = create_keyring("stranger", NOW)
     key_id, key = stranger.current_signing(NOW)
-    refused(env, signed(env, key=key, key_id=key_id), "not the signing key")
+    refused(env, signed(env, key=key, key_id=key_id), "unknown or unusable")
     assert env.hub.store.ledger_size() == 0
 
 
@@ -138,7 +142,7 @@ def test_altered_target(env: Env) -> None:
 def test_deactivated_participant(env: Env) -> None:
     exporter = env.hub.store.get_participant("cn-exporter")
     env.hub.store.put_participant(msgspec.structs.replace(exporter, active=False))
-    refused(env, signed(env), "deactivated")
+    refused(env, signed(env), "unknown or unusable")
 
 
 def test_rotated_key_stops_working_at_once(env: Env) -> None:
@@ -147,13 +151,13 @@ def test_rotated_key_stops_working_at_once(env: Env) -> None:
     env.hub.store.put_participant(
         msgspec.structs.replace(exporter, signing_key=replacement.signing[-1].public)
     )
-    refused(env, signed(env), "not the signing key")
+    refused(env, signed(env), "unknown or unusable")
     assert env.client(replacement).whoami()["id"] == "cn-exporter"
 
 
 def test_sdk_raises_auth_error(env: Env) -> None:
     stranger = env.client(create_keyring("stranger", NOW))
-    with pytest.raises(AuthError, match="not the signing key"):
+    with pytest.raises(AuthError, match="unknown or unusable"):
         stranger.list_batches()
 
 

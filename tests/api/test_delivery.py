@@ -82,12 +82,10 @@ def push(env: Env) -> Iterator[Push]:
     transport = InProcessTransport(ack_wait=ACK_WAIT, clock=clock)
     env.hub.transport.close()
     env.hub.transport = env.hub.pipeline.transport = transport
-    with httpx.Client(timeout=POLICY.timeout) as http:
-        worker = DeliveryWorker(
-            env.hub.store, transport, env.hub.secrets.signing_key, http, env.clock,
-            policy=POLICY,
-        )  # fmt: skip
-        yield Push(env, transport, clock, worker)
+    worker = DeliveryWorker(
+        env.hub.store, transport, env.hub.secrets.signing_key, env.clock, policy=POLICY
+    )
+    yield Push(env, transport, clock, worker)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from silkgate.api.authz import policy_table
-from silkgate.seal.httpsig import signature_base, verify_request
+from silkgate.seal.httpsig import DEFAULT_COMPONENTS, signature_base, verify_request
 from silkgate.seal.keys import ed25519_key_id
 
 DOC = (Path(__file__).parents[2] / "docs" / "api.md").read_text(encoding="utf-8")
@@ -44,9 +44,12 @@ def test_signed_request_example_verifies() -> None:
         return EXAMPLE_KEY.public_key()
 
     now = datetime.fromtimestamp(created + 1, UTC)
-    assert verify_request(method, url, headers, body, resolve, now, lambda n, e: False) == (
-        ed25519_key_id(EXAMPLE_KEY)
+    required = (*DEFAULT_COMPONENTS, "idempotency-key")  # as the hub requires with the header
+    assert "Idempotency-Key" in headers
+    found = verify_request(
+        method, url, headers, body, resolve, now, lambda n, e: False, required=required
     )
+    assert found == ed25519_key_id(EXAMPLE_KEY)
 
 
 def test_signature_base_example_is_exact() -> None:
