@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from silkgate.clock import Clock
+from silkgate.clock import Clock, Random, system_random
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from silkgate.flow.decide import Decider
 from silkgate.ledger import TransparencyLog
 from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, append_leaf
+from silkgate.ledger.notes import keep_note, read_note
 from silkgate.mailbox.service import MailboxService
 from silkgate.model import BatchResult, Decision, Filing
 from silkgate.policy import PolicyEngine, RecordInput
@@ -200,25 +201,27 @@ class Redecision:
 
 
 def release_leaf(
-    envelope: StoredEnvelope, records: int, by: str, reason: str, counted: dict[str, int],
-    now: datetime, extra: dict[str, Any] | None = None,
+    envelope: StoredEnvelope, records: int, by: str, reason_commitment: str,
+    counted: dict[str, int], now: datetime, extra: dict[str, Any] | None = None,
 ) -> HoldReleaseLeaf:  # fmt: skip
     """The `hold_release` leaf; `extra` (a re-check's release) may set `automatic`,
     `filings` and `policy_version`. It shows the released envelope's digest, which opens
     the commitment in the batch leaf."""
     return HoldReleaseLeaf(
         envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
-        importer=envelope.importer, records=records, by=by, reason=reason, time=now,
-        counted=counted, digest=envelope_digest(envelope.data).hex(), **(extra or {}),
+        importer=envelope.importer, records=records, by=by,
+        reason_commitment=reason_commitment, time=now, counted=counted,
+        digest=envelope_digest(envelope.data).hex(), **(extra or {}),
     )  # fmt: skip
 
 
 def reject_leaf(
-    envelope: StoredEnvelope, records: int, by: str, reason: str, now: datetime
+    envelope: StoredEnvelope, records: int, by: str, reason_commitment: str, now: datetime
 ) -> HoldRejectLeaf:
     return HoldRejectLeaf(
         envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
-        importer=envelope.importer, records=records, by=by, reason=reason, time=now,
+        importer=envelope.importer, records=records, by=by,
+        reason_commitment=reason_commitment, time=now,
     )  # fmt: skip
 
 
@@ -241,6 +244,7 @@ class HoldService:
     delivery_ttl: timedelta
     decider: Decider
     flush: Callable[[], int] = lambda: 0
+    random: Random = system_random  # salts of the reasons' commitments
 
     @classmethod
     def for_hub(cls, hub: Hub) -> HoldService:
@@ -251,7 +255,14 @@ class HoldService:
             delivery_ttl=hub.pipeline.delivery_ttl,
             decider=hub.pipeline.decider,
             flush=hub.pipeline.flush_outbox,
+            random=hub.pipeline.random,
         )
+
+    def reason(self, leaf: HoldReleaseLeaf | HoldRejectLeaf) -> str:
+        """Why a hold was released or rejected: the text behind the leaf's commitment."""
+        if leaf.reason_commitment is None:
+            return leaf.reason or ""
+        return read_note(self.store, leaf.reason_commitment)
 
     def engine(self) -> PolicyEngine:
         return self.decider.live_engine()
@@ -296,7 +307,8 @@ class HoldService:
             envelope = self._held(envelope_id, "reject")
             records = self.store.get_batch_result(envelope.batch_id).outcomes.get("hold", 0)
             self.mailbox.reject(envelope.id)
-            index = append_leaf(self.log, reject_leaf(envelope, records, by, text, now))
+            committed = keep_note(self.store, text, self.random)
+            index = append_leaf(self.log, reject_leaf(envelope, records, by, committed, now))
         return HoldAction(
             action="rejected", envelope_id=envelope.id, batch_id=envelope.batch_id,
             exporter=envelope.exporter, importer=envelope.importer, by=by, reason=text,
@@ -382,7 +394,8 @@ class HoldService:
             for c, hashes in sorted(to_count.items())
         }
         expires = self.mailbox.release(envelope.id, now=now).expires_at
-        leaf = release_leaf(envelope, len(facts), by, reason, counted, now, extra)
+        committed = keep_note(self.store, reason, self.random)
+        leaf = release_leaf(envelope, len(facts), by, committed, counted, now, extra)
         index = append_leaf(self.log, leaf)
         return HoldAction(
             action="released", envelope_id=envelope.id, batch_id=envelope.batch_id,

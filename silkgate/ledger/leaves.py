@@ -96,9 +96,15 @@ class ReceiptLeaf(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", t
 
 
 class HoldRejectLeaf(
-    msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="hold_reject"
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    omit_defaults=True,
+    tag_field="kind",
+    tag="hold_reject",
 ):
-    """A regulator rejected a held envelope: who, when, why, how many records."""
+    """A regulator rejected a held envelope: who, when, how many records, and a commitment
+    to why (silkgate.ledger.notes; leaves written before commitments hold `reason`)."""
 
     envelope_id: str
     batch_id: str
@@ -106,7 +112,8 @@ class HoldRejectLeaf(
     importer: str
     records: int
     by: str
-    reason: str
+    reason: str | None = None
+    reason_commitment: str | None = None
     time: datetime
 
 
@@ -118,8 +125,10 @@ class HoldReleaseLeaf(
     tag_field="kind",
     tag="hold_release",
 ):
-    """A held envelope released for delivery, with the subjects newly counted. A release by
-    the re-check adds `automatic`, the new `filings` and the `policy_version` it used."""
+    """A held envelope released for delivery, with the subjects newly counted and a
+    commitment to why (silkgate.ledger.notes; leaves written before commitments hold
+    `reason`). A release by the re-check adds `automatic`, the new `filings` and the
+    `policy_version` it used."""
 
     envelope_id: str
     batch_id: str
@@ -127,7 +136,8 @@ class HoldReleaseLeaf(
     importer: str
     records: int
     by: str
-    reason: str
+    reason: str | None = None
+    reason_commitment: str | None = None
     time: datetime
     counted: dict[str, int]
     automatic: bool | None = None

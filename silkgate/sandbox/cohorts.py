@@ -16,11 +16,12 @@ from typing import Any
 
 import msgspec
 
-from silkgate.clock import Clock
+from silkgate.clock import Clock, Random, system_random
 from silkgate.counters import SubjectHasher
 from silkgate.errors import ConflictError, InputError, NotFoundError
 from silkgate.ledger import TransparencyLog
 from silkgate.ledger.leaves import SandboxLeaf, append_leaf
+from silkgate.ledger.notes import keep_note
 from silkgate.policy import BatchContext, BatchDecision, Pack, PolicyEngine, RecordInput
 from silkgate.sandbox.auth import Approval, action_message, verify_approval
 from silkgate.sandbox.lifecycle import bump_generation
@@ -107,9 +108,11 @@ class CohortManager:
         log: TransparencyLog,
         clock: Clock,
         check: Callable[[Pack], None] = lambda pack: None,
+        random: Random = system_random,
     ) -> None:
         """`check` raises PolicyError if the overlay cannot join the active packs."""
         self.store, self.log, self.clock, self.check = store, log, clock, check
+        self.random = random
 
     def get(self, cohort_id: str) -> Cohort:
         raw = self.store.get_sandbox_doc(DOC_KIND, cohort_id)
@@ -152,7 +155,8 @@ class CohortManager:
                 raise ConflictError(f"experiment {cohort_id!r} is already {cohort.state}")
             detail = reason or f"suspended by {approval.by}"
             suspend(cohort, "kill_switch", detail, self.clock(), "")
-            self._ledger(cohort, "suspend", approval.by, approval, {"reason": detail})
+            why = keep_note(self.store, detail, self.random)  # the text stays off the ledger
+            self._ledger(cohort, "suspend", approval.by, approval, {"reason_commitment": why})
             save(self.store, cohort)
         return cohort
 

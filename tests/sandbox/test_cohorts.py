@@ -154,6 +154,8 @@ def test_kill_switch_takes_effect_on_the_next_batch(world: World) -> None:
     assert tagged(first) == 8
     cohort = suspend(world)
     assert cohort.state == "suspended" and cohort.reason == "incident reported"
+    entries = world.hub.store.ledger_entries(0, world.hub.store.ledger_size())
+    assert not any(b"incident reported" in e for e in entries)  # a commitment only
     second = world.hub.pipeline.submit(customs_batch("b2", records))
     assert tagged(second) == 0 and {d.outcome for d in second.decisions} == {"hold"}
     event = leaf(world, cohort.ledger_indexes[-1])
