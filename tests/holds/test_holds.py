@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import orjson
@@ -13,7 +14,7 @@ from silkgate.canonical import canonical_json
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from silkgate.flow.holds import HUB_ACTOR, REJECT_KIND, RELEASE_KIND
 from silkgate.hub import LocalMailbox
-from silkgate.ledger.leaves import decode_leaf
+from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, decode_leaf
 from silkgate.mailbox.inbox import drain_inbox
 from silkgate.mailbox.service import run_purge
 from silkgate.model import Batch
@@ -68,7 +69,7 @@ def test_release_delivers_like_any_envelope_and_counts_the_subjects(world: World
     assert world.hub.store.get_envelope(result.held_id).state == "acked"
     [leaf] = world.leaves(RELEASE_KIND)
     assert leaf["by"] == REGULATOR and "reason" not in leaf  # issue 11, finding 5
-    assert world.holds.reason(decode_leaf(canonical_json(leaf))) == "urgent customs clearance"
+    assert world.holds.reason(hold_leaf(leaf)) == "urgent customs clearance"
     entries = world.hub.store.ledger_entries(0, world.hub.store.ledger_size())
     assert not any(b"urgent customs clearance" in e for e in entries)
     assert leaf["envelope_id"] == result.held_id and leaf["records"] == 4
@@ -115,7 +116,7 @@ def test_rejection_drops_the_data_counts_nothing_and_is_final(world: World) -> N
         world.holds.release(result.held_id, by=REGULATOR, reason="changed my mind")
     [leaf] = world.leaves(REJECT_KIND)
     assert (leaf["by"], leaf["records"]) == (REGULATOR, 4) and "reason" not in leaf
-    assert world.holds.reason(decode_leaf(canonical_json(leaf))) == "no legal basis"
+    assert world.holds.reason(hold_leaf(leaf)) == "no legal basis"
     assert world.holds.list_held() == []
     assert world.hub.log.verify_log().size == world.hub.store.ledger_size()
 
@@ -162,7 +163,7 @@ def test_recheck_releases_exactly_the_batches_a_new_filing_covers(world: World) 
     for leaf in leaves:
         assert leaf["by"] == HUB_ACTOR and leaf["automatic"] is True
         assert leaf["filings"] == [filing.id]
-        assert filing.id in world.holds.reason(decode_leaf(canonical_json(leaf)))
+        assert filing.id in world.holds.reason(hold_leaf(leaf))
     assert world.hub.store.get_envelope(str(indonesia.held_id)).state == "held"
     assert world.counts() == {"pi": 5, "sensitive_pi": 5}  # 3 + 2 consignees, ID's not
     assert len(pull(world, "my-kl-logistics")) == 5
@@ -238,3 +239,9 @@ def test_only_the_held_part_of_a_mixed_batch_is_released_and_counted(world: Worl
     assert action.records == 1 and action.counted["sensitive_pi"] == 1
     assert world.counts()["sensitive_pi"] == 1
     assert len(pull(world, "my-kl-logistics")) == 3  # both envelopes, 2 + 1 records
+
+
+def hold_leaf(entry: dict[str, Any]) -> HoldReleaseLeaf | HoldRejectLeaf:
+    leaf = decode_leaf(canonical_json(entry))
+    assert isinstance(leaf, HoldReleaseLeaf | HoldRejectLeaf)
+    return leaf
