@@ -57,7 +57,7 @@ def _check(auth: Authed, state: ApiState) -> CheckResult:
     opts = _options(body, state)
     classified = state.classifier(product).classify_batch(body.records)
     paths = [record_paths(r) for r in body.records]
-    decisions = check_records(state.hub.engine, classified, opts, paths=paths)
+    decisions = check_records(state.hub.engine, classified, opts, paths=paths, records=body.records)
     return check_result(opts.effective_purpose, decisions)
 
 

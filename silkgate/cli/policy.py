@@ -195,14 +195,15 @@ def _options(
     )  # fmt: skip
 
 
-def _classify_file(file: Path, product: str) -> tuple[list[Any], list[tuple[str, ...]]]:
+def _classify_file(file: Path, product: str) -> tuple[list[Any], list[tuple[str, ...]], list[Any]]:
     from silkgate.classify import Classifier  # the classifier is heavy; load it on use
     from silkgate.products import get_product
     from silkgate.records_io import read_records
 
     records = read_records(file)
     classifier = Classifier(get_product(product))
-    return [classifier.classify(r) for r in records], [record_paths(r) for r in records]
+    classified = [classifier.classify(r) for r in records]
+    return classified, [record_paths(r) for r in records], records
 
 
 @policy_app.command("explain")
@@ -245,8 +246,8 @@ def _decide(
     engine: PolicyEngine, opts: CheckOptions, file: Path | None, types: str | None
 ) -> list[Decision]:
     if file is not None:
-        classified, paths = _classify_file(file, opts.product)
-        return check_records(engine, classified, opts, paths=paths)
+        classified, paths, records = _classify_file(file, opts.product)
+        return check_records(engine, classified, opts, paths=paths, records=records)
     from silkgate.model import Finding
     from silkgate.policy.engine import RecordInput
 

@@ -6,7 +6,8 @@ re-check of held batches all come through here, so they cannot drift apart:
 - `context` builds the batch's decision context from the registry (agreement, filings
   covering this importer today, participants' attributes);
 - `inputs` turns classified records into `RecordInput`s, with the paths that a catalogue or
-  negative-list entry of the live packs names (path-only entries);
+  negative-list entry of the live packs names (path-only entries) and `minor` findings
+  for children under 14 on the day (silkgate.classify.minors);
 - `decide` asks the hub's live engine (shipped packs + configured overlays + the sandbox's
   active versions) and lets an experiment cohort in scope decide instead, if its caps allow;
   with `commit=False` nothing is written (the cohort's caps are only looked at).
@@ -24,6 +25,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from silkgate.classify import Classifier
+from silkgate.classify.minors import minor_findings
 from silkgate.counters import CounterView
 from silkgate.errors import InputError, NotFoundError
 from silkgate.model import PURPOSES, Agreement, Filing, Participant
@@ -107,7 +109,8 @@ class Decider:
         out = []
         for record, c in zip(records, classified, strict=True):
             paths = _named_paths(record, patterns) if patterns else ()
-            out.append(RecordInput(findings=c.findings, subjects=c.subjects, paths=paths))
+            findings = c.findings + minor_findings(record, c.findings, ctx.on)
+            out.append(RecordInput(findings=findings, subjects=c.subjects, paths=paths))
         return out
 
     # ------------------------------------------------------------------ deciding

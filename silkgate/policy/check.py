@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Protocol
+from typing import Any, Protocol
 
+from silkgate.classify.minors import minor_findings
 from silkgate.counters import MemoryCounters, counting_year
 from silkgate.model import Agreement, Decision, Filing, Finding, Participant
 from silkgate.paths import iter_leaves
@@ -84,18 +85,25 @@ def check_records(
     opts: CheckOptions,
     *,
     paths: Sequence[tuple[str, ...]] | None = None,
+    records: Sequence[Any] | None = None,
 ) -> list[Decision]:
-    """One decision per record, the records decided as one batch, nothing committed."""
+    """One decision per record, the records decided as one batch, nothing committed.
+    With the `records` themselves, children under 14 are found as on a hub (`minor`)."""
     ctx = check_context(opts)
     year = counting_year(opts.on)
     counters = MemoryCounters()
     counters.prior[(ctx.exporter.id, year, "pi")] = opts.prior_pi
     counters.prior[(ctx.exporter.id, year, "sensitive_pi")] = opts.prior_sensitive_pi
-    records = [
-        RecordInput(tuple(c.findings), tuple(c.subjects), paths[i] if paths else ())
+    inputs = [
+        RecordInput(
+            tuple(c.findings)
+            + (minor_findings(records[i], c.findings, opts.on) if records is not None else ()),
+            tuple(c.subjects),
+            paths[i] if paths else (),
+        )
         for i, c in enumerate(classified)
     ]
-    return engine.decide_batch(ctx, records, counters, CHECK_KEY).decisions
+    return engine.decide_batch(ctx, inputs, counters, CHECK_KEY).decisions
 
 
 def record_paths(record: object, prefix: str = "$") -> tuple[str, ...]:

@@ -118,6 +118,7 @@ def corpus() -> Iterator[Batch]:
         {"x": "+60 13-012 3456"},
         {"x": "+60 13-012 3457", "card": "4111 1111 1111 1111"},
         {"phone": "+84 912 345 678", "x": "+60 13-012 3458"},
+        {"name": "Nguyen Van An", "dob": "2015-03-01"},  # a child: `minor`
     ])  # fmt: skip
     # Threshold edges: one new individual per batch, across each lowered threshold.
     for record in records("customs.declaration", "VN", SENSITIVE_EDGE + 3, seed=16):
@@ -170,5 +171,6 @@ def test_live_dry_run_replay_and_recheck_decide_alike(world: World) -> None:
     stored = {row[2] if len(row) > 2 else "high" for f in hub.store.iter_facts(None, None)
               for row in f.findings}  # fmt: skip
     assert {"low", "medium", "high"} <= stored, stored
+    assert any("minor" in d.facts.get("types", ()) for d in decisions)
     edge = [live[(b, 0)].outcome for b, _ in sorted(live) if b >= "b0006"]
     assert len(set(edge)) >= 2  # the edges change outcomes
