@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
@@ -25,11 +25,13 @@ from silkgate.api.wire import (
     SubmitBody,
 )
 from silkgate.clock import new_id
-from silkgate.errors import InputError
+from silkgate.errors import InputError, NotFoundError
+from silkgate.flow.batch_report import BatchReport, EnvelopeState, FiredRule, hub_batch_report
 from silkgate.logs import fields
 from silkgate.model import OUTCOMES, Batch, BatchResult
 
 router = APIRouter(tags=["batches"], responses=ERRORS)
+DOCUMENTED = [BatchReport, FiredRule, EnvelopeState]
 MAX_DRY_RUN_BATCH = 10_000
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
@@ -196,6 +198,51 @@ def get_batch(batch_id: str, auth: Auth, state: State) -> Response:
     result = state.hub.store.get_batch_result(batch_id)
     authorize(auth.caller, "batches.read", result, what="batch", obj_id=batch_id)
     return json_response(result)
+
+
+@router.get(
+    "/batches/{batch_id}/report",
+    summary="One batch explained: rules fired with citations, hold/deny reasons, envelope "
+    "and receipt state, ledger index (a unique prefix of the id is accepted)",
+    responses=json_reply(BatchReport),
+)
+def batch_report(batch_id: str, auth: Auth, state: State) -> Response:
+    result = _resolve(batch_id, auth.caller, state)
+    return json_response(hub_batch_report(state.hub, result))
+
+
+def _resolve(batch_id: str, caller: Caller, state: ApiState) -> BatchResult:
+    """The batch with this id, or the one visible batch whose id starts with it."""
+    store = state.hub.store
+    try:
+        result = store.get_batch_result(batch_id)
+    except NotFoundError:
+        fields = scopes(caller, "batches.read")
+        matches = [
+            r for r in _visible_batches(store, caller, fields) if r.batch_id.startswith(batch_id)
+        ]
+        if len(matches) != 1:
+            found = "no batch" if not matches else f"{len(matches)} batches"
+            raise NotFoundError(
+                f"{found} visible to {caller.id} with an id starting {batch_id!r}; "
+                "give more of the id (silkgate batches list)"
+            ) from None
+        result = matches[0]
+    authorize(caller, "batches.read", result, what="batch", obj_id=result.batch_id)
+    return result
+
+
+def _visible_batches(store: Any, caller: Caller, fields: frozenset[str]) -> list[BatchResult]:
+    if ALL in fields:
+        return list(store.list_batch_results(limit=PREFIX_SCAN))
+    found: dict[str, BatchResult] = {}
+    for owned in fields:
+        for r in store.list_batch_results(limit=PREFIX_SCAN, **{owned: caller.id}):
+            found[r.batch_id] = r
+    return list(found.values())
+
+
+PREFIX_SCAN = 10_000  # the newest batches searched for an id prefix
 
 
 @router.get(

@@ -3,15 +3,21 @@ API, through the SDK. Kept here so the CLI functions stay thin."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 from silkgate.client import HttpMailbox, SilkgateClient
-from silkgate.errors import ConfigError
+from silkgate.errors import ConfigError, TransportError
 from silkgate.mailbox.inbox import InboxSummary, OpenedSink, drain_inbox
 from silkgate.model import BatchResult, Decision
 from silkgate.seal.keys import load_keyring
+
+
+def client_for(hub_url: str, key_file: Path | None) -> SilkgateClient:
+    """A signed SDK client for `--hub URL --key-file K`."""
+    return _client(hub_url, key_file)
 
 
 def _client(hub_url: str, key_file: Path | None) -> SilkgateClient:
@@ -28,21 +34,35 @@ def send_over_http(
     importer: str,
     product: str,
     purpose: str,
-    chunks: Iterator[tuple[int, list[Any]]],
-    idempotency_key: str,
+    chunks: Iterator[tuple[str | None, list[Any]]],
     advance: Callable[[int], None],
-) -> list[BatchResult]:
-    """Submit each chunk as one batch, signed as the key file's participant (the exporter)."""
-    results: list[BatchResult] = []
+    on_result: Callable[[BatchResult], None],
+    retries: int = 5,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Submit each (idempotency key, records) chunk as one batch, signed as the key file's
+    participant (the exporter). A transient failure (the hub unreachable, a 5xx, a 429) is
+    retried with exponential backoff; with an idempotency key a retry never commits twice."""
     with _client(hub_url, key_file) as client:
         _same_exporter(exporter, client)
-        for start, chunk in chunks:
-            key = f"{idempotency_key}:{start}" if idempotency_key else None
-            results.append(
-                client.submit_batch(importer, product, chunk, purpose=purpose, idempotency_key=key)
-            )
+        for key, chunk in chunks:
+            for attempt in range(retries + 1):
+                try:
+                    result = client.submit_batch(
+                        importer, product, chunk, purpose=purpose, idempotency_key=key,
+                        on_gate_deny="ignore",
+                    )  # fmt: skip
+                    break
+                except TransportError:
+                    if attempt == retries or key is None:
+                        raise
+                    sleep(min(BACKOFF_BASE * 2**attempt, BACKOFF_MAX))
+            on_result(result)
             advance(len(chunk))
-    return results
+
+
+BACKOFF_BASE = 0.5  # seconds before the first retry; doubled each time
+BACKOFF_MAX = 15.0
 
 
 def dry_run_over_http(
