@@ -39,11 +39,13 @@ def send_over_http(
     on_result: Callable[[BatchResult], None],
     retries: int = 5,
     sleep: Callable[[float], None] = time.sleep,
+    client: SilkgateClient | None = None,
 ) -> None:
     """Submit each (idempotency key, records) chunk as one batch, signed as the key file's
     participant (the exporter). A transient failure (the hub unreachable, a 5xx, a 429) is
-    retried with exponential backoff; with an idempotency key a retry never commits twice."""
-    with _client(hub_url, key_file) as client:
+    retried with exponential backoff; with an idempotency key a retry never commits twice.
+    `client` replaces the one made from `hub_url` and `key_file`."""
+    with client or _client(hub_url, key_file) as client:
         _same_exporter(exporter, client)
         for key, chunk in chunks:
             for attempt in range(retries + 1):

@@ -69,12 +69,19 @@ def hub_at(data_dir: Path) -> Iterator[Hub]:
 
 
 def table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
-    """Columns fold rather than truncate: an id in a table is always whole."""
+    """Ids are never truncated or broken: a column whose values are single words (ids,
+    numbers) keeps its full width; the other columns wrap."""
+    cells = [[str(v) if v is not None else "" for v in row] for row in rows]
     out = Table(title=title)
-    for column in columns:
-        out.add_column(column, overflow="fold")
-    for row in rows:
-        out.add_row(*(str(v) if v is not None else "" for v in row))
+    for i, column in enumerate(columns):
+        values = [row[i] for row in cells if i < len(row)]
+        if values and all(" " not in v for v in values):
+            width = max(len(v) for v in values)
+            out.add_column(column, no_wrap=True, min_width=width, overflow="ignore")
+        else:
+            out.add_column(column, overflow="fold")
+    for row in cells:
+        out.add_row(*row)
     console.print(out)
 
 

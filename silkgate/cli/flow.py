@@ -22,7 +22,6 @@ from silkgate.cli.common import (
     err_console,
     hub_at,
     print_json,
-    table,
     top_reasons,
 )
 from silkgate.cli.holds import holds_app
@@ -286,15 +285,10 @@ def _print_send_summary(results: list[BatchResult], json: bool) -> None:
         console.print(
             f"skipped {skipped} batches the hub had already committed (same idempotency key)"
         )
-    table(
-        "batches",
-        ["batch", "records", *OUTCOMES, "note"],
-        [
-            [r.batch_id, r.records, *(r.outcomes.get(o, 0) for o in OUTCOMES),
-             "already committed" if r.replayed else ""]
-            for r in results
-        ],
-    )  # fmt: skip
+    for r in results:  # one line per batch: ids whole, easy to copy
+        counts = ", ".join(f"{o} {r.outcomes.get(o, 0)}" for o in OUTCOMES)
+        note = " (already committed)" if r.replayed else ""
+        console.print(f"{r.batch_id}  {r.records} records: {counts}{note}", highlight=False)
     decisions = [d for r in results for d in r.decisions]
     reasons = top_reasons(decisions)
     if reasons:
