@@ -27,7 +27,13 @@ ERRORS: dict[int | str, Any] = {
 }
 
 
+# Every Struct a route's `json_body`/`json_reply` names: its schema goes into the document
+# even if nobody listed it in the app's DOCUMENTED kinds (no dangling $ref).
+_REFERENCED: dict[str, type[Any]] = {}
+
+
 def _ref(kind: type[Any]) -> dict[str, Any]:
+    _REFERENCED.setdefault(kind.__name__, kind)
     return {"$ref": _REF.format(name=kind.__name__)}
 
 
@@ -55,7 +61,8 @@ def install_openapi(app: FastAPI, kinds: list[type[Any]]) -> None:
                 routes=app.routes,
             )
             bodies = _late_request_bodies()
-            every = [*kinds, *bodies.values()]
+            every = list({k.__name__: k for k in [*_REFERENCED.values(), *kinds,
+                                                    *bodies.values()]}.values())  # fmt: skip
             (_, components) = msgspec.json.schema_components(every, ref_template=_REF)
             document.setdefault("components", {}).setdefault("schemas", {}).update(components)
             finish(document, bodies)

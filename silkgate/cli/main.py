@@ -10,8 +10,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-import click
 import msgspec
+import typer
 from rich.markup import escape
 
 from silkgate.cli import batches, counters, flow, products, registry  # noqa: F401  (register)
@@ -32,7 +32,7 @@ def _report(as_json: bool, kind: str, message: str, **extra: Any) -> None:
         sys.stderr.buffer.write(msgspec.json.encode(body) + b"\n")
         sys.stderr.flush()
     else:
-        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -46,15 +46,22 @@ def main(argv: Sequence[str] | None = None) -> None:
             extra = {"record": exc.record, "path": exc.path}
         _report(as_json, _kind(exc), str(exc), **extra)
         raise SystemExit(1) from None
-    except click.exceptions.Abort:
+    except typer.Abort:
         raise SystemExit(130) from None
-    except click.ClickException as exc:
-        if as_json:
-            _report(True, "usage", exc.format_message())
-        else:
-            exc.show()
+    except typer.Exit as exc:
         raise SystemExit(exc.exit_code) from None
+    except typer.TyperException as exc:  # a bad command line (click's UsageError and kin)
+        if as_json:
+            _report(True, "usage", _usage_message(exc))
+        else:
+            exc.show()  # type: ignore[attr-defined]
+        raise SystemExit(getattr(exc, "exit_code", 2)) from None
     except KeyboardInterrupt:
         raise SystemExit(130) from None
     if isinstance(code, int) and code:
         raise SystemExit(code)
+
+
+def _usage_message(exc: Exception) -> str:
+    format_message = getattr(exc, "format_message", None)
+    return str(format_message() if callable(format_message) else exc)
