@@ -23,6 +23,7 @@ from collections.abc import Generator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -283,6 +284,18 @@ class SilkgateClient:
 
     def get_batch(self, batch_id: str) -> BatchResult:
         return self._json(BatchResult, "GET", f"/v1/batches/{batch_id}")
+
+    def batch_by_key(self, idempotency_key: str) -> BatchResult | None:
+        """This exporter's batch committed under `idempotency_key` (marked replayed), or
+        None if the hub has none: what a resumed upload may skip."""
+        response = self.request(
+            "GET", f"/v1/batches/idempotency/{quote(idempotency_key, safe='')}", check=False
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise _error(response)
+        return msgspec.json.decode(response.content, type=BatchResult)
 
     def batch_report(self, batch_id: str) -> BatchReport:
         """One batch explained: rules fired with citations, hold/deny reasons, envelope and

@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -198,6 +199,21 @@ def get_batch(batch_id: str, auth: Auth, state: State) -> Response:
     result = state.hub.store.get_batch_result(batch_id)
     authorize(auth.caller, "batches.read", result, what="batch", obj_id=batch_id)
     return json_response(result)
+
+
+@router.get(
+    "/batches/idempotency/{key}",
+    summary="The caller's own batch committed under this Idempotency-Key (404 if none): "
+    "lets a resumed upload skip what the hub already has",
+    responses=json_reply(BatchResult),
+)
+def batch_by_key(key: str, auth: Auth, state: State) -> Response:
+    scopes(auth.caller, "batches.submit")  # keys are scoped to the exporter that used them
+    seen = state.hub.store.get_idempotency(auth.caller.id, key)
+    if seen is None:
+        raise NotFoundError(f"{auth.caller.id} committed no batch under idempotency key {key!r}")
+    result = state.hub.store.get_batch_result(seen[1])
+    return json_response(msgspec.structs.replace(result, replayed=True))
 
 
 @router.get(

@@ -3,16 +3,20 @@ API, through the SDK. Kept here so the CLI functions stay thin."""
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from silkgate.client import HttpMailbox, SilkgateClient
 from silkgate.errors import ConfigError, TransportError
+from silkgate.flow.resume import KEY_PREFIX
 from silkgate.mailbox.inbox import InboxSummary, OpenedSink, drain_inbox
 from silkgate.model import BatchResult, Decision
 from silkgate.seal.keys import load_keyring
+
+T = TypeVar("T")
 
 
 def client_for(hub_url: str, key_file: Path | None) -> SilkgateClient:
@@ -47,7 +51,15 @@ def send_over_http(
     `client` replaces the one made from `hub_url` and `key_file`."""
     with client or _client(hub_url, key_file) as client:
         _same_exporter(exporter, client)
+        resuming = True  # a resumed send: the batches the hub has come first, in order
         for key, chunk in chunks:
+            if resuming and key is not None and key.startswith(KEY_PREFIX):  # content-derived
+                known = _retried(functools.partial(client.batch_by_key, key), retries, sleep)
+                if known is not None:
+                    on_result(known)  # the hub has it: not uploaded again
+                    advance(len(chunk))
+                    continue
+                resuming = False
             for attempt in range(retries + 1):
                 try:
                     result = client.submit_batch(
@@ -61,6 +73,16 @@ def send_over_http(
                     sleep(min(BACKOFF_BASE * 2**attempt, BACKOFF_MAX))
             on_result(result)
             advance(len(chunk))
+
+
+def _retried(call: Callable[[], T], retries: int, sleep: Callable[[float], None]) -> T:
+    """`call()`, retried like a submission (it only reads)."""
+    for attempt in range(retries):
+        try:
+            return call()
+        except TransportError:
+            sleep(min(BACKOFF_BASE * 2**attempt, BACKOFF_MAX))
+    return call()
 
 
 BACKOFF_BASE = 0.5  # seconds before the first retry; doubled each time

@@ -354,6 +354,17 @@ def get(path: str) -> Call:
     return call
 
 
+def batch_by_own_key(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    """Each exporter looks up a batch it committed under a key (its own scope)."""
+    importer = {"cn-exporter": "vn-importer", "cn-other-exporter": "th-other-importer"}
+    if actor in importer:
+        body = {"id": f"b-key-{actor}-{next(_serial)}", "exporter": actor,
+                "importer": importer[actor], "product": PRODUCT, "purpose": PURPOSE,
+                "records": [waybill(11)], "idempotency_key": f"matrix-key-{actor}"}  # fmt: skip
+        w.env.hub.pipeline.submit(msgspec.convert(body, Batch))
+    return _send(c, "GET", f"/v1/batches/idempotency/matrix-key-{actor}")
+
+
 def counters_of_owner(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     return c.request("GET", "/v1/counters", params={"exporter": "cn-exporter"}, check=False)
 
@@ -410,6 +421,7 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     ),
     "own counters": (get("/v1/counters"), {"cn-exporter", "cn-other-exporter", "regulator"}),
     "counters of cn-exporter": (counters_of_owner, {"cn-exporter", "regulator"}),
+    "batch by own idempotency key": (batch_by_own_key, {"cn-exporter", "cn-other-exporter"}),
 }
 
 
@@ -522,6 +534,7 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/holds/recheck",
         "/v1/batches/{batch_id}/report",
         "/v1/counters",
+        "/v1/batches/idempotency/{key}",
     }
     ledger = {p for p in paths if p.startswith("/v1/ledger/")}
     assert paths - ledger - public == covered
@@ -548,3 +561,13 @@ def test_batch_report_by_prefix_stays_within_the_tenant(world: World) -> None:
     assert report.batch_id == world.batch.batch_id
     response = _send(world.env.clients["cn-other-exporter"], "GET", f"/v1/batches/{prefix}/report")
     assert response.status_code == 404  # not visible to it: no hint that it exists
+
+
+def test_a_key_lookup_never_finds_another_exporters_batch(world: World) -> None:
+    batch_by_own_key(world, world.env.clients["cn-exporter"], "cn-exporter")
+    mine = _send(
+        world.env.clients["cn-exporter"], "GET", "/v1/batches/idempotency/matrix-key-cn-exporter"
+    )
+    assert mine.status_code == 200 and mine.json()["exporter"] == "cn-exporter"
+    other = world.env.clients["cn-other-exporter"]
+    assert _send(other, "GET", "/v1/batches/idempotency/matrix-key-cn-exporter").status_code == 404

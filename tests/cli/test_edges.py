@@ -177,3 +177,30 @@ def test_send_over_http_retries_transient_failures_with_backoff(env: Env) -> Non
                            sleep=waits.append, client=client)  # fmt: skip
         assert flaky.attempts == (retries + 1 if key_ else 1)
     assert NOW  # the cast's clock
+
+
+def test_a_resumed_send_over_http_does_not_upload_what_the_hub_has(env: Env) -> None:
+    from silkgate.cli.flow import _keyed
+
+    counting = Flaky(env.http._transport, failures=0)
+    http = httpx.Client(transport=counting, base_url="http://testserver")
+    client = SilkgateClient("http://testserver", env.rings["cn-exporter"], http=http,
+                            clock=env.clock)  # fmt: skip
+    records = [waybill(n) for n in range(20, 26)]
+
+    def send(upto: int) -> list[BatchResult]:
+        got: list[BatchResult] = []
+        chunks = _keyed("cn-exporter", "vn-importer", PRODUCT, PURPOSE, records[:upto], 2, "",
+                        False)  # fmt: skip
+        send_over_http("http://testserver", None, exporter="", importer="vn-importer",
+                       product=PRODUCT, purpose=PURPOSE, chunks=chunks, advance=lambda n: None,
+                       on_result=got.append, client=client)  # fmt: skip
+        return got
+
+    first = send(4)  # "killed" after two of three batches
+    assert counting.attempts == 2 and not any(r.replayed for r in first)
+    counting.attempts = 0
+    resumed = send(6)
+    assert counting.attempts == 1  # only the third batch is uploaded
+    assert [r.replayed for r in resumed] == [True, True, False]
+    assert [r.batch_id for r in resumed[:2]] == [r.batch_id for r in first]
