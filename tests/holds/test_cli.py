@@ -60,7 +60,9 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def held_ids(d: Path) -> dict[str, str]:
-    return {h["batch_id"]: h["envelope_id"] for h in run("holds", "list", "--data-dir", str(d))["holds"]}
+    return {
+        h["batch_id"]: h["envelope_id"] for h in run("holds", "list", "--data-dir", str(d))["holds"]
+    }
 
 
 def test_list_release_reject(data_dir: Path) -> None:
