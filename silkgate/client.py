@@ -3,7 +3,12 @@ Ed25519, with Content-Digest) with the participant's own key file.
 
     client = SilkgateClient("https://hub.example", Path("my-keys.json"))
     result = client.submit_batch("vn-carrier", "logistics.waybill", records,
-                                 purpose="contract_performance", idempotency_key="2026-11-28-1")
+                                 purpose="logistics_operations", idempotency_key="2026-11-28-1")
+
+`purpose` has no default: it must match the agreement, or the agreement gate denies every
+record. A batch denied whole by the gate raises GateDeniedWarning (a UserWarning; turn it
+into an error with ``warnings.simplefilter("error", GateDeniedWarning)``) or, with
+``on_gate_deny="raise"``, GateDeniedError; the batch is committed (denied) either way.
 
 `HttpMailbox(client)` implements silkgate.mailbox.inbox.Mailbox, so ``drain_inbox`` works over HTTP.
 Errors come back as the same exception classes the library raises (silkgate.errors).
@@ -13,10 +18,12 @@ from __future__ import annotations
 
 import base64
 import secrets
+import warnings
 from collections.abc import Generator, Mapping, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -45,9 +52,13 @@ from silkgate.errors import (
     NotFoundError,
     SchemaError,
     SilkgateError,
+    TransportError,
 )
+from silkgate.flow.batch_report import BatchReport, is_gate_denied
+from silkgate.flow.thresholds import CounterReport
 from silkgate.ledger.bundle import ProofBundle
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.products import ProductInfo, ProductList
 from silkgate.seal.httpsig import DEFAULT_COMPONENTS, sign_request
 from silkgate.seal.keys import (
     KeyRing,
@@ -63,6 +74,33 @@ from silkgate.store.base import PushEndpoint, StoredEnvelope
 
 T = TypeVar("T")
 SIGNATURE_TTL = 60  # seconds a signed request stays valid
+
+
+class GateDeniedWarning(UserWarning):
+    """Every record of a batch was denied by the agreement gate (`gate.*` rules): usually
+    no agreement covers this exporter, importer, product and purpose."""
+
+
+class GateDeniedError(ForbiddenError):
+    """`submit_batch(..., on_gate_deny="raise")`: the agreement gate denied the whole batch
+    (committed and recorded in the ledger as denied; `result` holds it)."""
+
+    def __init__(self, message: str, result: BatchResult) -> None:
+        super().__init__(message)
+        self.result = result
+
+
+def gate_message(result: BatchResult) -> str:
+    """Why the gate denied `result`, in one line a person can act on."""
+    reasons = sorted({c for d in result.decisions for c in d.citations})
+    rules = sorted({r for d in result.decisions for r in d.rule_ids})
+    return (
+        f"batch {result.batch_id}: all {result.records} records denied by the agreement gate "
+        f"({', '.join(rules)}): {'; '.join(reasons)}; check the agreement for "
+        f"{result.exporter} -> {result.importer}, product {result.product}, "
+        f"purpose {result.purpose} (silkgate agreement list)"
+    )
+
 
 _ERRORS: dict[str, type[SilkgateError]] = {
     "not_found": NotFoundError,
@@ -180,7 +218,7 @@ class SilkgateClient:
                 timeout=timeout if timeout is not None else httpx.USE_CLIENT_DEFAULT,
             )
         except httpx.HTTPError as exc:
-            raise SilkgateError(
+            raise TransportError(
                 f"cannot reach the hub at {self._http.base_url}: {exc}; is `silkgate serve` "
                 "running and the URL right?"
             ) from exc
@@ -198,15 +236,25 @@ class SilkgateClient:
         product: str,
         records: Sequence[Any],
         *,
-        purpose: str = "contract_performance",
+        purpose: str,
         idempotency_key: str | None = None,
+        on_gate_deny: Literal["warn", "raise", "ignore"] = "warn",
     ) -> BatchResult:
+        """Submit one batch. `purpose` must be the agreement's (no default: a wrong one is
+        denied by the agreement gate). A batch denied whole by the gate warns
+        (GateDeniedWarning), raises GateDeniedError or is returned silently, per
+        `on_gate_deny`. Retrying with the same `idempotency_key` commits nothing new."""
         body = msgspec.convert(
             {"importer": importer, "product": product, "purpose": purpose, "records": records},
             SubmitBody,
         )
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
-        return self._json(BatchResult, "POST", "/v1/batches", body=body, headers=headers)
+        result = self._json(BatchResult, "POST", "/v1/batches", body=body, headers=headers)
+        if on_gate_deny != "ignore" and is_gate_denied(result):
+            if on_gate_deny == "raise":
+                raise GateDeniedError(gate_message(result), result)
+            warnings.warn(gate_message(result), GateDeniedWarning, stacklevel=2)
+        return result
 
     def dry_run(
         self,
@@ -240,6 +288,37 @@ class SilkgateClient:
 
     def get_batch(self, batch_id: str) -> BatchResult:
         return self._json(BatchResult, "GET", f"/v1/batches/{batch_id}")
+
+    def batch_by_key(self, idempotency_key: str) -> BatchResult | None:
+        """This exporter's batch committed under `idempotency_key` (marked replayed), or
+        None if the hub has none: what a resumed upload may skip."""
+        response = self.request(
+            "GET", f"/v1/batches/idempotency/{quote(idempotency_key, safe='')}", check=False
+        )
+        if response.status_code == 404:
+            return None
+        if response.status_code >= 400:
+            raise _error(response)
+        return msgspec.json.decode(response.content, type=BatchResult)
+
+    def batch_report(self, batch_id: str) -> BatchReport:
+        """One batch explained: rules fired with citations, hold/deny reasons, envelope and
+        receipt state, ledger index. A unique prefix of the id is accepted."""
+        return self._json(BatchReport, "GET", f"/v1/batches/{batch_id}/report")
+
+    # -- counters and products ------------------------------------------------------------
+    def counters(self, *, exporter: str | None = None, year: int | None = None) -> CounterReport:
+        """Distinct individuals against each threshold: an exporter's own, or (regulator)
+        every exporter's."""
+        params = {"exporter": exporter, "year": year}
+        return self._json(CounterReport, "GET", "/v1/counters", params=params)
+
+    def products(self) -> list[ProductInfo]:
+        """Every data product with its JSON Schema and personal-data paths (public)."""
+        return self._json(ProductList, "GET", "/v1/products", signed=False).products
+
+    def product(self, product_id: str) -> ProductInfo:
+        return self._json(ProductInfo, "GET", f"/v1/products/{product_id}", signed=False)
 
     def receipts(self, batch_id: str) -> BatchReceipts:
         """The batch's receipts, each with an inclusion proof bundle (docs/ledger.md)."""
@@ -438,7 +517,14 @@ def _param(value: Any) -> str:
     return str(value)
 
 
+TRANSIENT = frozenset({429, 500, 502, 503, 504})  # worth retrying (TransportError)
+
+
 def _error(response: httpx.Response) -> SilkgateError:
+    if response.status_code in TRANSIENT:
+        return TransportError(
+            f"HTTP {response.status_code} from the hub (transient; retry): {response.text[:300]}"
+        )
     try:
         body = msgspec.json.decode(response.content, type=ErrorBody)
     except msgspec.MsgspecError:

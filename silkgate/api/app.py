@@ -22,6 +22,8 @@ from fastapi import FastAPI
 
 import silkgate
 from silkgate.api import batches, check, classify_routes, holds, mailbox, misc, push, registry, wire
+from silkgate.api import counters as counter_routes
+from silkgate.api import products as product_routes
 from silkgate.api.auth import Authenticator
 from silkgate.api.deps import ApiState
 from silkgate.api.errors import install_error_handlers
@@ -69,6 +71,9 @@ DOCUMENTED: list[type[Any]] = [
     wire.CheckBody,
     wire.CheckResult,
     *holds.DOCUMENTED,
+    *batches.DOCUMENTED,
+    *counter_routes.DOCUMENTED,
+    *product_routes.DOCUMENTED,
 ]
 DESCRIPTION = """\
 The silkgate hub's HTTP API. Requests are signed with RFC 9421 HTTP Message Signatures
@@ -228,6 +233,8 @@ def _mount(app: FastAPI, state: ApiState) -> None:
     app.include_router(check.router, prefix=API_PREFIX)
     app.include_router(classify_routes.router, prefix=API_PREFIX)
     app.include_router(holds.router, prefix=API_PREFIX)
+    app.include_router(counter_routes.router, prefix=API_PREFIX)
+    app.include_router(product_routes.router, prefix=API_PREFIX)
     app.include_router(misc.metrics_router)
     _mount_ledger(app, state)
     _mount_sandbox(app)

@@ -44,6 +44,7 @@ Action = Literal[
     "holds.reject",
     "holds.recheck",
     "ledger.entries",
+    "counters.read",
 ]
 
 _BATCH_VIEW: Final = {"exporter": "exporter", "importer": "importer", "regulator": ALL}
@@ -94,6 +95,8 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
     # Ledger entry contents (entry tiles, proof bundles): the parties of each entry and
     # regulators. Checkpoints, hash tiles and hash-only proofs stay public.
     "ledger.entries": {"exporter": "exporter", "importer": "importer", "regulator": ALL},
+    # Distinct individuals against the thresholds (GET /v1/counters): counts, no identifiers.
+    "counters.read": {"exporter": "exporter", "regulator": ALL},
 }
 
 # How refusals name an action ("may not use the sandbox to change it"); default: its name.
@@ -110,6 +113,7 @@ PHRASES: Final[Mapping[Action, str]] = {
     "holds.reject": "reject held batches",
     "holds.recheck": "re-check held batches",
     "ledger.entries": "read ledger entries",
+    "counters.read": "read the counters",
 }
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
+import msgspec
 from fastapi import APIRouter, Header, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
@@ -25,11 +26,13 @@ from silkgate.api.wire import (
     SubmitBody,
 )
 from silkgate.clock import new_id
-from silkgate.errors import InputError
+from silkgate.errors import InputError, NotFoundError
+from silkgate.flow.batch_report import BatchReport, EnvelopeState, FiredRule, hub_batch_report
 from silkgate.logs import fields
 from silkgate.model import Batch, BatchResult
 
 router = APIRouter(tags=["batches"], responses=ERRORS)
+DOCUMENTED = [BatchReport, FiredRule, EnvelopeState]
 MAX_DRY_RUN_BATCH = 10_000
 _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
@@ -190,6 +193,66 @@ def get_batch(batch_id: str, auth: Auth, state: State) -> Response:
     result = state.hub.store.get_batch_result(batch_id)
     authorize(auth.caller, "batches.read", result, what="batch", obj_id=batch_id)
     return json_response(batch_view(auth.caller, result))
+
+
+@router.get(
+    "/batches/idempotency/{key}",
+    summary="The caller's own batch committed under this Idempotency-Key (404 if none): "
+    "lets a resumed upload skip what the hub already has",
+    responses=json_reply(BatchResult),
+)
+def batch_by_key(key: str, auth: Auth, state: State) -> Response:
+    scopes(auth.caller, "batches.submit")  # keys are scoped to the exporter that used them
+    seen = state.hub.store.get_idempotency(auth.caller.id, key)
+    if seen is None:
+        raise NotFoundError(f"{auth.caller.id} committed no batch under idempotency key {key!r}")
+    result = state.hub.store.get_batch_result(seen[1])
+    return json_response(msgspec.structs.replace(result, replayed=True))
+
+
+@router.get(
+    "/batches/{batch_id}/report",
+    summary="One batch explained: rules fired with citations, hold/deny reasons, envelope "
+    "and receipt state, ledger index (a unique prefix of the id is accepted)",
+    responses=json_reply(BatchReport),
+)
+def batch_report(batch_id: str, auth: Auth, state: State) -> Response:
+    result = _resolve(batch_id, auth.caller, state)
+    return json_response(hub_batch_report(state.hub, result))
+
+
+def _resolve(batch_id: str, caller: Caller, state: ApiState) -> BatchResult:
+    """The batch with this id, or the one visible batch whose id starts with it."""
+    store = state.hub.store
+    try:
+        result = store.get_batch_result(batch_id)
+    except NotFoundError:
+        fields = scopes(caller, "batches.read")
+        matches = [
+            r for r in _visible_batches(store, caller, fields) if r.batch_id.startswith(batch_id)
+        ]
+        if len(matches) != 1:
+            found = "no batch" if not matches else f"{len(matches)} batches"
+            raise NotFoundError(
+                f"{found} visible to {caller.id} with an id starting {batch_id!r}; "
+                "give more of the id (silkgate batches list)"
+            ) from None
+        result = matches[0]
+    authorize(caller, "batches.read", result, what="batch", obj_id=result.batch_id)
+    return result
+
+
+def _visible_batches(store: Any, caller: Caller, fields: frozenset[str]) -> list[BatchResult]:
+    if ALL in fields:
+        return list(store.list_batch_results(limit=PREFIX_SCAN))
+    found: dict[str, BatchResult] = {}
+    for owned in fields:
+        for r in store.list_batch_results(limit=PREFIX_SCAN, **{owned: caller.id}):
+            found[r.batch_id] = r
+    return list(found.values())
+
+
+PREFIX_SCAN = 10_000  # the newest batches searched for an id prefix
 
 
 @router.get(

@@ -3,15 +3,25 @@ API, through the SDK. Kept here so the CLI functions stay thin."""
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from silkgate.client import HttpMailbox, SilkgateClient
-from silkgate.errors import ConfigError
+from silkgate.errors import ConfigError, TransportError
+from silkgate.flow.resume import KEY_PREFIX
 from silkgate.mailbox.inbox import InboxSummary, OpenedSink, drain_inbox
 from silkgate.model import BatchResult, Decision
 from silkgate.seal.keys import load_keyring
+
+T = TypeVar("T")
+
+
+def client_for(hub_url: str, key_file: Path | None) -> SilkgateClient:
+    """A signed SDK client for `--hub URL --key-file K`."""
+    return _client(hub_url, key_file)
 
 
 def _client(hub_url: str, key_file: Path | None) -> SilkgateClient:
@@ -28,21 +38,55 @@ def send_over_http(
     importer: str,
     product: str,
     purpose: str,
-    chunks: Iterator[tuple[int, list[Any]]],
-    idempotency_key: str,
+    chunks: Iterator[tuple[str | None, list[Any]]],
     advance: Callable[[int], None],
-) -> list[BatchResult]:
-    """Submit each chunk as one batch, signed as the key file's participant (the exporter)."""
-    results: list[BatchResult] = []
-    with _client(hub_url, key_file) as client:
+    on_result: Callable[[BatchResult], None],
+    retries: int = 5,
+    sleep: Callable[[float], None] = time.sleep,
+    client: SilkgateClient | None = None,
+) -> None:
+    """Submit each (idempotency key, records) chunk as one batch, signed as the key file's
+    participant (the exporter). A transient failure (the hub unreachable, a 5xx, a 429) is
+    retried with exponential backoff; with an idempotency key a retry never commits twice.
+    `client` replaces the one made from `hub_url` and `key_file`."""
+    with client or _client(hub_url, key_file) as client:
         _same_exporter(exporter, client)
-        for start, chunk in chunks:
-            key = f"{idempotency_key}:{start}" if idempotency_key else None
-            results.append(
-                client.submit_batch(importer, product, chunk, purpose=purpose, idempotency_key=key)
-            )
+        resuming = True  # a resumed send: the batches the hub has come first, in order
+        for key, chunk in chunks:
+            if resuming and key is not None and key.startswith(KEY_PREFIX):  # content-derived
+                known = _retried(functools.partial(client.batch_by_key, key), retries, sleep)
+                if known is not None:
+                    on_result(known)  # the hub has it: not uploaded again
+                    advance(len(chunk))
+                    continue
+                resuming = False
+            for attempt in range(retries + 1):
+                try:
+                    result = client.submit_batch(
+                        importer, product, chunk, purpose=purpose, idempotency_key=key,
+                        on_gate_deny="ignore",
+                    )  # fmt: skip
+                    break
+                except TransportError:
+                    if attempt == retries or key is None:
+                        raise
+                    sleep(min(BACKOFF_BASE * 2**attempt, BACKOFF_MAX))
+            on_result(result)
             advance(len(chunk))
-    return results
+
+
+def _retried(call: Callable[[], T], retries: int, sleep: Callable[[float], None]) -> T:
+    """`call()`, retried like a submission (it only reads)."""
+    for attempt in range(retries):
+        try:
+            return call()
+        except TransportError:
+            sleep(min(BACKOFF_BASE * 2**attempt, BACKOFF_MAX))
+    return call()
+
+
+BACKOFF_BASE = 0.5  # seconds before the first retry; doubled each time
+BACKOFF_MAX = 15.0
 
 
 def dry_run_over_http(

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from silkgate.api.authz import Action, Caller, scopes
 from silkgate.api.deps import Auth, State, decode_body, json_response
+from silkgate.api.openapi import PACK_ERRORS
 from silkgate.errors import ConfigError, InputError
 from silkgate.hub import Hub
 from silkgate.sandbox.auth import Approval
@@ -79,7 +80,7 @@ def _version(v: PolicyVersion) -> dict[str, Any]:
 def sandbox_router() -> APIRouter:
     """The sandbox routes, to mount with
     ``app.include_router(sandbox_router(), prefix="/v1/sandbox")``."""
-    router = APIRouter(tags=["sandbox"])
+    router = APIRouter(tags=["sandbox"], responses=PACK_ERRORS)
 
     @router.get("/policies", summary="Pack versions and their lifecycle states")
     def list_policies(auth: Auth, state: State) -> Response:

@@ -48,7 +48,7 @@ def holds_list(
     with hub_at(data_dir) as hub:
         held = HoldService.for_hub(hub).list_held(exporter=exporter)
     if json:
-        print_json(held)
+        print_json({"holds": held})  # the shape of GET /v1/holds
         return
     rows = [
         [

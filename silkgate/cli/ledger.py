@@ -276,12 +276,32 @@ def cosign_local(witness: Witness, log: TransparencyLog) -> str:
     return log.add_cosignatures(checkpoint.size, lines.decode(), [witness.verifier]).note
 
 
+def ledger_bases(hub_url: str) -> list[str]:
+    """Where the ledger may be: a hub's base URL (`https://hub.example` ->
+    `https://hub.example/v1/ledger`), or the URL of a ledger served on its own."""
+    base = hub_url.rstrip("/")
+    return [base] if base.endswith("/v1/ledger") else [f"{base}/v1/ledger", base]
+
+
+def _fetch_checkpoint(http: httpx.Client, hub_url: str) -> tuple[str, str]:
+    """(the ledger's URL prefix, its latest checkpoint note)."""
+    failures = []
+    for base in ledger_bases(hub_url):
+        try:
+            answer = http.get(f"{base}/checkpoint")
+        except httpx.HTTPError as exc:
+            raise ConfigError(f"cannot reach {base}/checkpoint: {exc}") from None
+        if answer.status_code == 200:
+            return base, answer.text
+        failures.append(f"{base}/checkpoint: HTTP {answer.status_code}")
+    raise ConfigError(f"no checkpoint at {hub_url} ({'; '.join(failures)}); give the hub's URL")
+
+
 def cosign_remote(witness: Witness, hub_url: str, client: httpx.Client | None = None) -> str:
     """Fetch the hub's checkpoint and a consistency proof over HTTP and cosign it.
     Returns the note with the cosignature added (for the witness to publish)."""
     http = client or httpx.Client(timeout=30)
-    base = hub_url.rstrip("/")
-    note = http.get(f"{base}/checkpoint").raise_for_status().text
+    base, note = _fetch_checkpoint(http, hub_url)
     origin, size, _ = parse_checkpoint_text(parse_note(note).text)
     if origin not in witness.logs:
         raise WitnessError(404, f"this witness does not follow {origin!r}")

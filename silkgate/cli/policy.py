@@ -292,9 +292,13 @@ def check_command(
     transit: TransitOpt = False,
     sector: SectorOpt = "logistics",
     day: DateOpt = None,
+    details: Annotated[
+        bool, typer.Option("--details", help="Also print the decision of every record.")
+    ] = False,
     json_out: JsonFlag = False,
 ) -> None:
-    """Dry run: the decision for each record, with rules fired and obligations.
+    """Dry run: a summary of the decisions (outcomes x rules), with --details one row per
+    record with rules fired and obligations; --json prints one object per record.
 
     With --exporter/--importer (and --data-dir or --hub) it decides exactly as `send` would
     now: the hub's agreement, filings, counters, overlays and active sandbox versions.
@@ -314,7 +318,8 @@ def check_command(
         if not purpose:
             raise typer.BadParameter("--purpose is required against a hub (as for send)")
         decisions = _decide_on_hub(file, exporter, importer, product, purpose, transit,
-                                   hub_url, key_file, data_dir, batch_size)  # fmt: skip
+                                   hub_url, key_file, data_dir, batch_size,
+                                   show_progress=not json_out)  # fmt: skip
     else:
         for name, value in (("--origin", origin), ("--destination", destination)):
             if value.upper() not in JURISDICTIONS:
@@ -324,23 +329,44 @@ def check_command(
                 )
         opts = _options(origin, destination, product, purpose, prior_pi, prior_sensitive_pi,
                         filing, instrument, ciio, transit, sector, day)  # fmt: skip
-        decisions = _decide(PolicyEngine.default(), opts, file, None)
+        with _working(not json_out, "deciding"):
+            decisions = _decide(PolicyEngine.default(), opts, file, None)
     if json_out:
         for i, d in enumerate(decisions):
             _print_json({"index": i, **msgspec.to_builtins(d)})
         return
-    table = Table("#", "outcome", "rules", "obligations")
-    for i, d in enumerate(decisions):
-        obligations = ", ".join(f"{o.action} {o.path}" for o in d.obligations)
-        table.add_row(str(i), d.outcome, ", ".join(d.rule_ids), obligations)
-    _out.print(table)
+    if details:
+        table = Table("#", "outcome", "rules", "obligations")
+        for i, d in enumerate(decisions):
+            obligations = ", ".join(f"{o.action} {o.path}" for o in d.obligations)
+            table.add_row(str(i), d.outcome, ", ".join(d.rule_ids), obligations)
+        _out.print(table)
+    from silkgate.cli.common import outcome_rule_rows
+
+    columns, rows = outcome_rule_rows(decisions)
+    summary = Table(*columns, title=f"{len(decisions)} records: outcomes x rules")
+    for row in rows:
+        summary.add_row(*(str(v) for v in row))
+    _out.print(summary)
+    if not details:
+        typer.echo("(--details prints the decision of every record, --json one object each)")
     for line in _duty_lines(decisions):
         typer.echo(line)
+
+
+def _working(enabled: bool, what: str) -> Any:
+    """A spinner on stderr while something without steps runs (nothing with --json)."""
+    import contextlib
+
+    if not enabled:
+        return contextlib.nullcontext()
+    return Console(stderr=True).status(f"{what}…")
 
 
 def _decide_on_hub(
     file: Path, exporter: str, importer: str, product: str, purpose: str, transit: bool,
     hub_url: str, key_file: Path | None, data_dir: Path | None, batch_size: int | None,
+    *, show_progress: bool = False,
 ) -> list[Decision]:  # fmt: skip
     from silkgate.records_io import read_records
 
@@ -348,9 +374,10 @@ def _decide_on_hub(
     if hub_url:
         from silkgate.api.cli_http import dry_run_over_http
 
-        return dry_run_over_http(hub_url, key_file, exporter=exporter, importer=importer,
-                                 product=product, purpose=purpose, records=records,
-                                 transit=transit, batch_size=batch_size or 500)  # fmt: skip
+        with _working(show_progress, f"the hub is deciding {len(records)} records"):
+            return dry_run_over_http(hub_url, key_file, exporter=exporter, importer=importer,
+                                     product=product, purpose=purpose, records=records,
+                                     transit=transit, batch_size=batch_size or 500)  # fmt: skip
     from silkgate.clock import new_id
     from silkgate.config import load_settings
     from silkgate.hub import DEFAULT_DATA_DIR, open_hub
@@ -365,9 +392,18 @@ def _decide_on_hub(
               purpose=purpose, records=records[start : start + size], transit=transit)  # type: ignore[arg-type]
         for start in range(0, len(records), size)
     ]  # fmt: skip
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
     hub = open_hub(directory)
+    bar = Progress(
+        "deciding", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=Console(stderr=True), disable=not show_progress, transient=True,
+    )  # fmt: skip
     try:
-        return [d for ds in hub.pipeline.check(batches) for d in ds]
+        with bar:
+            task = bar.add_task("deciding", total=len(records))
+            decided = hub.pipeline.check(batches, lambda n: bar.advance(task, n))
+        return [d for ds in decided for d in ds]
     finally:
         hub.close()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -110,10 +110,13 @@ class Pipeline:
         self.flush_outbox()
         return result
 
-    def check(self, batches: Sequence[Batch]) -> list[list[Decision]]:
+    def check(
+        self, batches: Sequence[Batch], progress: Callable[[int], None] | None = None
+    ) -> list[list[Decision]]:
         """The dry run: what `submit` would decide for these batches, submitted in order now
         (same registry, counters, live engine, cohorts), with nothing written. Each batch
-        sees the subjects the batches before it would have counted."""
+        sees the subjects the batches before it would have counted. `progress` is called
+        with each batch's record count once it is decided."""
         counters = PendingCounters(self.store)
         out = []
         for batch in batches:
@@ -124,6 +127,8 @@ class Pipeline:
             )
             counters.commit(batch.exporter, counting_year(now.date()), applied.counted)
             out.append(applied.decisions)
+            if progress is not None:
+                progress(len(batch.records))
         return out
 
     def _prepare(

@@ -354,6 +354,21 @@ def get(path: str) -> Call:
     return call
 
 
+def batch_by_own_key(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    """Each exporter looks up a batch it committed under a key (its own scope)."""
+    importer = {"cn-exporter": "vn-importer", "cn-other-exporter": "th-other-importer"}
+    if actor in importer:
+        body = {"id": f"b-key-{actor}-{next(_serial)}", "exporter": actor,
+                "importer": importer[actor], "product": PRODUCT, "purpose": PURPOSE,
+                "records": [waybill(11)], "idempotency_key": f"matrix-key-{actor}"}  # fmt: skip
+        w.env.hub.pipeline.submit(msgspec.convert(body, Batch))
+    return _send(c, "GET", f"/v1/batches/idempotency/matrix-key-{actor}")
+
+
+def counters_of_owner(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    return c.request("GET", "/v1/counters", params={"exporter": "cn-exporter"}, check=False)
+
+
 # endpoint -> (call, the actors that may; everyone else gets 403)
 MATRIX: dict[str, tuple[Call, set[str]]] = {
     "submit batch as cn-exporter": (submit_for_owner, {"cn-exporter"}),
@@ -400,6 +415,13 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "reject hold": (reject_hold, {"regulator"}),
     "recheck own holds": (recheck(None), {"cn-exporter", "cn-other-exporter", "regulator"}),
     "recheck another's holds": (recheck(HELD_EXPORTER), {"regulator"}),
+    "batch report": (
+        get("/v1/batches/{batch}/report"),
+        {"cn-exporter", "vn-importer", "regulator"},
+    ),
+    "own counters": (get("/v1/counters"), {"cn-exporter", "cn-other-exporter", "regulator"}),
+    "counters of cn-exporter": (counters_of_owner, {"cn-exporter", "regulator"}),
+    "batch by own idempotency key": (batch_by_own_key, {"cn-exporter", "cn-other-exporter"}),
 }
 
 
@@ -479,7 +501,7 @@ def test_listing_filters_cannot_widen_a_tenants_view(world: World) -> None:
 
 
 def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
-    public = {"/v1/health", "/v1/hub"}
+    public = {"/v1/health", "/v1/hub", "/v1/products", "/v1/products/{product_id}"}
     paths = {p for p in world.env.http.get("/openapi.json").json()["paths"] if p.startswith("/v1/")}
     covered = {
         "/v1/batches",
@@ -510,6 +532,42 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/holds/{envelope_id}/release",
         "/v1/holds/{envelope_id}/reject",
         "/v1/holds/recheck",
+        "/v1/batches/{batch_id}/report",
+        "/v1/counters",
+        "/v1/batches/idempotency/{key}",
     }
     ledger = {p for p in paths if p.startswith("/v1/ledger/")}
     assert paths - ledger - public == covered
+
+
+@pytest.mark.parametrize("actor", ["cn-exporter", "cn-other-exporter"])
+def test_an_exporter_sees_only_its_own_counters(world: World, actor: str) -> None:
+    report = world.env.clients[actor].counters()
+    assert [c.exporter for c in report.counters] == [actor]
+    store = world.env.hub.store
+    for category in report.counters[0].categories:
+        assert category.individuals == store.subject_count(actor, report.year, category.category)
+
+
+def test_a_regulator_sees_every_exporters_counters(world: World) -> None:
+    report = world.env.clients["regulator"].counters()
+    assert {"cn-exporter", "cn-other-exporter"} <= {c.exporter for c in report.counters}
+    assert not {"vn-importer", "regulator"} & {c.exporter for c in report.counters}
+
+
+def test_batch_report_by_prefix_stays_within_the_tenant(world: World) -> None:
+    prefix = world.batch.batch_id[:-4]
+    report = world.env.clients["cn-exporter"].batch_report(prefix)
+    assert report.batch_id == world.batch.batch_id
+    response = _send(world.env.clients["cn-other-exporter"], "GET", f"/v1/batches/{prefix}/report")
+    assert response.status_code == 404  # not visible to it: no hint that it exists
+
+
+def test_a_key_lookup_never_finds_another_exporters_batch(world: World) -> None:
+    batch_by_own_key(world, world.env.clients["cn-exporter"], "cn-exporter")
+    mine = _send(
+        world.env.clients["cn-exporter"], "GET", "/v1/batches/idempotency/matrix-key-cn-exporter"
+    )
+    assert mine.status_code == 200 and mine.json()["exporter"] == "cn-exporter"
+    other = world.env.clients["cn-other-exporter"]
+    assert _send(other, "GET", "/v1/batches/idempotency/matrix-key-cn-exporter").status_code == 404

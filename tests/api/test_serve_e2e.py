@@ -110,6 +110,7 @@ def test_send_and_inbox_over_http_between_two_key_files(served: tuple[str, Path]
     sent = silkgate(
         "send", str(records), "--hub", url, "--key-file", str(work / "exporter.json"),
         "--importer", "vn-carrier", "--product", "logistics.waybill", "--batch-size", "2",
+        "--purpose", "contract_performance",
         "--idempotency-key", "e2e-1",
         cwd=work,
     )  # fmt: skip
@@ -120,6 +121,7 @@ def test_send_and_inbox_over_http_between_two_key_files(served: tuple[str, Path]
     again = silkgate(
         "send", str(records), "--hub", url, "--key-file", str(work / "exporter.json"),
         "--importer", "vn-carrier", "--product", "logistics.waybill", "--batch-size", "2",
+        "--purpose", "contract_performance",
         "--idempotency-key", "e2e-1",
         cwd=work,
     )  # fmt: skip
@@ -157,6 +159,7 @@ def test_serve_logs_one_json_object_per_line_without_contents(
     sent = silkgate(
         "send", str(records), "--hub", url, "--key-file", str(work / "exporter.json"),
         "--importer", "vn-carrier", "--product", "logistics.waybill",
+        "--purpose", "contract_performance",
         cwd=work,
     )  # fmt: skip
     [batch] = sent["batches"]

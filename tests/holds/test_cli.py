@@ -60,21 +60,23 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def held_ids(d: Path) -> dict[str, str]:
-    return {h["batch_id"]: h["envelope_id"] for h in run("holds", "list", "--data-dir", str(d))}
+    return {
+        h["batch_id"]: h["envelope_id"] for h in run("holds", "list", "--data-dir", str(d))["holds"]
+    }
 
 
 def test_list_release_reject(data_dir: Path) -> None:
     d = str(data_dir)
     ids = held_ids(data_dir)
     assert set(ids) == {"b-MY", "b-ID"}
-    [listed] = run("holds", "list", "--exporter", BROKER, "--data-dir", d)[:1]
+    [listed] = run("holds", "list", "--exporter", BROKER, "--data-dir", d)["holds"][:1]
     assert listed["reasons"][0]["requires"]
     released = run("holds", "release", ids["b-MY"], "--reason", "approved", "--data-dir", d)
     assert released["action"] == "released" and released["by"] == REGULATOR
     assert released["counted"] == {"pi": 3, "sensitive_pi": 3}
     rejected = run("holds", "reject", ids["b-ID"], "--reason", "refused", "--data-dir", d)
     assert rejected["action"] == "rejected"
-    assert run("holds", "list", "--data-dir", d) == []
+    assert run("holds", "list", "--data-dir", d) == {"holds": []}
     assert "not held" in fails("holds", "release", ids["b-ID"], "--reason", "x", "--data-dir", d)
 
 

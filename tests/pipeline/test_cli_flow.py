@@ -187,6 +187,8 @@ def test_send_refuses_a_file_with_a_bad_record_before_sending_anything(
         "vn-carrier",
         "--product",
         "logistics.waybill",
+        "--purpose",
+        "logistics_operations",
         "--data-dir",
         str(data_dir),
     )
@@ -207,6 +209,8 @@ def test_malformed_json_names_the_line(data_dir: Path, tmp_path: Path) -> None:
         "vn-carrier",
         "--product",
         "generic.json",
+        "--purpose",
+        "logistics_operations",
         "--data-dir",
         str(data_dir),
     )
