@@ -46,8 +46,12 @@ from silkgate.errors import (
     SchemaError,
     SilkgateError,
 )
+from silkgate.flow.holds import HeldBatch, HoldAction, RecheckReport, sign_hold
 from silkgate.ledger.bundle import ProofBundle
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.sandbox.cohorts import CohortSpec, cohort_message
+from silkgate.sandbox.lifecycle import transition_message
+from silkgate.sandbox.packs import pack_from_text, text_digest
 from silkgate.seal.httpsig import sign_request
 from silkgate.seal.keys import (
     KeyRing,
@@ -70,6 +74,12 @@ _ERRORS: dict[str, type[SilkgateError]] = {
     "auth": AuthError,
     "forbidden": ForbiddenError,
 }
+
+
+class HeldList(msgspec.Struct, frozen=True, kw_only=True):
+    """GET /v1/holds."""
+
+    holds: list[HeldBatch]
 
 
 class RequestSigner(httpx.Auth):
@@ -350,6 +360,110 @@ class SilkgateClient:
 
     def add_filing(self, filing: FilingBody) -> Filing:
         return self._json(Filing, "POST", "/v1/filings", body=filing)
+
+    def update_participant(self, participant_id: str, **changes: Any) -> Participant:
+        """Change a participant's registration (PATCH; the operator): name, jurisdiction,
+        roles, ciio, sector, active, free_trade_zone, corporate_group, enterprise_size,
+        foreign_authority. Never its id or keys."""
+        return self._json(
+            Participant, "PATCH", f"/v1/participants/{participant_id}", body=changes
+        )
+
+    # -- held batches ---------------------------------------------------------------------
+    def holds(self, *, exporter: str | None = None) -> list[HeldBatch]:
+        """Held batches the caller may see (a regulator all, an exporter its own)."""
+        page = self._json(HeldList, "GET", "/v1/holds", params={"exporter": exporter})
+        return page.holds
+
+    def hold(self, envelope_id: str) -> HeldBatch:
+        return self._json(HeldBatch, "GET", f"/v1/holds/{envelope_id}")
+
+    def hold_decision_body(self, action: str, envelope_id: str, reason: str) -> dict[str, Any]:
+        """The body of a release or rejection: the reason and this participant's signature
+        over silkgate.flow.holds.hold_message, with its current signing key."""
+        key_id, key = self.keys.current_signing(self._clock())
+        approval = sign_hold(key, self.participant_id, action, envelope_id, reason)
+        return {"reason": reason, "key_id": key_id, "signature": approval.signature}
+
+    def release_hold(self, envelope_id: str, reason: str) -> HoldAction:
+        """Release a held envelope for delivery (a regulator; signed with its key)."""
+        body = self.hold_decision_body("release", envelope_id, reason)
+        return self._json(HoldAction, "POST", f"/v1/holds/{envelope_id}/release", body=body)
+
+    def reject_hold(self, envelope_id: str, reason: str) -> HoldAction:
+        """Reject a held envelope; its sealed data is dropped (a regulator; signed)."""
+        body = self.hold_decision_body("reject", envelope_id, reason)
+        return self._json(HoldAction, "POST", f"/v1/holds/{envelope_id}/reject", body=body)
+
+    def recheck_holds(self, *, exporter: str | None = None) -> RecheckReport:
+        """Re-decide held batches against today's filings; those now allowed are released."""
+        body = {"exporter": exporter} if exporter else {}
+        return self._json(RecheckReport, "POST", "/v1/holds/recheck", body=body)
+
+    # -- sandbox (regulators; reads also operators) ---------------------------------------
+    def policies(self) -> list[dict[str, Any]]:
+        """Pack versions with their lifecycle state and history."""
+        return self._json(list[dict[str, Any]], "GET", "/v1/sandbox/policies")
+
+    def propose_policy(self, yaml_text: str) -> dict[str, Any]:
+        """Store a pack version as a draft, signed by this regulator."""
+        pack = pack_from_text(yaml_text, "proposal")
+        message = transition_message(
+            pack.id, pack.version, text_digest(yaml_text), "", "draft", self.participant_id
+        )
+        body = {"yaml": yaml_text, **self._approval(message)}
+        return self._json(dict[str, Any], "POST", "/v1/sandbox/policies", body=body)
+
+    def transition_policy(self, pack: str, version: str, to: str) -> dict[str, Any]:
+        """Move `pack@version` to state `to` (shadow, active, retired), signed."""
+        current = next(
+            (v for v in self.policies() if (v["pack"], v["version"]) == (pack, version)), None
+        )
+        if current is None:
+            raise NotFoundError(f"no policy version {pack}@{version} on the hub")
+        message = transition_message(
+            pack, version, current["sha256"], current["state"], to, self.participant_id
+        )
+        path = f"/v1/sandbox/policies/{pack}/{version}/transition"
+        return self._json(dict[str, Any], "POST", path, body={"to": to, **self._approval(message)})
+
+    def shadow_report(self) -> list[dict[str, Any]]:
+        return self._json(list[dict[str, Any]], "GET", "/v1/sandbox/shadow")
+
+    def replay(
+        self,
+        candidates: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, Any]:
+        """What candidate packs (YAML texts) would have changed over past decision facts."""
+        body = {"candidates": list(candidates), "since": since, "until": until}
+        return self._json(dict[str, Any], "POST", "/v1/sandbox/replay", body=body)
+
+    def cohorts(self) -> list[dict[str, Any]]:
+        return self._json(list[dict[str, Any]], "GET", "/v1/sandbox/cohorts")
+
+    def create_cohort(self, spec: CohortSpec) -> dict[str, Any]:
+        """Admit members to a capped, time-boxed experiment (signed)."""
+        message = cohort_message("create", spec.id, spec.message_body(), self.participant_id)
+        body = {"spec": spec, **self._approval(message)}
+        return self._json(dict[str, Any], "POST", "/v1/sandbox/cohorts", body=body)
+
+    def suspend_cohort(self, cohort_id: str, reason: str = "") -> dict[str, Any]:
+        """Kill switch (signed)."""
+        message = cohort_message("suspend", cohort_id, {"reason": reason}, self.participant_id)
+        path = f"/v1/sandbox/cohorts/{cohort_id}/suspend"
+        return self._json(
+            dict[str, Any], "POST", path, body={"reason": reason, **self._approval(message)}
+        )
+
+    def cohort_report(self, cohort_id: str) -> dict[str, Any]:
+        return self._json(dict[str, Any], "GET", f"/v1/sandbox/cohorts/{cohort_id}/report")
+
+    def _approval(self, message: bytes) -> dict[str, Any]:
+        key_id, key = self.keys.current_signing(self._clock())
+        return {"key_id": key_id, "signature": key.sign(message)}
 
     # -- hub and ledger (public) ----------------------------------------------------------
     def health(self) -> dict[str, Any]:

@@ -96,9 +96,16 @@ class ReceiptLeaf(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", t
 
 
 class HoldRejectLeaf(
-    msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="hold_reject"
+    msgspec.Struct,
+    frozen=True,
+    kw_only=True,
+    omit_defaults=True,
+    tag_field="kind",
+    tag="hold_reject",
 ):
-    """A regulator rejected a held envelope: who, when, why, how many records."""
+    """A regulator rejected a held envelope: who, when, why, how many records, and the
+    regulator's signature (`key_id`, hex `signature` over silkgate.flow.holds.hold_message;
+    absent in leaves written before holds were signed)."""
 
     envelope_id: str
     batch_id: str
@@ -108,6 +115,8 @@ class HoldRejectLeaf(
     by: str
     reason: str
     time: datetime
+    key_id: str | None = None
+    signature: str | None = None  # hex Ed25519
 
 
 class HoldReleaseLeaf(
@@ -119,7 +128,9 @@ class HoldReleaseLeaf(
     tag="hold_release",
 ):
     """A held envelope released for delivery, with the subjects newly counted. A release by
-    the re-check adds `automatic`, the new `filings` and the `policy_version` it used."""
+    the re-check adds `automatic`, the new `filings` and the `policy_version` it used; a
+    regulator's release carries its `key_id` and hex `signature` over
+    silkgate.flow.holds.hold_message (absent in leaves written before holds were signed)."""
 
     envelope_id: str
     batch_id: str
@@ -134,6 +145,8 @@ class HoldReleaseLeaf(
     filings: list[str] | None = None
     policy_version: str | None = None
     digest: str | None = None  # hex SHA-256 of the released bytes: opens the batch's commitment
+    key_id: str | None = None
+    signature: str | None = None  # hex Ed25519
 
 
 class PolicyLeaf(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="policy"):
