@@ -305,6 +305,13 @@ class SilkgateClient:
     def register_participant(self, participant: Participant) -> Participant:
         return self._json(Participant, "POST", "/v1/participants", body=participant)
 
+    def register_participant_fields(self, fields: Mapping[str, Any]) -> Participant:
+        """Register a participant from its fields (the operator): id, name, jurisdiction,
+        roles, signing_key and hpke_key (raw public keys, e.g. from a `silkgate keygen`
+        public key document), and optionally ciio, sector, free_trade_zone,
+        corporate_group, enterprise_size, foreign_authority."""
+        return self._json(Participant, "POST", "/v1/participants", body=dict(fields))
+
     def rotate_keys(
         self, *, key_file: Path | str | None = None, overlap_days: float = 30.0
     ) -> Participant:
@@ -339,6 +346,14 @@ class SilkgateClient:
         auth = RequestSigner(self.keys, self._clock, key_id=sign_with)
         return self._json(Participant, "POST", path, body=body, auth=auth)
 
+    def register_public_keys(
+        self, participant: str, signing_key: bytes, hpke_key: bytes, overlap_days: float = 30.0
+    ) -> Participant:
+        """Register new public keys for `participant` (the operator, or the participant with
+        its current key): e.g. from a `silkgate keygen` public key document."""
+        body = {"signing_key": signing_key, "hpke_key": hpke_key, "overlap_days": overlap_days}
+        return self._json(Participant, "POST", f"/v1/participants/{participant}/keys", body=body)
+
     def revoke_key(self, key_id: str, *, participant: str | None = None) -> Participant:
         """Revoke one of this participant's keys at the hub (an operator may name another
         `participant`). Revoke it in the key ring too (silkgate.seal.keys.revoke_key)."""
@@ -365,9 +380,7 @@ class SilkgateClient:
         """Change a participant's registration (PATCH; the operator): name, jurisdiction,
         roles, ciio, sector, active, free_trade_zone, corporate_group, enterprise_size,
         foreign_authority. Never its id or keys."""
-        return self._json(
-            Participant, "PATCH", f"/v1/participants/{participant_id}", body=changes
-        )
+        return self._json(Participant, "PATCH", f"/v1/participants/{participant_id}", body=changes)
 
     # -- held batches ---------------------------------------------------------------------
     def holds(self, *, exporter: str | None = None) -> list[HeldBatch]:

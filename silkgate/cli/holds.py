@@ -111,7 +111,9 @@ def _print_held(h: HeldBatch) -> None:
     )
     for r in h.reasons:
         requires = f"; requires {', '.join(r.requires)}" if r.requires else ""
-        console.print(f"  {r.records} record(s): {', '.join(r.rule_ids)}{requires}", highlight=False)
+        console.print(
+            f"  {r.records} record(s): {', '.join(r.rule_ids)}{requires}", highlight=False
+        )
         for citation in r.citations:
             console.print(f"    {citation}", highlight=False)
 
