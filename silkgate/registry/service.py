@@ -353,7 +353,7 @@ class RegistryService:
         if request.recipient is None and request.kind in RECIPIENT_REQUIRED_KINDS:
             raise InputError(
                 f"a {request.kind} is made for one named overseas recipient: name the "
-                "importer it covers (filing add --recipient, \"recipient\" in the API)",
+                'importer it covers (filing add --recipient, "recipient" in the API)',
                 path="$['recipient']",
             )
         valid_from, valid_until = _window(request.valid_from, request.valid_until, self.today())
