@@ -397,7 +397,7 @@ def generate_key_file(
             f"{path} exists; keygen never overwrites a key file (rotate its keys with "
             "`silkgate participant rotate-keys`, or choose another --out)"
         )
-    ring = create_keyring(participant_id, now, kem=kem)  # type: ignore[arg-type]
+    ring = create_keyring(participant_id, now, kem=KEMS[KEMS.index(kem)])
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.new")
     save_keyring(ring, tmp)
