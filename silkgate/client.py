@@ -367,14 +367,19 @@ class SilkgateClient:
     def agreements(self) -> list[Agreement]:
         return self._json(list[Agreement], "GET", "/v1/agreements")
 
-    def add_agreement(self, agreement: AgreementBody) -> Agreement:
-        return self._json(Agreement, "POST", "/v1/agreements", body=agreement)
+    def add_agreement(self, agreement: AgreementBody | Mapping[str, Any]) -> Agreement:
+        """Record an agreement (the operator); a mapping is checked by the hub only."""
+        body = agreement if isinstance(agreement, AgreementBody) else dict(agreement)
+        return self._json(Agreement, "POST", "/v1/agreements", body=body)
 
     def filings(self) -> list[Filing]:
         return self._json(list[Filing], "GET", "/v1/filings")
 
-    def add_filing(self, filing: FilingBody) -> Filing:
-        return self._json(Filing, "POST", "/v1/filings", body=filing)
+    def add_filing(self, filing: FilingBody | Mapping[str, Any]) -> Filing:
+        """Record a filing (the operator); the hub re-checks the exporter's held batches.
+        A mapping is checked by the hub only."""
+        body = filing if isinstance(filing, FilingBody) else dict(filing)
+        return self._json(Filing, "POST", "/v1/filings", body=body)
 
     def update_participant(self, participant_id: str, **changes: Any) -> Participant:
         """Change a participant's registration (PATCH; the operator): name, jurisdiction,

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Optional
 import msgspec
 import typer
 
-from silkgate.api.wire import AgreementBody, FilingBody
 from silkgate.cli.common import DataDir, JsonFlag, app, console, hub_at, print_json, table
 from silkgate.cli.remote import HubUrl, RemoteKeyFile
 from silkgate.errors import InputError
@@ -415,6 +414,11 @@ def participant_list(
     )  # fmt: skip
 
 
+def _posted(request: AgreementRequest | FilingRequest) -> dict[str, Any]:
+    """A request as the API's body: the hub checks it by the same rules."""
+    return {k: v for k, v in msgspec.structs.asdict(request).items() if v is not None}
+
+
 # ----------------------------------------------------------------------------- agreements
 @agreement_app.command("add")
 def agreement_add(
@@ -446,7 +450,7 @@ def agreement_add(
         from silkgate.api.cli_http import remote_client
 
         with remote_client(hub, key_file) as client:
-            agreement = client.add_agreement(msgspec.convert(request, AgreementBody))
+            agreement = client.add_agreement(_posted(request))
     else:
         with hub_at(data_dir) as local:
             agreement = _service(local).add_agreement(request, LOCAL_OPERATOR)
@@ -538,7 +542,7 @@ def filing_add(
         from silkgate.api.cli_http import remote_client
 
         with remote_client(hub, key_file) as client:
-            filing = client.add_filing(msgspec.convert(request, FilingBody))
+            filing = client.add_filing(_posted(request))
         if json:
             print_json(filing)
         else:
