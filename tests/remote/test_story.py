@@ -252,3 +252,37 @@ def test_the_operator_works_over_the_hub_too(machines: Machines, tmp_path: Path)
     bare = run("participant", "list", "--hub", m.url, cwd=laptop, ok=False)
     assert bare.returncode == 1 and "--key-file" in said(bare)
     assert "Traceback" not in bare.stderr.decode()
+
+
+def test_the_regulator_runs_the_sandbox_from_its_machine(machines: Machines) -> None:
+    from sandbox.helpers import OVERLAY, TRIAL
+
+    m = machines
+    (m.regulator / "trial.yaml").write_text(TRIAL, encoding="utf-8")
+    (m.regulator / "overlay.yaml").write_text(OVERLAY, encoding="utf-8")
+    draft = out("sandbox", "policy", "propose", "trial.yaml", *remote(m), cwd=m.regulator)
+    assert (draft["version"], draft["state"]) == ("2026.1-trial", "draft")
+    moved = out("sandbox", "policy", "shadow", "cn@2026.1-trial", *remote(m), cwd=m.regulator)
+    assert moved["state"] == "shadow"
+    [listed] = out("sandbox", "policy", "list", *remote(m), cwd=m.regulator)
+    assert listed["state"] == "shadow" and listed["changed_by"] == REGULATOR
+    assert out("sandbox", "shadow", "report", *remote(m), cwd=m.regulator) == []
+    replayed = out("sandbox", "replay", "--candidate", "trial.yaml", *remote(m), cwd=m.regulator)
+    assert replayed["records"] == 0  # nothing decided yet on this hub
+    made = out(
+        "sandbox", "cohort", "create", "gx-trial", "--member", EXPORTER, "--overlay",
+        "overlay.yaml", "--start", "2026-01-01T00:00:00Z", "--end", "2099-01-01T00:00:00Z",
+        "--max-records", "10", *remote(m), cwd=m.regulator,
+    )  # fmt: skip
+    assert made["id"] == "gx-trial" and made["state"] == "active"
+    stopped = out("sandbox", "cohort", "suspend", "gx-trial", "--reason", "done", *remote(m),
+                  cwd=m.regulator)  # fmt: skip
+    assert stopped["state"] == "suspended"
+    assert [c["id"] for c in out("sandbox", "cohort", "list", *remote(m), cwd=m.regulator)] == [
+        "gx-trial"
+    ]
+    report = out("sandbox", "cohort", "report", "gx-trial", *remote(m), cwd=m.regulator)
+    assert report["incidents"][0]["kind"] == "kill_switch"
+    # The exporter's key cannot act as the regulator.
+    refused = run("sandbox", "cohort", "suspend", "gx-trial", *remote(m), cwd=m.exporter, ok=False)
+    assert refused.returncode == 1 and "Traceback" not in said(refused)
