@@ -186,6 +186,7 @@ def add_agreement(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
 
 def add_filing(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     body = {"id": f"fil-by-{actor}", "exporter": "cn-exporter", "kind": "certification"}
+    body["recipient"] = "vn-importer"  # a certification names its recipient
     return _send(c, "POST", "/v1/filings", body)
 
 
