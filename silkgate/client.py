@@ -483,6 +483,14 @@ class SilkgateClient:
         key_id, key = self.keys.current_signing(self._clock())
         return {"key_id": key_id, "signature": key.sign(message)}
 
+    # -- classifier ---------------------------------------------------------------------
+    def classify(self, records: Sequence[Any], *, product: str | None = None) -> dict[str, Any]:
+        """The findings of each record (POST /v1/classify; nothing stored or counted)."""
+        body: dict[str, Any] = {"records": list(records)}
+        if product is not None:
+            body["product"] = product
+        return self._json(dict[str, Any], "POST", "/v1/classify", body=body)
+
     # -- hub and ledger (public) ----------------------------------------------------------
     def health(self) -> dict[str, Any]:
         return self._json(dict[str, Any], "GET", "/v1/health", signed=False)
@@ -508,6 +516,11 @@ class SilkgateClient:
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         body = self.ledger("proof/consistency", **{"from": size1, "to": size2}).json()
         return [base64.b64decode(h) for h in body["proof"]]
+
+    def entry_tile(self, path: str) -> bytes:
+        """GET /v1/ledger/tile/entries/<path> (signed: the caller must be a party of every
+        entry in the tile, or a regulator); the raw entry bundle (C2SP tlog-tiles)."""
+        return self.request("GET", f"/v1/ledger/tile/entries/{path.lstrip('/')}").content
 
     def proof_bundle(self, index: int) -> ProofBundle:
         """An inclusion proof bundle for ledger entry `index` (verify with verify_bundle).

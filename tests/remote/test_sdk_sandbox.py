@@ -84,3 +84,16 @@ def test_cohort_create_suspend_and_report(world: World, http: TestClient) -> Non
     assert report["incidents"][0]["kind"] == "kill_switch"
     with pytest.raises(ForbiddenError):
         sdk(world, http, "cn-pingxiang-broker").suspend_cohort("sdk-trial", "mine")
+
+
+def test_the_sdk_classifies_and_reads_entry_tiles(world: World, http: TestClient) -> None:
+    regulator = sdk(world, http)
+    found = regulator.classify([{"note": "call +84 912 345 678"}])
+    [record] = found["records"]
+    assert any(f["type"] == "phone" for f in record["findings"])
+    for batch in demo_batches(10, 10):
+        world.hub.pipeline.submit(batch)
+    size = world.hub.store.ledger_size()
+    assert size > 0
+    tile = regulator.entry_tile(f"000.p/{size}" if size < 256 else "000")
+    assert len(tile) > 0
