@@ -286,3 +286,26 @@ def test_the_regulator_runs_the_sandbox_from_its_machine(machines: Machines) -> 
     # The exporter's key cannot act as the regulator.
     refused = run("sandbox", "cohort", "suspend", "gx-trial", *remote(m), cwd=m.exporter, ok=False)
     assert refused.returncode == 1 and "Traceback" not in said(refused)
+
+
+def test_a_participant_rotates_and_revokes_its_own_keys_from_its_machine(
+    machines: Machines,
+) -> None:
+    m = machines
+    old = read_public_document(m.importer / "public.json").signing_key_id
+    rotated = out("participant", "rotate-keys", "--id", IMPORTER, *remote(m), cwd=m.importer)
+    new = rotated["signing_keys"][-1]["key_id"]
+    assert new != old and [k["key_id"] for k in rotated["signing_keys"]] == [old, new]
+    # Another participant may not touch the importer's keys.
+    refused = run("participant", "revoke-key", "--id", IMPORTER, "--key-id", new, *remote(m),
+                  cwd=m.exporter, ok=False)  # fmt: skip
+    assert refused.returncode == 1 and "Traceback" not in said(refused)
+    revoked = out("participant", "revoke-key", "--id", IMPORTER, "--key-id", old, *remote(m),
+                  cwd=m.importer)  # fmt: skip
+    assert revoked["signing_keys"][0]["revoked_at"]
+    ring = orjson.loads((m.importer / "key.json").read_bytes())
+    assert old in ring["revoked"]  # marked in its own key file too
+    # The rotated key file keeps working against the hub.
+    assert out("inbox", *remote(m), cwd=m.importer)["envelopes"] == 0
+    [me] = out("participant", "list", *remote(m), cwd=m.importer)
+    assert me["id"] == IMPORTER and me["signing_keys"][-1]["key_id"] == new
