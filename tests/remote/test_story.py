@@ -161,6 +161,11 @@ def test_every_participant_works_from_its_own_machine(machines: Machines) -> Non
     shown = run("holds", "show", mine["envelope_id"], *remote(m), cwd=m.exporter).stdout.decode()
     assert mine["envelope_id"] in shown and "standard_contract" in shown  # readable, whole id
 
+    # Re-checking from its machine changes nothing: no contract is on file yet.
+    recheck = out("holds", "recheck", *remote(m), cwd=m.exporter)
+    assert (recheck["checked"], recheck["released"]) == (1, 0)
+    assert "cn.art8.sensitive" in recheck["items"][0]["reason"]
+
     # The exporter cannot release its own hold, nor can the importer see it.
     envelope = mine["envelope_id"]
     refused = run("holds", "release", envelope, "--reason", "mine", *remote(m),
@@ -245,6 +250,17 @@ def test_the_operator_works_over_the_hub_too(machines: Machines, tmp_path: Path)
         "--recipient", IMPORTER, "--reference", "GX-SC-1", *remote(m), cwd=laptop,
     )  # fmt: skip
     assert filing["recipient"] == IMPORTER
+    agreement = out(
+        "agreement", "add", "--exporter", EXPORTER, "--importer", "th-bangkok-market",
+        "--product", "ecommerce.order", "--purpose", "contract_performance",
+        "--instrument", "contract_necessity", *remote(m), cwd=laptop,
+    )  # fmt: skip
+    listed = out("agreement", "list", "--importer", "th-bangkok-market", *remote(m), cwd=laptop)
+    assert [a["id"] for a in listed] == [agreement["id"]]
+    bad = run("agreement", "add", "--exporter", EXPORTER, "--importer", "th-bangkok-market",
+              "--product", "ecommerce.order", "--purpose", "gossip", "--instrument",
+              "contract_necessity", *remote(m), cwd=laptop, ok=False)  # fmt: skip
+    assert bad.returncode == 1 and "unknown purpose 'gossip'" in said(bad)
     ids = {p["id"] for p in out("participant", "list", *remote(m), cwd=laptop)}
     assert {"th-bangkok-market", EXPORTER, REGULATOR} <= ids
     assert [f["id"] for f in out("filing", "list", *remote(m), cwd=laptop)] == [filing["id"]]
