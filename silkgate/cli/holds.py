@@ -14,7 +14,7 @@ from rich.table import Table
 
 from silkgate.cli.common import DataDir, JsonFlag, console, hub_at, print_json
 from silkgate.cli.remote import HubUrl, RemoteKeyFile
-from silkgate.errors import ConfigError
+from silkgate.errors import ConfigError, InputError
 from silkgate.flow.holds import (
     HeldBatch,
     HoldAction,
@@ -39,7 +39,9 @@ SigningKeyFile = Annotated[
         help="The regulator's own key file: it signs the decision (and, with --hub, the request)",
     ),
 ]
-Envelope = Annotated[str, typer.Argument(help="The held envelope's id")]
+Envelope = Annotated[
+    str, typer.Argument(help="The held envelope's id (or a prefix naming one held envelope)")
+]
 Exporter = Annotated[Optional[str], typer.Option(help="Only this exporter's")]  # noqa: UP045
 
 
@@ -92,10 +94,12 @@ def holds_show(
         from silkgate.api.cli_http import remote_client
 
         with remote_client(hub, key_file) as client:
-            held = client.hold(envelope)
+            held = client.hold(resolve(envelope, [h.envelope_id for h in client.holds()]))
     else:
         with hub_at(data_dir) as local:
-            held = HoldService.for_hub(local).get(envelope)
+            service = HoldService.for_hub(local)
+            ids = [h.envelope_id for h in service.list_held()]
+            held = service.get(resolve(envelope, ids))
     if json:
         print_json(held)
         return
@@ -151,6 +155,7 @@ def _decide(
         from silkgate.api.cli_http import remote_client
 
         with remote_client(hub, key_file) as client:
+            envelope = resolve(envelope, [h.envelope_id for h in client.holds()])
             if action == "release":
                 return client.release_hold(envelope, reason)
             return client.reject_hold(envelope, reason)
@@ -159,11 +164,28 @@ def _decide(
     ring = load_key_file(key_file)
     with hub_at(data_dir) as local:
         service = HoldService.for_hub(local)
+        envelope = resolve(envelope, [h.envelope_id for h in service.list_held()])
         _, key = ring.current_signing(datetime.now(UTC))
         approval = sign_hold(key, ring.participant, action, envelope, reason)
         if action == "release":
             return service.release(envelope, approval=approval, reason=reason)
         return service.reject(envelope, approval=approval, reason=reason)
+
+
+def resolve(given: str, held: list[str]) -> str:
+    """The held envelope id `given` names: itself, or the one held id it is a prefix of. An
+    id that names no held envelope is passed on (the service says why: unknown, or not held
+    any more); a prefix of several is refused."""
+    if given in held or not given:
+        return given
+    matches = [i for i in held if i.startswith(given)]
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
+        raise InputError(
+            f"{given!r} is the start of {len(matches)} held envelopes ({shown}); "
+            "give more of the id"
+        )
+    return matches[0] if matches else given
 
 
 @holds_app.command("recheck")

@@ -123,3 +123,23 @@ def test_recheck_and_filing_add_release_what_the_filing_covers(data_dir: Path) -
     assert text.exit_code == 0, text.output
     assert "released" in text.output and "b-ID" in text.output
     assert held_ids(data_dir) == {}
+
+
+def test_envelope_ids_accept_a_unique_prefix(data_dir: Path) -> None:
+    from silkgate.cli.holds import resolve
+
+    d = str(data_dir)
+    ids = held_ids(data_dir)
+    my, other = ids["b-MY"], ids["b-ID"]
+    common = 0
+    while my[common] == other[common]:
+        common += 1
+    shown = run("holds", "show", my[: common + 1], "--data-dir", d)
+    assert shown["envelope_id"] == my
+    ambiguous = fails("holds", "show", my[:common], "--data-dir", d)
+    assert "start of 2 held envelopes" in ambiguous
+    k = key(data_dir)
+    released = run("holds", "release", my[: common + 1], "--reason", "ok", *k, "--data-dir", d)
+    assert released["envelope_id"] == my  # signed over the whole id
+    assert resolve("env_nope", [other]) == "env_nope"  # the service names the unknown id
+    assert "no envelope" in fails("holds", "show", "env_nope", "--data-dir", d)
