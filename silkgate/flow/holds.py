@@ -510,6 +510,10 @@ class HoldService:
                 f"{participant_id} ({', '.join(participant.roles)}) may not release or reject "
                 "held batches: only a regulator may"
             )
+        if not participant.active:
+            raise ForbiddenError(
+                f"{participant_id} is deactivated: it may not release or reject held batches"
+            )
 
 
 def _countable(chain: Chain | None, fact: DecisionFact) -> bool:

@@ -122,3 +122,15 @@ def test_the_hubs_automatic_release_is_unsigned_and_says_so(world: World, tmp_pa
     leaf = ledger_leaf(world, item.ledger_index)
     assert isinstance(leaf, HoldReleaseLeaf) and leaf.automatic and leaf.signature is None
     assert leaf.envelope_id == held.held_id
+
+
+def test_a_deactivated_regulator_decides_nothing(world: World) -> None:
+    held = str(world.held("MY").held_id)
+    RegistryService.for_hub(world.hub).update_participant(
+        REGULATOR, {"active": False}, LOCAL_OPERATOR
+    )
+    with pytest.raises(ForbiddenError, match="deactivated"):
+        world.release(held, by=REGULATOR, reason="still me")
+    with pytest.raises(ForbiddenError, match="deactivated"):
+        world.reject(held, by=REGULATOR, reason="still me")
+    assert world.hub.store.get_envelope(held).state == "held"
