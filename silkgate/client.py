@@ -55,10 +55,14 @@ from silkgate.errors import (
     TransportError,
 )
 from silkgate.flow.batch_report import BatchReport, is_gate_denied
+from silkgate.flow.holds import HeldBatch, HoldAction, RecheckReport, sign_hold
 from silkgate.flow.thresholds import CounterReport
 from silkgate.ledger.bundle import ProofBundle
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
 from silkgate.products import ProductInfo, ProductList
+from silkgate.sandbox.cohorts import CohortSpec, cohort_message
+from silkgate.sandbox.lifecycle import transition_message
+from silkgate.sandbox.packs import pack_from_text, text_digest
 from silkgate.seal.httpsig import DEFAULT_COMPONENTS, sign_request
 from silkgate.seal.keys import (
     KeyRing,
@@ -108,6 +112,12 @@ _ERRORS: dict[str, type[SilkgateError]] = {
     "auth": AuthError,
     "forbidden": ForbiddenError,
 }
+
+
+class HeldList(msgspec.Struct, frozen=True, kw_only=True):
+    """GET /v1/holds."""
+
+    holds: list[HeldBatch]
 
 
 class RequestSigner(httpx.Auth):
@@ -378,6 +388,13 @@ class SilkgateClient:
     def register_participant(self, participant: Participant) -> Participant:
         return self._json(Participant, "POST", "/v1/participants", body=participant)
 
+    def register_participant_fields(self, fields: Mapping[str, Any]) -> Participant:
+        """Register a participant from its fields (the operator): id, name, jurisdiction,
+        roles, signing_key and hpke_key (raw public keys, e.g. from a `silkgate keygen`
+        public key document), and optionally ciio, sector, free_trade_zone,
+        corporate_group, enterprise_size, foreign_authority."""
+        return self._json(Participant, "POST", "/v1/participants", body=dict(fields))
+
     def rotate_keys(
         self, *, key_file: Path | str | None = None, overlap_days: float = 30.0
     ) -> Participant:
@@ -412,6 +429,14 @@ class SilkgateClient:
         auth = RequestSigner(self.keys, self._clock, key_id=sign_with)
         return self._json(Participant, "POST", path, body=body, auth=auth)
 
+    def register_public_keys(
+        self, participant: str, signing_key: bytes, hpke_key: bytes, overlap_days: float = 30.0
+    ) -> Participant:
+        """Register new public keys for `participant` (the operator, or the participant with
+        its current key): e.g. from a `silkgate keygen` public key document."""
+        body = {"signing_key": signing_key, "hpke_key": hpke_key, "overlap_days": overlap_days}
+        return self._json(Participant, "POST", f"/v1/participants/{participant}/keys", body=body)
+
     def revoke_key(self, key_id: str, *, participant: str | None = None) -> Participant:
         """Revoke one of this participant's keys at the hub (an operator may name another
         `participant`). Revoke it in the key ring too (silkgate.seal.keys.revoke_key)."""
@@ -425,14 +450,129 @@ class SilkgateClient:
     def agreements(self) -> list[Agreement]:
         return self._json(list[Agreement], "GET", "/v1/agreements")
 
-    def add_agreement(self, agreement: AgreementBody) -> Agreement:
-        return self._json(Agreement, "POST", "/v1/agreements", body=agreement)
+    def add_agreement(self, agreement: AgreementBody | Mapping[str, Any]) -> Agreement:
+        """Record an agreement (the operator); a mapping is checked by the hub only."""
+        body = agreement if isinstance(agreement, AgreementBody) else dict(agreement)
+        return self._json(Agreement, "POST", "/v1/agreements", body=body)
 
     def filings(self) -> list[Filing]:
         return self._json(list[Filing], "GET", "/v1/filings")
 
-    def add_filing(self, filing: FilingBody) -> Filing:
-        return self._json(Filing, "POST", "/v1/filings", body=filing)
+    def add_filing(self, filing: FilingBody | Mapping[str, Any]) -> Filing:
+        """Record a filing (the operator); the hub re-checks the exporter's held batches.
+        A mapping is checked by the hub only."""
+        body = filing if isinstance(filing, FilingBody) else dict(filing)
+        return self._json(Filing, "POST", "/v1/filings", body=body)
+
+    def update_participant(self, participant_id: str, **changes: Any) -> Participant:
+        """Change a participant's registration (PATCH; the operator): name, jurisdiction,
+        roles, ciio, sector, active, free_trade_zone, corporate_group, enterprise_size,
+        foreign_authority. Never its id or keys."""
+        return self._json(Participant, "PATCH", f"/v1/participants/{participant_id}", body=changes)
+
+    # -- held batches ---------------------------------------------------------------------
+    def holds(self, *, exporter: str | None = None) -> list[HeldBatch]:
+        """Held batches the caller may see (a regulator all, an exporter its own)."""
+        page = self._json(HeldList, "GET", "/v1/holds", params={"exporter": exporter})
+        return page.holds
+
+    def hold(self, envelope_id: str) -> HeldBatch:
+        return self._json(HeldBatch, "GET", f"/v1/holds/{envelope_id}")
+
+    def hold_decision_body(self, action: str, envelope_id: str, reason: str) -> dict[str, Any]:
+        """The body of a release or rejection: the reason and this participant's signature
+        over silkgate.flow.holds.hold_message, with its current signing key."""
+        key_id, key = self.keys.current_signing(self._clock())
+        approval = sign_hold(key, self.participant_id, action, envelope_id, reason)
+        return {"reason": reason, "key_id": key_id, "signature": approval.signature}
+
+    def release_hold(self, envelope_id: str, reason: str) -> HoldAction:
+        """Release a held envelope for delivery (a regulator; signed with its key)."""
+        body = self.hold_decision_body("release", envelope_id, reason)
+        return self._json(HoldAction, "POST", f"/v1/holds/{envelope_id}/release", body=body)
+
+    def reject_hold(self, envelope_id: str, reason: str) -> HoldAction:
+        """Reject a held envelope; its sealed data is dropped (a regulator; signed)."""
+        body = self.hold_decision_body("reject", envelope_id, reason)
+        return self._json(HoldAction, "POST", f"/v1/holds/{envelope_id}/reject", body=body)
+
+    def recheck_holds(self, *, exporter: str | None = None) -> RecheckReport:
+        """Re-decide held batches against today's filings; those now allowed are released."""
+        body = {"exporter": exporter} if exporter else {}
+        return self._json(RecheckReport, "POST", "/v1/holds/recheck", body=body)
+
+    # -- sandbox (regulators; reads also operators) ---------------------------------------
+    def policies(self) -> list[dict[str, Any]]:
+        """Pack versions with their lifecycle state and history."""
+        return self._json(list[dict[str, Any]], "GET", "/v1/sandbox/policies")
+
+    def propose_policy(self, yaml_text: str) -> dict[str, Any]:
+        """Store a pack version as a draft, signed by this regulator."""
+        pack = pack_from_text(yaml_text, "proposal")
+        message = transition_message(
+            pack.id, pack.version, text_digest(yaml_text), "", "draft", self.participant_id
+        )
+        body = {"yaml": yaml_text, **self._approval(message)}
+        return self._json(dict[str, Any], "POST", "/v1/sandbox/policies", body=body)
+
+    def transition_policy(self, pack: str, version: str, to: str) -> dict[str, Any]:
+        """Move `pack@version` to state `to` (shadow, active, retired), signed."""
+        current = next(
+            (v for v in self.policies() if (v["pack"], v["version"]) == (pack, version)), None
+        )
+        if current is None:
+            raise NotFoundError(f"no policy version {pack}@{version} on the hub")
+        message = transition_message(
+            pack, version, current["sha256"], current["state"], to, self.participant_id
+        )
+        path = f"/v1/sandbox/policies/{pack}/{version}/transition"
+        return self._json(dict[str, Any], "POST", path, body={"to": to, **self._approval(message)})
+
+    def shadow_report(self) -> list[dict[str, Any]]:
+        return self._json(list[dict[str, Any]], "GET", "/v1/sandbox/shadow")
+
+    def replay(
+        self,
+        candidates: Sequence[str],
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> dict[str, Any]:
+        """What candidate packs (YAML texts) would have changed over past decision facts."""
+        body = {"candidates": list(candidates), "since": since, "until": until}
+        return self._json(dict[str, Any], "POST", "/v1/sandbox/replay", body=body)
+
+    def cohorts(self) -> list[dict[str, Any]]:
+        return self._json(list[dict[str, Any]], "GET", "/v1/sandbox/cohorts")
+
+    def create_cohort(self, spec: CohortSpec) -> dict[str, Any]:
+        """Admit members to a capped, time-boxed experiment (signed)."""
+        message = cohort_message("create", spec.id, spec.message_body(), self.participant_id)
+        body = {"spec": spec, **self._approval(message)}
+        return self._json(dict[str, Any], "POST", "/v1/sandbox/cohorts", body=body)
+
+    def suspend_cohort(self, cohort_id: str, reason: str = "") -> dict[str, Any]:
+        """Kill switch (signed)."""
+        message = cohort_message("suspend", cohort_id, {"reason": reason}, self.participant_id)
+        path = f"/v1/sandbox/cohorts/{cohort_id}/suspend"
+        return self._json(
+            dict[str, Any], "POST", path, body={"reason": reason, **self._approval(message)}
+        )
+
+    def cohort_report(self, cohort_id: str) -> dict[str, Any]:
+        return self._json(dict[str, Any], "GET", f"/v1/sandbox/cohorts/{cohort_id}/report")
+
+    def _approval(self, message: bytes) -> dict[str, Any]:
+        key_id, key = self.keys.current_signing(self._clock())
+        return {"key_id": key_id, "signature": key.sign(message)}
+
+    # -- classifier ---------------------------------------------------------------------
+    def classify(self, records: Sequence[Any], *, product: str | None = None) -> dict[str, Any]:
+        """The findings of each record (POST /v1/classify; nothing stored or counted)."""
+        body: dict[str, Any] = {"records": list(records)}
+        if product is not None:
+            body["product"] = product
+        return self._json(dict[str, Any], "POST", "/v1/classify", body=body)
 
     # -- hub and ledger (public) ----------------------------------------------------------
     def health(self) -> dict[str, Any]:
@@ -459,6 +599,11 @@ class SilkgateClient:
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
         body = self.ledger("proof/consistency", **{"from": size1, "to": size2}).json()
         return [base64.b64decode(h) for h in body["proof"]]
+
+    def entry_tile(self, path: str) -> bytes:
+        """GET /v1/ledger/tile/entries/<path> (signed: the caller must be a party of every
+        entry in the tile, or a regulator); the raw entry bundle (C2SP tlog-tiles)."""
+        return self.request("GET", f"/v1/ledger/tile/entries/{path.lstrip('/')}").content
 
     def proof_bundle(self, index: int) -> ProofBundle:
         """An inclusion proof bundle for ledger entry `index` (verify with verify_bundle).

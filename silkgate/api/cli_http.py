@@ -30,6 +30,11 @@ def _client(hub_url: str, key_file: Path | None) -> SilkgateClient:
     return SilkgateClient(hub_url, load_keyring(key_file))
 
 
+def remote_client(hub_url: str, key_file: Path | None) -> SilkgateClient:
+    """The SDK client a `--hub URL --key-file K` command works through (close it)."""
+    return _client(hub_url, key_file)
+
+
 def send_over_http(
     hub_url: str,
     key_file: Path | None,

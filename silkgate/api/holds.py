@@ -1,6 +1,8 @@
 """Held batches over HTTP (mounted by the app under /v1/holds; see silkgate.flow.holds).
 
-`holds.list`: regulators see every held batch, an exporter its own (metadata only).
+`holds.list`: regulators see every held batch, an exporter its own (metadata only), as a
+list or one by one. `holds.release` and `holds.reject` carry the regulator's signature over
+the action (silkgate.flow.holds.hold_message) besides the request's.
 `holds.release` and `holds.reject`: regulators. `holds.recheck`: regulators (any or every
 exporter) and an exporter for its own held batches. The table is silkgate.api.authz.
 """
@@ -16,6 +18,7 @@ from silkgate.api.authz import ALL, Caller, authorize, scopes, visible
 from silkgate.api.deps import Auth, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.flow.holds import HeldBatch, HoldAction, HoldService, RecheckReport
+from silkgate.sandbox.auth import Approval
 
 
 class HeldList(msgspec.Struct, frozen=True, kw_only=True):
@@ -23,9 +26,13 @@ class HeldList(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class DecisionBody(msgspec.Struct, frozen=True, kw_only=True):
-    """Why the regulator releases or rejects (recorded in the ledger)."""
+    """Why the regulator releases or rejects (recorded in the ledger), and its Ed25519
+    signature (base64) over silkgate.flow.holds.hold_message(action, envelope_id, reason,
+    regulator id), made with `key_id` (default: the key that signed the request)."""
 
     reason: str
+    signature: bytes
+    key_id: str | None = None
 
 
 class RecheckBody(msgspec.Struct, frozen=True, kw_only=True):
@@ -52,6 +59,22 @@ def list_holds(auth: Auth, state: State, exporter: str | None = None) -> Respons
     return json_response(HeldList(holds=visible(auth.caller, "holds.list", held)))
 
 
+def _approval(caller: Caller, body: DecisionBody) -> Approval:
+    return Approval(by=caller.id, key_id=body.key_id or caller.key_id, signature=body.signature)
+
+
+@router.get(
+    "/{envelope_id}",
+    summary="One held batch the caller may see (metadata only)",
+    responses=json_reply(HeldBatch),
+)
+def show_hold(envelope_id: str, auth: Auth, state: State) -> Response:
+    scopes(auth.caller, "holds.list")
+    held = HoldService.for_hub(state.hub).get(envelope_id)
+    authorize(auth.caller, "holds.list", held, what="held batch", obj_id=envelope_id)
+    return json_response(held)
+
+
 @router.post(
     "/{envelope_id}/release",
     summary="Release a held envelope for delivery (regulator)",
@@ -62,8 +85,9 @@ async def release_hold(envelope_id: str, auth: Auth, state: State) -> Response:
     scopes(auth.caller, "holds.release")
     body = decode_body(auth.body, DecisionBody, "release")
     service = HoldService.for_hub(state.hub)
+    approval = _approval(auth.caller, body)
     action = await run_in_threadpool(
-        service.release, envelope_id, by=auth.caller.id, reason=body.reason
+        service.release, envelope_id, approval=approval, reason=body.reason
     )
     await state.signal.notify()  # wake long-polling mailboxes
     return json_response(action)
@@ -79,7 +103,8 @@ def reject_hold(envelope_id: str, auth: Auth, state: State) -> Response:
     scopes(auth.caller, "holds.reject")
     body = decode_body(auth.body, DecisionBody, "rejection")
     service = HoldService.for_hub(state.hub)
-    return json_response(service.reject(envelope_id, by=auth.caller.id, reason=body.reason))
+    approval = _approval(auth.caller, body)
+    return json_response(service.reject(envelope_id, approval=approval, reason=body.reason))
 
 
 @router.post(

@@ -78,6 +78,10 @@ class ParticipantChanges(msgspec.Struct, kw_only=True):
     ciio: bool | None = None
     sector: str | None = None
     active: bool | None = None  # False: authenticates nothing, takes part in no transfer
+    free_trade_zone: str | None = None  # '' = none
+    corporate_group: str | None = None  # '' = none
+    enterprise_size: str | None = None  # one of model.ENTERPRISE_SIZES
+    foreign_authority: bool | None = None
 
 
 @router.patch(

@@ -1,57 +1,75 @@
-"""`silkgate holds …`: held batches on the local hub. List them, release or reject one as
-a regulator, re-check them against the filings on file (see silkgate.flow.holds)."""
+"""`silkgate holds …`: held batches. List and show them, release or reject one as a
+regulator (signed with the regulator's own key file), re-check them against the filings on
+file (see silkgate.flow.holds). Each command works on the hub's data directory, or with
+`--hub URL --key-file K` over the signed API from the caller's own machine."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from rich.table import Table
 
-from silkgate.cli.common import DataDir, JsonFlag, console, hub_at, print_json, table
-from silkgate.errors import InputError
-from silkgate.flow.holds import HoldAction, HoldService, RecheckReport, summarize
-from silkgate.hub import DEFAULT_DATA_DIR, Hub
+from silkgate.cli.common import DataDir, JsonFlag, console, hub_at, print_json
+from silkgate.cli.remote import HubUrl, RemoteKeyFile
+from silkgate.errors import ConfigError, InputError
+from silkgate.flow.holds import (
+    HeldBatch,
+    HoldAction,
+    HoldService,
+    RecheckReport,
+    sign_hold,
+    summarize,
+)
+from silkgate.hub import DEFAULT_DATA_DIR
+from silkgate.registry.keys import load_key_file
 
 holds_app = typer.Typer(
     no_args_is_help=True,
-    help="Held batches: list, release or reject (regulator), re-check against filings.",
+    help="Held batches: list, show, release or reject (regulator), re-check against filings.",
 )
 
 Reason = Annotated[str, typer.Option("--reason", help="Why (recorded in the ledger).")]
-By = Annotated[
-    str,
+SigningKeyFile = Annotated[
+    Path,
     typer.Option(
-        "--by", help="The regulator's participant id (default: the only registered regulator)."
+        "--key-file",
+        help="The regulator's own key file: it signs the decision (and, with --hub, the request)",
     ),
 ]
-
-
-def regulator_id(hub: Hub, given: str) -> str:
-    """`given`, or the only registered regulator."""
-    if given:
-        return given
-    regulators = [p.id for p in hub.store.list_participants() if "regulator" in p.roles]
-    if len(regulators) != 1:
-        found = ", ".join(regulators) or "none"
-        raise InputError(f"name the regulator with --by (registered regulators: {found})")
-    return regulators[0]
+Envelope = Annotated[
+    str, typer.Argument(help="The held envelope's id (or a prefix naming one held envelope)")
+]
+Exporter = Annotated[Optional[str], typer.Option(help="Only this exporter's")]  # noqa: UP045
 
 
 @holds_app.command("list")
 def holds_list(
-    exporter: Annotated[Optional[str], typer.Option(help="Only this exporter's")] = None,  # noqa: UP045
+    exporter: Exporter = None,
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Held envelopes with their batch metadata and why they are held (never contents)."""
-    with hub_at(data_dir) as hub:
-        held = HoldService.for_hub(hub).list_held(exporter=exporter)
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            held = client.holds(exporter=exporter)
+    else:
+        with hub_at(data_dir) as local:
+            held = HoldService.for_hub(local).list_held(exporter=exporter)
     if json:
         print_json({"holds": held})  # the shape of GET /v1/holds
         return
-    rows = [
-        [
+    out = Table(title="held batches")
+    for column in ("envelope", "batch", "flow", "product", "held", "rules", "requires"):
+        out.add_column(column, overflow="fold")  # ids are never cut: `release` needs them
+    for h in held:
+        out.add_row(
             h.envelope_id,
             h.batch_id,
             f"{h.exporter} → {h.importer}",
@@ -59,49 +77,133 @@ def holds_list(
             f"{h.records}/{h.batch_records}",
             "; ".join(",".join(r.rule_ids) for r in h.reasons),
             "; ".join(",".join(r.requires) for r in h.reasons if r.requires),
-        ]
-        for h in held
-    ]
-    columns = ["envelope", "batch", "flow", "product", "held", "rules", "requires"]
-    table("held batches", columns, rows)
+        )
+    console.print(out)
+
+
+@holds_app.command("show")
+def holds_show(
+    envelope: Envelope,
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """One held envelope: its batch, flow and why it is held, with the rules' citations."""
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            held = client.hold(resolve(envelope, [h.envelope_id for h in client.holds()]))
+    else:
+        with hub_at(data_dir) as local:
+            service = HoldService.for_hub(local)
+            ids = [h.envelope_id for h in service.list_held()]
+            held = service.get(resolve(envelope, ids))
+    if json:
+        print_json(held)
+        return
+    _print_held(held)
+
+
+def _print_held(h: HeldBatch) -> None:
+    console.print(
+        f"[bold]{h.envelope_id}[/] batch {h.batch_id}: {h.exporter} → {h.importer}, "
+        f"{h.product} for {h.purpose}; {h.records} of {h.batch_records} records held since "
+        f"{h.held_at.isoformat()} (policy {h.policy_version})",
+        highlight=False,
+    )
+    for r in h.reasons:
+        requires = f"; requires {', '.join(r.requires)}" if r.requires else ""
+        console.print(
+            f"  {r.records} record(s): {', '.join(r.rule_ids)}{requires}", highlight=False
+        )
+        for citation in r.citations:
+            console.print(f"    {citation}", highlight=False)
 
 
 @holds_app.command("release")
 def holds_release(
-    envelope: Annotated[str, typer.Argument(help="The held envelope's id")],
+    envelope: Envelope,
     reason: Reason,
-    by: By = "",
+    key_file: SigningKeyFile,
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """Release a held envelope for delivery to its importer (a regulator's decision)."""
-    with hub_at(data_dir) as hub:
-        action = HoldService.for_hub(hub).release(envelope, by=regulator_id(hub, by), reason=reason)
-    _print_action(action, json)
+    """Release a held envelope for delivery to its importer (a regulator's signed decision)."""
+    _print_action(_decide("release", envelope, reason, key_file, hub, data_dir), json)
 
 
 @holds_app.command("reject")
 def holds_reject(
-    envelope: Annotated[str, typer.Argument(help="The held envelope's id")],
+    envelope: Envelope,
     reason: Reason,
-    by: By = "",
+    key_file: SigningKeyFile,
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """Reject a held envelope: its sealed data is dropped; it is never delivered."""
-    with hub_at(data_dir) as hub:
-        action = HoldService.for_hub(hub).reject(envelope, by=regulator_id(hub, by), reason=reason)
-    _print_action(action, json)
+    """Reject a held envelope: its sealed data is dropped; it is never delivered (signed)."""
+    _print_action(_decide("reject", envelope, reason, key_file, hub, data_dir), json)
+
+
+def _decide(
+    action: str, envelope: str, reason: str, key_file: Path, hub: str, data_dir: Path
+) -> HoldAction:
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            envelope = resolve(envelope, [h.envelope_id for h in client.holds()])
+            if action == "release":
+                return client.release_hold(envelope, reason)
+            return client.reject_hold(envelope, reason)
+    if not key_file.exists():
+        raise ConfigError(f"no key file at {key_file}: the regulator signs with its own key file")
+    ring = load_key_file(key_file)
+    with hub_at(data_dir) as local:
+        service = HoldService.for_hub(local)
+        envelope = resolve(envelope, [h.envelope_id for h in service.list_held()])
+        _, key = ring.current_signing(datetime.now(UTC))
+        approval = sign_hold(key, ring.participant, action, envelope, reason)
+        if action == "release":
+            return service.release(envelope, approval=approval, reason=reason)
+        return service.reject(envelope, approval=approval, reason=reason)
+
+
+def resolve(given: str, held: list[str]) -> str:
+    """The held envelope id `given` names: itself, or the one held id it is a prefix of. An
+    id that names no held envelope is passed on (the service says why: unknown, or not held
+    any more); a prefix of several is refused."""
+    if given in held or not given:
+        return given
+    matches = [i for i in held if i.startswith(given)]
+    if len(matches) > 1:
+        shown = ", ".join(matches[:5]) + (", …" if len(matches) > 5 else "")
+        raise InputError(
+            f"{given!r} is the start of {len(matches)} held envelopes ({shown}); "
+            "give more of the id"
+        )
+    return matches[0] if matches else given
 
 
 @holds_app.command("recheck")
 def holds_recheck(
-    exporter: Annotated[Optional[str], typer.Option(help="Only this exporter's")] = None,  # noqa: UP045
+    exporter: Exporter = None,
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Re-decide held batches against today's filings; release those now allowed."""
-    report = recheck_at(data_dir, exporter)
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            report = client.recheck_holds(exporter=exporter)
+    else:
+        report = recheck_at(data_dir, exporter)
     if json:
         print_json(report)
     else:
@@ -130,5 +232,6 @@ def _print_action(action: HoldAction, json: bool) -> None:
     console.print(
         f"{action.action} [bold]{action.envelope_id}[/] (batch {action.batch_id}, "
         f"{action.records} records) by {action.by}; ledger index {action.ledger_index}; "
-        f"newly counted subjects: {counted}"
+        f"newly counted subjects: {counted}",
+        highlight=False,
     )

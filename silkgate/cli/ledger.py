@@ -21,6 +21,7 @@ import httpx
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from silkgate.cli.remote import HubUrl, RemoteKeyFile
 from silkgate.errors import ConfigError, NotFoundError, SilkgateError
 from silkgate.ledger import (
     ProofBundle,
@@ -122,6 +123,23 @@ def prove_index(
     return log.prove(index)
 
 
+def prove_remote(
+    hub: str, key_file: Path | None, *, index: int | None, batch: str | None
+) -> ProofBundle:
+    """`ledger prove --hub`: the bundle from the hub's signed API."""
+    from silkgate.api.cli_http import remote_client
+
+    if (index is None) == (batch is None):
+        raise ConfigError("give exactly one of --index and --batch")
+    with remote_client(hub, key_file) as client:
+        if batch is not None:
+            index = client.get_batch(batch).ledger_index
+            if index is None:
+                raise NotFoundError(f"batch {batch} has no ledger entry")
+        assert index is not None
+        return client.proof_bundle(index)
+
+
 def verify_offline(
     bundle_path: Path, checkpoint_path: Path | None, vkey: str, witness_keys: list[str]
 ) -> dict[str, Any]:
@@ -167,13 +185,19 @@ def prove_cmd(
     batch: Annotated[str | None, typer.Option("--batch", help="Batch id.")] = None,
     index: Annotated[int | None, typer.Option("--index", help="Leaf index.")] = None,
     out: Annotated[Path | None, typer.Option("--out", help="Write the bundle here.")] = None,
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """Print an inclusion proof bundle (JSON) for a batch or a leaf index."""
-    with _errors(), open_ledger(data_dir) as log:
-        store: Store = log.store  # type: ignore[assignment]
-        text = prove_index(log, store, index=index, batch=batch).to_json()
+    """Print an inclusion proof bundle (JSON) for a batch or a leaf index (over --hub: for
+    an entry the key file's participant is a party to, or any as a regulator)."""
+    if hub:
+        text = prove_remote(hub, key_file, index=index, batch=batch).to_json()
+    else:
+        with _errors(), open_ledger(data_dir) as log:
+            store: Store = log.store  # type: ignore[assignment]
+            text = prove_index(log, store, index=index, batch=batch).to_json()
     if out is not None:
         out.write_text(text, encoding="utf-8")
     else:

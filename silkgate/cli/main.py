@@ -14,7 +14,14 @@ import msgspec
 import typer
 from rich.markup import escape
 
-from silkgate.cli import batches, counters, flow, products, registry  # noqa: F401  (register)
+from silkgate.cli import (  # noqa: F401  (each registers its commands)
+    batches,
+    counters,
+    flow,
+    keys,
+    products,
+    registry,
+)
 from silkgate.cli.common import app, err_console
 from silkgate.errors import InputError, SilkgateError
 

@@ -5,18 +5,28 @@ operator on the hub's data directory, and print; the service holds every rule.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import msgspec
 import typer
 
 from silkgate.cli.common import DataDir, JsonFlag, app, console, hub_at, print_json, table
+from silkgate.cli.remote import HubUrl, RemoteKeyFile
+from silkgate.errors import InputError
 from silkgate.hub import DEFAULT_DATA_DIR, Hub, init_hub, open_hub
-from silkgate.model import FILING_KINDS, INSTRUMENTS, JURISDICTIONS, PURPOSES
+from silkgate.model import (
+    ENTERPRISE_SIZES,
+    FILING_KINDS,
+    INSTRUMENTS,
+    JURISDICTIONS,
+    PURPOSES,
+    Participant,
+)
 from silkgate.registry.keys import (
     key_ring_for,
     overlap_of,
     public_halves,
+    read_public_document,
     revoke_in_key_file,
     rotated_key_ring,
     save_key_file,
@@ -72,6 +82,39 @@ def _service(hub: Hub) -> RegistryService:
     return RegistryService.for_hub(hub)
 
 
+Zone = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Pilot free trade zone it is registered in, e.g. CN-GX ('' = none)"),
+]
+Group = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Corporate group (two members of one group are related; '' = none)"),
+]
+Size = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(help="Enterprise size: " + " | ".join(ENTERPRISE_SIZES)),
+]
+Authority = Annotated[
+    Optional[bool],  # noqa: UP045
+    typer.Option(
+        "--foreign-authority/--no-foreign-authority",
+        help="A foreign judicial or law-enforcement authority (CN DSL Art. 36, PIPL Art. 41)",
+    ),
+]
+
+
+def _attributes(
+    zone: str | None, group: str | None, size: str | None, authority: bool | None
+) -> dict[str, Any]:
+    given = {
+        "free_trade_zone": zone,
+        "corporate_group": group,
+        "enterprise_size": size,
+        "foreign_authority": authority,
+    }
+    return {k: v for k, v in given.items() if v is not None}
+
+
 @participant_app.command("add")
 def participant_add(
     participant_id: Annotated[str, typer.Option("--id", help="Stable id, e.g. vn-hanoi-carrier")],
@@ -80,45 +123,96 @@ def participant_add(
         str, typer.Option(help="CN or an ASEAN member: " + " ".join(JURISDICTIONS))
     ],
     role: Annotated[list[str], typer.Option(help="exporter|importer|regulator|operator (repeat)")],
+    public_key_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="The participant's public keys (from `silkgate keygen`): register without "
+            "ever holding its private keys"
+        ),
+    ] = None,
     key_file: Annotated[
-        Path,
-        typer.Option(help="The participant's key file; created (0600) if it does not exist."),
-    ],
+        Optional[Path],  # noqa: UP045
+        typer.Option(
+            help="Without --hub: the participant's key file, created (0600) if it does not "
+            "exist (prefer --public-key-file). With --hub: your own (the operator's) key file"
+        ),
+    ] = None,
     ciio: Annotated[
         bool, typer.Option(help="Critical information infrastructure operator")
     ] = False,
     sector: Annotated[str, typer.Option(help="Business sector, e.g. logistics")] = "logistics",
+    free_trade_zone: Zone = None,
+    corporate_group: Group = None,
+    enterprise_size: Size = None,
+    foreign_authority: Authority = None,
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """Register a new participant with the public halves of its keys. A new key file is
-    written only if the registration succeeds; an id that is registered already is refused
-    (use `participant rotate-keys` to register new keys)."""
-    with hub_at(data_dir) as hub:
-        service = _service(hub)
-        ring, created = key_ring_for(key_file, participant_id, service.clock)
-        keys = public_halves(ring, service.clock)
-        fields = {
-            "id": participant_id,
-            "name": name,
-            "jurisdiction": jurisdiction,
-            "roles": role,
-            "ciio": ciio,
-            "sector": sector,
-            "signing_key": keys.signing_public,
-            "hpke_key": keys.hpke_public,
-        }
-        save = (lambda _: save_key_file(ring, key_file)) if created else None
-        try:
-            participant = service.add_participant(fields, LOCAL_OPERATOR, then=save)
-        except BaseException:
-            if created:  # written inside a transaction that did not commit
-                key_file.unlink(missing_ok=True)
-            raise
+    """Register a new participant with the public halves of its keys: from the public key
+    file it made with `silkgate keygen`, or (on the hub only) from a key file created here.
+    A new key file is written only if the registration succeeds; an id that is registered
+    already is refused (use `participant rotate-keys` to register new keys)."""
+    fields: dict[str, Any] = {
+        "id": participant_id,
+        "name": name,
+        "jurisdiction": jurisdiction,
+        "roles": role,
+        "ciio": ciio,
+        "sector": sector,
+        **_attributes(free_trade_zone, corporate_group, enterprise_size, foreign_authority),
+    }
+    if public_key_file is not None:
+        document = read_public_document(public_key_file)
+        if document.participant != participant_id:
+            raise InputError(
+                f"{public_key_file} holds the public keys of {document.participant!r}, not "
+                f"{participant_id!r}"
+            )
+        fields.update(signing_key=document.signing_key, hpke_key=document.hpke_key)
+    if hub:
+        if public_key_file is None:
+            raise InputError(
+                "with --hub, register from the participant's public keys: --public-key-file "
+                "(the participant runs `silkgate keygen`); --key-file is your own"
+            )
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            participant = client.register_participant_fields(fields)
+    elif public_key_file is not None:
+        if key_file is not None:
+            raise InputError("give either --public-key-file or --key-file, not both")
+        with hub_at(data_dir) as local:
+            participant = _service(local).add_participant(fields, LOCAL_OPERATOR)
+    else:
+        if key_file is None:
+            raise InputError(
+                "give the participant's public keys (--public-key-file, from `silkgate "
+                "keygen`) or, on the hub, a key file to create (--key-file)"
+            )
+        participant = _add_with_key_file(fields, key_file, data_dir)
     if json:
         print_json(participant)
     else:
         console.print(f"registered [bold]{participant_id}[/] ({', '.join(participant.roles)})")
+
+
+def _add_with_key_file(fields: dict[str, Any], key_file: Path, data_dir: Path) -> Participant:
+    """Register from a key file on the hub's machine, creating it if it does not exist (only
+    once the registration is valid: a refused one leaves no file behind)."""
+    with hub_at(data_dir) as hub:
+        service = _service(hub)
+        ring, created = key_ring_for(key_file, str(fields["id"]), service.clock)
+        keys = public_halves(ring, service.clock)
+        fields = {**fields, "signing_key": keys.signing_public, "hpke_key": keys.hpke_public}
+        save = (lambda _: save_key_file(ring, key_file)) if created else None
+        try:
+            return service.add_participant(fields, LOCAL_OPERATOR, then=save)
+        except BaseException:
+            if created:  # written inside a transaction that did not commit
+                key_file.unlink(missing_ok=True)
+            raise
 
 
 @participant_app.command("update")
@@ -145,6 +239,12 @@ def participant_update(
             help="An inactive participant authenticates nothing and takes part in no transfer",
         ),
     ] = None,
+    free_trade_zone: Zone = None,
+    corporate_group: Group = None,
+    enterprise_size: Size = None,
+    foreign_authority: Authority = None,
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
@@ -157,9 +257,18 @@ def participant_update(
         "sector": sector,
         "active": active,
     }
-    changes = {k: v for k, v in given.items() if v is not None}
-    with hub_at(data_dir) as hub:
-        updated = _service(hub).update_participant(participant_id, changes, LOCAL_OPERATOR)
+    changes = {
+        **{k: v for k, v in given.items() if v is not None},
+        **_attributes(free_trade_zone, corporate_group, enterprise_size, foreign_authority),
+    }
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            updated = client.update_participant(participant_id, **changes)
+    else:
+        with hub_at(data_dir) as local:
+            updated = _service(local).update_participant(participant_id, changes, LOCAL_OPERATOR)
     if json:
         print_json(updated)
     else:
@@ -170,35 +279,74 @@ def participant_update(
 @participant_app.command("rotate-keys")
 def participant_rotate_keys(
     participant_id: Annotated[str, typer.Option("--id", help="The participant")],
-    key_file: Annotated[Path, typer.Option(help="The participant's key file (rotated in place)")],
+    key_file: Annotated[
+        Path,
+        typer.Option(
+            help="The participant's key file (rotated in place); with --hub and "
+            "--public-key-file, your own (the operator's) key file"
+        ),
+    ],
     overlap_days: Annotated[
         float, typer.Option(help="Days the old keys still sign requests and receipts")
     ] = 30.0,
+    public_key_file: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option(help="With --hub: register these new public keys (operator)"),
+    ] = None,
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Add fresh keys to the key file and register their public halves; the old keys keep
     verifying what they signed and stay accepted for new requests until the overlap ends.
-    The key file is saved before the registration commits."""
-    with hub_at(data_dir) as hub:
-        service = _service(hub)
-        service.participant(participant_id)  # refuse an unknown id before touching the file
-        now = service.clock()
-        ring = rotated_key_ring(key_file, participant_id, now, overlap_of(overlap_days))
-        keys = public_halves(ring, lambda: now)
-        rotated = service.rotate_keys(
-            participant_id,
-            keys.signing_public,
-            keys.hpke_public,
-            overlap_days,
-            LOCAL_OPERATOR,
-            then=lambda _: save_keyring(ring, key_file),
-        )
+    The key file is saved before the registration commits. With --hub a participant rotates
+    its own key file (the request is signed with its current key); an operator registers a
+    participant's new public keys with --public-key-file."""
+    if hub:
+        rotated = _rotate_remote(participant_id, key_file, overlap_days, public_key_file, hub)
+    else:
+        if public_key_file is not None:
+            raise InputError("--public-key-file rotates over --hub; on the hub use --key-file")
+        with hub_at(data_dir) as local:
+            service = _service(local)
+            service.participant(participant_id)  # refuse an unknown id before the file
+            now = service.clock()
+            ring = rotated_key_ring(key_file, participant_id, now, overlap_of(overlap_days))
+            keys = public_halves(ring, lambda: now)
+            rotated = service.rotate_keys(
+                participant_id,
+                keys.signing_public,
+                keys.hpke_public,
+                overlap_days,
+                LOCAL_OPERATOR,
+                then=lambda _: save_keyring(ring, key_file),
+            )
     if json:
         print_json(rotated)
     else:
         new = rotated.signing_keys[-1].key_id
         console.print(f"rotated [bold]{participant_id}[/]: signing key {new}")
+
+
+def _rotate_remote(
+    participant_id: str, key_file: Path, overlap_days: float, public: Path | None, hub: str
+) -> Participant:
+    from silkgate.api.cli_http import remote_client
+
+    with remote_client(hub, key_file) as client:
+        if public is not None:
+            document = read_public_document(public)
+            if document.participant != participant_id:
+                raise InputError(f"{public} holds the keys of {document.participant!r}")
+            return client.register_public_keys(
+                participant_id, document.signing_key, document.hpke_key, overlap_days
+            )
+        if client.participant_id != participant_id:
+            raise InputError(
+                f"{key_file} holds the keys of {client.participant_id!r}: over --hub a "
+                f"participant rotates its own key file (the operator gives --public-key-file)"
+            )
+        return client.rotate_keys(key_file=key_file, overlap_days=overlap_days)
 
 
 @participant_app.command("revoke-key")
@@ -207,16 +355,28 @@ def participant_revoke_key(
     key_id: Annotated[str, typer.Option(help="e.g. ed25519:3f9c0a1b2c3d4e5f")],
     key_file: Annotated[
         Optional[Path],  # noqa: UP045 (typer needs Optional)
-        typer.Option(help="Also mark the key revoked in this key file"),
+        typer.Option(
+            help="Also mark the key revoked in this key file; with --hub, it signs the request "
+            "(the participant's own, or the operator's)"
+        ),
     ] = None,
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Revoke a signing or HPKE key now: it authenticates no request, signs no new receipt
     and receives no new envelope; receipts it signed before now still verify."""
-    with hub_at(data_dir) as hub:
-        revoked = _service(hub).revoke_key(participant_id, key_id, LOCAL_OPERATOR)
-    if key_file is not None:
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            revoked = client.revoke_key(key_id, participant=participant_id)
+            mine = client.participant_id == participant_id
+    else:
+        with hub_at(data_dir) as local:
+            revoked = _service(local).revoke_key(participant_id, key_id, LOCAL_OPERATOR)
+        mine = True
+    if key_file is not None and mine:
         revoke_in_key_file(key_file, participant_id, key_id)
     if json:
         print_json(revoked)
@@ -225,18 +385,38 @@ def participant_revoke_key(
 
 
 @participant_app.command("list")
-def participant_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
-    """List registered participants."""
-    with hub_at(data_dir) as hub:
-        participants = _service(hub).participants()
+def participant_list(
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """List registered participants (over --hub: those the key file's participant may see)."""
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            participants = client.participants()
+    else:
+        with hub_at(data_dir) as local:
+            participants = _service(local).participants()
     if json:
         print_json(participants)
         return
     table(
         "participants",
-        ["id", "name", "jurisdiction", "roles", "ciio", "active"],
-        [[p.id, p.name, p.jurisdiction, ",".join(p.roles), p.ciio, p.active] for p in participants],
-    )
+        ["id", "name", "jurisdiction", "roles", "ciio", "zone", "group", "size", "active"],
+        [
+            [p.id, p.name, p.jurisdiction, ",".join(p.roles), p.ciio, p.free_trade_zone,
+             p.corporate_group, p.enterprise_size, p.active]
+            for p in participants
+        ],
+    )  # fmt: skip
+
+
+def _posted(request: AgreementRequest | FilingRequest) -> dict[str, Any]:
+    """A request as the API's body: the hub checks it by the same rules."""
+    return {k: v for k, v in msgspec.structs.asdict(request).items() if v is not None}
 
 
 # ----------------------------------------------------------------------------- agreements
@@ -250,6 +430,8 @@ def agreement_add(
     valid_from: Annotated[str, typer.Option(help="YYYY-MM-DD (default: today)")] = "",
     valid_until: Annotated[str, typer.Option(help="YYYY-MM-DD (default: open-ended)")] = "",
     agreement_id: Annotated[str, typer.Option("--id")] = "",
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
@@ -264,8 +446,14 @@ def agreement_add(
         valid_until=valid_until or None,
         id=agreement_id or None,
     )
-    with hub_at(data_dir) as hub:
-        agreement = _service(hub).add_agreement(request, LOCAL_OPERATOR)
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            agreement = client.add_agreement(_posted(request))
+    else:
+        with hub_at(data_dir) as local:
+            agreement = _service(local).add_agreement(request, LOCAL_OPERATOR)
     if json:
         print_json(agreement)
     else:
@@ -276,12 +464,24 @@ def agreement_add(
 def agreement_list(
     exporter: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045 (typer needs Optional)
     importer: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """List agreements."""
-    with hub_at(data_dir) as hub:
-        agreements = _service(hub).agreements(exporter=exporter, importer=importer)
+    """List agreements (over --hub: those the key file's participant may see)."""
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            agreements = [
+                a
+                for a in client.agreements()
+                if exporter in (None, a.exporter) and importer in (None, a.importer)
+            ]
+    else:
+        with hub_at(data_dir) as local:
+            agreements = _service(local).agreements(exporter=exporter, importer=importer)
     if json:
         print_json(agreements)
         return
@@ -308,16 +508,25 @@ def agreement_list(
 def filing_add(
     exporter: Annotated[str, typer.Option()],
     kind: Annotated[str, typer.Option(help=" | ".join(FILING_KINDS))],
-    recipient: Annotated[str, typer.Option(help="Importer it names ('' = any)")] = "",
+    recipient: Annotated[
+        str,
+        typer.Option(
+            help="The importer it names (required for standard_contract, "
+            "security_assessment and certification)"
+        ),
+    ] = "",
     valid_from: Annotated[str, typer.Option(help="YYYY-MM-DD (default: today)")] = "",
     valid_until: Annotated[str, typer.Option(help="YYYY-MM-DD")] = "",
     reference: Annotated[str, typer.Option(help="e.g. the CAC filing number")] = "",
     filing_id: Annotated[str, typer.Option("--id")] = "",
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Record a filed standard contract, certification, security assessment or TIA, and
-    re-check the exporter's held batches."""
+    re-check the exporter's held batches (over --hub the hub re-checks them too; run
+    `holds list` to see what is still held)."""
     from silkgate.cli.holds import print_recheck
 
     request = FilingRequest(
@@ -329,8 +538,18 @@ def filing_add(
         reference=reference,
         id=filing_id or None,
     )
-    with hub_at(data_dir) as hub:
-        recorded = _service(hub).add_filing(request, LOCAL_OPERATOR)
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            filing = client.add_filing(_posted(request))
+        if json:
+            print_json(filing)
+        else:
+            console.print(f"filing [bold]{filing.id}[/] recorded")
+        return
+    with hub_at(data_dir) as local:
+        recorded = _service(local).add_filing(request, LOCAL_OPERATOR)
     if json:
         print_json(
             {
@@ -346,12 +565,20 @@ def filing_add(
 @filing_app.command("list")
 def filing_list(
     exporter: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """List filings."""
-    with hub_at(data_dir) as hub:
-        filings = _service(hub).filings(exporter=exporter)
+    """List filings (over --hub: those the key file's participant may see)."""
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            filings = [f for f in client.filings() if exporter in (None, f.exporter)]
+    else:
+        with hub_at(data_dir) as local:
+            filings = _service(local).filings(exporter=exporter)
     if json:
         print_json(filings)
         return

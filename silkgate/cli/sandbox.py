@@ -13,6 +13,8 @@ import typer
 from rich.table import Table
 
 from silkgate.cli.common import DataDir, JsonFlag, console, hub_at, print_json
+from silkgate.cli.remote import HubUrl, RemoteKeyFile
+from silkgate.client import SilkgateClient
 from silkgate.errors import ConfigError, InputError
 from silkgate.hub import DEFAULT_DATA_DIR, Hub
 from silkgate.registry.keys import load_key_file
@@ -38,7 +40,10 @@ sandbox_app.add_typer(cohort_app, name="cohort")
 sandbox_app.add_typer(facts_app, name="facts")
 
 KeyFile = Annotated[
-    Path, typer.Option("--key-file", help="The regulator's key file (signs the action).")
+    Path,
+    typer.Option(
+        "--key-file", help="The regulator's key file (signs the action; with --hub, the request)"
+    ),
 ]
 HtmlOut = Annotated[
     Path | None, typer.Option("--html", help="Also write the report as HTML with charts.")
@@ -50,6 +55,12 @@ def _sandbox(hub: Hub) -> Sandbox:
     if hub.sandbox is None:
         raise ConfigError("this hub was opened without the sandbox")
     return hub.sandbox
+
+
+def _remote(hub: str, key_file: Path | None) -> SilkgateClient:
+    from silkgate.api.cli_http import remote_client
+
+    return remote_client(hub, key_file)
 
 
 def _approve(key_file: Path, message_for: Callable[[str], bytes]) -> Approval:
@@ -85,6 +96,17 @@ def _version_json(v: PolicyVersion) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _remote_version(v: dict[str, Any]) -> dict[str, Any]:
+    """A version from GET /v1/sandbox/policies with the fields `policy list` prints."""
+    last = v["history"][-1] if v.get("history") else None
+    return {
+        **v,
+        "changed_by": last["by"] if last else "",
+        "changed_at": last["at"] if last else None,
+        "ledger_index": last.get("ledger_index") if last else None,
+    }
+
+
 def _write_html(path: Path | None, text: str) -> None:
     if path is not None:
         path.write_text(text, encoding="utf-8")
@@ -105,24 +127,33 @@ def _show(title: str, columns: list[str], rows: list[list[Any]]) -> None:
 def policy_propose(
     pack: Annotated[Path, typer.Argument(help="The pack's YAML file")],
     key_file: KeyFile,
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Store a new version of a pack as a draft."""
     text = pack.read_text(encoding="utf-8")
+    if hub:
+        with _remote(hub, key_file) as client:
+            _done_json(client.propose_policy(text), json)
+        return
     parsed = pack_from_text(text, str(pack))
     digest = text_digest(text)
     approval = _approve(
         key_file,
         lambda by: transition_message(parsed.id, parsed.version, digest, "", "draft", by),
     )
-    with hub_at(data_dir) as hub:
-        version = _sandbox(hub).lifecycle.propose(text, approval)
+    with hub_at(data_dir) as local:
+        version = _sandbox(local).lifecycle.propose(text, approval)
     _done(version, json)
 
 
-def _move(ref: str, to_state: str, key_file: Path, data_dir: Path, json: bool) -> None:
+def _move(ref: str, to_state: str, key_file: Path, data_dir: Path, json: bool, url: str) -> None:
     pack_id, version = _split(ref)
+    if url:
+        with _remote(url, key_file) as client:
+            _done_json(client.transition_policy(pack_id, version, to_state), json)
+        return
     with hub_at(data_dir) as hub:
         lifecycle = _sandbox(hub).lifecycle
         current = lifecycle.get(pack_id, version)
@@ -136,6 +167,15 @@ def _move(ref: str, to_state: str, key_file: Path, data_dir: Path, json: bool) -
     _done(moved, json)
 
 
+def _done_json(version: dict[str, Any], json: bool) -> None:
+    """A version as the API returns it (pack, version, state, sha256, history)."""
+    if json:
+        print_json(version)
+    else:
+        key = f"{version['pack']}@{version['version']}"
+        console.print(f"{key} is now [bold]{version['state']}[/]", highlight=False)
+
+
 def _done(version: PolicyVersion, json: bool) -> None:
     if json:
         print_json(_version_json(version))
@@ -147,40 +187,52 @@ def _done(version: PolicyVersion, json: bool) -> None:
 def policy_shadow(
     ref: Annotated[str, typer.Argument(help="PACK@VERSION")],
     key_file: KeyFile,
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Evaluate a draft on live traffic beside the active version."""
-    _move(ref, "shadow", key_file, data_dir, json)
+    _move(ref, "shadow", key_file, data_dir, json, hub)
 
 
 @policy_app.command("activate")
 def policy_activate(
     ref: Annotated[str, typer.Argument(help="PACK@VERSION")],
     key_file: KeyFile,
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Make a shadowed version decide (the previously active one is retired)."""
-    _move(ref, "active", key_file, data_dir, json)
+    _move(ref, "active", key_file, data_dir, json, hub)
 
 
 @policy_app.command("retire")
 def policy_retire(
     ref: Annotated[str, typer.Argument(help="PACK@VERSION")],
     key_file: KeyFile,
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Retire a version (final)."""
-    _move(ref, "retired", key_file, data_dir, json)
+    _move(ref, "retired", key_file, data_dir, json, hub)
 
 
 @policy_app.command("list")
-def policy_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+def policy_list(
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
     """Every stored version with its state."""
-    with hub_at(data_dir) as hub:
-        versions = [_version_json(v) for v in _sandbox(hub).lifecycle.versions()]
+    if hub:
+        with _remote(hub, key_file) as client:
+            versions = [_remote_version(v) for v in client.policies()]
+    else:
+        with hub_at(data_dir) as local:
+            versions = [_version_json(v) for v in _sandbox(local).lifecycle.versions()]
     if json:
         print_json(versions)
         return
@@ -193,14 +245,23 @@ def policy_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) ->
 @shadow_app.command("report")
 def shadow_report(
     version: Annotated[str, typer.Argument(help="PACK@VERSION (default: all)")] = "",
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
     html_out: HtmlOut = None,
 ) -> None:
     """Differences between each shadow version and the active decisions."""
-    with hub_at(data_dir) as hub:
-        docs = hub.store.list_sandbox_docs(SHADOW_KIND)
-    diffs = [msgspec.to_builtins(msgspec.msgpack.decode(raw, type=ShadowDiff)) for _, raw in docs]
+    diffs: list[Any]
+    if hub:
+        with _remote(hub, key_file) as client:
+            diffs = client.shadow_report()
+    else:
+        with hub_at(data_dir) as local:
+            docs = local.store.list_sandbox_docs(SHADOW_KIND)
+        diffs = [
+            msgspec.to_builtins(msgspec.msgpack.decode(raw, type=ShadowDiff)) for _, raw in docs
+        ]
     diffs = [d for d in diffs if not version or d["version"] == version]
     _write_html(html_out, html.shadow_page(diffs))
     if json:
@@ -220,19 +281,23 @@ def replay_command(
     facts: Annotated[
         Path | None, typer.Option(help="Decision facts as Parquet (default: the hub's store)")
     ] = None,
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
     html_out: HtmlOut = None,
 ) -> None:
-    """What a candidate pack would have changed over past decision facts."""
+    """What a candidate pack would have changed over past decision facts (over --hub: the
+    hub replays its own stored facts)."""
     start, end = _time(since, "--since"), _time(until, "--until")
-    with hub_at(data_dir) as hub:
-        base = _sandbox(hub).active_engine()
-        from silkgate.sandbox.analytics import facts_table, read_parquet
-        from silkgate.sandbox.replay import replay
-
-        table = read_parquet(facts) if facts else facts_table(hub.store.iter_facts(None, end))
-    report = replay(candidate, table, start, end, base=base).to_json()
+    if hub:
+        if facts is not None:
+            raise InputError("--facts replays a local Parquet file; drop --hub to use it")
+        texts = [c.read_text(encoding="utf-8") for c in candidate]
+        with _remote(hub, key_file) as client:
+            report = client.replay(texts, since=start, until=end)
+    else:
+        report = _replay_local(candidate, facts, start, end, data_dir)
     _write_html(html_out, html.replay_page(report))
     if json:
         print_json(report)
@@ -244,6 +309,22 @@ def replay_command(
     for title in ("by_change", "by_corridor", "by_product", "by_exporter"):
         rows = [[k, v] for k, v in report[title].items()]
         _show(title.replace("_", " "), ["", "records"], rows)
+
+
+def _replay_local(
+    candidate: list[Path],
+    facts: Path | None,
+    start: datetime | None,
+    end: datetime | None,
+    data_dir: Path,
+) -> dict[str, Any]:
+    with hub_at(data_dir) as hub:
+        base = _sandbox(hub).active_engine()
+        from silkgate.sandbox.analytics import facts_table, read_parquet
+        from silkgate.sandbox.replay import replay
+
+        table = read_parquet(facts) if facts else facts_table(hub.store.iter_facts(None, end))
+    return replay(candidate, table, start, end, base=base).to_json()
 
 
 # ----------------------------------------------------------------------------- facts
@@ -303,6 +384,7 @@ def cohort_create(
     max_records: Annotated[int | None, typer.Option(min=0)] = None,
     max_individuals: Annotated[int | None, typer.Option(min=0)] = None,
     title: str = "",
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
@@ -314,11 +396,15 @@ def cohort_create(
         start=_time(start, "--start") or datetime.now(UTC),
         end=_time(end, "--end") or datetime.now(UTC),
     )  # fmt: skip
+    if hub:
+        with _remote(hub, key_file) as client:
+            _cohort_done(client.create_cohort(spec), json)
+        return
     approval = _approve(
         key_file, lambda by: cohort_message("create", cohort_id, spec.message_body(), by)
     )
-    with hub_at(data_dir) as hub:
-        cohort = _sandbox(hub).cohorts.create(spec, approval)
+    with hub_at(data_dir) as local:
+        cohort = _sandbox(local).cohorts.create(spec, approval)
     _cohort_done(exit_report(cohort), json)
 
 
@@ -327,15 +413,20 @@ def cohort_suspend(
     cohort_id: Annotated[str, typer.Argument()],
     key_file: KeyFile,
     reason: str = "",
+    hub: HubUrl = "",
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
     """Kill switch: the experiment stops applying from the next batch."""
+    if hub:
+        with _remote(hub, key_file) as client:
+            _cohort_done(client.suspend_cohort(cohort_id, reason), json)
+        return
     approval = _approve(
         key_file, lambda by: cohort_message("suspend", cohort_id, {"reason": reason}, by)
     )
-    with hub_at(data_dir) as hub:
-        cohort = _sandbox(hub).cohorts.suspend(cohort_id, approval, reason)
+    with hub_at(data_dir) as local:
+        cohort = _sandbox(local).cohorts.suspend(cohort_id, approval, reason)
     _cohort_done(exit_report(cohort), json)
 
 
@@ -347,10 +438,19 @@ def _cohort_done(report: dict[str, Any], json: bool) -> None:
 
 
 @cohort_app.command("list")
-def cohort_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+def cohort_list(
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
     """Every experiment with its state and use of its caps."""
-    with hub_at(data_dir) as hub:
-        reports = [exit_report(c) for c in _sandbox(hub).cohorts.all()]
+    if hub:
+        with _remote(hub, key_file) as client:
+            reports = client.cohorts()
+    else:
+        with hub_at(data_dir) as local:
+            reports = [exit_report(c) for c in _sandbox(local).cohorts.all()]
     if json:
         print_json(reports)
         return
@@ -365,13 +465,19 @@ def cohort_list(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) ->
 @cohort_app.command("report")
 def cohort_report(
     cohort_id: Annotated[str, typer.Argument()],
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
     html_out: HtmlOut = None,
 ) -> None:
     """Exit report: what flowed, what the overlay changed, incidents."""
-    with hub_at(data_dir) as hub:
-        report = exit_report(_sandbox(hub).cohorts.get(cohort_id))
+    if hub:
+        with _remote(hub, key_file) as client:
+            report = client.cohort_report(cohort_id)
+    else:
+        with hub_at(data_dir) as local:
+            report = exit_report(_sandbox(local).cohorts.get(cohort_id))
     _write_html(html_out, html.cohort_page(msgspec.to_builtins(report)))
     if json:
         print_json(report)

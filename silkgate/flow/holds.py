@@ -12,6 +12,11 @@ records' decision facts (finding paths and types, keyed subject hashes; never co
   who, when and why.
 - **reject** (a regulator): the envelope becomes `rejected`, its sealed data is dropped, and
   a ledger leaf `hold_reject` records who, when and why. Nothing is counted.
+- **signed**: a release or a rejection carries the regulator's Ed25519 signature over the
+  action's canonical message (`hold_message`), verified against the regulator's key history
+  as sandbox approvals are (silkgate.sandbox.auth); the leaf carries the key id and the
+  signature, so anyone with the regulator's public key can check it (`verify_hold_leaf`).
+  Whoever holds the hub's data directory cannot act as the regulator without its key.
 - **re-check**: each held batch's records are decided again from their facts against the
   filings on file today and the active engine (counts as they stand now). If every held
   record would now be `allow`, the batch is released like above, by the hub, with a reason
@@ -32,9 +37,18 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import msgspec
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, system_random
-from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from silkgate.errors import (
+    ConflictError,
+    ForbiddenError,
+    InputError,
+    NotFoundError,
+    VerificationError,
+)
 from silkgate.flow.decide import Decider
 from silkgate.ledger import TransparencyLog
 from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, append_leaf
@@ -44,6 +58,7 @@ from silkgate.model import BatchResult, Decision, Filing
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain
 from silkgate.policy.engine import Shape, make_shape
+from silkgate.sandbox.auth import Approval, sign_action, verify_approval
 from silkgate.sandbox.evaluate import countable, stored_sig
 from silkgate.seal.envelope import envelope_digest
 from silkgate.store.base import DecisionFact, Store, StoredEnvelope, iter_all_envelopes
@@ -149,6 +164,56 @@ def held_batch(envelope: StoredEnvelope, result: BatchResult) -> HeldBatch:
     )
 
 
+HOLD_ACTIONS = ("release", "reject")
+
+
+def hold_message(action: str, envelope_id: str, reason: str, by: str) -> bytes:
+    """The exact bytes a regulator signs to release or reject a held envelope (canonical
+    JSON; the reason as recorded, i.e. stripped)."""
+    if action not in HOLD_ACTIONS:
+        raise InputError(f"unknown hold action {action!r}; known: {', '.join(HOLD_ACTIONS)}")
+    body = {"action": f"silkgate.holds.{action}", "envelope_id": envelope_id,
+            "reason": reason.strip(), "by": by}  # fmt: skip
+    return canonical_json(body)
+
+
+def sign_hold(
+    key: Ed25519PrivateKey, by: str, action: str, envelope_id: str, reason: str
+) -> Approval:
+    """The regulator `by` signs releasing or rejecting `envelope_id` for `reason`."""
+    return sign_action(key, by, hold_message(action, envelope_id, reason, by))
+
+
+def verify_hold_leaf(
+    leaf: HoldReleaseLeaf | HoldRejectLeaf, public: Ed25519PublicKey, reason: str | None = None
+) -> None:
+    """Check a `hold_release`/`hold_reject` leaf's signature with the regulator's public key,
+    offline. The signature covers the reason, which the leaf holds only as a commitment
+    (silkgate.ledger.notes): pass the text (`HoldService.reason(leaf)`, or as a party
+    handed it over). Raises VerificationError."""
+    if not leaf.signature or not leaf.key_id:
+        raise VerificationError(
+            f"the {leaf.__struct_config__.tag} leaf of {leaf.envelope_id} carries no regulator "
+            "signature (a release by the hub's re-check, or a leaf from before signed holds)"
+        )
+    text = leaf.reason if leaf.reason is not None else reason
+    if text is None:
+        raise VerificationError(
+            f"the {leaf.__struct_config__.tag} leaf of {leaf.envelope_id} commits to its "
+            "reason: give the reason's text to check the regulator's signature over it"
+        )
+    action = "release" if isinstance(leaf, HoldReleaseLeaf) else "reject"
+    try:
+        public.verify(
+            bytes.fromhex(leaf.signature), hold_message(action, leaf.envelope_id, text, leaf.by)
+        )  # fmt: skip
+    except (InvalidSignature, ValueError):
+        raise VerificationError(
+            f"the signature on the {action} of {leaf.envelope_id} by {leaf.by} does not verify "
+            f"with the key given (the leaf names key {leaf.key_id})"
+        ) from None
+
+
 def check_reason(reason: str) -> str:
     text = reason.strip()
     if not text:
@@ -203,6 +268,7 @@ class Redecision:
 def release_leaf(
     envelope: StoredEnvelope, records: int, by: str, reason_commitment: str,
     counted: dict[str, int], now: datetime, extra: dict[str, Any] | None = None,
+    approval: Approval | None = None,
 ) -> HoldReleaseLeaf:  # fmt: skip
     """The `hold_release` leaf; `extra` (a re-check's release) may set `automatic`,
     `filings` and `policy_version`. It shows the released envelope's digest, which opens
@@ -211,17 +277,24 @@ def release_leaf(
         envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
         importer=envelope.importer, records=records, by=by,
         reason_commitment=reason_commitment, time=now, counted=counted,
-        digest=envelope_digest(envelope.data).hex(), **(extra or {}),
+        digest=envelope_digest(envelope.data).hex(), **(extra or {}), **_signed(approval),
     )  # fmt: skip
 
 
+def _signed(approval: Approval | None) -> dict[str, Any]:
+    if approval is None:
+        return {}
+    return {"key_id": approval.key_id, "signature": approval.signature.hex()}
+
+
 def reject_leaf(
-    envelope: StoredEnvelope, records: int, by: str, reason_commitment: str, now: datetime
-) -> HoldRejectLeaf:
+    envelope: StoredEnvelope, records: int, by: str, reason_commitment: str, now: datetime,
+    approval: Approval | None = None,
+) -> HoldRejectLeaf:  # fmt: skip
     return HoldRejectLeaf(
         envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
         importer=envelope.importer, records=records, by=by,
-        reason_commitment=reason_commitment, time=now,
+        reason_commitment=reason_commitment, time=now, **_signed(approval),
     )  # fmt: skip
 
 
@@ -285,30 +358,35 @@ class HoldService:
         return held_batch(envelope, self.store.get_batch_result(envelope.batch_id))
 
     # -- regulator actions ----------------------------------------------------------------
-    def release(self, envelope_id: str, *, by: str, reason: str) -> HoldAction:
-        """Release a held envelope for delivery (a regulator's decision)."""
+    def release(self, envelope_id: str, *, approval: Approval, reason: str) -> HoldAction:
+        """Release a held envelope for delivery (a regulator's decision, signed: `approval`
+        over hold_message("release", envelope_id, reason, approval.by))."""
         text = check_reason(reason)
-        self._regulator(by)
+        by = approval.by
+        self._verify(approval, "release", envelope_id, text)
         with self.store.transaction():
             envelope = self._held(envelope_id, "release")
             facts = self._facts(envelope)
             chain = self.engine().chains.get(facts[0].origin)
             to_count = subjects_to_count(chain, facts, _countable(chain, facts[0]))
-            action = self._release(envelope, facts, to_count, by, text, {})
+            action = self._release(envelope, facts, to_count, by, text, {}, approval)
         self.flush()
         return action
 
-    def reject(self, envelope_id: str, *, by: str, reason: str) -> HoldAction:
-        """Reject a held envelope: its sealed data is dropped and it is never delivered."""
+    def reject(self, envelope_id: str, *, approval: Approval, reason: str) -> HoldAction:
+        """Reject a held envelope: its sealed data is dropped and it is never delivered
+        (signed like a release)."""
         text = check_reason(reason)
-        self._regulator(by)
+        by = approval.by
+        self._verify(approval, "reject", envelope_id, text)
         now = self.clock()
         with self.store.transaction():
             envelope = self._held(envelope_id, "reject")
             records = self.store.get_batch_result(envelope.batch_id).outcomes.get("hold", 0)
             self.mailbox.reject(envelope.id)
             committed = keep_note(self.store, text, self.random)
-            index = append_leaf(self.log, reject_leaf(envelope, records, by, committed, now))
+            leaf = reject_leaf(envelope, records, by, committed, now, approval)
+            index = append_leaf(self.log, leaf)
         return HoldAction(
             action="rejected", envelope_id=envelope.id, batch_id=envelope.batch_id,
             exporter=envelope.exporter, importer=envelope.importer, by=by, reason=text,
@@ -387,6 +465,7 @@ class HoldService:
         by: str,
         reason: str,
         extra: dict[str, Any],
+        approval: Approval | None = None,
     ) -> HoldAction:
         now = self.clock()
         counted = {
@@ -395,7 +474,7 @@ class HoldService:
         }
         expires = self.mailbox.release(envelope.id, now=now).expires_at
         committed = keep_note(self.store, reason, self.random)
-        leaf = release_leaf(envelope, len(facts), by, committed, counted, now, extra)
+        leaf = release_leaf(envelope, len(facts), by, committed, counted, now, extra, approval)
         index = append_leaf(self.log, leaf)
         return HoldAction(
             action="released", envelope_id=envelope.id, batch_id=envelope.batch_id,
@@ -435,6 +514,13 @@ class HoldService:
             )
         return facts
 
+    def _verify(self, approval: Approval, action: str, envelope_id: str, reason: str) -> None:
+        """The signer is an active regulator and its signature, with one of its keys valid
+        now and not revoked, verifies over the action's message."""
+        self._regulator(approval.by)
+        message = hold_message(action, envelope_id, reason, approval.by)
+        verify_approval(self.store, approval, message, self.clock())
+
     def _regulator(self, participant_id: str) -> None:
         try:
             participant = self.store.get_participant(participant_id)
@@ -444,6 +530,10 @@ class HoldService:
             raise ForbiddenError(
                 f"{participant_id} ({', '.join(participant.roles)}) may not release or reject "
                 "held batches: only a regulator may"
+            )
+        if not participant.active:
+            raise ForbiddenError(
+                f"{participant_id} is deactivated: it may not release or reject held batches"
             )
 
 

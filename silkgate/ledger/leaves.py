@@ -103,8 +103,10 @@ class HoldRejectLeaf(
     tag_field="kind",
     tag="hold_reject",
 ):
-    """A regulator rejected a held envelope: who, when, how many records, and a commitment
-    to why (silkgate.ledger.notes; leaves written before commitments hold `reason`)."""
+    """A regulator rejected a held envelope: who, when, how many records, a commitment to
+    why (silkgate.ledger.notes; leaves written before commitments hold `reason`), and the
+    regulator's signature (`key_id`, hex `signature` over silkgate.flow.holds.hold_message;
+    absent in leaves written before holds were signed)."""
 
     envelope_id: str
     batch_id: str
@@ -115,6 +117,8 @@ class HoldRejectLeaf(
     reason: str | None = None
     reason_commitment: str | None = None
     time: datetime
+    key_id: str | None = None
+    signature: str | None = None  # hex Ed25519
 
 
 class HoldReleaseLeaf(
@@ -128,7 +132,9 @@ class HoldReleaseLeaf(
     """A held envelope released for delivery, with the subjects newly counted and a
     commitment to why (silkgate.ledger.notes; leaves written before commitments hold
     `reason`). A release by the re-check adds `automatic`, the new `filings` and the
-    `policy_version` it used."""
+    `policy_version` it used; a regulator's release carries its `key_id` and hex
+    `signature` over silkgate.flow.holds.hold_message (absent in leaves written before
+    holds were signed)."""
 
     envelope_id: str
     batch_id: str
@@ -144,6 +150,8 @@ class HoldReleaseLeaf(
     filings: list[str] | None = None
     policy_version: str | None = None
     digest: str | None = None  # hex SHA-256 of the released bytes: opens the batch's commitment
+    key_id: str | None = None
+    signature: str | None = None  # hex Ed25519
 
 
 class PolicyLeaf(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", tag="policy"):

@@ -6,6 +6,7 @@ key verifies what (docs/envelope.md, "Key lifecycle")."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,6 +26,7 @@ from silkgate.errors import (
 )
 from silkgate.model import Participant, RegisteredKey
 from silkgate.seal.keys import (
+    KEMS,
     KeyRing,
     PublicKeyInfo,
     PublicKeySet,
@@ -315,3 +317,94 @@ def revoke_in_key_file(path: Path, participant_id: str, key_id: str) -> None:
     if ring.participant != participant_id:
         raise ConfigError(f"{path} holds the keys of {ring.participant!r}, not {participant_id!r}")
     save_keyring(revoke_key(ring, key_id), path)
+
+
+# --- a participant's keys generated on its own machine (`silkgate keygen`) ------------------
+
+PUBLIC_FORMAT = "silkgate.public-keys/1"
+
+
+class PublicKeyDocument(msgspec.Struct, frozen=True, kw_only=True):
+    """The public half of a new key file: what a participant hands the operator to be
+    registered (raw keys, base64 in JSON). Holds nothing secret."""
+
+    format: str = PUBLIC_FORMAT
+    participant: str
+    signing_key: bytes  # raw Ed25519 public key
+    signing_key_id: str
+    hpke_key: bytes  # raw HPKE public key
+    hpke_key_id: str
+    created_at: datetime
+
+
+def public_document(ring: KeyRing, now: datetime) -> PublicKeyDocument:
+    """The public halves of the ring's current keys."""
+    keys = public_halves(ring, lambda: now)
+    return PublicKeyDocument(
+        participant=ring.participant,
+        signing_key=keys.signing_public,
+        signing_key_id=ed25519_key_id(keys.signing_public),
+        hpke_key=keys.hpke_public,
+        hpke_key_id=hpke_key_id(keys.hpke_public),
+        created_at=now,
+    )
+
+
+def encode_public_document(doc: PublicKeyDocument) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(doc), indent=2) + b"\n"
+
+
+def read_public_document(path: Path) -> PublicKeyDocument:
+    """A public key document from `path` (written by `silkgate keygen`), checked: the format,
+    well-formed keys, and key ids that match the keys. A key file (private keys) is refused."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the public key file {path}: {exc.strerror}") from None
+    try:
+        loose = msgspec.json.decode(raw, type=dict[str, Any])
+    except msgspec.DecodeError:
+        raise InputError(f"{path} is not JSON; give the file `silkgate keygen` wrote") from None
+    if "signing" in loose and "hpke" in loose:
+        raise InputError(
+            f"{path} is a private key file; give its public part (`silkgate keygen "
+            "--public-out`): the operator never needs a participant's private keys"
+        )
+    if loose.get("format") != PUBLIC_FORMAT:
+        raise InputError(f"{path} is not a {PUBLIC_FORMAT} document (from `silkgate keygen`)")
+    try:
+        doc = msgspec.convert(loose, PublicKeyDocument)
+    except msgspec.ValidationError as exc:
+        raise InputError(f"{path}: {exc}") from None
+    parse_public_keys(doc.signing_key, doc.hpke_key)
+    if (ed25519_key_id(doc.signing_key), hpke_key_id(doc.hpke_key)) != (
+        doc.signing_key_id,
+        doc.hpke_key_id,
+    ):
+        raise InputError(f"{path}: the key ids do not match the keys; the file was altered")
+    return doc
+
+
+def generate_key_file(
+    path: Path, participant_id: str, now: datetime, *, kem: str = "x25519"
+) -> KeyRing:
+    """Create a new key file at `path` (0600) for `participant_id`; never overwrites one
+    (ConflictError), so a registered key cannot be lost by a second `keygen`."""
+    if kem not in KEMS:
+        raise InputError(f"unknown KEM {kem!r}; known: {', '.join(KEMS)}")
+    if path.exists():
+        raise ConflictError(
+            f"{path} exists; keygen never overwrites a key file (rotate its keys with "
+            "`silkgate participant rotate-keys`, or choose another --out)"
+        )
+    ring = create_keyring(participant_id, now, kem=KEMS[KEMS.index(kem)])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.new")
+    save_keyring(ring, tmp)
+    try:
+        os.link(tmp, path)  # atomic, and fails if the file appeared meanwhile
+    except FileExistsError:
+        raise ConflictError(f"{path} exists; keygen never overwrites a key file") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    return ring

@@ -9,7 +9,10 @@ The rules:
 - **Ids** (participants, agreements, filings): 1-128 letters, digits, '.', '_', ':' or '-',
   starting with a letter or digit.
 - **Participants**: a name, a known jurisdiction (China or an ASEAN member), at least one
-  known role, well-formed public keys that no other participant has registered. Adding an
+  known role, well-formed public keys that no other participant has registered; the
+  attributes the rule packs test are set by the operator and checked here: a
+  `free_trade_zone` and a `corporate_group` (text, '' = none), an `enterprise_size` from
+  model.ENTERPRISE_SIZES, `foreign_authority` true or false. Adding an
   id that exists never changes it: the same registration again is a safe retry (nothing
   changes), anything else is a ConflictError; new keys are registered by an explicit
   rotation (`rotate_keys`).
@@ -17,7 +20,9 @@ The rules:
   and holding the role exporter; the importer likewise with the role importer, and not the
   exporter itself; `valid_until` not before `valid_from`.
 - **Filings**: a known kind; the exporter registered, active, with the role exporter; a
-  named recipient registered, active, with the role importer; sane dates. Recording one
+  named recipient registered, active, with the role importer, and a recipient named at all
+  for a standard contract, a security assessment or a certification (made for one
+  overseas recipient: model.RECIPIENT_REQUIRED_KINDS); sane dates. Recording one
   re-checks the exporter's held batches (``HoldService.record_filing``), here and only here.
 - **Who may change the registry**: the edge authorizes by role (silkgate/api/authz.py); the
   service then checks the key the change was signed with. A key retired by a rotation keeps
@@ -43,10 +48,12 @@ import msgspec
 from silkgate.clock import Clock
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
 from silkgate.model import (
+    ENTERPRISE_SIZES,
     FILING_KINDS,
     INSTRUMENTS,
     JURISDICTIONS,
     PURPOSES,
+    RECIPIENT_REQUIRED_KINDS,
     ROLES,
     Agreement,
     Filing,
@@ -343,6 +350,12 @@ class RegistryService:
         if request.id is not None:
             _check_id(request.id, "id")
         _check_member(request.kind, FILING_KINDS, "kind")
+        if request.recipient is None and request.kind in RECIPIENT_REQUIRED_KINDS:
+            raise InputError(
+                f"a {request.kind} is made for one named overseas recipient: name the "
+                'importer it covers (filing add --recipient, "recipient" in the API)',
+                path="$['recipient']",
+            )
         valid_from, valid_until = _window(request.valid_from, request.valid_until, self.today())
         _check_text(request.reference, "reference", required=False)
         with self.store.transaction():
@@ -486,6 +499,20 @@ def _checked_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     sector = fields.get("sector", "logistics")
     if isinstance(sector, str):
         _check_text(sector, "sector", required=True)
+    for field in ("free_trade_zone", "corporate_group"):
+        value = fields.get(field)
+        if value is not None:
+            if not isinstance(value, str):
+                raise InputError(f"{field} must be a string", path=f"$['{field}']")
+            _check_text(value, field, required=False)
+    size = fields.get("enterprise_size")
+    if size is not None:
+        if not isinstance(size, str):
+            raise InputError("enterprise_size must be a string", path="$['enterprise_size']")
+        _check_member(size, ENTERPRISE_SIZES, "enterprise_size")
+    authority = fields.get("foreign_authority")
+    if authority is not None and not isinstance(authority, bool):
+        raise InputError("foreign_authority must be true or false", path="$['foreign_authority']")
     normalized = {
         k: v for k, v in fields.items() if k not in ("signing_keys", "hpke_keys") and v is not None
     }

@@ -186,6 +186,7 @@ def add_agreement(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
 
 def add_filing(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     body = {"id": f"fil-by-{actor}", "exporter": "cn-exporter", "kind": "certification"}
+    body["recipient"] = "vn-importer"  # a certification names its recipient
     return _send(c, "POST", "/v1/filings", body)
 
 
@@ -332,11 +333,13 @@ def _held(w: World) -> str:
 
 
 def release_hold(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
-    return _send(c, "POST", f"/v1/holds/{_held(w)}/release", {"reason": "matrix"})
+    held = _held(w)
+    return _send(c, "POST", f"/v1/holds/{held}/release", c.hold_decision_body("release", held, "m"))
 
 
 def reject_hold(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
-    return _send(c, "POST", f"/v1/holds/{_held(w)}/reject", {"reason": "matrix"})
+    held = _held(w)
+    return _send(c, "POST", f"/v1/holds/{held}/reject", c.hold_decision_body("reject", held, "m"))
 
 
 def recheck(exporter: str | None) -> Call:
@@ -529,6 +532,7 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/sandbox/cohorts/{cohort_id}/suspend",
         "/v1/sandbox/cohorts/{cohort_id}/report",
         "/v1/holds",
+        "/v1/holds/{envelope_id}",
         "/v1/holds/{envelope_id}/release",
         "/v1/holds/{envelope_id}/reject",
         "/v1/holds/recheck",

@@ -17,10 +17,12 @@ import orjson
 from silkgate.demo import scenario
 from silkgate.demo.runner import register_cast
 from silkgate.demo.synth import PRODUCT_OF_KIND, generate
-from silkgate.flow.holds import HoldService
+from silkgate.flow.holds import HoldAction, HoldService, sign_hold
 from silkgate.hub import Hub, init_hub, open_hub
 from silkgate.model import Batch, BatchResult, Filing
-from silkgate.registry.keys import ensure_key_file
+from silkgate.registry.keys import ensure_key_file, load_key_file
+from silkgate.sandbox.auth import Approval
+from silkgate.seal.keys import create_keyring
 
 NOW = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 BROKER = "cn-pingxiang-broker"
@@ -83,6 +85,22 @@ class World:
         )
         self.hub.store.put_filing(filing)
         return filing
+
+    def approval(self, action: str, envelope_id: str, by: str, reason: str) -> Approval:
+        """`by`'s signature over the action, with its key file (a fresh key if it has none)."""
+        path = self.keys_dir / f"{by}.json"
+        ring = load_key_file(path) if path.exists() else create_keyring(by, self.clock())
+        _, key = ring.current_signing(self.clock())
+        return sign_hold(key, by, action, envelope_id, reason)
+
+    def release(self, envelope_id: str, *, by: str, reason: str) -> HoldAction:
+        """`by` releases the held envelope, signed with its own key file."""
+        approval = self.approval("release", envelope_id, by, reason)
+        return self.holds.release(envelope_id, approval=approval, reason=reason)
+
+    def reject(self, envelope_id: str, *, by: str, reason: str) -> HoldAction:
+        approval = self.approval("reject", envelope_id, by, reason)
+        return self.holds.reject(envelope_id, approval=approval, reason=reason)
 
     def counts(self) -> dict[str, int]:
         found = self.hub.store.subject_counts(year=self.clock().year)

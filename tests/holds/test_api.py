@@ -55,6 +55,11 @@ def hold_one(env: Env, n: int = 3, seed: int = 5) -> str:
     return result.held_id
 
 
+def signed(env: Env, actor: str, action: str, envelope_id: str, reason: str) -> dict[str, Any]:
+    """A release or rejection body signed by `actor`'s own key."""
+    return env.clients[actor].hold_decision_body(action, envelope_id, reason)
+
+
 def call(env: Env, actor: str, method: str, path: str, body: Any = None) -> Any:
     return env.clients[actor].request(method, path, body=body, check=False)
 
@@ -75,12 +80,26 @@ def test_listing_is_per_tenant_and_metadata_only(env: Env) -> None:
 
 def test_regulator_release_reaches_the_importers_mailbox(env: Env) -> None:
     held = hold_one(env)
-    refused = call(env, OWNER, "POST", f"/v1/holds/{held}/release", {"reason": "mine"})
+    refused = call(
+        env, OWNER, "POST", f"/v1/holds/{held}/release", signed(env, OWNER, "release", held, "mine")
+    )
     assert refused.status_code == 403
-    response = call(env, "regulator", "POST", f"/v1/holds/{held}/release", {"reason": "ok"})
+    response = call(
+        env,
+        "regulator",
+        "POST",
+        f"/v1/holds/{held}/release",
+        signed(env, "regulator", "release", held, "ok"),
+    )
     assert response.status_code == 200, response.text
     assert response.json()["action"] == "released"
-    again = call(env, "regulator", "POST", f"/v1/holds/{held}/release", {"reason": "ok"})
+    again = call(
+        env,
+        "regulator",
+        "POST",
+        f"/v1/holds/{held}/release",
+        signed(env, "regulator", "release", held, "ok"),
+    )
     assert again.status_code == 409
     summary = drain_inbox(HttpMailbox(env.clients[IMPORTER]), env.rings[IMPORTER], clock=env.clock)
     assert (summary.envelopes, summary.records) == (1, 3)
@@ -90,12 +109,31 @@ def test_regulator_release_reaches_the_importers_mailbox(env: Env) -> None:
 def test_regulator_rejection_drops_the_data(env: Env) -> None:
     held = hold_one(env)
     assert (
-        call(env, IMPORTER, "POST", f"/v1/holds/{held}/reject", {"reason": "x"}).status_code == 403
+        call(
+            env,
+            IMPORTER,
+            "POST",
+            f"/v1/holds/{held}/reject",
+            signed(env, IMPORTER, "reject", held, "x"),
+        ).status_code
+        == 403
     )
-    response = call(env, "regulator", "POST", f"/v1/holds/{held}/reject", {"reason": "unlawful"})
+    response = call(
+        env,
+        "regulator",
+        "POST",
+        f"/v1/holds/{held}/reject",
+        signed(env, "regulator", "reject", held, "unlawful"),
+    )
     assert response.status_code == 200, response.text
     assert env.hub.store.get_envelope(held).data == b""
-    empty = call(env, "regulator", "POST", f"/v1/holds/{held}/release", {"reason": ""})
+    empty = call(
+        env,
+        "regulator",
+        "POST",
+        f"/v1/holds/{held}/release",
+        signed(env, "regulator", "release", held, ""),
+    )
     assert empty.status_code == 422  # a reason is required (checked before the state)
 
 
@@ -137,3 +175,36 @@ def test_a_filing_recorded_over_the_api_releases_the_holds_it_covers(env: Env) -
     )
     assert answer.status_code == 201, answer.text
     assert env.hub.store.get_envelope(held).state == "pending"
+
+
+def test_a_release_without_the_regulators_signature_is_refused(env: Env) -> None:
+    held = hold_one(env)
+    unsigned = call(env, "regulator", "POST", f"/v1/holds/{held}/release", {"reason": "ok"})
+    assert unsigned.status_code == 422  # the body must carry the signature
+    body = signed(env, "regulator", "release", held, "ok")
+    reworded = call(env, "regulator", "POST", f"/v1/holds/{held}/release",
+                    {**body, "reason": "ok, and more"})  # fmt: skip
+    assert reworded.status_code == 400 and "does not verify" in reworded.text
+    assert env.hub.store.get_envelope(held).state == "held"
+
+
+def test_the_sdk_releases_and_the_leaf_verifies_with_the_regulators_key(env: Env) -> None:
+    from silkgate.flow.holds import verify_hold_leaf
+    from silkgate.ledger.leaves import HoldReleaseLeaf, decode_leaf
+    from silkgate.seal.keys import ed25519_public_from_bytes
+
+    held = hold_one(env)
+    regulator = env.clients["regulator"]
+    shown = regulator.hold(held)
+    assert shown.envelope_id == held and shown.reasons
+    assert env.clients[OWNER].hold(held).batch_id == shown.batch_id  # the exporter its own
+    assert call(env, OTHER, "GET", f"/v1/holds/{held}").status_code == 403
+    assert call(env, IMPORTER, "GET", f"/v1/holds/{held}").status_code == 403
+    action = regulator.release_hold(held, "reviewed")
+    leaf = decode_leaf(regulator.proof_bundle(action.ledger_index).entry)
+    assert isinstance(leaf, HoldReleaseLeaf) and leaf.by == regulator.participant_id
+    public = env.hub.store.get_participant(regulator.participant_id).signing_key
+    verify_hold_leaf(leaf, ed25519_public_from_bytes(public), "reviewed")
+    second = hold_one(env, seed=6)
+    assert regulator.reject_hold(second, "no basis").action == "rejected"
+    assert [h.envelope_id for h in regulator.holds()] == []

@@ -60,32 +60,47 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 def held_ids(d: Path) -> dict[str, str]:
-    return {
-        h["batch_id"]: h["envelope_id"] for h in run("holds", "list", "--data-dir", str(d))["holds"]
-    }
+    listed = run("holds", "list", "--data-dir", str(d))["holds"]
+    return {h["batch_id"]: h["envelope_id"] for h in listed}
+
+
+def key(d: Path, who: str = REGULATOR) -> list[str]:
+    return ["--key-file", str(d.parent / "keys" / f"{who}.json")]
 
 
 def test_list_release_reject(data_dir: Path) -> None:
     d = str(data_dir)
     ids = held_ids(data_dir)
     assert set(ids) == {"b-MY", "b-ID"}
-    [listed] = run("holds", "list", "--exporter", BROKER, "--data-dir", d)["holds"][:1]
+    listed = run("holds", "list", "--exporter", BROKER, "--data-dir", d)["holds"][0]
     assert listed["reasons"][0]["requires"]
-    released = run("holds", "release", ids["b-MY"], "--reason", "approved", "--data-dir", d)
+    shown = run("holds", "show", ids["b-MY"], "--data-dir", d)
+    assert shown["batch_id"] == "b-MY" and shown["reasons"][0]["citations"]
+    k = key(data_dir)
+    released = run("holds", "release", ids["b-MY"], "--reason", "approved", *k, "--data-dir", d)
     assert released["action"] == "released" and released["by"] == REGULATOR
     assert released["counted"] == {"pi": 3, "sensitive_pi": 3}
-    rejected = run("holds", "reject", ids["b-ID"], "--reason", "refused", "--data-dir", d)
+    rejected = run("holds", "reject", ids["b-ID"], "--reason", "refused", *k, "--data-dir", d)
     assert rejected["action"] == "rejected"
     assert run("holds", "list", "--data-dir", d) == {"holds": []}
-    assert "not held" in fails("holds", "release", ids["b-ID"], "--reason", "x", "--data-dir", d)
+    again = fails("holds", "release", ids["b-ID"], "--reason", "x", *k, "--data-dir", d)
+    assert "not held" in again
 
 
 def test_release_by_a_non_regulator_is_refused(data_dir: Path) -> None:
     envelope = held_ids(data_dir)["b-MY"]
+    d = str(data_dir)
     out = fails(
-        "holds", "release", envelope, "--reason", "x", "--by", BROKER, "--data-dir", str(data_dir)
+        "holds", "release", envelope, "--reason", "x", *key(data_dir, BROKER), "--data-dir", d
     )
     assert "only a regulator" in out
+    # Without the regulator's key file, the hub's directory alone releases nothing.
+    missing = ["--key-file", str(data_dir / "nope.json")]
+    assert "no key file" in fails(
+        "holds", "release", envelope, "--reason", "x", *missing, "--data-dir", d
+    )
+    assert "--key-file" in fails("holds", "release", envelope, "--reason", "x", "--data-dir", d)
+    assert set(held_ids(data_dir)) == {"b-MY", "b-ID"}
 
 
 def test_recheck_and_filing_add_release_what_the_filing_covers(data_dir: Path) -> None:
@@ -108,3 +123,23 @@ def test_recheck_and_filing_add_release_what_the_filing_covers(data_dir: Path) -
     assert text.exit_code == 0, text.output
     assert "released" in text.output and "b-ID" in text.output
     assert held_ids(data_dir) == {}
+
+
+def test_envelope_ids_accept_a_unique_prefix(data_dir: Path) -> None:
+    from silkgate.cli.holds import resolve
+
+    d = str(data_dir)
+    ids = held_ids(data_dir)
+    my, other = ids["b-MY"], ids["b-ID"]
+    common = 0
+    while my[common] == other[common]:
+        common += 1
+    shown = run("holds", "show", my[: common + 1], "--data-dir", d)
+    assert shown["envelope_id"] == my
+    ambiguous = fails("holds", "show", my[:common], "--data-dir", d)
+    assert "start of 2 held envelopes" in ambiguous
+    k = key(data_dir)
+    released = run("holds", "release", my[: common + 1], "--reason", "ok", *k, "--data-dir", d)
+    assert released["envelope_id"] == my  # signed over the whole id
+    assert resolve("env_nope", [other]) == "env_nope"  # the service names the unknown id
+    assert "no envelope" in fails("holds", "show", "env_nope", "--data-dir", d)

@@ -55,7 +55,7 @@ def test_release_delivers_like_any_envelope_and_counts_the_subjects(world: World
     world.clock.advance(days=3)
     assert pull(world, "my-kl-logistics") == []  # nothing while held
 
-    action = world.holds.release(result.held_id, by=REGULATOR, reason="urgent customs clearance")
+    action = world.release(result.held_id, by=REGULATOR, reason="urgent customs clearance")
 
     envelope = world.hub.store.get_envelope(result.held_id)
     assert envelope.state == "pending"
@@ -81,7 +81,7 @@ def test_release_queues_a_delivery_message(world: World) -> None:
     assert result.held_id is not None
     world.hub.pipeline.transport = None  # keep the outbox message in the store to look at it
     world.holds.flush = lambda: 0
-    world.holds.release(result.held_id, by=REGULATOR, reason="ok")
+    world.release(result.held_id, by=REGULATOR, reason="ok")
     [message] = world.hub.store.take_outbox(10)
     assert message.subject == "silkgate.delivered.my-kl-logistics"
     assert orjson.loads(message.payload) == {
@@ -93,12 +93,12 @@ def test_release_queues_a_delivery_message(world: World) -> None:
 def test_releasing_twice_is_a_conflict_and_changes_nothing(world: World) -> None:
     result = world.held("MY")
     assert result.held_id is not None
-    world.holds.release(result.held_id, by=REGULATOR, reason="ok")
+    world.release(result.held_id, by=REGULATOR, reason="ok")
     size = world.hub.store.ledger_size()
     with pytest.raises(ConflictError, match="is pending, not held"):
-        world.holds.release(result.held_id, by=REGULATOR, reason="again")
+        world.release(result.held_id, by=REGULATOR, reason="again")
     with pytest.raises(ConflictError):
-        world.holds.reject(result.held_id, by=REGULATOR, reason="too late")
+        world.reject(result.held_id, by=REGULATOR, reason="too late")
     assert world.hub.store.ledger_size() == size
     assert world.counts() == {"pi": 4, "sensitive_pi": 4}
 
@@ -106,14 +106,14 @@ def test_releasing_twice_is_a_conflict_and_changes_nothing(world: World) -> None
 def test_rejection_drops_the_data_counts_nothing_and_is_final(world: World) -> None:
     result = world.held("MY")
     assert result.held_id is not None
-    action = world.holds.reject(result.held_id, by=REGULATOR, reason="no legal basis")
+    action = world.reject(result.held_id, by=REGULATOR, reason="no legal basis")
     envelope = world.hub.store.get_envelope(result.held_id)
     assert envelope.state == "rejected" and envelope.data == b""
     assert action.action == "rejected" and action.counted == {} and action.expires_at is None
     assert world.counts() == {}
     assert pull(world, "my-kl-logistics") == []
     with pytest.raises(ConflictError, match="is rejected"):
-        world.holds.release(result.held_id, by=REGULATOR, reason="changed my mind")
+        world.release(result.held_id, by=REGULATOR, reason="changed my mind")
     [leaf] = world.leaves(REJECT_KIND)
     assert (leaf["by"], leaf["records"]) == (REGULATOR, 4) and "reason" not in leaf
     assert world.holds.reason(hold_leaf(leaf)) == "no legal basis"
@@ -126,9 +126,9 @@ def test_only_a_regulator_may_release_or_reject(world: World, who: str) -> None:
     result = world.held("MY")
     assert result.held_id is not None
     with pytest.raises(ForbiddenError):
-        world.holds.release(result.held_id, by=who, reason="let me")
+        world.release(result.held_id, by=who, reason="let me")
     with pytest.raises(ForbiddenError):
-        world.holds.reject(result.held_id, by=who, reason="let me")
+        world.reject(result.held_id, by=who, reason="let me")
     assert world.hub.store.get_envelope(result.held_id).state == "held"
 
 
@@ -136,9 +136,9 @@ def test_a_reason_is_required_and_unknown_envelopes_are_named(world: World) -> N
     result = world.held("MY")
     assert result.held_id is not None
     with pytest.raises(InputError, match="reason is required"):
-        world.holds.release(result.held_id, by=REGULATOR, reason="  ")
+        world.release(result.held_id, by=REGULATOR, reason="  ")
     with pytest.raises(NotFoundError, match="env_nope"):
-        world.holds.release("env_nope", by=REGULATOR, reason="x")
+        world.release("env_nope", by=REGULATOR, reason="x")
 
 
 def test_recheck_releases_exactly_the_batches_a_new_filing_covers(world: World) -> None:
@@ -196,7 +196,7 @@ def test_recheck_counts_as_the_engine_would(world: World, tmp_path: Path) -> Non
 def test_release_counts_in_the_year_of_release(world: World) -> None:
     result = world.held("MY")
     world.clock.advance(days=240)  # 2027
-    world.holds.release(str(result.held_id), by=REGULATOR, reason="late release")
+    world.release(str(result.held_id), by=REGULATOR, reason="late release")
     found = world.hub.store.subject_counts(year=2027)
     assert found[(BROKER, "sensitive_pi")] == 4
     assert world.hub.store.subject_counts(year=2026) == {}
@@ -213,7 +213,7 @@ def test_holds_never_expire_and_only_held_envelopes_are_released_or_rejected(
     # An envelope in any other state (as an older hub may have left it) is refused.
     for state in ("pending", "acked", "rejected", "expired"):
         world.hub.store.set_envelope_state(held, state)
-        for act in (world.holds.release, world.holds.reject):
+        for act in (world.release, world.reject):
             with pytest.raises(ConflictError, match=f"is {state}, not held"):
                 act(held, by=REGULATOR, reason="x")
         assert world.hub.store.get_envelope(held).state == state
@@ -235,7 +235,7 @@ def test_only_the_held_part_of_a_mixed_batch_is_released_and_counted(world: Worl
     assert before.get("sensitive_pi", 0) == 0
     [held] = world.holds.list_held()
     assert (held.records, held.batch_records) == (1, 3)
-    action = world.holds.release(result.held_id, by=REGULATOR, reason="reviewed")
+    action = world.release(result.held_id, by=REGULATOR, reason="reviewed")
     assert action.records == 1 and action.counted["sensitive_pi"] == 1
     assert world.counts()["sensitive_pi"] == 1
     assert len(pull(world, "my-kl-logistics")) == 3  # both envelopes, 2 + 1 records

@@ -129,7 +129,10 @@ def test_the_scripted_attack_on_a_held_envelope_fails_with_409(env: Env) -> None
     assert env.hub.store.list_receipts() == []
     # ... and a regulator can still reject it.
     reject = env.clients["regulator"].request(
-        "POST", f"/v1/holds/{held}/reject", body={"reason": "no filing"}, check=False
+        "POST",
+        f"/v1/holds/{held}/reject",
+        body=env.clients["regulator"].hold_decision_body("reject", held, "no filing"),
+        check=False,
     )
     assert reject.status_code == 200, reject.text
 
@@ -138,7 +141,11 @@ def test_a_rejected_envelope_cannot_be_acknowledged_nor_fetched(env: Env) -> Non
     held, _ = hold_one(env)
     digest = real_digest(env, held)
     env.clients["regulator"].request(
-        "POST", f"/v1/holds/{held}/reject", body={"reason": "no standard contract on file"}
+        "POST",
+        f"/v1/holds/{held}/reject",
+        body=env.clients["regulator"].hold_decision_body(
+            "reject", held, "no standard contract on file"
+        ),
     )
     for signed_over in (digest, hashlib.sha256(b"").digest()):  # the old bytes, or nothing
         answer = post_receipt(env, forge_receipt(env, held, signed_over))
@@ -167,9 +174,9 @@ def test_an_expired_envelope_cannot_be_acknowledged_nor_fetched(env: Env) -> Non
 def test_release_then_the_importer_fetches_and_acknowledges(env: Env) -> None:
     held, index = hold_one(env)
     commitment = held_from_ledger(env, index)["commitment"]
-    released = env.clients["regulator"].request(
-        "POST", f"/v1/holds/{held}/release", body={"reason": "contract filed on paper"}
-    )
+    regulator = env.clients["regulator"]
+    body = regulator.hold_decision_body("release", held, "contract filed on paper")
+    released = regulator.request("POST", f"/v1/holds/{held}/release", body=body)
     assert released.json()["expires_at"]
     # The release leaf shows the digest now, and it opens the batch leaf's commitment.
     leaf = env.clients[IMPORTER].proof_bundle(released.json()["ledger_index"]).entry
@@ -184,7 +191,10 @@ def test_release_then_the_importer_fetches_and_acknowledges(env: Env) -> None:
     assert env.hub.store.get_envelope(held).attempts == 1  # no longer counted
     assert held_ids(env) == []
     again = env.clients["regulator"].request(
-        "POST", f"/v1/holds/{held}/reject", body={"reason": "too late"}, check=False
+        "POST",
+        f"/v1/holds/{held}/reject",
+        body=env.clients["regulator"].hold_decision_body("reject", held, "too late"),
+        check=False,
     )
     assert again.status_code == 409 and "acked" in again.json()["message"]
 

@@ -56,7 +56,12 @@ def deal(**changes: Any) -> dict[str, Any]:
 
 
 def filed(**changes: Any) -> dict[str, Any]:
-    base = {"exporter": "cn-exporter", "kind": "standard_contract", "valid_from": "2026-01-01"}
+    base = {
+        "exporter": "cn-exporter",
+        "kind": "standard_contract",
+        "recipient": "vn-importer",
+        "valid_from": "2026-01-01",
+    }
     return {k: v for k, v in {**base, **changes}.items() if v is not None}
 
 
@@ -86,6 +91,21 @@ BAD: dict[str, tuple[Reg, type[SilkgateError], str]] = {
         Reg("participant", person(name="SG\nNewco")),
         InputError,
         r"name must be at most 200 characters on one line",
+    ),
+    "unknown enterprise size": (
+        Reg("participant", person(enterprise_size="huge")),
+        InputError,
+        r"unknown enterprise_size 'huge'; known: unknown, micro, small",
+    ),
+    "free trade zone over two lines": (
+        Reg("participant", person(free_trade_zone="CN-GX\nCN-YN")),
+        InputError,
+        r"free_trade_zone must be at most 200 characters on one line",
+    ),
+    "corporate group too long": (
+        Reg("participant", person(corporate_group="G" * 201)),
+        InputError,
+        r"corporate_group must be at most 200 characters",
     ),
     "duplicate id with other keys": (
         Reg("participant", person(id="vn-importer", jurisdiction="VN")),
@@ -176,6 +196,21 @@ BAD: dict[str, tuple[Reg, type[SilkgateError], str]] = {
         InputError,
         r"unknown kind 'blessing'",
     ),
+    "standard contract without a recipient": (
+        Reg("filing", filed(recipient=None)),
+        InputError,
+        r"a standard_contract is made for one named overseas recipient",
+    ),
+    "security assessment without a recipient": (
+        Reg("filing", filed(kind="security_assessment", recipient=None)),
+        InputError,
+        r"a security_assessment is made for one named overseas recipient",
+    ),
+    "certification without a recipient": (
+        Reg("filing", filed(kind="certification", recipient=None)),
+        InputError,
+        r"a certification is made for one named overseas recipient",
+    ),
     "filing for an importer": (
         Reg("filing", filed(exporter="vn-importer")),
         InputError,
@@ -224,6 +259,13 @@ def cli(env: Env, reg: Reg, keys_dir: Path) -> Result:
             args += [f"--{name}", fields[name]]
         for role in fields["roles"]:
             args += ["--role", role]
+        for name in ("free_trade_zone", "corporate_group", "enterprise_size"):
+            if name in fields:
+                args += [f"--{name.replace('_', '-')}", fields[name]]
+        if "foreign_authority" in fields:
+            args += [
+                "--foreign-authority" if fields["foreign_authority"] else "--no-foreign-authority"
+            ]
         args += ["--key-file", str(key_file(env, reg, keys_dir))]
     else:
         for name, value in fields.items():
@@ -326,6 +368,25 @@ def test_a_participant_registers_alike(env: Env, tmp_path: Path) -> None:
     assert ((keys_dir / "fresh.json").stat().st_mode & 0o777) == 0o600
     assert len(by_api["signing_keys"]) == len(by_api["hpke_keys"]) == 1
     assert by_api["signing_keys"][0]["not_before"] == NOW.isoformat().replace("+00:00", "Z")
+
+
+def test_the_attributes_the_packs_test_register_alike(env: Env, tmp_path: Path) -> None:
+    keys_dir = tmp_path / "cli-keys"
+    keys_dir.mkdir()
+    fields = person(
+        jurisdiction="CN", roles=["exporter"], free_trade_zone="CN-GX", corporate_group="gx-group",
+        enterprise_size="small", foreign_authority=False,
+    )  # fmt: skip
+    by_cli = _ok_cli(env, Reg("participant", {**fields, "id": "cn-by-cli"}), keys_dir)
+    by_api = _ok_api(env, Reg("participant", {**fields, "id": "cn-by-api"}))
+    varying = ("id", "signing_key", "hpke_key", "signing_keys", "hpke_keys")
+    assert _without(by_cli, *varying) == _without(by_api, *varying)
+    stored = env.hub.store.get_participant("cn-by-cli")
+    assert (stored.free_trade_zone, stored.corporate_group, stored.enterprise_size) == (
+        "CN-GX",
+        "gx-group",
+        "small",
+    )
 
 
 def test_adding_the_same_participant_again_changes_nothing(env: Env, tmp_path: Path) -> None:

@@ -35,7 +35,39 @@ UPDATES: dict[str, tuple[list[str], dict[str, Any], type[Exception], str]] = {
         "unknown jurisdiction 'US'",
     ),
     "empty name": (["--name", " "], {"name": " "}, InputError, "name must not be empty"),
+    "unknown enterprise size": (
+        ["--enterprise-size", "giant"],
+        {"enterprise_size": "giant"},
+        InputError,
+        "unknown enterprise_size 'giant'",
+    ),
+    "free trade zone on two lines": (
+        ["--free-trade-zone", "A\nB"],
+        {"free_trade_zone": "A\nB"},
+        InputError,
+        "free_trade_zone must be at most 200 characters on one line",
+    ),
 }
+
+
+def test_the_operator_sets_the_attributes_the_packs_test(env: Env) -> None:
+    result = _update(
+        env, "--free-trade-zone", "CN-GX", "--corporate-group", "grp-1",
+        "--enterprise-size", "micro", "--foreign-authority",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output + repr(result.exception)
+    stored = env.hub.store.get_participant(OWNER)
+    assert (stored.free_trade_zone, stored.corporate_group) == ("CN-GX", "grp-1")
+    assert (stored.enterprise_size, stored.foreign_authority) == ("micro", True)
+    updated = env.clients["operator"].update_participant(
+        OWNER, enterprise_size="large", foreign_authority=False, free_trade_zone=""
+    )
+    assert (updated.enterprise_size, updated.foreign_authority) == ("large", False)
+    assert updated.free_trade_zone == "" and updated.corporate_group == "grp-1"
+    body = {"foreign_authority": "yes"}
+    path = f"/v1/participants/{OWNER}"
+    refused = env.clients["operator"].request("PATCH", path, body=body, check=False)
+    assert refused.status_code == 422 and "foreign_authority must be true or false" in refused.text
 
 
 @pytest.mark.parametrize("name", list(UPDATES))
