@@ -11,17 +11,41 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from scale.servers import PostgresServer, start_postgres
 
 from silkgate.store import MemoryStore, SqliteStore, Store
 from silkgate.transport import InProcessTransport, Transport
 
-STORE_KINDS = ["memory", "sqlite"]
+STORE_KINDS = ["memory", "sqlite", "postgres"]
 TRANSPORT_KINDS = ["inproc"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster per test session (per xdist worker)."""
+    server = start_postgres()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_store(postgres_server: PostgresServer) -> Iterator[Store]:
+    from silkgate.store.postgres import PostgresStore
+
+    made = PostgresStore(postgres_server.url, max_size=8)
+    yield made
+    made.close()
 
 
 @pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh, empty store of each kind (SQLite in a file under tmp_path)."""
+    """A fresh, empty store of each kind (SQLite in a file under tmp_path; PostgreSQL one
+    database per session, emptied before each test)."""
+    if request.param == "postgres":
+        shared = request.getfixturevalue("postgres_store")
+        shared.truncate_all()
+        yield shared
+        return
     made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
     yield made
     made.close()
