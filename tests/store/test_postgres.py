@@ -1,0 +1,45 @@
+"""What is particular to the PostgreSQL store (the ports' contracts run in contract/)."""
+
+from __future__ import annotations
+
+import pytest
+
+from scale.servers import PostgresServer
+from silkgate.errors import StoreError
+from silkgate.store import LATEST_VERSION, open_store
+from silkgate.store.postgres import PostgresStore, redact
+from silkgate.store.migrations import Migration
+from silkgate.store.postgres_schema import PG_MIGRATIONS
+
+FUTURE = Migration(LATEST_VERSION + 1, "a step this database has not had", ("SELECT 1",))
+
+
+def test_open_store_takes_postgres_urls(postgres_server: PostgresServer) -> None:
+    for url in (postgres_server.url, postgres_server.url.replace("postgresql:", "postgres:")):
+        made = open_store(url)
+        assert isinstance(made, PostgresStore)
+        assert made.schema_version() == LATEST_VERSION
+        made.close()
+
+
+def test_second_open_applies_nothing_and_refuses_a_newer_schema(
+    postgres_server: PostgresServer,
+) -> None:
+    first = PostgresStore(postgres_server.url)
+    second = PostgresStore(postgres_server.url)  # already migrated: a no-op
+    assert second.schema_version() == LATEST_VERSION
+    second.close()
+    with pytest.raises(StoreError, match="newer than this silkgate supports"):
+        PostgresStore(postgres_server.url, migrations=PG_MIGRATIONS[:-1])
+    with pytest.raises(StoreError, match="run `silkgate migrate`"):
+        PostgresStore(
+            postgres_server.url, migrations=(*PG_MIGRATIONS, FUTURE), apply_migrations=False
+        )
+    first.close()
+
+
+def test_unreachable_server_is_a_store_error_without_the_password() -> None:
+    with pytest.raises(StoreError) as caught:
+        PostgresStore("postgresql://u:secret@127.0.0.1:1/x", timeout=1.0)
+    assert "secret" not in str(caught.value)
+    assert redact("postgresql://u:secret@h/x") == "postgresql://u@h/x"
