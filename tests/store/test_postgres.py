@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-
 from scale.servers import PostgresServer
+
 from silkgate.errors import StoreError
 from silkgate.store import LATEST_VERSION, open_store
-from silkgate.store.postgres import PostgresStore, redact
 from silkgate.store.migrations import Migration
+from silkgate.store.postgres import PostgresStore, redact
 from silkgate.store.postgres_schema import PG_MIGRATIONS
 
 FUTURE = Migration(LATEST_VERSION + 1, "a step this database has not had", ("SELECT 1",))
