@@ -115,3 +115,13 @@ def start_postgres() -> PostgresServer:
         detail = getattr(exc, "stderr", b"") or b""
         require(f"cannot start PostgreSQL from {bindir}: {exc} {detail.decode(errors='replace')}")
         raise AssertionError("unreachable") from exc
+
+
+def fresh_database(server: PostgresServer, name: str) -> str:
+    """Create (or recreate) an empty database on `server`; returns its URL."""
+    import psycopg
+
+    with psycopg.connect(server.url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server.url.rsplit("/", 1)[0] + "/" + name
