@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from silkgate.cli import flow, registry  # noqa: F401  (each registers its commands)
+from silkgate.cli import flow, registry, worker  # noqa: F401  (each registers its commands)
 from silkgate.cli.common import app, err_console
 from silkgate.errors import SilkgateError
 

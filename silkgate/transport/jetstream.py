@@ -42,7 +42,8 @@ from silkgate.transport.inproc import check_subject
 
 T = TypeVar("T")
 MSG_ID = "Nats-Msg-Id"
-_CALL_TIMEOUT = 30.0  # seconds for one publish, ack or management call
+_CALL_TIMEOUT = 10.0  # seconds for one publish, ack or management call
+_PULL_GRACE = 5.0  # seconds a pull may take beyond its own expiry (else: server gone)
 _STATUS_NO_MESSAGES = {"404", "408", "409"}  # no messages / request expired / limits
 
 
@@ -249,10 +250,10 @@ class _Consumer:
         request: dict[str, Any] = {"batch": batch}
         if expires is None:
             request["no_wait"] = True
-            local = _CALL_TIMEOUT
+            local = _PULL_GRACE
         else:
             request["expires"] = int(expires * 1e9)
-            local = expires + _CALL_TIMEOUT
+            local = expires + _PULL_GRACE
         await nc.publish(self.next_subject, json.dumps(request).encode(), reply=self.inbox)
         got: list[Msg] = []
         deadline = asyncio.get_running_loop().time() + local

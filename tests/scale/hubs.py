@@ -3,6 +3,7 @@ silkgate.toml naming the database), opened once per simulated node."""
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from datetime import UTC, datetime
@@ -13,7 +14,7 @@ from silkgate.demo import scenario
 from silkgate.demo.runner import register_cast
 from silkgate.demo.synth import PRODUCT_OF_KIND, generate
 from silkgate.hub import HUB_KEY_FILE, Hub, init_hub, open_hub
-from silkgate.model import Batch
+from silkgate.model import Batch, BatchResult
 
 NOW = datetime(2026, 6, 1, 9, 30, tzinfo=UTC)
 EXPORTER = "cn-pingxiang-broker"  # its declarations count pi and sensitive_pi
@@ -22,11 +23,14 @@ SENSITIVE_THRESHOLD = 10_000  # cn.yaml sensitive_assessment_from
 KIND_OF_PRODUCT = {product: kind for kind, product in PRODUCT_OF_KIND.items()}
 
 
-def make_data_dir(root: Path, store_url: str, transport_url: str = "inproc:") -> Path:
+def make_data_dir(
+    root: Path, store_url: str, transport_url: str = "inproc:", extra: str = ""
+) -> Path:
     data = root / "data"
     init_hub(data)
     (data / "silkgate.toml").write_text(
-        f'store_url = "{store_url}"\ntransport_url = "{transport_url}"\n', encoding="utf-8"
+        f'store_url = "{store_url}"\ntransport_url = "{transport_url}"\n{extra}',
+        encoding="utf-8",
     )
     return data
 
@@ -40,8 +44,8 @@ def clone_data_dir(data: Path, root: Path, store_url: str) -> Path:
     return other
 
 
-def open_node(data: Path) -> Hub:
-    return open_hub(data, clock=lambda: NOW)
+def open_node(data: Path, *, real_clock: bool = False) -> Hub:
+    return open_hub(data) if real_clock else open_hub(data, clock=lambda: NOW)
 
 
 def seed(hub: Hub, keys_dir: Path, *, sensitive_before: int) -> None:
@@ -52,7 +56,8 @@ def seed(hub: Hub, keys_dir: Path, *, sensitive_before: int) -> None:
     )
 
 
-def copy_registry(source: Hub, target: Hub) -> None:
+def seed_like(source: Hub, target: Hub, sensitive_before: int, year: int) -> None:
+    """The registry of `source`, and `sensitive_before` counted sensitive subjects."""
     with target.store.transaction():
         for participant in source.store.list_participants():
             target.store.put_participant(participant)
@@ -60,18 +65,30 @@ def copy_registry(source: Hub, target: Hub) -> None:
             target.store.put_agreement(agreement)
         for filing in source.store.list_filings():
             target.store.put_filing(filing)
-    for (exporter, category), n in source.store.subject_counts(year=NOW.year).items():
-        target.store.add_subjects(exporter, NOW.year, category, [os.urandom(32) for _ in range(n)])
+    target.store.add_subjects(
+        EXPORTER, year, "sensitive_pi", [os.urandom(32) for _ in range(sensitive_before)]
+    )
+
+
+def outcome_view(result: BatchResult) -> list[tuple[str, Any]]:
+    """What a decision depended on: its outcome and the counts before and after."""
+    return [(d.outcome, d.facts.get("counts")) for d in result.decisions]
+
+
+@functools.cache
+def _pool(destination: str) -> tuple[Any, ...]:
+    """Synthetic declarations to one destination (made once per process: the generator
+    takes a second to start)."""
+    made = generate(4000, seed=11, kinds=[KIND_OF_PRODUCT[PRODUCT]])
+    return tuple(r.record for r in made if r.product == PRODUCT and r.destination == destination)
 
 
 def declarations(n: int, seed: int, destination: str = "VN") -> list[Any]:
-    out = []
-    for record in generate(n * 12, seed=seed, kinds=[KIND_OF_PRODUCT[PRODUCT]]):
-        if record.product == PRODUCT and record.destination == destination:
-            out.append(record.record)
-            if len(out) == n:
-                return out
-    raise AssertionError(f"synth made fewer than {n} declarations to {destination}")
+    """`n` declarations to `destination`, the same for the same seed in every process;
+    neighbouring seeds overlap by a record (a subject counted twice is counted once)."""
+    pool = _pool(destination)
+    start = (seed * (n - 1)) % (len(pool) - n)
+    return list(pool[start : start + n])
 
 
 def batch(bid: str, records: list[Any], key: str | None = None, destination: str = "VN") -> Batch:

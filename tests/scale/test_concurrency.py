@@ -22,7 +22,9 @@ from scale.hubs import (
     declarations,
     make_data_dir,
     open_node,
+    outcome_view,
     seed,
+    seed_like,
 )
 from scale.servers import PostgresServer, fresh_database
 from silkgate.hub import Hub
@@ -67,11 +69,6 @@ def index_of(result: BatchResult) -> int:
     return result.ledger_index
 
 
-def outcome_view(result: BatchResult) -> list[tuple[str, Any]]:
-    """What a decision depended on: its outcome and the counts before and after."""
-    return [(d.outcome, d.facts.get("counts")) for d in result.decisions]
-
-
 def test_concurrent_exporter_near_a_threshold_equals_a_serial_replay(
     nodes: list[Hub], tmp_path: Path
 ) -> None:
@@ -101,7 +98,7 @@ def test_concurrent_exporter_near_a_threshold_equals_a_serial_replay(
     replay_dir = clone_data_dir(first.data_dir, tmp_path, f"sqlite:///{tmp_path / 'r.db'}")
     replay = open_node(replay_dir)
     try:
-        _seed_like(first, replay, SENSITIVE_THRESHOLD - 8)
+        seed_like(first, replay, SENSITIVE_THRESHOLD - 8, NOW.year)
         by_index = sorted(zip(results, batches, strict=True), key=lambda rb: index_of(rb[0]))
         for result, submitted in by_index:
             again = replay.pipeline.submit(submitted)
@@ -111,22 +108,6 @@ def test_concurrent_exporter_near_a_threshold_equals_a_serial_replay(
         )
     finally:
         replay.close()
-
-
-def _seed_like(source: Hub, target: Hub, sensitive_before: int) -> None:
-    """The registry of `source`, and the counters it started from (sensitive_before)."""
-    import os
-
-    with target.store.transaction():
-        for participant in source.store.list_participants():
-            target.store.put_participant(participant)
-        for agreement in source.store.list_agreements():
-            target.store.put_agreement(agreement)
-        for filing in source.store.list_filings():
-            target.store.put_filing(filing)
-    target.store.add_subjects(
-        EXPORTER, NOW.year, "sensitive_pi", [os.urandom(32) for _ in range(sensitive_before)]
-    )
 
 
 def test_twins_with_one_idempotency_key_commit_once(nodes: list[Hub], tmp_path: Path) -> None:
