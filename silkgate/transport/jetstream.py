@@ -25,6 +25,7 @@ import contextlib
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit, urlunsplit
@@ -71,7 +72,9 @@ class JetStreamTransport:
         )
         self._thread.start()
         self._consumers: dict[str, _Consumer] = {}
-        self._unacked: dict[tuple[str, int], Msg] = {}
+        # message id -> (when fetched, the delivery to ack); older than a few ack waits is
+        # dropped: the server has redelivered it by then, and acking it would be moot.
+        self._unacked: dict[str, tuple[float, Msg]] = {}
         self._closed = False
         try:
             self._nc: Client = self._call(self._connect(connect_timeout), connect_timeout + 1)
@@ -104,6 +107,9 @@ class JetStreamTransport:
         self._check_open()
         wait = max(timeout, 0.0)
         got: list[Msg] = self._call(self._fetch(subject, max_messages, wait), wait + _CALL_TIMEOUT)
+        now = time.monotonic()
+        for stale in [k for k, (at, _) in self._unacked.items() if now - at > 3 * self._ack_wait]:
+            self._unacked.pop(stale, None)
         out = []
         for raw in got:
             message = Message(
@@ -112,18 +118,18 @@ class JetStreamTransport:
                 payload=raw.data,
                 delivery=raw.metadata.num_delivered,
             )
-            self._unacked[(message.message_id, message.delivery)] = raw
+            self._unacked[message.message_id] = (now, raw)
             out.append(message)
         return out
 
     def ack(self, message: Message) -> None:
         """Acknowledge (the server has it on return); acking twice, or a delivery this
         process no longer holds, is harmless."""
-        raw = self._unacked.pop((message.message_id, message.delivery), None)
-        if raw is None:
+        held = self._unacked.pop(message.message_id, None)
+        if held is None:
             return
         self._check_open()
-        self._call(raw.ack_sync(timeout=_CALL_TIMEOUT))
+        self._call(held[1].ack_sync(timeout=_CALL_TIMEOUT))
 
     def close(self) -> None:
         if self._closed:

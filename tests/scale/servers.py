@@ -52,7 +52,8 @@ def _version_key(path: str) -> int:
 class PostgresServer:
     """One PostgreSQL cluster in a temporary directory; `url` reaches its `silkgate` db."""
 
-    def __init__(self, bindir: Path) -> None:
+    def __init__(self, bindir: Path, *, durable: bool = False) -> None:
+        """`durable`: fsync on (benchmarks); the tests run with fsync off."""
         self.bindir = bindir
         self.root = Path(tempfile.mkdtemp(prefix="silkgate-pg-"))
         self.data = self.root / "data"
@@ -70,7 +71,7 @@ class PostgresServer:
                 # fsync off is safe against the process crashes the tests cause (the OS
                 # keeps the data); synchronous_commit stays on: a commit acknowledged
                 # to a client survives `pg_ctl stop -m immediate` (see test_faults).
-                "fsync = off\nfull_page_writes = off\n"
+                + ("" if durable else "fsync = off\nfull_page_writes = off\n")
             )
         self.start()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "silkgate",
