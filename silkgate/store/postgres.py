@@ -31,7 +31,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -55,6 +55,7 @@ from silkgate.store.postgres_schema import PG_MIGRATIONS, TABLES, current_versio
 from silkgate.store.sqlite import _batch_result, _compact, _decode
 
 _FACT_PAGE = 100
+_RETRIES = 1  # extra tries after a connection the server dropped (see _begin, _rows)
 _FACTS_PER_ROW = 2**20  # fact seq = row seq * this + index in the row (as in SQLite)
 _encoder = msgspec.msgpack.Encoder()
 _PURGE_STATES = sorted(PURGE_EXPIRES_STATES)
@@ -83,6 +84,12 @@ def redact(url: str) -> str:
 
 class _Local(threading.local):
     conn: psycopg.Connection | None = None
+    # advisory locks taken, per open (sub)transaction: a lock taken inside a savepoint
+    # that rolls back is released by PostgreSQL, so its set goes with it
+    held: list[set[tuple[int, bool]]]
+
+    def __init__(self) -> None:
+        self.held = []
 
 
 class PostgresStore:
@@ -108,7 +115,6 @@ class PostgresStore:
             max_size=max_size,
             timeout=timeout,
             kwargs={"autocommit": True},
-            check=ConnectionPool.check_connection,
             open=False,
             name="silkgate",
         )
@@ -132,18 +138,50 @@ class PostgresStore:
     # -- lifecycle ---------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        conn = self._local.conn
+        local = self._local
+        conn = local.conn
         if conn is not None:
-            with self._translate(), conn.transaction():  # a savepoint
-                yield
-            return
-        with self._translate(), self._pool.connection() as conn:
-            self._local.conn = conn
+            local.held.append(set())
             try:
-                with conn.transaction():
+                with self._translate(), conn.transaction():  # a savepoint
                     yield
+            except BaseException:
+                local.held.pop()
+                raise
+            done = local.held.pop()
+            local.held[-1] |= done
+            return
+        with self._translate():
+            conn, tx = self._begin()
+            local.conn, local.held = conn, [set()]
+            try:
+                try:
+                    yield
+                except BaseException as exc:
+                    tx.__exit__(type(exc), exc, exc.__traceback__)
+                    raise
+                tx.__exit__(None, None, None)
             finally:
-                self._local.conn = None
+                local.conn, local.held = None, []
+                self._pool.putconn(conn)
+
+    def _begin(self) -> tuple[psycopg.Connection, AbstractContextManager[psycopg.Transaction]]:
+        """A pooled connection with a transaction begun. A pooled connection the server
+        dropped while it was idle (a restart, a failover) fails at BEGIN, before anything
+        was sent: it is discarded and one more is tried."""
+        for attempt in range(_RETRIES + 1):
+            conn = self._pool.getconn()
+            tx = conn.transaction()
+            try:
+                tx.__enter__()
+            except psycopg.OperationalError:
+                self._pool.putconn(conn)  # the pool discards a broken connection
+                if attempt == _RETRIES:
+                    raise
+                self._pool.check()  # and the other idle ones the server dropped
+                continue
+            return conn, tx
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._pool.close()
@@ -189,8 +227,18 @@ class PostgresStore:
             return conn.execute(sql, params).rowcount
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-        with self._cursor() as conn:
-            return conn.execute(sql, params).fetchall()
+        """A read; outside a transaction it is tried again once on a connection the
+        server dropped (reads are safe to repeat; writes are not retried here)."""
+        for attempt in range(_RETRIES + 1):
+            try:
+                with self._cursor() as conn:
+                    return conn.execute(sql, params).fetchall()
+            except StoreError as exc:
+                lost = isinstance(exc.__cause__, psycopg.OperationalError)
+                if attempt == _RETRIES or self._local.conn is not None or not lost:
+                    raise
+                self._pool.check()
+        raise AssertionError("unreachable")
 
     def _one(self, sql: str, params: Sequence[Any], what: str, key: object) -> Any:
         rows = self._rows(sql, params)
@@ -200,12 +248,17 @@ class PostgresStore:
 
     def _lock(self, key: int, *, shared: bool = False) -> None:
         """Take a transaction-scoped advisory lock, if inside a transaction."""
-        conn = self._local.conn
+        local = self._local
+        conn = local.conn
         if conn is None:
             return
+        mark = (key, shared)  # a shared and an exclusive lock on one key are two locks
+        if any(mark in held for held in local.held):
+            return  # already held by this transaction
         fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
         with self._translate():
             conn.execute(f"SELECT {fn}(%s)", (key,))
+        local.held[-1].add(mark)
 
     # -- registry ----------------------------------------------------------------------
     def put_participant(self, participant: Participant) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scale.servers import PostgresServer
+from scale.servers import PostgresServer, fresh_database
 
 from silkgate.errors import StoreError
 from silkgate.store import LATEST_VERSION, open_store
@@ -43,3 +43,19 @@ def test_unreachable_server_is_a_store_error_without_the_password() -> None:
         PostgresStore("postgresql://u:secret@127.0.0.1:1/x", timeout=1.0)
     assert "secret" not in str(caught.value)
     assert redact("postgresql://u:secret@h/x") == "postgresql://u@h/x"
+
+
+def test_connections_dropped_by_a_restart_are_replaced(postgres_server: PostgresServer) -> None:
+    made = PostgresStore(fresh_database(postgres_server, "restart"), min_size=3)
+    try:
+        with made.transaction():  # three pooled connections, idle afterwards
+            made.ledger_append([b"a"], {})
+        assert made.ledger_size() == 1
+        postgres_server.restart()
+        assert made.ledger_size() == 1  # a read is tried again on a fresh connection
+        postgres_server.restart()
+        with made.transaction():  # BEGIN on a dropped connection: another one is taken
+            made.ledger_append([b"b"], {})
+        assert made.ledger_entries(0, 5) == [b"a", b"b"]
+    finally:
+        made.close()
