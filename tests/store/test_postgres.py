@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import psycopg
 import pytest
 from scale.servers import PostgresServer, fresh_database
 
 from silkgate.errors import StoreError
 from silkgate.store import LATEST_VERSION, open_store
 from silkgate.store.migrations import Migration
-from silkgate.store.postgres import PostgresStore, redact
+from silkgate.store.postgres import PostgresStore, lock_key, redact
 from silkgate.store.postgres_schema import PG_MIGRATIONS
 
 FUTURE = Migration(LATEST_VERSION + 1, "a step this database has not had", ("SELECT 1",))
@@ -57,5 +58,34 @@ def test_connections_dropped_by_a_restart_are_replaced(postgres_server: Postgres
         with made.transaction():  # BEGIN on a dropped connection: another one is taken
             made.ledger_append([b"b"], {})
         assert made.ledger_entries(0, 5) == [b"a", b"b"]
+    finally:
+        made.close()
+
+
+def test_a_lock_released_by_a_rolled_back_savepoint_is_taken_again(
+    postgres_server: PostgresServer,
+) -> None:
+    url = fresh_database(postgres_server, "locks")
+    made = PostgresStore(url)
+    key = lock_key("counter", "p_ex", 2026)
+
+    def free_elsewhere() -> bool:
+        with psycopg.connect(url, autocommit=True) as other:
+            row = other.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()
+            got = bool(row and row[0])
+            if got:
+                other.execute("SELECT pg_advisory_unlock(%s)", (key,))
+            return got
+
+    try:
+        with made.transaction():
+            with pytest.raises(RuntimeError), made.transaction():
+                made.known_subjects("p_ex", 2026, "pi", [b"h"])
+                assert not free_elsewhere()  # held inside the savepoint
+                raise RuntimeError
+            assert free_elsewhere()  # released with the savepoint
+            made.known_subjects("p_ex", 2026, "pi", [b"h"])
+            assert not free_elsewhere()  # taken again, not skipped as already held
+        assert free_elsewhere()  # released at commit
     finally:
         made.close()
