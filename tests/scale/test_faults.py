@@ -1,8 +1,9 @@
-"""Faults on a scaled-out hub: 2 API nodes and 3 workers (separate processes) on one
-PostgreSQL and one NATS JetStream. While batches stream in, one worker is killed with
-SIGKILL and restarted, NATS restarts, and PostgreSQL restarts. Afterwards every batch is
-decided once, counted once, ledgered once and pushed to its importer (duplicates
-recognised by envelope id), and the ledger verifies."""
+"""Faults on a scaled-out hub: 2 API nodes (`silkgate serve`) and 3 workers (`silkgate
+worker`), separate processes on one PostgreSQL and one NATS JetStream, with an exporter
+client per API node submitting signed HTTP requests. While batches stream in, one worker
+is killed with SIGKILL and restarted, NATS restarts, and PostgreSQL restarts. Afterwards
+every batch is decided once, counted once, ledgered once and pushed to its importer
+(duplicates recognised by envelope id), and the ledger verifies."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import httpx
 import orjson
 import pytest
 
@@ -30,7 +32,7 @@ from scale.hubs import (
     seed,
     seed_like,
 )
-from scale.servers import NatsServer, PostgresServer, fresh_database
+from scale.servers import NatsServer, PostgresServer, free_port, fresh_database
 from silkgate.demo import scenario
 from silkgate.mailbox.delivery import ENVELOPE_ID_HEADER
 from silkgate.store.base import PushEndpoint
@@ -74,6 +76,27 @@ def spawn(args: list[str], log: Path) -> subprocess.Popen[bytes]:
         )
 
 
+def start_api(data: Path, port: int, root: Path) -> subprocess.Popen[bytes]:
+    return spawn(
+        ["-m", "silkgate", "serve", "--data-dir", str(data), "--port", str(port),
+         "--log-format", "text", "--log-level", "warning"],
+        root / f"api{port}.log",
+    )  # fmt: skip
+
+
+def wait_healthy(port: int, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "an API node exited"
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise AssertionError(f"API node on {port} not up")
+
+
 def start_worker(data: Path, n: int, root: Path) -> subprocess.Popen[bytes]:
     return spawn(
         ["-m", "silkgate", "worker", "--data-dir", str(data), "--poll", "0.2",
@@ -113,10 +136,19 @@ def test_kill_restart_and_outages_leave_every_batch_exactly_once(
     leaves_before = hub.store.ledger_size()
     seeds = list(range(1, 61))
     workers = [start_worker(data, i, tmp_path) for i in range(3)]
+    ports = [free_port(), free_port()]
+    apis = [start_api(data, port, tmp_path) for port in ports]
+    for port, api in zip(ports, apis, strict=True):
+        wait_healthy(port, api)
     nodes = [
         spawn(
-            [str(TESTS / "scale" / "submitter.py"), str(data), ",".join(map(str, seeds[i::2]))],
-            tmp_path / f"node{i}.log",
+            [
+                str(TESTS / "scale" / "submitter.py"),
+                f"http://127.0.0.1:{ports[i]}",
+                str(tmp_path / "keys"),
+                ",".join(map(str, seeds[i::2])),
+            ],
+            tmp_path / f"client{i}.log",
         )
         for i in range(2)
     ]
@@ -141,11 +173,12 @@ def test_kill_restart_and_outages_leave_every_batch_exactly_once(
         for reader in readers:
             reader.join(10)
         assert [node.returncode for node in nodes] == [0, 0], _logs(tmp_path)
-        assert sorted(str(r["batch"]) for r in lines) == sorted(f"b{s}" for s in seeds)
+        assert sorted(int(str(r["seed"])) for r in lines) == seeds
+        seed_of = {str(r["batch"]): int(str(r["seed"])) for r in lines}
 
         # Decided once, ledgered once: one result per batch, consecutive leaves.
         results = {r.batch_id: r for r in hub.store.list_batch_results(limit=1000)}
-        assert sorted(results) == sorted(f"b{s}" for s in seeds)
+        assert sorted(results) == sorted(seed_of)
         indexes = sorted(r.ledger_index or 0 for r in results.values())
         assert indexes == list(range(leaves_before, leaves_before + len(seeds)))
         assert {r["batch"]: r["index"] for r in lines} == {
@@ -172,15 +205,17 @@ def test_kill_restart_and_outages_leave_every_batch_exactly_once(
         assert report.size == leaves_before + len(seeds)
         assert report.checkpoint_size == report.size
     finally:
-        for proc in [*workers, *nodes]:
+        for proc in [*workers, *apis, *nodes]:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
-        for proc in [*workers, *nodes]:
+        for proc in [*workers, *apis, *nodes]:
             try:
                 proc.wait(20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    assert all(w.returncode == 0 for w in workers), _logs(tmp_path)
+    # Clean stops: workers exit 0; uvicorn re-raises SIGTERM after its graceful shutdown.
+    codes = [p.returncode for p in [*workers, *apis]]
+    assert codes == [0, 0, 0, -signal.SIGTERM, -signal.SIGTERM], (codes, _logs(tmp_path))
 
     # Counted once: a serial replay in ledger order on SQLite counts the same.
     replay = open_node(
@@ -190,7 +225,7 @@ def test_kill_restart_and_outages_leave_every_batch_exactly_once(
         year = hub.pipeline.clock().year
         seed_like(hub, replay, 0, year)
         for result in sorted(results.values(), key=lambda r: r.ledger_index or 0):
-            number = int(result.batch_id[1:])
+            number = seed_of[result.batch_id]
             dest = ("VN", "TH")[number % 2]
             again = replay.pipeline.submit(batch(result.batch_id, declarations(5, number, dest),
                                                  destination=dest))  # fmt: skip
