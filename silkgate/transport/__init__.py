@@ -15,7 +15,7 @@ def open_transport(url: str) -> Transport:
     NATS JetStream, shared by every hub process (docs/scale-out.md)."""
     if url in ("inproc:", "inproc://"):
         return InProcessTransport()
-    if url.startswith(("nats://", "tls://")):
+    if url.startswith("nats://"):
         from silkgate.transport.jetstream import open_nats  # nats-py only when asked for
 
         return open_nats(url)
