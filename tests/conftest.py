@@ -7,21 +7,47 @@ fixtures are the contract every implementation must pass.
 
 from __future__ import annotations
 
+import itertools
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from scale.servers import NatsServer, PostgresServer, start_nats, start_postgres
 
 from silkgate.store import MemoryStore, SqliteStore, Store
 from silkgate.transport import InProcessTransport, Transport
 
-STORE_KINDS = ["memory", "sqlite"]
-TRANSPORT_KINDS = ["inproc"]
+STORE_KINDS = ["memory", "sqlite", "postgres"]
+TRANSPORT_KINDS = ["inproc", "nats"]
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """One throwaway PostgreSQL cluster per test session (per xdist worker)."""
+    server = start_postgres()
+    yield server
+    server.destroy()
+
+
+@pytest.fixture(scope="session")
+def postgres_store(postgres_server: PostgresServer) -> Iterator[Store]:
+    from silkgate.store.postgres import PostgresStore
+
+    made = PostgresStore(postgres_server.url, max_size=8)
+    yield made
+    made.close()
 
 
 @pytest.fixture(params=STORE_KINDS)
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    """A fresh, empty store of each kind (SQLite in a file under tmp_path)."""
+    """A fresh, empty store of each kind (SQLite in a file under tmp_path; PostgreSQL one
+    database per session, emptied before each test)."""
+    if request.param == "postgres":
+        shared = request.getfixturevalue("postgres_store")
+        shared.truncate_all()
+        yield shared
+        return
     made: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "s.db")
     yield made
     made.close()
@@ -40,31 +66,73 @@ class ManualClock:
         self.now += seconds
 
 
-ACK_WAIT = 30.0  # seconds; the transports under test redeliver after this long
+ACK_WAIT = 30.0  # seconds; the in-process transport under test redelivers after this long
+DEDUPE_WINDOW = 120.0
+# NATS runs on real time: short enough for the suite, long enough to stay out of the noise.
+NATS_ACK_WAIT = 1.0
+NATS_DEDUPE_WINDOW = 1.5
+_streams = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def nats_server() -> Iterator[NatsServer]:
+    """One throwaway nats-server (JetStream on) per test session (per xdist worker)."""
+    server = start_nats()
+    yield server
+    server.destroy()
 
 
 @pytest.fixture(params=TRANSPORT_KINDS)
 def transport_env(
     request: pytest.FixtureRequest,
-) -> Iterator[tuple[Transport, Callable[[float], None]]]:
+) -> Iterator[tuple[Transport, Callable[[float], None], float, float]]:
+    """(transport, advance, ack_wait, dedupe_window): advance moves the in-process clock,
+    or sleeps for NATS; each NATS test gets its own stream."""
+    if request.param == "nats":
+        from silkgate.transport.jetstream import JetStreamTransport
+
+        server: NatsServer = request.getfixturevalue("nats_server")
+        n = next(_streams)
+        made: Transport = JetStreamTransport(
+            server.url,
+            stream=f"T{n}",
+            prefix=f"t{n}",
+            ack_wait=NATS_ACK_WAIT,
+            dedupe_window=NATS_DEDUPE_WINDOW,
+        )
+        yield made, time.sleep, NATS_ACK_WAIT, NATS_DEDUPE_WINDOW
+        made.close()
+        return
     clock = ManualClock()
-    made = InProcessTransport(ack_wait=ACK_WAIT, dedupe_window=120.0, clock=clock)
-    yield made, clock.advance
-    made.close()
+    inproc = InProcessTransport(ack_wait=ACK_WAIT, dedupe_window=DEDUPE_WINDOW, clock=clock)
+    yield inproc, clock.advance, ACK_WAIT, DEDUPE_WINDOW
+    inproc.close()
 
 
 @pytest.fixture
-def transport(transport_env: tuple[Transport, Callable[[float], None]]) -> Transport:
+def transport(
+    transport_env: tuple[Transport, Callable[[float], None], float, float],
+) -> Transport:
     return transport_env[0]
 
 
 @pytest.fixture
-def ack_wait() -> float:
+def ack_wait(transport_env: tuple[Transport, Callable[[float], None], float, float]) -> float:
     """Seconds after which the `transport` fixture redelivers an unacked message."""
-    return ACK_WAIT
+    return transport_env[2]
 
 
 @pytest.fixture
-def advance(transport_env: tuple[Transport, Callable[[float], None]]) -> Callable[[float], None]:
+def dedupe_window(
+    transport_env: tuple[Transport, Callable[[float], None], float, float],
+) -> float:
+    """Seconds for which the `transport` fixture remembers a message id."""
+    return transport_env[3]
+
+
+@pytest.fixture
+def advance(
+    transport_env: tuple[Transport, Callable[[float], None], float, float],
+) -> Callable[[float], None]:
     """Move the transport's clock forward by some seconds (real sleep for external servers)."""
     return transport_env[1]

@@ -21,6 +21,7 @@ from silkgate.cli import (  # noqa: F401  (each registers its commands)
     keys,
     products,
     registry,
+    worker,
 )
 from silkgate.cli.common import app, err_console
 from silkgate.errors import InputError, SilkgateError

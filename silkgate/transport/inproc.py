@@ -50,7 +50,7 @@ class InProcessTransport:
         self._closed = False
 
     def publish(self, subject: str, message_id: str, payload: bytes) -> bool:
-        _check_subject(subject, wildcard_ok=False)
+        check_subject(subject, wildcard_ok=False)
         with self._cond:
             self._check_open()
             now = self._clock()
@@ -67,7 +67,7 @@ class InProcessTransport:
     def fetch(
         self, subject: str, *, max_messages: int = 100, timeout: float = 0.0
     ) -> list[Message]:
-        _check_subject(subject, wildcard_ok=True)
+        check_subject(subject, wildcard_ok=True)
         if max_messages < 1:
             raise TransportError(f"max_messages must be at least 1, got {max_messages}")
         deadline = time.monotonic() + max(timeout, 0.0)
@@ -140,7 +140,7 @@ def _matches(pattern: str, subject: str) -> bool:
     return pattern == subject
 
 
-def _check_subject(subject: str, *, wildcard_ok: bool) -> None:
+def check_subject(subject: str, *, wildcard_ok: bool) -> None:
     tokens = subject.split(".")
     bad = not subject or any(not t or " " in t for t in tokens)
     if ">" in subject:

@@ -196,7 +196,7 @@ def test_open_store_urls(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     bare.close()
 
 
-@pytest.mark.parametrize("url", ["postgres://db/x", "sqlite:///", "", "redis:"])
+@pytest.mark.parametrize("url", ["mysql://db/x", "sqlite:///", "", "redis:"])
 def test_open_store_refuses_unknown_urls(url: str) -> None:
     with pytest.raises(ConfigError):
         open_store(url)

@@ -21,6 +21,7 @@ from silkgate.store.ports import (
     SandboxPort,
     Transactional,
 )
+from silkgate.store.postgres import PostgresStore
 
 PORTS: list[type] = [
     RegistryPort,
@@ -59,7 +60,7 @@ def test_every_port_is_small() -> None:
     assert all(len(methods(p)) <= 16 for p in PORTS), {p.__name__: len(methods(p)) for p in PORTS}
 
 
-@pytest.mark.parametrize("impl", [MemoryStore, SqliteStore])
+@pytest.mark.parametrize("impl", [MemoryStore, SqliteStore, PostgresStore])
 @pytest.mark.parametrize("port", PORTS, ids=lambda p: p.__name__)
 def test_implementations_match_each_port(impl: type, port: type) -> None:
     for name in methods(port):

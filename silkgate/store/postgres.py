@@ -1,0 +1,754 @@
+"""PostgreSQL Store: the shared source of truth when several hub processes run at once.
+
+psycopg 3 with a connection pool. Outside a transaction each method borrows a pooled
+connection in autocommit mode, so each write commits on its own. ``transaction()`` pins one
+pooled connection to the calling thread for the block (READ COMMITTED); nested blocks are
+savepoints.
+
+Exactness across processes does not come from one big lock (as SQLite's single writer
+gives it) but from transaction-scoped advisory locks, taken by the reads a decision
+depends on, inside a transaction, and held until it commits or rolls back
+(docs/scale-out.md explains why each is enough):
+
+- counters: ``known_subjects``/``subject_count``/``add_subjects`` lock (exporter, year), so
+  two batches of one exporter decide and commit one after the other, each seeing the
+  subjects the other counted; batches of different exporters run in parallel;
+- ledger: ``ledger_size``/``ledger_append``/``latest_checkpoint`` lock the one ledger, so
+  leaves get consecutive indexes in commit order and a checkpoint is signed over a tree no
+  other transaction is extending;
+- idempotency keys: ``get_idempotency`` locks (scope, key), so a concurrent twin waits for
+  the first and then sees its batch;
+- sandbox documents (cohort caps, shadow diffs, first transfers): ``get_sandbox_doc`` locks
+  (kind, key) and shares (kind); ``list_sandbox_docs`` locks (kind) exclusively.
+
+Under READ COMMITTED each statement sees everything committed before it began, so a read
+made after taking the lock sees the last holder's writes. Nonces are one
+``INSERT ... ON CONFLICT DO NOTHING``, exact by the primary key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from silkgate.errors import ConflictError, NotFoundError, StoreError
+from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.store._common import check_paging, from_us, to_us
+from silkgate.store.base import (
+    DecisionFact,
+    EnvelopeState,
+    NodeKey,
+    OutboxMessage,
+    PushEndpoint,
+    StoredEnvelope,
+)
+from silkgate.store.migrations import Migration
+from silkgate.store.postgres_schema import PG_MIGRATIONS, TABLES, current_version, migrate
+from silkgate.store.sqlite import _batch_result, _compact, _decode
+
+_FACT_PAGE = 100
+_RETRIES = 1  # extra tries after a connection the server dropped (see _begin, _rows)
+_FACTS_PER_ROW = 2**20  # fact seq = row seq * this + index in the row (as in SQLite)
+_encoder = msgspec.msgpack.Encoder()
+_ENVELOPE_COLUMNS = (
+    "id, batch_id, exporter, importer, state, created_us, expires_us, attempts, data"
+)
+
+
+def lock_key(*parts: object) -> int:
+    """A signed 64-bit advisory lock key for a named resource."""
+    text = "\x1f".join(str(p) for p in parts).encode()
+    return int.from_bytes(hashlib.blake2b(text, digest_size=8).digest(), "big", signed=True)
+
+
+LEDGER_LOCK = lock_key("silkgate", "ledger")
+
+
+def redact(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, userinfo = head.partition("://")
+    return f"{scheme}://{userinfo.split(':', 1)[0]}@{tail}"
+
+
+class _Local(threading.local):
+    conn: psycopg.Connection | None = None
+    # advisory locks taken, per open (sub)transaction: a lock taken inside a savepoint
+    # that rolls back is released by PostgreSQL, so its set goes with it
+    held: list[set[tuple[int, bool]]]
+
+    def __init__(self) -> None:
+        self.held = []
+
+
+class PostgresStore:
+    def __init__(
+        self,
+        url: str,
+        *,
+        min_size: int = 1,
+        max_size: int = 8,
+        timeout: float = 30.0,
+        migrations: Sequence[Migration] = PG_MIGRATIONS,
+        apply_migrations: bool = True,
+    ) -> None:
+        """Connect to the database at `url` (``postgresql://user@host:port/db``) and apply
+        pending migrations (unless `apply_migrations` is False: then the schema must be
+        current, as after ``silkgate migrate``)."""
+        self.url = url
+        self._where = redact(url)
+        self._local = _Local()
+        self._pool = ConnectionPool(
+            url,
+            min_size=min_size,
+            max_size=max_size,
+            timeout=timeout,
+            kwargs={"autocommit": True},
+            open=False,
+            name="silkgate",
+        )
+        try:
+            with self._translate():
+                self._pool.open(wait=True, timeout=timeout)
+                with self._pool.connection() as conn:
+                    if apply_migrations:
+                        migrate(conn, migrations)
+                    version = current_version(conn)
+            latest = migrations[-1].version if migrations else 0
+            if version != latest:
+                raise StoreError(
+                    f"database {self._where} is at schema version {version}, this silkgate "
+                    f"needs {latest}: run `silkgate migrate`"
+                )
+        except BaseException:
+            self._pool.close()
+            raise
+
+    # -- lifecycle ---------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        local = self._local
+        conn = local.conn
+        if conn is not None:
+            local.held.append(set())
+            try:
+                with self._translate(), conn.transaction():  # a savepoint
+                    yield
+            except BaseException:
+                local.held.pop()
+                raise
+            done = local.held.pop()
+            local.held[-1] |= done
+            return
+        with self._translate():
+            conn, tx = self._begin()
+            local.conn, local.held = conn, [set()]
+            try:
+                try:
+                    yield
+                except BaseException as exc:
+                    tx.__exit__(type(exc), exc, exc.__traceback__)
+                    raise
+                tx.__exit__(None, None, None)
+            finally:
+                local.conn, local.held = None, []
+                self._pool.putconn(conn)
+
+    def _begin(self) -> tuple[psycopg.Connection, AbstractContextManager[psycopg.Transaction]]:
+        """A pooled connection with a transaction begun. A pooled connection the server
+        dropped while it was idle (a restart, a failover) fails at BEGIN, before anything
+        was sent: it is discarded and one more is tried."""
+        for attempt in range(_RETRIES + 1):
+            conn = self._pool.getconn()
+            tx = conn.transaction()
+            try:
+                tx.__enter__()
+            except psycopg.OperationalError:
+                self._pool.putconn(conn)  # the pool discards a broken connection
+                if attempt == _RETRIES:
+                    raise
+                self._pool.check()  # and the other idle ones the server dropped
+                continue
+            return conn, tx
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._pool.close()
+
+    def schema_version(self) -> int:
+        with self._cursor() as conn:
+            return current_version(conn)
+
+    def truncate_all(self) -> None:
+        """Empty every table (tests reuse one database); keeps the schema."""
+        with self._cursor() as conn:
+            conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
+
+    # -- low-level helpers -------------------------------------------------------------
+    @contextmanager
+    def _translate(self) -> Iterator[None]:
+        try:
+            yield
+        except psycopg.errors.DeadlockDetected as exc:
+            raise StoreError(
+                f"PostgreSQL {self._where} broke a deadlock between two transactions; "
+                f"retry the request: {exc}"
+            ) from exc
+        except psycopg.Error as exc:
+            raise StoreError(f"PostgreSQL error on {self._where}: {exc}") from exc
+        except PoolTimeout as exc:
+            raise StoreError(
+                f"no connection to PostgreSQL {self._where} within the pool timeout: {exc}"
+            ) from exc
+
+    @contextmanager
+    def _cursor(self) -> Iterator[psycopg.Connection]:
+        conn = self._local.conn
+        if conn is not None:
+            with self._translate():
+                yield conn
+            return
+        with self._translate(), self._pool.connection() as pooled:
+            yield pooled
+
+    def _run(self, sql: str, params: Sequence[Any] = ()) -> int:
+        with self._cursor() as conn:
+            return conn.execute(sql, params).rowcount
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        """A read; outside a transaction it is tried again once on a connection the
+        server dropped (reads are safe to repeat; writes are not retried here)."""
+        for attempt in range(_RETRIES + 1):
+            try:
+                with self._cursor() as conn:
+                    return conn.execute(sql, params).fetchall()
+            except StoreError as exc:
+                lost = isinstance(exc.__cause__, psycopg.OperationalError)
+                if attempt == _RETRIES or self._local.conn is not None or not lost:
+                    raise
+                self._pool.check()
+        raise AssertionError("unreachable")
+
+    def _one(self, sql: str, params: Sequence[Any], what: str, key: object) -> Any:
+        rows = self._rows(sql, params)
+        if not rows:
+            raise NotFoundError(f"no {what} {key!r}")
+        return rows[0]
+
+    def _lock(self, key: int, *, shared: bool = False) -> None:
+        """Take a transaction-scoped advisory lock, if inside a transaction."""
+        local = self._local
+        conn = local.conn
+        if conn is None:
+            return
+        mark = (key, shared)  # a shared and an exclusive lock on one key are two locks
+        if any(mark in held for held in local.held):
+            return  # already held by this transaction
+        fn = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
+        with self._translate():
+            conn.execute(f"SELECT {fn}(%s)", (key,))
+        local.held[-1].add(mark)
+
+    # -- registry ----------------------------------------------------------------------
+    def put_participant(self, participant: Participant) -> None:
+        self._run(
+            "INSERT INTO participants (id, data) VALUES (%s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET data = excluded.data",
+            (participant.id, _encoder.encode(participant)),
+        )
+
+    def get_participant(self, participant_id: str) -> Participant:
+        row = self._one(
+            "SELECT data FROM participants WHERE id = %s",
+            (participant_id,),
+            "participant",
+            participant_id,
+        )
+        return _decode(row[0], Participant)
+
+    def list_participants(self) -> list[Participant]:
+        rows = self._rows("SELECT data FROM participants ORDER BY id")
+        return [_decode(r[0], Participant) for r in rows]
+
+    def put_agreement(self, agreement: Agreement) -> None:
+        self._run(
+            "INSERT INTO agreements (id, exporter, importer, data) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET exporter = excluded.exporter, "
+            "importer = excluded.importer, data = excluded.data",
+            (agreement.id, agreement.exporter, agreement.importer, _encoder.encode(agreement)),
+        )
+
+    def get_agreement(self, agreement_id: str) -> Agreement:
+        row = self._one(
+            "SELECT data FROM agreements WHERE id = %s", (agreement_id,), "agreement", agreement_id
+        )
+        return _decode(row[0], Agreement)
+
+    def list_agreements(
+        self, *, exporter: str | None = None, importer: str | None = None
+    ) -> list[Agreement]:
+        where, params = _filters(exporter=exporter, importer=importer)
+        rows = self._rows(f"SELECT data FROM agreements{where} ORDER BY id", params)
+        return [_decode(r[0], Agreement) for r in rows]
+
+    def put_filing(self, filing: Filing) -> None:
+        self._run(
+            "INSERT INTO filings (id, exporter, data) VALUES (%s, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET exporter = excluded.exporter, data = excluded.data",
+            (filing.id, filing.exporter, _encoder.encode(filing)),
+        )
+
+    def list_filings(self, *, exporter: str | None = None) -> list[Filing]:
+        where, params = _filters(exporter=exporter)
+        rows = self._rows(f"SELECT data FROM filings{where} ORDER BY id", params)
+        return [_decode(r[0], Filing) for r in rows]
+
+    # -- batches and idempotency -------------------------------------------------------
+    def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:
+        self._lock(lock_key("idem", scope, key))
+        rows = self._rows(
+            "SELECT digest, batch_id FROM idempotency WHERE scope = %s AND key = %s",
+            (scope, key),
+        )
+        return (bytes(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def put_idempotency(self, scope: str, key: str, digest: bytes, batch_id: str) -> None:
+        with self.transaction():
+            existing = self.get_idempotency(scope, key)
+            if existing is not None and existing != (digest, batch_id):
+                raise ConflictError(
+                    f"idempotency key {key!r} of {scope!r} was already used for batch "
+                    f"{existing[1]!r} with a different request; use a new key for a "
+                    "different request"
+                )
+            self._run(
+                "INSERT INTO idempotency (scope, key, digest, batch_id) VALUES (%s, %s, %s, %s) "
+                "ON CONFLICT (scope, key) DO UPDATE SET digest = excluded.digest, "
+                "batch_id = excluded.batch_id",
+                (scope, key, digest, batch_id),
+            )
+
+    def put_batch_result(self, result: BatchResult) -> None:
+        self._run(
+            "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (batch_id) DO UPDATE SET "
+            "exporter = excluded.exporter, importer = excluded.importer, "
+            "committed_us = excluded.committed_us, data = excluded.data",
+            (
+                result.batch_id,
+                result.exporter,
+                result.importer,
+                to_us(result.committed_at),
+                _encoder.encode(_compact(result)),
+            ),
+        )
+
+    def get_batch_result(self, batch_id: str) -> BatchResult:
+        row = self._one(
+            "SELECT data FROM batch_results WHERE batch_id = %s", (batch_id,), "batch", batch_id
+        )
+        return _batch_result(bytes(row[0]))
+
+    def list_batch_results(
+        self,
+        *,
+        exporter: str | None = None,
+        importer: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> list[BatchResult]:
+        check_paging(limit, offset)
+        where, params = _filters(exporter=exporter, importer=importer)
+        rows = self._rows(
+            f"SELECT data FROM batch_results{where} "
+            "ORDER BY committed_us DESC, seq DESC LIMIT %s OFFSET %s",
+            [*params, limit, offset],
+        )
+        return [_batch_result(bytes(r[0])) for r in rows]
+
+    # -- counters ----------------------------------------------------------------------
+    def _lock_counter(self, exporter: str, year: int) -> None:
+        self._lock(lock_key("counter", exporter, year))
+
+    def known_subjects(
+        self, exporter: str, year: int, category: str, subject_hashes: Sequence[bytes]
+    ) -> set[bytes]:
+        self._lock_counter(exporter, year)
+        unique = list(dict.fromkeys(bytes(h) for h in subject_hashes))
+        if not unique:
+            return set()
+        rows = self._rows(
+            "SELECT subject_hash FROM subjects WHERE exporter = %s AND year = %s "
+            "AND category = %s AND subject_hash = ANY(%s)",
+            (exporter, year, category, unique),
+        )
+        return {bytes(r[0]) for r in rows}
+
+    def add_subjects(
+        self, exporter: str, year: int, category: str, subject_hashes: Sequence[bytes]
+    ) -> int:
+        with self.transaction():
+            self._lock_counter(exporter, year)
+            unique = list(dict.fromkeys(bytes(h) for h in subject_hashes))
+            if not unique:
+                return 0
+            new = self._run(
+                "INSERT INTO subjects (exporter, year, category, subject_hash) "
+                "SELECT %s, %s, %s, h FROM unnest(%s::bytea[]) AS h ON CONFLICT DO NOTHING",
+                (exporter, year, category, unique),
+            )
+            if new:
+                self._run(
+                    "INSERT INTO subject_totals (exporter, year, category, n) "
+                    "VALUES (%s, %s, %s, %s) ON CONFLICT (exporter, year, category) "
+                    "DO UPDATE SET n = subject_totals.n + excluded.n",
+                    (exporter, year, category, new),
+                )
+            return new
+
+    def subject_count(self, exporter: str, year: int, category: str) -> int:
+        self._lock_counter(exporter, year)
+        rows = self._rows(
+            "SELECT n FROM subject_totals WHERE exporter = %s AND year = %s AND category = %s",
+            (exporter, year, category),
+        )
+        return int(rows[0][0]) if rows else 0
+
+    def subject_counts(self, *, year: int) -> dict[tuple[str, str], int]:
+        rows = self._rows(
+            "SELECT exporter, category, n FROM subject_totals WHERE year = %s AND n > 0", (year,)
+        )
+        return {(str(e), str(c)): int(n) for e, c, n in rows}
+
+    # -- mailbox -----------------------------------------------------------------------
+    def put_envelope(self, envelope: StoredEnvelope) -> None:
+        e = envelope
+        self._run(
+            "INSERT INTO envelopes (id, batch_id, exporter, importer, state, created_us, "
+            "expires_us, attempts, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+            "ON CONFLICT (id) DO UPDATE SET batch_id = excluded.batch_id, "
+            "exporter = excluded.exporter, importer = excluded.importer, "
+            "state = excluded.state, created_us = excluded.created_us, "
+            "expires_us = excluded.expires_us, attempts = excluded.attempts, data = excluded.data",
+            (
+                e.id,
+                e.batch_id,
+                e.exporter,
+                e.importer,
+                e.state,
+                to_us(e.created_at),
+                to_us(e.expires_at),
+                e.attempts,
+                e.data,
+            ),
+        )
+
+    def get_envelope(self, envelope_id: str) -> StoredEnvelope:
+        row = self._one(
+            f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes WHERE id = %s",
+            (envelope_id,),
+            "envelope",
+            envelope_id,
+        )
+        return _envelope(row)
+
+    def list_envelopes(
+        self,
+        *,
+        importer: str | None = None,
+        exporter: str | None = None,
+        state: EnvelopeState | None = None,
+        limit: int = 100,
+        after: str | None = None,
+    ) -> list[StoredEnvelope]:
+        check_paging(limit)
+        where, params = _filters(importer=importer, exporter=exporter, state=state)
+        if after is not None:
+            # The cursor row and the page in one statement: one snapshot.
+            self._one("SELECT 1 FROM envelopes WHERE id = %s", (after,), "envelope", after)
+            where += (" AND" if where else " WHERE") + (
+                " (created_us, id) > (SELECT created_us, id FROM envelopes WHERE id = %s)"
+            )
+            params = [*params, after]
+        rows = self._rows(
+            f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes{where} ORDER BY created_us, id LIMIT %s",
+            [*params, limit],
+        )
+        return [_envelope(r) for r in rows]
+
+    def set_envelope_state(
+        self, envelope_id: str, state: EnvelopeState, *, attempts: int | None = None
+    ) -> None:
+        changed = self._run(
+            "UPDATE envelopes SET state = %s, attempts = COALESCE(%s, attempts) WHERE id = %s",
+            (state, attempts, envelope_id),
+        )
+        if changed == 0:
+            raise NotFoundError(f"no envelope {envelope_id!r}")
+
+    def drop_envelope_data(
+        self, envelope_ids: Sequence[str], *, state: EnvelopeState, new_state: EnvelopeState
+    ) -> int:
+        if not envelope_ids:
+            return 0
+        return self._run(
+            "UPDATE envelopes SET data = ''::bytea, state = %s "
+            "WHERE id = ANY(%s) AND state = %s AND length(data) > 0",
+            (new_state, list(envelope_ids), state),
+        )
+
+    # -- push delivery -----------------------------------------------------------------
+    def put_push_endpoint(self, endpoint: PushEndpoint) -> None:
+        self._run(
+            "INSERT INTO push_endpoints (importer, url, created_us) VALUES (%s, %s, %s) "
+            "ON CONFLICT (importer) DO UPDATE SET url = excluded.url, "
+            "created_us = excluded.created_us",
+            (endpoint.importer, endpoint.url, to_us(endpoint.created_at)),
+        )
+
+    def get_push_endpoint(self, importer: str) -> PushEndpoint:
+        row = self._one(
+            "SELECT importer, url, created_us FROM push_endpoints WHERE importer = %s",
+            (importer,),
+            "push endpoint of importer",
+            importer,
+        )
+        return _push_endpoint(row)
+
+    def delete_push_endpoint(self, importer: str) -> bool:
+        return self._run("DELETE FROM push_endpoints WHERE importer = %s", (importer,)) > 0
+
+    def list_push_endpoints(self) -> list[PushEndpoint]:
+        rows = self._rows("SELECT importer, url, created_us FROM push_endpoints ORDER BY importer")
+        return [_push_endpoint(r) for r in rows]
+
+    # -- replay protection -------------------------------------------------------------
+    def remember_nonce(self, nonce: str, until: datetime) -> bool:
+        # One statement, exact across every process by the primary key.
+        return (
+            self._run(
+                "INSERT INTO nonces (nonce, until_us) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                (nonce, to_us(until)),
+            )
+            == 1
+        )
+
+    def purge_nonces(self, *, expired_before: datetime) -> int:
+        return self._run("DELETE FROM nonces WHERE until_us < %s", (to_us(expired_before),))
+
+    # -- receipts ----------------------------------------------------------------------
+    def put_receipt(self, receipt: Receipt) -> None:
+        self._run(
+            "INSERT INTO receipts (envelope_id, batch_id, data) VALUES (%s, %s, %s) "
+            "ON CONFLICT (envelope_id) DO UPDATE SET batch_id = excluded.batch_id, "
+            "data = excluded.data",
+            (receipt.envelope_id, receipt.batch_id, _encoder.encode(receipt)),
+        )
+
+    def get_receipt(self, envelope_id: str) -> Receipt:
+        row = self._one(
+            "SELECT data FROM receipts WHERE envelope_id = %s",
+            (envelope_id,),
+            "receipt for envelope",
+            envelope_id,
+        )
+        return _decode(bytes(row[0]), Receipt)
+
+    def list_receipts(self, *, batch_id: str | None = None, limit: int = 1000) -> list[Receipt]:
+        check_paging(limit)
+        where, params = _filters(batch_id=batch_id)
+        rows = self._rows(
+            f"SELECT data FROM receipts{where} ORDER BY seq LIMIT %s", [*params, limit]
+        )
+        return [_decode(bytes(r[0]), Receipt) for r in rows]
+
+    # -- ledger ------------------------------------------------------------------------
+    def ledger_size(self) -> int:
+        self._lock(LEDGER_LOCK)
+        rows = self._rows("SELECT MAX(idx) FROM ledger_entries")
+        return 0 if rows[0][0] is None else int(rows[0][0]) + 1
+
+    def ledger_append(self, entries: Sequence[bytes], nodes: Mapping[NodeKey, bytes]) -> int:
+        with self.transaction():
+            first = self.ledger_size()  # takes the ledger lock
+            if entries:
+                self._run(
+                    "INSERT INTO ledger_entries (idx, data) "
+                    "SELECT * FROM unnest(%s::bigint[], %s::bytea[])",
+                    (list(range(first, first + len(entries))), [bytes(e) for e in entries]),
+                )
+            self._put_nodes(nodes)
+            return first
+
+    def _put_nodes(self, nodes: Mapping[NodeKey, bytes]) -> None:
+        if not nodes:
+            return
+        stored = self.ledger_nodes(list(nodes))
+        for key, digest in stored.items():
+            if digest != nodes[key]:
+                raise StoreError(f"ledger node {key} already stored with a different hash")
+        fresh = [(k, v) for k, v in nodes.items() if k not in stored]
+        if fresh:
+            self._run(
+                "INSERT INTO ledger_nodes (level, idx, hash) "
+                "SELECT * FROM unnest(%s::int[], %s::bigint[], %s::bytea[]) "
+                "ON CONFLICT DO NOTHING",
+                ([k[0] for k, _ in fresh], [k[1] for k, _ in fresh], [v for _, v in fresh]),
+            )
+
+    def ledger_nodes(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        if not keys:
+            return {}
+        rows = self._rows(
+            "SELECT n.level, n.idx, n.hash FROM ledger_nodes n "
+            "JOIN unnest(%s::int[], %s::bigint[]) AS k(level, idx) "
+            "ON n.level = k.level AND n.idx = k.idx",
+            ([k[0] for k in keys], [k[1] for k in keys]),
+        )
+        return {(int(level), int(idx)): bytes(digest) for level, idx, digest in rows}
+
+    def ledger_entries(self, start: int, end: int) -> list[bytes]:
+        rows = self._rows(
+            "SELECT data FROM ledger_entries WHERE idx >= %s AND idx < %s ORDER BY idx",
+            (start, end),
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def put_checkpoint(self, size: int, note: bytes) -> None:
+        self._lock(LEDGER_LOCK)
+        self._run(
+            "INSERT INTO checkpoints (size, note) VALUES (%s, %s) "
+            "ON CONFLICT (size) DO UPDATE SET note = excluded.note",
+            (size, note),
+        )
+
+    def latest_checkpoint(self) -> tuple[int, bytes] | None:
+        self._lock(LEDGER_LOCK)
+        rows = self._rows("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1")
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else None
+
+    def get_checkpoint(self, size: int) -> bytes:
+        row = self._one(
+            "SELECT note FROM checkpoints WHERE size = %s", (size,), "checkpoint of size", size
+        )
+        return bytes(row[0])
+
+    # -- regulatory sandbox ------------------------------------------------------------
+    def put_facts(self, rows: Sequence[DecisionFact]) -> None:
+        groups: list[list[DecisionFact]] = []
+        for row in rows:
+            if groups and groups[-1][0].time == row.time:
+                groups[-1].append(row)
+            else:
+                groups.append([row])
+        if any(len(g) >= _FACTS_PER_ROW for g in groups):
+            raise StoreError(f"at most {_FACTS_PER_ROW - 1} decision facts per batch")
+        if not groups:
+            return
+        self._run(
+            "INSERT INTO decision_facts (time_us, data) "
+            "SELECT t, d FROM unnest(%s::bigint[], %s::bytea[]) WITH ORDINALITY AS u(t, d, o) "
+            "ORDER BY o",
+            ([to_us(g[0].time) for g in groups], [_encoder.encode(g) for g in groups]),
+        )
+
+    def iter_facts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> Iterator[DecisionFact]:
+        low = to_us(since) if since is not None else -(2**62)
+        high = to_us(until) if until is not None else 2**62
+        after = 0
+        while True:
+            rows = self._rows(
+                "SELECT seq, data FROM decision_facts WHERE seq > %s AND time_us >= %s "
+                "AND time_us < %s ORDER BY seq LIMIT %s",
+                (after, low, high, _FACT_PAGE),
+            )
+            for seq, blob in rows:
+                base = int(seq) * _FACTS_PER_ROW
+                for i, fact in enumerate(_decode(bytes(blob), list[DecisionFact])):
+                    yield msgspec.structs.replace(fact, seq=base + i)
+            if len(rows) < _FACT_PAGE:
+                return
+            after = int(rows[-1][0])
+
+    def put_sandbox_doc(self, kind: str, key: str, data: bytes) -> None:
+        self._lock(lock_key("doc", kind), shared=True)
+        self._lock(lock_key("doc", kind, key))
+        self._run(
+            "INSERT INTO sandbox_docs (kind, key, data) VALUES (%s, %s, %s) "
+            "ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data",
+            (kind, key, data),
+        )
+
+    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None:
+        self._lock(lock_key("doc", kind), shared=True)
+        self._lock(lock_key("doc", kind, key))
+        rows = self._rows("SELECT data FROM sandbox_docs WHERE kind = %s AND key = %s", (kind, key))
+        return bytes(rows[0][0]) if rows else None
+
+    def list_sandbox_docs(self, kind: str) -> list[tuple[str, bytes]]:
+        self._lock(lock_key("doc", kind))
+        rows = self._rows(
+            "SELECT key, data FROM sandbox_docs WHERE kind = %s ORDER BY key", (kind,)
+        )
+        return [(str(k), bytes(d)) for k, d in rows]
+
+    # -- outbox ------------------------------------------------------------------------
+    def put_outbox(self, subject: str, message_id: str, payload: bytes) -> None:
+        self._run(
+            "INSERT INTO outbox (subject, message_id, payload) VALUES (%s, %s, %s)",
+            (subject, message_id, payload),
+        )
+
+    def take_outbox(self, limit: int = 100) -> list[OutboxMessage]:
+        check_paging(limit)
+        rows = self._rows(
+            "SELECT seq, subject, message_id, payload FROM outbox ORDER BY seq LIMIT %s", (limit,)
+        )
+        return [
+            OutboxMessage(seq=int(s), subject=str(sub), message_id=str(m), payload=bytes(p))
+            for s, sub, m, p in rows
+        ]
+
+    def delete_outbox(self, seqs: Sequence[int]) -> None:
+        if seqs:
+            self._run("DELETE FROM outbox WHERE seq = ANY(%s)", (list(seqs),))
+
+
+def _envelope(row: Sequence[Any]) -> StoredEnvelope:
+    id_, batch_id, exporter, importer, state, created, expires, attempts, data = row
+    return StoredEnvelope(
+        id=id_,
+        batch_id=batch_id,
+        exporter=exporter,
+        importer=importer,
+        state=state,
+        created_at=from_us(int(created)),
+        expires_at=from_us(int(expires)),
+        attempts=int(attempts),
+        data=bytes(data),
+    )
+
+
+def _push_endpoint(row: Sequence[Any]) -> PushEndpoint:
+    importer, url, created = row
+    return PushEndpoint(importer=str(importer), url=str(url), created_at=from_us(int(created)))
+
+
+def _filters(**columns: object) -> tuple[str, list[object]]:
+    """A WHERE clause matching every column whose value is not None."""
+    used = {c: v for c, v in columns.items() if v is not None}
+    if not used:
+        return "", []
+    return " WHERE " + " AND ".join(f"{c} = %s" for c in used), list(used.values())

@@ -1,0 +1,129 @@
+"""Several hub nodes on one PostgreSQL database committing at once: the counters, the
+ledger, idempotency keys and nonces come out exactly as one node committing the same
+batches one after the other would leave them."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scale.hubs import (
+    EXPORTER,
+    NOW,
+    SENSITIVE_THRESHOLD,
+    batch,
+    clone_data_dir,
+    declarations,
+    make_data_dir,
+    open_node,
+    outcome_view,
+    seed,
+    seed_like,
+)
+from scale.servers import PostgresServer, fresh_database
+from silkgate.hub import Hub
+from silkgate.model import BatchResult
+
+
+def run_all(jobs: list[Callable[[], Any]]) -> list[Any]:
+    """Run each job in its own thread, released together; re-raise the first failure."""
+    start = threading.Barrier(len(jobs))
+    out: list[Any] = [None] * len(jobs)
+    errors: list[BaseException] = []
+
+    def work(i: int) -> None:
+        start.wait()
+        try:
+            out[i] = jobs[i]()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(jobs))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return out
+
+
+@pytest.fixture
+def nodes(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[list[Hub]]:
+    url = fresh_database(postgres_server, "concurrency")
+    data = make_data_dir(tmp_path, url)
+    opened = [open_node(data) for _ in range(3)]
+    yield opened
+    for hub in opened:
+        hub.close()
+
+
+def index_of(result: BatchResult) -> int:
+    assert result.ledger_index is not None
+    return result.ledger_index
+
+
+def test_concurrent_exporter_near_a_threshold_equals_a_serial_replay(
+    nodes: list[Hub], tmp_path: Path
+) -> None:
+    first = nodes[0]
+    seed(first, tmp_path / "keys", sensitive_before=SENSITIVE_THRESHOLD - 8)
+    leaves_before = first.store.ledger_size()
+    batches = [batch(f"b{i:02d}", declarations(4, seed=100 + i)) for i in range(12)]
+    # 12 batches over 3 nodes x 2 threads each, all released at once.
+    jobs: list[Callable[[], Any]] = [
+        partial(nodes[i % 3].pipeline.submit, b) for i, b in enumerate(batches)
+    ]
+    results: list[BatchResult] = run_all(jobs)
+
+    # One ledger: consecutive indexes, one per batch, and the log verifies.
+    indexes = sorted(index_of(r) for r in results)
+    assert indexes == list(range(leaves_before, leaves_before + len(batches)))
+    first.log.verify_log()
+    first.log.checkpoint()
+    assert first.log.verify_log().size == leaves_before + len(batches)
+
+    # The threshold was reached: records were held for it, and held ones are not counted.
+    final = first.store.subject_count(EXPORTER, NOW.year, "sensitive_pi")
+    assert SENSITIVE_THRESHOLD - 8 < final < SENSITIVE_THRESHOLD
+    assert sum(r.outcomes["hold"] for r in results) > 0
+
+    # A serial replay, in commit (ledger) order, on a fresh store decides the same.
+    replay_dir = clone_data_dir(first.data_dir, tmp_path, f"sqlite:///{tmp_path / 'r.db'}")
+    replay = open_node(replay_dir)
+    try:
+        seed_like(first, replay, SENSITIVE_THRESHOLD - 8, NOW.year)
+        by_index = sorted(zip(results, batches, strict=True), key=lambda rb: index_of(rb[0]))
+        for result, submitted in by_index:
+            again = replay.pipeline.submit(submitted)
+            assert outcome_view(again) == outcome_view(result), submitted.id
+        assert replay.store.subject_counts(year=NOW.year) == first.store.subject_counts(
+            year=NOW.year
+        )
+    finally:
+        replay.close()
+
+
+def test_twins_with_one_idempotency_key_commit_once(nodes: list[Hub], tmp_path: Path) -> None:
+    seed(nodes[0], tmp_path / "keys", sensitive_before=0)
+    size = nodes[0].store.ledger_size()
+    twin = batch("b-twin", declarations(3, seed=7), key="order-77")
+    results: list[BatchResult] = run_all([partial(hub.pipeline.submit, twin) for hub in nodes * 2])
+    assert {r.ledger_index for r in results} == {size}
+    assert {r.envelope_id for r in results} == {results[0].envelope_id}
+    assert nodes[1].store.ledger_size() == size + 1
+    assert len(nodes[2].store.list_envelopes(limit=100)) == 1
+
+
+def test_a_nonce_is_accepted_by_exactly_one_node(nodes: list[Hub]) -> None:
+    until = NOW + timedelta(minutes=5)
+    for n in range(20):
+        nonce = f"nonce-{n}"
+        accepted = run_all([partial(hub.store.remember_nonce, nonce, until) for hub in nodes * 2])
+        assert accepted.count(True) == 1
