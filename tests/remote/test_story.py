@@ -173,13 +173,19 @@ def test_every_participant_works_from_its_own_machine(machines: Machines) -> Non
     assert refused.returncode == 1 and "may not" in said(refused)
     assert run("holds", "list", *remote(m), cwd=m.importer, ok=False).returncode == 1
 
-    # The regulator lists it and releases it, signed with its own key.
+    # The regulator checks the exporter's counters (held people are not counted yet) ...
+    assert sensitive(out("counters", "--exporter", EXPORTER, *remote(m), cwd=m.regulator)) == (
+        0, 10_000, 10_000,
+    )  # fmt: skip
+    # ... lists the hold and releases it, signed with its own key.
     [listed] = out("holds", "list", *remote(m), cwd=m.regulator)["holds"]
     assert listed["envelope_id"] == envelope
     action = out("holds", "release", envelope, "--reason", "contract filed on paper",
                  *remote(m), cwd=m.regulator)  # fmt: skip
     assert action["action"] == "released" and action["by"] == REGULATOR
     assert out("holds", "list", *remote(m), cwd=m.regulator) == {"holds": []}
+    after = out("counters", "--exporter", EXPORTER, *remote(m), cwd=m.regulator)
+    assert sensitive(after) == (3, 10_000, 9_997)  # counted on release
 
     # The ledger leaf carries the regulator's signature; it verifies with its public key
     # (as the regulator published it), inside a bundle that verifies against the log key.
@@ -201,6 +207,11 @@ def test_every_participant_works_from_its_own_machine(machines: Machines) -> Non
         orjson.loads(line) for line in (m.importer / "received.ndjson").read_bytes().splitlines()
     ]
     assert len(opened) == 3
+    for line in opened:  # provenance per record
+        origin = line["_silkgate"]
+        assert (origin["exporter"], origin["product"], origin["purpose"]) == (
+            EXPORTER, PRODUCT, PURPOSE,
+        )  # fmt: skip
 
     # Nobody but the operator touched the hub's directory: no participant has a data
     # directory, each holds only its own key file, and the hub holds no private key.
@@ -325,3 +336,10 @@ def test_a_participant_rotates_and_revokes_its_own_keys_from_its_machine(
     assert out("inbox", *remote(m), cwd=m.importer)["envelopes"] == 0
     [me] = out("participant", "list", *remote(m), cwd=m.importer)
     assert me["id"] == IMPORTER and me["signing_keys"][-1]["key_id"] == new
+
+
+def sensitive(report: dict[str, Any]) -> tuple[int, int | None, int | None]:
+    """(individuals, next threshold, how far) of the one exporter's sensitive PI."""
+    [row] = report["counters"]
+    [category] = [c for c in row["categories"] if c["category"] == "sensitive_pi"]
+    return category["individuals"], category["next_threshold"], category["remaining"]
