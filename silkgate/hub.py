@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from silkgate.clock import Clock, Random, system_clock, system_random
 from silkgate.config import Settings, load_settings, prepare_data_dir
-from silkgate.errors import ConfigError
+from silkgate.errors import ConfigError, PolicyError
 from silkgate.flow.decide import Decider
 from silkgate.flow.pipeline import HubSecrets, Pipeline
 from silkgate.ledger import TransparencyLog
@@ -108,7 +108,7 @@ def open_hub(
     log_key, secrets, retired = _load_secrets(key_path)
     store = open_store(settings.store_url or f"sqlite:///{data_dir / 'silkgate.db'}")
     transport = open_transport(settings.transport_url)
-    engine = engine or PolicyEngine.default(overlays=settings.overlays)
+    engine = engine or _base_engine(settings.overlays)
     log = TransparencyLog(store, settings.log_origin, log_key, clock)
     sandbox = Sandbox(store, log, clock, secrets.subject_key, engine)
     decider = Decider(store, secrets.subject_key, engine, sandbox)
@@ -125,6 +125,14 @@ def open_hub(
     return Hub(
         data_dir, settings, store, transport, engine, log, secrets, pipeline, sandbox, retired
     )
+
+
+def _base_engine(overlays: tuple[str, ...]) -> PolicyEngine:
+    """The shipped packs with the overlays the `overlays` setting enables."""
+    try:
+        return PolicyEngine.default(overlays=overlays)
+    except PolicyError as exc:
+        raise ConfigError(f"setting `overlays`: {exc}; see `silkgate policy list`") from None
 
 
 def rotate_envelope_key(data_dir: Path, *, random: Random = system_random) -> str:

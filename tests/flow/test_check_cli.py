@@ -13,6 +13,7 @@ from pipeline.test_cli_flow import SEND_WAYBILLS, WAYBILL_AGREEMENT, run, write_
 from typer.testing import CliRunner
 
 from silkgate.cli import app
+from silkgate.errors import ConfigError
 from silkgate.hub import open_hub
 
 runner = CliRunner()
@@ -110,3 +111,10 @@ def test_policy_list_shows_the_live_overlays(hub_dir: Path) -> None:
     listed = run("policy", "list", "--data-dir", d)
     assert "cn-pilot-zone-sample" in {p["id"] for p in listed["packs"]}
     assert listed["live"] is True
+
+
+def test_an_unknown_overlay_is_a_configuration_error(hub_dir: Path) -> None:
+    (hub_dir / "silkgate.toml").write_text('overlays = ["no-such-zone"]\n')
+    result = runner.invoke(app, ["policy", "list", "--data-dir", str(hub_dir)])
+    assert isinstance(result.exception, ConfigError)
+    assert "setting `overlays`" in str(result.exception) and "no-such-zone" in str(result.exception)
