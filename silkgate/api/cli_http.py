@@ -19,20 +19,11 @@ from silkgate.seal.keys import load_keyring
 T = TypeVar("T")
 
 
-def client_for(hub_url: str, key_file: Path | None) -> SilkgateClient:
-    """A signed SDK client for `--hub URL --key-file K`."""
-    return _client(hub_url, key_file)
-
-
-def _client(hub_url: str, key_file: Path | None) -> SilkgateClient:
+def remote_client(hub_url: str, key_file: Path | None) -> SilkgateClient:
+    """The signed SDK client a `--hub URL --key-file K` command works through (close it)."""
     if key_file is None:
         raise ConfigError("--hub needs --key-file: the participant's own key file signs requests")
     return SilkgateClient(hub_url, load_keyring(key_file))
-
-
-def remote_client(hub_url: str, key_file: Path | None) -> SilkgateClient:
-    """The SDK client a `--hub URL --key-file K` command works through (close it)."""
-    return _client(hub_url, key_file)
 
 
 def send_over_http(
@@ -54,7 +45,7 @@ def send_over_http(
     participant (the exporter). A transient failure (the hub unreachable, a 5xx, a 429) is
     retried with exponential backoff; with an idempotency key a retry never commits twice.
     `client` replaces the one made from `hub_url` and `key_file`."""
-    with client or _client(hub_url, key_file) as client:
+    with client or remote_client(hub_url, key_file) as client:
         _same_exporter(exporter, client)
         resuming = True  # a resumed send: the batches the hub has come first, in order
         for key, chunk in chunks:
@@ -107,7 +98,7 @@ def dry_run_over_http(
     batch_size: int,
 ) -> list[Decision]:
     """`silkgate check --hub`: the hub decides as `send` would, commits nothing."""
-    with _client(hub_url, key_file) as client:
+    with remote_client(hub_url, key_file) as client:
         _same_exporter(exporter, client)
         result = client.dry_run(importer, product, records, purpose=purpose, transit=transit,
                                 batch_size=batch_size)  # fmt: skip
@@ -124,5 +115,5 @@ def _same_exporter(exporter: str, client: SilkgateClient) -> None:
 
 def drain_over_http(hub_url: str, key_file: Path | None, sink: OpenedSink | None) -> InboxSummary:
     """Pull, open and receipt every pending envelope of the key file's participant."""
-    with _client(hub_url, key_file) as client:
+    with remote_client(hub_url, key_file) as client:
         return drain_inbox(HttpMailbox(client), client.keys, sink=sink)

@@ -45,9 +45,9 @@ def list_batches(
 ) -> None:
     """Batches, newest first: ids (whole), parties, outcomes, ledger index."""
     if hub_url:
-        from silkgate.api.cli_http import client_for
+        from silkgate.api.cli_http import remote_client
 
-        with client_for(hub_url, key_file) as client:
+        with remote_client(hub_url, key_file) as client:
             page = client.list_batches(
                 limit=limit, offset=offset, exporter=exporter, importer=importer
             )
@@ -100,9 +100,9 @@ def show(
     """One batch explained: outcomes, rules fired with citations, held/denied reasons,
     envelope and receipt state, ledger index."""
     if hub_url:
-        from silkgate.api.cli_http import client_for
+        from silkgate.api.cli_http import remote_client
 
-        with client_for(hub_url, key_file) as client:
+        with remote_client(hub_url, key_file) as client:
             report = client.batch_report(batch_id)
     else:
         with hub_at(data_dir) as hub:

@@ -34,9 +34,9 @@ def counters(
     """Distinct individuals (PI, sensitive PI) per exporter this year against each
     threshold, with the next threshold and how far away it is."""
     if hub_url:
-        from silkgate.api.cli_http import client_for
+        from silkgate.api.cli_http import remote_client
 
-        with client_for(hub_url, key_file) as client:
+        with remote_client(hub_url, key_file) as client:
             report = client.counters(exporter=exporter, year=year)
     else:
         with hub_at(data_dir) as hub:

@@ -333,9 +333,9 @@ def inbox(
     handle = out.open("ab" if append else "wb") if out is not None else None
     try:
         if hub_url:
-            from silkgate.api.cli_http import client_for, drain_over_http
+            from silkgate.api.cli_http import drain_over_http, remote_client
 
-            with client_for(hub_url, key_file) as client:
+            with remote_client(hub_url, key_file) as client:
                 sink = _provenance_sink(handle, client.get_batch)
                 summary = drain_over_http(hub_url, key_file, sink)
         else:

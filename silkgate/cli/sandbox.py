@@ -58,7 +58,7 @@ def _sandbox(hub: Hub) -> Sandbox:
 
 
 def _remote(hub: str, key_file: Path | None) -> SilkgateClient:
-    from silkgate.api.cli_http import remote_client
+    from silkgate.api.cli_http import remote_client  # the SDK loads on use
 
     return remote_client(hub, key_file)
 
