@@ -5,6 +5,7 @@ Thin: every command parses options, calls silkgate.policy, and prints a table or
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from datetime import date
@@ -292,6 +293,22 @@ def check_command(
     transit: TransitOpt = False,
     sector: SectorOpt = "logistics",
     day: DateOpt = None,
+    free_trade_zone: Annotated[
+        str, typer.Option("--free-trade-zone", help="Without a hub: the exporter's zone.")
+    ] = "",
+    related: Annotated[
+        bool, typer.Option("--related", help="Without a hub: one corporate group (BCRs).")
+    ] = False,
+    enterprise_size: Annotated[
+        str, typer.Option("--enterprise-size", help="Without a hub: the exporter's size.")
+    ] = "unknown",
+    foreign_authority: Annotated[
+        bool, typer.Option("--foreign-authority", help="Without a hub: a foreign authority.")
+    ] = False,
+    first_transfer_days: Annotated[
+        int | None,
+        typer.Option("--first-transfer-days", min=0, help="Without a hub: days since the first."),
+    ] = None,
     details: Annotated[
         bool, typer.Option("--details", help="Also print the decision of every record.")
     ] = False,
@@ -308,7 +325,11 @@ def check_command(
         hubless = {"--origin": origin, "--destination": destination, "--prior-pi": prior_pi,
                    "--prior-sensitive-pi": prior_sensitive_pi, "--filing": filing,
                    "--instrument": instrument != "other", "--ciio": ciio,
-                   "--sector": sector != "logistics", "--date": day}  # fmt: skip
+                   "--sector": sector != "logistics", "--date": day,
+                   "--free-trade-zone": free_trade_zone, "--related": related,
+                   "--enterprise-size": enterprise_size != "unknown",
+                   "--foreign-authority": foreign_authority,
+                   "--first-transfer-days": first_transfer_days is not None}  # fmt: skip
         given = [name for name, value in hubless.items() if value]
         if given:
             raise typer.BadParameter(
@@ -327,8 +348,12 @@ def check_command(
                     f"{name} {value!r}: one of {', '.join(JURISDICTIONS)} "
                     "(or give --exporter/--importer to check against a hub)"
                 )
-        opts = _options(origin, destination, product, purpose, prior_pi, prior_sensitive_pi,
-                        filing, instrument, ciio, transit, sector, day)  # fmt: skip
+        opts = dataclasses.replace(
+            _options(origin, destination, product, purpose, prior_pi, prior_sensitive_pi,
+                     filing, instrument, ciio, transit, sector, day),
+            free_trade_zone=free_trade_zone, related=related, enterprise_size=enterprise_size,
+            foreign_authority=foreign_authority, first_transfer_days=first_transfer_days,
+        )  # fmt: skip
         with _working(not json_out, "deciding"):
             decisions = _decide(PolicyEngine.default(), opts, file, None)
     if json_out:

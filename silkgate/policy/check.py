@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from silkgate.classify.minors import minor_findings
@@ -50,6 +50,12 @@ class CheckOptions:
     ciio: bool = False
     transit: bool = False
     sector: str = "logistics"
+    # Registry facts a hub would know (defaults: the stricter values).
+    free_trade_zone: str = ""  # the exporter's free trade zone (CN pilot-zone overlays)
+    related: bool = False  # exporter and importer belong to one corporate group (BCRs)
+    enterprise_size: str = "unknown"
+    foreign_authority: bool = False  # the importer is a foreign judicial/enforcement body
+    first_transfer_days: int | None = None  # days since this flow first crossed (VN)
 
     @property
     def effective_purpose(self) -> str:
@@ -60,10 +66,13 @@ def check_context(opts: CheckOptions) -> BatchContext:
     exporter = Participant(
         id="check-exporter", name="exporter (dry run)", jurisdiction=opts.origin,  # type: ignore[arg-type]
         roles=("exporter",), ciio=opts.ciio, sector=opts.sector,
+        free_trade_zone=opts.free_trade_zone, enterprise_size=opts.enterprise_size,  # type: ignore[arg-type]
+        corporate_group="check-group" if opts.related else "",
     )  # fmt: skip
     importer = Participant(
         id="check-importer", name="importer (dry run)", jurisdiction=opts.destination,  # type: ignore[arg-type]
-        roles=("importer",),
+        roles=("importer",), foreign_authority=opts.foreign_authority,
+        corporate_group="check-group" if opts.related else "",
     )  # fmt: skip
     purpose = opts.effective_purpose
     agreement = Agreement(
@@ -75,8 +84,10 @@ def check_context(opts: CheckOptions) -> BatchContext:
                valid_from=date(opts.on.year, 1, 1))
         for k in opts.filings
     )  # fmt: skip
+    days = opts.first_transfer_days
+    first = opts.on - timedelta(days=days) if days is not None else None
     return BatchContext(exporter, importer, opts.product, purpose, agreement, filings, opts.on,
-                        transit=opts.transit)  # fmt: skip
+                        transit=opts.transit, first_transfer=first)  # fmt: skip
 
 
 def check_records(

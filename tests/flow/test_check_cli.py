@@ -118,3 +118,27 @@ def test_an_unknown_overlay_is_a_configuration_error(hub_dir: Path) -> None:
     result = runner.invoke(app, ["policy", "list", "--data-dir", str(hub_dir)])
     assert isinstance(result.exception, ConfigError)
     assert "setting `overlays`" in str(result.exception) and "no-such-zone" in str(result.exception)
+
+
+@pytest.mark.parametrize(("days", "outcome", "rule"), [
+    (60, "allow", "vn.tia.first-60-days"),  # Decree 356 Art. 17: day 60 still in the window
+    (61, "hold", "vn.tia.hold"),
+])  # fmt: skip
+def test_the_hubless_check_takes_the_registry_facts(
+    tmp_path: Path, days: int, outcome: str, rule: str
+) -> None:
+    file = tmp_path / "vn.ndjson"
+    file.write_bytes(orjson.dumps({"name": "Nguyen Van An", "phone": "+84 912 345 678"}) + b"\n")
+    [line] = check_lines(str(file), "--origin", "VN", "--destination", "SG", "--product",
+                         "generic.json", "--first-transfer-days", str(days))  # fmt: skip
+    assert (line["outcome"], line["rule_ids"]) == (outcome, [rule])
+
+
+def test_registry_facts_are_the_hubs_to_know(tmp_path: Path) -> None:
+    file = tmp_path / "w.ndjson"
+    write_ndjson(file, "logistics.waybill", "VN", 1)
+    args = ("--exporter", "cn-freight", "--importer", "vn-carrier", "--purpose", "marketing")
+    result = runner.invoke(
+        app, ["check", str(file), "--product", "logistics.waybill", *args, "--related"]
+    )
+    assert result.exit_code != 0 and "--related" in result.output
