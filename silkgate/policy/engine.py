@@ -446,10 +446,6 @@ def listed(
     )
 
 
-def _batch_facts(ctx: BatchContext) -> Facts:
-    return ContextFacts.of(ctx).facts()
-
-
 def _facts_json(
     chain: Chain,
     facts: Facts,
