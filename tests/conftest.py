@@ -13,10 +13,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from scale.servers import NatsServer, PostgresServer, start_nats, start_postgres
 
 from silkgate.store import MemoryStore, SqliteStore, Store
 from silkgate.transport import InProcessTransport, Transport
+
+# Tests never fail on timing (shared, noisy machines): no per-example deadline anywhere.
+settings.register_profile("silkgate", deadline=None)
+settings.load_profile("silkgate")
 
 STORE_KINDS = ["memory", "sqlite", "postgres"]
 TRANSPORT_KINDS = ["inproc", "nats"]
