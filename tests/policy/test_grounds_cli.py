@@ -18,6 +18,8 @@ from silkgate.policy import PolicyEngine
 from silkgate.policy.cases import decide_given
 from silkgate.policy.engine import shipped_pack_paths
 
+from .helpers import STRICTNESS
+
 runner = CliRunner()
 RECORD = {"name": "Somchai Jaidee", "phone": "+66 81 234 5678", "email": "somchai@example.com"}
 
@@ -220,3 +222,38 @@ def test_a_state_agency_still_needs_the_data_laws_procedure_for_important_data(
     assert (plain.outcome, plain.rule_ids) == ("allow", ("vn.tia.exempt.state-agency",))
     important, _ = decide_given(edited, "VN", {**given, "paths": ["$['core']"]})
     assert (important.outcome, important.rule_ids) == ("hold", ("vn.important.hold",))
+
+
+NEW_PURPOSES = ("legal_obligation", "legal_claims", "public_interest")
+NEW_INSTRUMENTS = ("third_party_contract", "publicly_available")
+# Which pack knows which of the new grounds; everywhere else they must change nothing.
+KNOWN = {
+    "TH": {"legal_obligation", "public_interest", "third_party_contract"},
+    "MY": {"legal_claims", "third_party_contract"},  # public_interest: held, never laxer
+    "SG": {"publicly_available"},
+}
+
+
+@pytest.mark.parametrize("origin", sorted(PolicyEngine.default().chains))
+def test_a_ground_a_pack_does_not_know_changes_nothing(origin: str) -> None:
+    engine = PolicyEngine.default()
+    for types in (["person_name", "phone"], ["person_name", "health"], ["national_id"]):
+        for pi_before in (0, 99_999, 2_000_000):
+            base = {"types": types, "pi_before": pi_before, "destination": "CN",
+                    "product": "generic.json", "first_transfer_days": 200}  # fmt: skip
+            if origin == "CN":
+                base["destination"] = "VN"
+            plain, _ = decide_given(engine, origin, {**base, "purpose": "other"})
+            for purpose in NEW_PURPOSES:
+                if purpose in KNOWN.get(origin, ()):
+                    continue
+                d, _ = decide_given(engine, origin, {**base, "purpose": purpose})
+                assert STRICTNESS[d.outcome] >= STRICTNESS[plain.outcome], (purpose, d.rule_ids)
+                if origin != "MY" or purpose != "public_interest":
+                    assert d.rule_ids == plain.rule_ids, (origin, purpose)
+            for instrument in NEW_INSTRUMENTS:
+                if instrument in KNOWN.get(origin, ()):
+                    continue
+                d, _ = decide_given(engine, origin, {**base, "purpose": "other",
+                                                     "instrument": instrument})  # fmt: skip
+                assert (d.outcome, d.rule_ids) == (plain.outcome, plain.rule_ids), instrument
