@@ -25,7 +25,7 @@ from silkgate.demo.runner import register_cast
 from silkgate.demo.synth import generate
 from silkgate.flow.holds import HoldService
 from silkgate.hub import init_hub, open_hub
-from silkgate.model import Agreement, Batch, Decision
+from silkgate.model import Agreement, Batch, Decision, Instrument, Purpose
 from silkgate.policy.engine import PACKS_DIR
 from silkgate.sandbox.analytics import facts_table
 from silkgate.sandbox.replay import replay_engine
@@ -40,7 +40,8 @@ GROUND_EXPORTERS = [
     (VN_AGENCY, "VN", "state_agency"),  # VN Law 91 Art. 20: no dossier for a state agency
     (VN_FIRM, "VN", "logistics"),
 ]
-GROUND_AGREEMENTS = [  # (exporter, importer, purpose, instrument)
+GROUND_AGREEMENTS: list[tuple[str, str, Purpose, Instrument]] = [
+    # (exporter, importer, purpose, instrument)
     (TH_CLINIC, "sg-3pl", "legal_obligation", "other"),  # TH s.28(1)
     (TH_CLINIC, "sg-3pl", "public_interest", "other"),  # TH s.28(6)
     (TH_CLINIC, "sg-3pl", "analytics", "other"),  # no exception: held
@@ -158,7 +159,7 @@ def corpus() -> Iterator[Batch]:
     for exporter, importer, purpose, _ in GROUND_AGREEMENTS:
         yield Batch(
             id=f"b{next(ids):04d}", exporter=exporter, importer=importer,
-            product="generic.json", purpose=purpose, records=deepcopy(PEOPLE),  # type: ignore[arg-type]
+            product="generic.json", purpose=purpose, records=deepcopy(PEOPLE),
         )  # fmt: skip
     # Threshold edges: one new individual per batch, across each lowered threshold.
     for record in records("customs.declaration", "VN", SENSITIVE_EDGE + 3, seed=16):
