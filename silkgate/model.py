@@ -29,6 +29,10 @@ Purpose = Literal[
     "analytics",
     "marketing",
     "other",
+    # Purposes that are also legal grounds for a transfer in some packs (docs/policy.md):
+    "legal_obligation",  # required by a law the exporter is subject to (TH PDPA s.28(1))
+    "legal_claims",  # legal proceedings, legal advice, establishing or defending rights (MY (d))
+    "public_interest",  # a task in the (substantial) public interest (TH s.28(6), MY (h))
 ]
 PURPOSES: tuple[str, ...] = get_args(Purpose)
 
@@ -88,8 +92,12 @@ Instrument = Literal[
     "bcr",
     "cbpr",
     "consent",
-    "contract_necessity",
+    "contract_necessity",  # to conclude or perform a contract with the data subject
     "data_sharing_agreement",
+    # A contract between exporter and importer made at the data subject's request or in
+    # their interest (TH PDPA s.28(4), MY s.129(3)(c)).
+    "third_party_contract",
+    "publicly_available",  # the data is publicly available in the origin (SG reg. 10(2)(e))
     "other",
 ]
 INSTRUMENTS: tuple[str, ...] = get_args(Instrument)

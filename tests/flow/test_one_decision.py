@@ -25,7 +25,7 @@ from silkgate.demo.runner import register_cast
 from silkgate.demo.synth import generate
 from silkgate.flow.holds import HoldService
 from silkgate.hub import init_hub, open_hub
-from silkgate.model import Agreement, Batch, Decision
+from silkgate.model import Agreement, Batch, Decision, Instrument, Purpose
 from silkgate.policy.engine import PACKS_DIR
 from silkgate.sandbox.analytics import facts_table
 from silkgate.sandbox.replay import replay_engine
@@ -33,6 +33,27 @@ from silkgate.sandbox.replay import replay_engine
 FREIGHT, SHOP, BROKER = "cn-nanning-freight", "cn-guangxi-shop", "cn-pingxiang-broker"
 LOWERED = {"pi_contract_from": 30, "pi_assessment_from": 60}
 SENSITIVE_EDGE = 20  # every sensitive-PI threshold setting of the cn pack, lowered
+TH_CLINIC, MY_INSURER, VN_AGENCY, VN_FIRM = "th-clinic", "my-insurer", "vn-agency", "vn-firm"
+GROUND_EXPORTERS = [
+    (TH_CLINIC, "TH", "health"),
+    (MY_INSURER, "MY", "insurance"),
+    (VN_AGENCY, "VN", "state_agency"),  # VN Law 91 Art. 20: no dossier for a state agency
+    (VN_FIRM, "VN", "logistics"),
+]
+GROUND_AGREEMENTS: list[tuple[str, str, Purpose, Instrument]] = [
+    # (exporter, importer, purpose, instrument)
+    (TH_CLINIC, "sg-3pl", "legal_obligation", "other"),  # TH s.28(1)
+    (TH_CLINIC, "sg-3pl", "public_interest", "other"),  # TH s.28(6)
+    (TH_CLINIC, "sg-3pl", "analytics", "other"),  # no exception: held
+    (MY_INSURER, "sg-3pl", "other", "third_party_contract"),  # MY s.129(3)(c)
+    (MY_INSURER, "sg-3pl", "public_interest", "other"),  # (h) undetermined: held
+    (VN_AGENCY, "id-jakarta-market", "other", "other"),
+    (VN_FIRM, "id-jakarta-market", "other", "other"),
+]
+PEOPLE = [
+    {"name": "Somchai Jaidee", "phone": "+66 81 234 5678", "email": "somchai@example.com"},
+    {"name": "Nguyen Van An", "phone": "+84 912 345 678", "email": "an.nguyen@example.com"},
+]
 
 
 def lowered_cn(version: str) -> str:
@@ -73,6 +94,20 @@ def world(tmp_path: Path) -> Iterator[World]:
             valid_from=T0.date().replace(month=1, day=1),
         )
     )  # fmt: skip
+    # ASEAN exporters whose grounds are declared by purpose, instrument or sector (issue 12).
+    for pid, jurisdiction, sector in GROUND_EXPORTERS:
+        hub.store.put_participant(msgspec.structs.replace(
+            freight, id=pid, name=pid, jurisdiction=jurisdiction, sector=sector,
+            free_trade_zone="",
+        ))  # fmt: skip
+    for pid, importer, purpose, instrument in GROUND_AGREEMENTS:
+        hub.store.put_agreement(
+            Agreement(
+                id=f"agr-{pid}-{purpose}-{instrument}", exporter=pid, importer=importer,
+                product="generic.json", purpose=purpose, instrument=instrument,
+                valid_from=T0.date().replace(month=1, day=1),
+            )
+        )  # fmt: skip
     w = World(hub, clock, tmp_path / "keys")
     move(w, move(w, propose(w, lowered_cn("2026.11-lowered")), "shadow"), "active")
     try:
@@ -120,6 +155,12 @@ def corpus() -> Iterator[Batch]:
         {"phone": "+84 912 345 678", "x": "+60 13-012 3458"},
         {"name": "Nguyen Van An", "dob": "2015-03-01"},  # a child: `minor`
     ])  # fmt: skip
+    # Grounds declared by the agreement's purpose or instrument, or the exporter's sector.
+    for exporter, importer, purpose, _ in GROUND_AGREEMENTS:
+        yield Batch(
+            id=f"b{next(ids):04d}", exporter=exporter, importer=importer,
+            product="generic.json", purpose=purpose, records=deepcopy(PEOPLE),
+        )  # fmt: skip
     # Threshold edges: one new individual per batch, across each lowered threshold.
     for record in records("customs.declaration", "VN", SENSITIVE_EDGE + 3, seed=16):
         yield batch(BROKER, "VN", "customs.declaration", "customs_clearance", [record])
@@ -172,5 +213,15 @@ def test_live_dry_run_replay_and_recheck_decide_alike(world: World) -> None:
               for row in f.findings}  # fmt: skip
     assert {"low", "medium", "high"} <= stored, stored
     assert any("minor" in d.facts.get("types", ()) for d in decisions)
-    edge = [live[(b, 0)].outcome for b, _ in sorted(live) if b >= "b0006"]
+    for rule in (
+        "th.legal-obligation",
+        "th.public-interest",
+        "th.hold",
+        "my.third-party-contract",
+        "my.public-interest.undetermined",
+        "vn.tia.exempt.state-agency",
+        "vn.tia.first-60-days",
+    ):  # the firm's first transfer: dossier due, not exempt
+        assert rule in rules, rule  # fmt: skip
+    edge = [live[(b, 0)].outcome for b, _ in sorted(live) if b >= "b0013"]
     assert len(set(edge)) >= 2  # the edges change outcomes
