@@ -86,9 +86,25 @@ class _Local(threading.local):
     # advisory locks taken, per open (sub)transaction: a lock taken inside a savepoint
     # that rolls back is released by PostgreSQL, so its set goes with it
     held: list[set[tuple[int, bool]]]
+    # provisional seqs of decision-fact rows inserted before the ledger lock was held, per
+    # open (sub)transaction: renumbered under that lock at commit (see _sequence_facts)
+    unsequenced: list[list[int]]
 
     def __init__(self) -> None:
         self.held = []
+        self.unsequenced = []
+
+    def enter(self) -> None:
+        self.held.append(set())
+        self.unsequenced.append([])
+
+    def leave(self, *, keep: bool) -> None:
+        """Close the innermost savepoint: its locks and rows go to the enclosing level if it
+        was released (`keep`), or vanish with it if it rolled back."""
+        held, rows = self.held.pop(), self.unsequenced.pop()
+        if keep:
+            self.held[-1] |= held
+            self.unsequenced[-1] += rows
 
 
 class PostgresStore:
@@ -140,28 +156,28 @@ class PostgresStore:
         local = self._local
         conn = local.conn
         if conn is not None:
-            local.held.append(set())
+            local.enter()
             try:
                 with self._translate(), conn.transaction():  # a savepoint
                     yield
             except BaseException:
-                local.held.pop()
+                local.leave(keep=False)
                 raise
-            done = local.held.pop()
-            local.held[-1] |= done
+            local.leave(keep=True)
             return
         with self._translate():
             conn, tx = self._begin()
-            local.conn, local.held = conn, [set()]
+            local.conn, local.held, local.unsequenced = conn, [set()], [[]]
             try:
                 try:
                     yield
+                    self._sequence_facts()
                 except BaseException as exc:
                     tx.__exit__(type(exc), exc, exc.__traceback__)
                     raise
                 tx.__exit__(None, None, None)
             finally:
-                local.conn, local.held = None, []
+                local.conn, local.held, local.unsequenced = None, [], []
                 self._pool.putconn(conn)
 
     def _begin(self) -> tuple[psycopg.Connection, AbstractContextManager[psycopg.Transaction]]:
@@ -244,6 +260,9 @@ class PostgresStore:
         if not rows:
             raise NotFoundError(f"no {what} {key!r}")
         return rows[0]
+
+    def _holds(self, key: int) -> bool:
+        return any((key, False) in held for held in self._local.held)
 
     def _lock(self, key: int, *, shared: bool = False) -> None:
         """Take a transaction-scoped advisory lock, if inside a transaction."""
@@ -655,12 +674,39 @@ class PostgresStore:
             raise StoreError(f"at most {_FACTS_PER_ROW - 1} decision facts per batch")
         if not groups:
             return
-        self._run(
-            "INSERT INTO decision_facts (time_us, data) "
-            "SELECT t, d FROM unnest(%s::bigint[], %s::bytea[]) WITH ORDINALITY AS u(t, d, o) "
-            "ORDER BY o",
-            ([to_us(g[0].time) for g in groups], [_encoder.encode(g) for g in groups]),
-        )
+        with self.transaction():
+            seqs = self._rows(
+                "INSERT INTO decision_facts (time_us, data) "
+                "SELECT t, d FROM unnest(%s::bigint[], %s::bytea[]) WITH ORDINALITY AS u(t, d, o) "
+                "ORDER BY o RETURNING seq",
+                ([to_us(g[0].time) for g in groups], [_encoder.encode(g) for g in groups]),
+            )
+            if not self._holds(LEDGER_LOCK):
+                self._local.unsequenced[-1] += sorted(int(r[0]) for r in seqs)
+
+    def _sequence_facts(self) -> None:
+        """Just before the outermost commit: give the fact rows this transaction inserted
+        before it held the ledger lock new seqs, taken under that lock. The lock is held
+        until the commit, so seqs follow commit order (and ledger order: a batch's leaf
+        is appended under the same lock), and a reader paging by seq never finds a row
+        appear behind one it has already passed."""
+        local = self._local
+        pending = local.unsequenced[0]
+        if not pending:
+            return
+        self._lock(LEDGER_LOCK)
+        with self._cursor() as conn:
+            fresh = conn.execute(
+                "SELECT nextval(pg_get_serial_sequence('decision_facts', 'seq')) "
+                "FROM generate_series(1, %s)",
+                (len(pending),),
+            ).fetchall()
+            conn.execute(
+                "UPDATE decision_facts d SET seq = u.new "
+                "FROM unnest(%s::bigint[], %s::bigint[]) AS u(old, new) WHERE d.seq = u.old",
+                (sorted(pending), sorted(int(r[0]) for r in fresh)),
+            )
+        pending.clear()
 
     def iter_facts(
         self, since: datetime | None = None, until: datetime | None = None

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
+
 import psycopg
 import pytest
 from scale.servers import PostgresServer, fresh_database
@@ -11,6 +14,8 @@ from silkgate.store import LATEST_VERSION, open_store
 from silkgate.store.migrations import Migration
 from silkgate.store.postgres import PostgresStore, lock_key, redact
 from silkgate.store.postgres_schema import PG_MIGRATIONS
+
+from .contract.builders import T0, fact
 
 FUTURE = Migration(LATEST_VERSION + 1, "a step this database has not had", ("SELECT 1",))
 
@@ -87,5 +92,68 @@ def test_a_lock_released_by_a_rolled_back_savepoint_is_taken_again(
             made.known_subjects("p_ex", 2026, "pi", [b"h"])
             assert not free_elsewhere()  # taken again, not skipped as already held
         assert free_elsewhere()  # released at commit
+    finally:
+        made.close()
+
+
+def test_facts_are_numbered_in_commit_order_not_insert_order(
+    postgres_server: PostgresServer,
+) -> None:
+    """Two nodes: A writes its facts first, B writes its facts, appends its leaf and commits,
+    then A appends and commits. Ledger order is B, A; the facts must read B, A too, and
+    a reader that had paged past B's facts before A committed must still find A's."""
+    url = fresh_database(postgres_server, "factorder")
+    node_a, node_b = PostgresStore(url), PostgresStore(url)
+    a_wrote, b_done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with node_a.transaction():
+                node_a.put_facts([fact("b_a", 0, T0), fact("b_a", 1, T0)])
+                a_wrote.set()
+                assert b_done.wait(30)
+                node_a.ledger_append([b"leaf-a"], {})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert a_wrote.wait(30)
+        with node_b.transaction():
+            node_b.put_facts([fact("b_b", 0, T0 + timedelta(seconds=1))])
+            node_b.ledger_append([b"leaf-b"], {})
+        seen = [(f.seq, f.batch_id) for f in node_b.iter_facts()]
+        assert [b for _, b in seen] == ["b_b"]  # A is not committed yet
+        b_done.set()
+        thread.join(30)
+        assert not errors, errors
+        assert node_b.ledger_entries(0, 2) == [b"leaf-b", b"leaf-a"]
+        facts = list(node_a.iter_facts())
+        assert [(f.batch_id, f.record) for f in facts] == [("b_b", 0), ("b_a", 0), ("b_a", 1)]
+        # A reader resuming after the last seq it saw finds A's facts.
+        assert all(f.seq > seen[-1][0] for f in facts if f.batch_id == "b_a")
+    finally:
+        b_done.set()
+        node_a.close()
+        node_b.close()
+
+
+def test_facts_written_outside_a_transaction_or_rolled_back_keep_the_order(
+    postgres_server: PostgresServer,
+) -> None:
+    url = fresh_database(postgres_server, "factorder2")
+    made = PostgresStore(url)
+    try:
+        made.put_facts([fact("b_1", 0, T0)])  # its own transaction
+        with made.transaction():
+            with pytest.raises(RuntimeError), made.transaction():
+                made.put_facts([fact("b_gone", 0, T0)])
+                raise RuntimeError
+            made.ledger_append([b"x"], {})  # the ledger lock is held from here
+            made.put_facts([fact("b_2", 0, T0)])
+            made.put_facts([fact("b_3", 0, T0)])
+        assert [f.batch_id for f in made.iter_facts()] == ["b_1", "b_2", "b_3"]
     finally:
         made.close()
