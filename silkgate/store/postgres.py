@@ -737,9 +737,10 @@ class PostgresStore:
             (kind, key, data),
         )
 
-    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None:
+    def get_sandbox_doc(self, kind: str, key: str, *, shared: bool = False) -> bytes | None:
         self._lock(lock_key("doc", kind), shared=True)
-        self._lock(lock_key("doc", kind, key))
+        if not (shared and self._holds(lock_key("doc", kind, key))):
+            self._lock(lock_key("doc", kind, key), shared=shared)
         rows = self._rows("SELECT data FROM sandbox_docs WHERE kind = %s AND key = %s", (kind, key))
         return bytes(rows[0][0]) if rows else None
 

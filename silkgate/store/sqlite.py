@@ -533,7 +533,7 @@ class SqliteStore:
             (kind, key, data),
         )
 
-    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None:
+    def get_sandbox_doc(self, kind: str, key: str, *, shared: bool = False) -> bytes | None:
         rows = self._rows("SELECT data FROM sandbox_docs WHERE kind = ? AND key = ?", (kind, key))
         return bytes(rows[0][0]) if rows else None
 

@@ -29,6 +29,9 @@ from scale.hubs import (
     seed_like,
 )
 from scale.servers import PostgresServer, fresh_database
+from silkgate.clock import system_random
+from silkgate.demo.runner import batches_of
+from silkgate.demo.synth import generate
 from silkgate.flow.pipeline import StageTimings
 from silkgate.hub import Hub
 from silkgate.model import BatchResult
@@ -154,7 +157,9 @@ def test_two_nodes_committing_at_once_store_facts_in_ledger_order(
     ledger's (commit) order, batch by batch, and every record of every batch is there."""
     seed(nodes[0], tmp_path / "keys", sensitive_before=0)
     before = nodes[0].store.ledger_size()
-    batches = [batch(f"f{i:02d}", declarations(3 + i % 4, seed=200 + i)) for i in range(16)]
+    # The demo mix: three exporters, so batches do not all wait at one exporter's counters.
+    batches = list(batches_of(iter(generate(240, seed=3)), 15, system_random))[:16]
+    assert len({b.exporter for b in batches}) == 3
     pair = nodes[:2]
     # One node is slow between writing a batch's facts and appending its leaf (a loaded
     # machine): the other node's batches overtake its batches there.

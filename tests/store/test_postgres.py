@@ -157,3 +157,43 @@ def test_facts_written_outside_a_transaction_or_rolled_back_keep_the_order(
         assert [f.batch_id for f in made.iter_facts()] == ["b_1", "b_2", "b_3"]
     finally:
         made.close()
+
+
+def test_shared_document_reads_wait_only_for_writers(postgres_server: PostgresServer) -> None:
+    """Every batch reads the sandbox generation shared: two batches in flight do not wait
+    for each other, and a transaction reading it to write waits for both."""
+    url = fresh_database(postgres_server, "shareddoc")
+    stores = [PostgresStore(url) for _ in range(3)]
+    stores[0].put_sandbox_doc("meta", "generation", b"1")
+    readers_in, release = threading.Barrier(3), threading.Event()
+    writer_got: list[bytes | None] = []
+
+    def reader(store: PostgresStore) -> None:
+        with store.transaction():
+            assert store.get_sandbox_doc("meta", "generation", shared=True) == b"1"
+            readers_in.wait(10)  # both readers hold it at once
+            release.wait(10)
+
+    def writer() -> None:
+        with stores[2].transaction():
+            writer_got.append(stores[2].get_sandbox_doc("meta", "generation"))
+            stores[2].put_sandbox_doc("meta", "generation", b"2")
+
+    try:
+        threads = [threading.Thread(target=reader, args=(s,)) for s in stores[:2]]
+        for t in threads:
+            t.start()
+        readers_in.wait(10)  # raises BrokenBarrierError if a reader waited for the other
+        blocked = threading.Thread(target=writer)
+        blocked.start()
+        blocked.join(0.5)
+        assert blocked.is_alive() and writer_got == []  # waits for the readers
+        release.set()
+        for t in [*threads, blocked]:
+            t.join(10)
+        assert writer_got == [b"1"]
+        assert stores[0].get_sandbox_doc("meta", "generation", shared=True) == b"2"
+    finally:
+        release.set()
+        for s in stores:
+            s.close()
