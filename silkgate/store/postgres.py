@@ -28,7 +28,9 @@ made after taking the lock sees the last holder's writes. Nonces are one
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -79,6 +81,78 @@ def redact(url: str) -> str:
         return url
     scheme, _, userinfo = head.partition("://")
     return f"{scheme}://{userinfo.split(':', 1)[0]}@{tail}"
+
+
+class AdvisoryLeadership:
+    """The lead of `role` among every process on one database: a session advisory lock on
+    a connection of its own (see silkgate.store.leader). The session ends with the
+    process or its connection, and the lock with it."""
+
+    def __init__(self, url: str, role: str, *, timeout: float = 10.0) -> None:
+        self.url, self.role, self.timeout = url, role, timeout
+        self.key = lock_key("leader", role)
+        self._conn: psycopg.Connection | None = None
+        self._leading = False
+        self._mutex = threading.Lock()  # a round and a shutdown's release
+
+    @property
+    def leading(self) -> bool:
+        return self._leading
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The PostgreSQL backend of the leader's session (None when not connected)."""
+        return None if self._conn is None or self._conn.closed else self._conn.info.backend_pid
+
+    def lead(self) -> bool:
+        with self._mutex:
+            return self._lead()
+
+    def _lead(self) -> bool:
+        if self._leading and self._conn is not None:
+            try:
+                self._conn.execute("SELECT 1")  # the same session: the lock is still ours
+                return True
+            except psycopg.Error:
+                self._drop()  # the session is gone, and the lock with it
+                return False  # a round out, so that another process can take over
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(
+                    self.url,
+                    autocommit=True,
+                    connect_timeout=max(1, int(self.timeout)),
+                    application_name=f"silkgate {self.role} leader pid {os.getpid()}",
+                    # a dead peer is noticed in ~10 s rather than the system's hours
+                    keepalives=1,
+                    keepalives_idle=5,
+                    keepalives_interval=2,
+                    keepalives_count=3,
+                    options=f"-c statement_timeout={int(self.timeout * 1000)}",
+                )
+            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        except psycopg.Error as exc:
+            self._drop()
+            raise StoreError(
+                f"cannot ask PostgreSQL {redact(self.url)} for the {self.role} lead: {exc}"
+            ) from exc
+        self._leading = bool(row and row[0])
+        return self._leading
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._leading and self._conn is not None:
+                # at once: the end of the session would release it too, a moment later
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            self._drop()
+
+    def _drop(self) -> None:
+        self._leading = False
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
 
 
 class _Local(threading.local):
