@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -56,7 +57,8 @@ from silkgate.store.migrations import Migration
 from silkgate.store.postgres_schema import PG_MIGRATIONS, TABLES, current_version, migrate
 from silkgate.store.sqlite import _batch_result, _compact, _decode
 
-_FACT_PAGE = 100
+_FACT_ROWS = 500  # decision-fact rows (one per batch, mostly) per round trip when streaming
+_cursor_ids = itertools.count()
 _RETRIES = 1  # extra tries after a connection the server dropped (see _begin, _rows)
 _FACTS_PER_ROW = 2**20  # fact seq = row seq * this + index in the row (as in SQLite)
 _encoder = msgspec.msgpack.Encoder()
@@ -785,22 +787,43 @@ class PostgresStore:
     def iter_facts(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[DecisionFact]:
+        """One statement through a server-side cursor: the facts committed when it began
+        (one snapshot), streamed `_FACT_ROWS` rows per round trip, in seq (commit) order."""
         low = to_us(since) if since is not None else -(2**62)
         high = to_us(until) if until is not None else 2**62
-        after = 0
-        while True:
-            rows = self._rows(
-                "SELECT seq, data FROM decision_facts WHERE seq > %s AND time_us >= %s "
-                "AND time_us < %s ORDER BY seq LIMIT %s",
-                (after, low, high, _FACT_PAGE),
-            )
+        sql = (
+            "SELECT seq, data FROM decision_facts WHERE time_us >= %s AND time_us < %s ORDER BY seq"
+        )
+        decode = msgspec.msgpack.Decoder(list[DecisionFact]).decode
+        replace = msgspec.structs.replace
+        with self._stream(sql, (low, high)) as rows:
             for seq, blob in rows:
                 base = int(seq) * _FACTS_PER_ROW
-                for i, fact in enumerate(_decode(bytes(blob), list[DecisionFact])):
-                    yield msgspec.structs.replace(fact, seq=base + i)
-            if len(rows) < _FACT_PAGE:
-                return
-            after = int(rows[-1][0])
+                try:
+                    facts = decode(blob)
+                except msgspec.DecodeError as exc:
+                    raise StoreError(
+                        f"stored decision facts {seq} cannot be decoded: {exc}"
+                    ) from exc
+                for i, fact in enumerate(facts):
+                    yield replace(fact, seq=base + i)
+
+    @contextmanager
+    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[Iterator[tuple[Any, ...]]]:
+        """The rows of one query through a server-side (named) cursor, fetched
+        `_FACT_ROWS` at a time: inside the caller's transaction, or in a read-only one of
+        its own on a pooled connection held while the rows are read."""
+        name = f"silkgate_stream_{threading.get_ident()}_{next(_cursor_ids)}"
+        conn = self._local.conn
+        with self._translate(), contextlib.ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self._pool.connection())
+                stack.enter_context(conn.transaction())
+                conn.execute("SET TRANSACTION READ ONLY")
+            cursor = stack.enter_context(conn.cursor(name=name))
+            cursor.itersize = _FACT_ROWS
+            cursor.execute(sql, params)
+            yield iter(cursor)
 
     def put_sandbox_doc(self, kind: str, key: str, data: bytes) -> None:
         self._lock(lock_key("doc", kind), shared=True)
