@@ -766,22 +766,29 @@ class PostgresStore:
         until the commit, so seqs follow commit order (and ledger order: a batch's leaf
         is appended under the same lock), and a reader paging by seq never finds a row
         appear behind one it has already passed."""
-        local = self._local
-        pending = local.unsequenced[0]
+        pending = self._local.unsequenced[0]
         if not pending:
             return
+        old = sorted(pending)
         self._lock(LEDGER_LOCK)
         with self._cursor() as conn:
-            fresh = conn.execute(
-                "SELECT nextval(pg_get_serial_sequence('decision_facts', 'seq')) "
-                "FROM generate_series(1, %s)",
-                (len(pending),),
-            ).fetchall()
-            conn.execute(
-                "UPDATE decision_facts d SET seq = u.new "
-                "FROM unnest(%s::bigint[], %s::bigint[]) AS u(old, new) WHERE d.seq = u.old",
-                (sorted(pending), sorted(int(r[0]) for r in fresh)),
-            )
+            if len(old) == 1:  # the usual case: one row per batch, one statement
+                conn.execute(
+                    "UPDATE decision_facts SET seq = "
+                    "nextval(pg_get_serial_sequence('decision_facts', 'seq')) WHERE seq = %s",
+                    (old[0],),
+                )
+            else:
+                fresh = conn.execute(
+                    "SELECT nextval(pg_get_serial_sequence('decision_facts', 'seq')) "
+                    "FROM generate_series(1, %s)",
+                    (len(old),),
+                ).fetchall()
+                conn.execute(
+                    "UPDATE decision_facts d SET seq = u.new FROM "
+                    "unnest(%s::bigint[], %s::bigint[]) AS u(old, new) WHERE d.seq = u.old",
+                    (old, sorted(int(r[0]) for r in fresh)),
+                )
         pending.clear()
 
     def iter_facts(

@@ -154,7 +154,15 @@ def test_facts_written_outside_a_transaction_or_rolled_back_keep_the_order(
             made.ledger_append([b"x"], {})  # the ledger lock is held from here
             made.put_facts([fact("b_2", 0, T0)])
             made.put_facts([fact("b_3", 0, T0)])
-        assert [f.batch_id for f in made.iter_facts()] == ["b_1", "b_2", "b_3"]
+        first = max(f.seq for f in made.iter_facts())
+        with made.transaction():  # two stored rows (two times), renumbered together
+            made.put_facts([fact("b_4", 0, T0), fact("b_4", 1, T0 + timedelta(seconds=1))])
+            made.put_facts([fact("b_5", 0, T0)])
+        got = list(made.iter_facts())
+        assert [(f.batch_id, f.record) for f in got] == [
+            ("b_1", 0), ("b_2", 0), ("b_3", 0), ("b_4", 0), ("b_4", 1), ("b_5", 0),
+        ]  # fmt: skip
+        assert [f.seq for f in got] == sorted({f.seq for f in got}) and got[3].seq > first
     finally:
         made.close()
 
