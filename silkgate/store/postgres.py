@@ -283,6 +283,7 @@ class PostgresStore:
 
     def truncate_all(self) -> None:
         """Empty every table (tests reuse one database); keeps the schema."""
+        self._pool.check()  # drop pooled connections a server restart has cut
         with self._cursor() as conn:
             conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
 
