@@ -44,7 +44,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from silkgate.errors import ConflictError, NotFoundError, StoreError
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
-from silkgate.store._common import check_paging, from_us, to_us
+from silkgate.store._common import check_paging, to_us
 from silkgate.store.base import (
     DecisionFact,
     EnvelopeState,
@@ -55,16 +55,22 @@ from silkgate.store.base import (
 )
 from silkgate.store.migrations import Migration
 from silkgate.store.postgres_schema import PG_MIGRATIONS, TABLES, current_version, migrate
-from silkgate.store.sqlite import _batch_result, _compact, _decode
+from silkgate.store.rows import (
+    ENVELOPE_COLUMNS,
+    FACTS_PER_ROW,
+    compact_result,
+    decode_blob,
+    envelope_from_row,
+    fact_groups,
+    push_endpoint_from_row,
+    result_from_blob,
+    where_equal,
+)
 
 _FACT_ROWS = 500  # decision-fact rows (one per batch, mostly) per round trip when streaming
 _cursor_ids = itertools.count()
 _RETRIES = 1  # extra tries after a connection the server dropped (see _begin, _rows)
-_FACTS_PER_ROW = 2**20  # fact seq = row seq * this + index in the row (as in SQLite)
 _encoder = msgspec.msgpack.Encoder()
-_ENVELOPE_COLUMNS = (
-    "id, batch_id, exporter, importer, state, created_us, expires_us, attempts, data"
-)
 
 
 def lock_key(*parts: object) -> int:
@@ -370,11 +376,11 @@ class PostgresStore:
             "participant",
             participant_id,
         )
-        return _decode(row[0], Participant)
+        return decode_blob(row[0], Participant)
 
     def list_participants(self) -> list[Participant]:
         rows = self._rows("SELECT data FROM participants ORDER BY id")
-        return [_decode(r[0], Participant) for r in rows]
+        return [decode_blob(r[0], Participant) for r in rows]
 
     def put_agreement(self, agreement: Agreement) -> None:
         self._run(
@@ -388,14 +394,14 @@ class PostgresStore:
         row = self._one(
             "SELECT data FROM agreements WHERE id = %s", (agreement_id,), "agreement", agreement_id
         )
-        return _decode(row[0], Agreement)
+        return decode_blob(row[0], Agreement)
 
     def list_agreements(
         self, *, exporter: str | None = None, importer: str | None = None
     ) -> list[Agreement]:
-        where, params = _filters(exporter=exporter, importer=importer)
+        where, params = where_equal("%s", exporter=exporter, importer=importer)
         rows = self._rows(f"SELECT data FROM agreements{where} ORDER BY id", params)
-        return [_decode(r[0], Agreement) for r in rows]
+        return [decode_blob(r[0], Agreement) for r in rows]
 
     def put_filing(self, filing: Filing) -> None:
         self._run(
@@ -405,9 +411,9 @@ class PostgresStore:
         )
 
     def list_filings(self, *, exporter: str | None = None) -> list[Filing]:
-        where, params = _filters(exporter=exporter)
+        where, params = where_equal("%s", exporter=exporter)
         rows = self._rows(f"SELECT data FROM filings{where} ORDER BY id", params)
-        return [_decode(r[0], Filing) for r in rows]
+        return [decode_blob(r[0], Filing) for r in rows]
 
     # -- batches and idempotency -------------------------------------------------------
     def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:
@@ -445,7 +451,7 @@ class PostgresStore:
                 result.exporter,
                 result.importer,
                 to_us(result.committed_at),
-                _encoder.encode(_compact(result)),
+                _encoder.encode(compact_result(result)),
             ),
         )
 
@@ -453,7 +459,7 @@ class PostgresStore:
         row = self._one(
             "SELECT data FROM batch_results WHERE batch_id = %s", (batch_id,), "batch", batch_id
         )
-        return _batch_result(bytes(row[0]))
+        return result_from_blob(bytes(row[0]))
 
     def list_batch_results(
         self,
@@ -464,13 +470,13 @@ class PostgresStore:
         offset: int = 0,
     ) -> list[BatchResult]:
         check_paging(limit, offset)
-        where, params = _filters(exporter=exporter, importer=importer)
+        where, params = where_equal("%s", exporter=exporter, importer=importer)
         rows = self._rows(
             f"SELECT data FROM batch_results{where} "
             "ORDER BY committed_us DESC, seq DESC LIMIT %s OFFSET %s",
             [*params, limit, offset],
         )
-        return [_batch_result(bytes(r[0])) for r in rows]
+        return [result_from_blob(bytes(r[0])) for r in rows]
 
     # -- counters ----------------------------------------------------------------------
     def _lock_counter(self, exporter: str, year: int) -> None:
@@ -551,12 +557,12 @@ class PostgresStore:
 
     def get_envelope(self, envelope_id: str) -> StoredEnvelope:
         row = self._one(
-            f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes WHERE id = %s",
+            f"SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE id = %s",
             (envelope_id,),
             "envelope",
             envelope_id,
         )
-        return _envelope(row)
+        return envelope_from_row(row)
 
     def list_envelopes(
         self,
@@ -568,7 +574,7 @@ class PostgresStore:
         after: str | None = None,
     ) -> list[StoredEnvelope]:
         check_paging(limit)
-        where, params = _filters(importer=importer, exporter=exporter, state=state)
+        where, params = where_equal("%s", importer=importer, exporter=exporter, state=state)
         if after is not None:
             # The cursor row and the page in one statement: one snapshot.
             self._one("SELECT 1 FROM envelopes WHERE id = %s", (after,), "envelope", after)
@@ -577,10 +583,10 @@ class PostgresStore:
             )
             params = [*params, after]
         rows = self._rows(
-            f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes{where} ORDER BY created_us, id LIMIT %s",
+            f"SELECT {ENVELOPE_COLUMNS} FROM envelopes{where} ORDER BY created_us, id LIMIT %s",
             [*params, limit],
         )
-        return [_envelope(r) for r in rows]
+        return [envelope_from_row(r) for r in rows]
 
     def set_envelope_state(
         self, envelope_id: str, state: EnvelopeState, *, attempts: int | None = None
@@ -619,14 +625,14 @@ class PostgresStore:
             "push endpoint of importer",
             importer,
         )
-        return _push_endpoint(row)
+        return push_endpoint_from_row(row)
 
     def delete_push_endpoint(self, importer: str) -> bool:
         return self._run("DELETE FROM push_endpoints WHERE importer = %s", (importer,)) > 0
 
     def list_push_endpoints(self) -> list[PushEndpoint]:
         rows = self._rows("SELECT importer, url, created_us FROM push_endpoints ORDER BY importer")
-        return [_push_endpoint(r) for r in rows]
+        return [push_endpoint_from_row(r) for r in rows]
 
     # -- replay protection -------------------------------------------------------------
     def remember_nonce(self, nonce: str, until: datetime) -> bool:
@@ -658,15 +664,15 @@ class PostgresStore:
             "receipt for envelope",
             envelope_id,
         )
-        return _decode(bytes(row[0]), Receipt)
+        return decode_blob(bytes(row[0]), Receipt)
 
     def list_receipts(self, *, batch_id: str | None = None, limit: int = 1000) -> list[Receipt]:
         check_paging(limit)
-        where, params = _filters(batch_id=batch_id)
+        where, params = where_equal("%s", batch_id=batch_id)
         rows = self._rows(
             f"SELECT data FROM receipts{where} ORDER BY seq LIMIT %s", [*params, limit]
         )
-        return [_decode(bytes(r[0]), Receipt) for r in rows]
+        return [decode_blob(bytes(r[0]), Receipt) for r in rows]
 
     # -- ledger ------------------------------------------------------------------------
     def ledger_size(self) -> int:
@@ -741,14 +747,7 @@ class PostgresStore:
 
     # -- regulatory sandbox ------------------------------------------------------------
     def put_facts(self, rows: Sequence[DecisionFact]) -> None:
-        groups: list[list[DecisionFact]] = []
-        for row in rows:
-            if groups and groups[-1][0].time == row.time:
-                groups[-1].append(row)
-            else:
-                groups.append([row])
-        if any(len(g) >= _FACTS_PER_ROW for g in groups):
-            raise StoreError(f"at most {_FACTS_PER_ROW - 1} decision facts per batch")
+        groups = fact_groups(rows)
         if not groups:
             return
         with self.transaction():
@@ -806,7 +805,7 @@ class PostgresStore:
         replace = msgspec.structs.replace
         with self._stream(sql, (low, high)) as rows:
             for seq, blob in rows:
-                base = int(seq) * _FACTS_PER_ROW
+                base = int(seq) * FACTS_PER_ROW
                 try:
                     facts = decode(blob)
                 except msgspec.DecodeError as exc:
@@ -876,31 +875,3 @@ class PostgresStore:
     def delete_outbox(self, seqs: Sequence[int]) -> None:
         if seqs:
             self._run("DELETE FROM outbox WHERE seq = ANY(%s)", (list(seqs),))
-
-
-def _envelope(row: Sequence[Any]) -> StoredEnvelope:
-    id_, batch_id, exporter, importer, state, created, expires, attempts, data = row
-    return StoredEnvelope(
-        id=id_,
-        batch_id=batch_id,
-        exporter=exporter,
-        importer=importer,
-        state=state,
-        created_at=from_us(int(created)),
-        expires_at=from_us(int(expires)),
-        attempts=int(attempts),
-        data=bytes(data),
-    )
-
-
-def _push_endpoint(row: Sequence[Any]) -> PushEndpoint:
-    importer, url, created = row
-    return PushEndpoint(importer=str(importer), url=str(url), created_at=from_us(int(created)))
-
-
-def _filters(**columns: object) -> tuple[str, list[object]]:
-    """A WHERE clause matching every column whose value is not None."""
-    used = {c: v for c, v in columns.items() if v is not None}
-    if not used:
-        return "", []
-    return " WHERE " + " AND ".join(f"{c} = %s" for c in used), list(used.values())
