@@ -750,15 +750,19 @@ class PostgresStore:
         groups = fact_groups(rows)
         if not groups:
             return
-        with self.transaction():
-            seqs = self._rows(
-                "INSERT INTO decision_facts (time_us, data) "
-                "SELECT t, d FROM unnest(%s::bigint[], %s::bytea[]) WITH ORDINALITY AS u(t, d, o) "
-                "ORDER BY o RETURNING seq",
-                ([to_us(g[0].time) for g in groups], [_encoder.encode(g) for g in groups]),
-            )
-            if not self._holds(LEDGER_LOCK):
-                self._local.unsequenced[-1] += sorted(int(r[0]) for r in seqs)
+        if self._local.conn is None:  # a transaction of its own, for the numbering
+            with self.transaction():
+                self.put_facts(rows)
+            return
+        # One statement: all or nothing without a savepoint of its own.
+        seqs = self._rows(
+            "INSERT INTO decision_facts (time_us, data) "
+            "SELECT t, d FROM unnest(%s::bigint[], %s::bytea[]) WITH ORDINALITY AS u(t, d, o) "
+            "ORDER BY o RETURNING seq",
+            ([to_us(g[0].time) for g in groups], [_encoder.encode(g) for g in groups]),
+        )
+        if not self._holds(LEDGER_LOCK):
+            self._local.unsequenced[-1] += sorted(int(r[0]) for r in seqs)
 
     def _sequence_facts(self) -> None:
         """Just before the outermost commit: give the fact rows this transaction inserted
