@@ -138,6 +138,7 @@ class PolicyLifecycle:
             pack_id=pack.id, version=pack.version, sha256=digest, yaml=yaml_text, state=""
         )
         with self.store.transaction():
+            hold_generation(self.store)
             if self.store.get_sandbox_doc(DOC_KIND, draft.key) is not None:
                 raise ConflictError(
                     f"policy version {draft.key} already exists; give the pack a new "

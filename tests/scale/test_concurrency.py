@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox.helpers import T0, StepClock, World, demo_batches, move, propose
 
 from scale.hubs import (
     EXPORTER,
@@ -30,10 +31,10 @@ from scale.hubs import (
 )
 from scale.servers import PostgresServer, fresh_database
 from silkgate.clock import system_random
-from silkgate.demo.runner import batches_of
+from silkgate.demo.runner import batches_of, register_cast
 from silkgate.demo.synth import generate
 from silkgate.flow.pipeline import StageTimings
-from silkgate.hub import Hub
+from silkgate.hub import Hub, open_hub
 from silkgate.model import BatchResult
 
 
@@ -176,3 +177,43 @@ def test_two_nodes_committing_at_once_store_facts_in_ledger_order(
     assert seqs == sorted(set(seqs))  # strictly increasing: the order a reader pages in
     expected = [(r.batch_id, i) for r in sorted(results, key=index_of) for i in range(r.records)]
     assert [(f.batch_id, f.record) for f in facts] == expected
+
+
+def test_a_policy_transition_amid_batches_of_two_nodes_does_not_deadlock(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """Batches read the sandbox generation shared, then take the ledger; a transition bumps
+    the generation. It takes the generation first (hold_generation): were it to take it
+    after its ledger leaf, a batch in flight and the transition would wait for each other
+    and PostgreSQL would abort one of them."""
+    data = make_data_dir(tmp_path, fresh_database(postgres_server, "transition"))
+    clock = StepClock()
+    regulator_node = open_hub(data, clock=clock)
+    world = World(regulator_node, clock, tmp_path / "keys")
+    register_cast(regulator_node, world.keys_dir, T0.date())
+    traffic = open_hub(data, clock=StepClock())
+    before = traffic.store.ledger_size()
+    batches = demo_batches(records=1200, batch_size=40, seed=3)
+    moved: list[str] = []
+
+    def regulate() -> None:
+        version = propose(world)
+        for state in ("shadow", "active"):
+            version = move(world, version, state)
+            moved.append(version.state)
+
+    try:
+        jobs: list[Callable[[], Any]] = [
+            partial(lambda part: [traffic.pipeline.submit(b) for b in part], batches[i::3])
+            for i in range(3)
+        ]
+        run_all([*jobs, regulate])
+        assert moved == ["shadow", "active"]
+        # a leaf per batch and per transition (draft, shadow, active)
+        assert traffic.store.ledger_size() == before + len(batches) + 3
+        results = traffic.store.list_batch_results(limit=100)
+        assert {r.batch_id for r in results} == {b.id for b in batches}
+        regulator_node.log.verify_log()
+    finally:
+        traffic.close()
+        regulator_node.close()
