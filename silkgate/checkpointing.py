@@ -1,7 +1,14 @@
 """Publishing checkpoints: while the hub serves, sign a checkpoint whenever the log has grown
 and ask each configured witness (C2SP tlog-witness) to cosign it, so that the published
 checkpoint carries its witnesses' cosignatures. A witness that is down or refuses is logged
-and asked again next round; it never stops the hub."""
+and asked again next round; it never stops the hub.
+
+Of all the processes sharing a store (API nodes and workers), one at a time publishes: the
+leader of the "checkpoints" role (silkgate.store.leader; on PostgreSQL an advisory lock
+held by a session of the leader's). When the leader dies or loses its connection, another
+process takes the lead at its next round. The log's consistency does not rest on this:
+each checkpoint is signed under the ledger lock over a tree checked to extend the last
+one (silkgate.ledger.log)."""
 
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from silkgate.ledger.checkpoint import NoteVerifier
 from silkgate.ledger.witness import Submit, request_cosignature
 from silkgate.logs import fields
 from silkgate.model import Checkpoint
+from silkgate.store.leader import Leadership, leadership
 
 log = logging.getLogger("silkgate.checkpoints")
 
@@ -36,11 +44,36 @@ def witness_link(vkey: str, submit: Submit) -> WitnessLink:
 class CheckpointPublisher:
     log: TransparencyLog
     witnesses: Sequence[WitnessLink] = ()
+    leader: Leadership | None = None  # default: the "checkpoints" lead over the log's store
     _cosigned: dict[str, int] = field(default_factory=dict)  # witness name -> size it cosigned
+
+    def __post_init__(self) -> None:
+        if self.leader is None:
+            self.leader = leadership(self.log.store, "checkpoints")
+
+    def lead_once(self) -> Checkpoint | None:
+        """One round of the periodic publisher: if this process leads (or can take the
+        lead), `run_once`; otherwise nothing (None)."""
+        leader = self.leader
+        assert leader is not None  # set in __post_init__
+        was = leader.leading
+        if not leader.lead():
+            if was:
+                log.warning("lost the checkpoint lead", extra=fields(role=leader.role))
+            return None
+        if not was:
+            self._cosigned.clear()  # another leader may have collected since
+            log.info("took the checkpoint lead", extra=fields(role=leader.role))
+        return self.run_once()
+
+    def release(self) -> None:
+        """Give up the lead (on shutdown), so another process can take it at once."""
+        if self.leader is not None:
+            self.leader.release()
 
     def run_once(self) -> Checkpoint:
         """Sign the current tree (a no-op if it has not grown) and collect the cosignatures
-        still missing for it. Returns the checkpoint as published."""
+        still missing for it, whoever leads. Returns the checkpoint as published."""
         checkpoint = self.log.checkpoint()
         for link in self.witnesses:
             name = link.cosigner.name

@@ -273,7 +273,7 @@ def _publish_checkpoints(hub: Hub) -> threading.Event:
     publisher = CheckpointPublisher(hub.log, links)
     stop = threading.Event()
     every = hub.settings.checkpoint_every_seconds
-    run_periodically(publisher.run_once, every, stop, "silkgate-checkpoints")
+    run_periodically(publisher.lead_once, every, stop, "silkgate-checkpoints")
     return stop
 
 

@@ -42,6 +42,7 @@ class Worker:
     poll: float = 1.0  # seconds: delivery fetch wait, and how often the outbox is swept
     _stop: threading.Event = field(default_factory=threading.Event)
     _background: Background | None = None
+    _publisher: CheckpointPublisher | None = None
 
     def start(self) -> None:
         hub = self.hub
@@ -59,14 +60,16 @@ class Worker:
         if self.checkpoints:
             http = httpx.Client(timeout=30, follow_redirects=False)
             links = [witness_link(w.key, http_submit(w.url, http)) for w in hub.settings.witnesses]
-            publisher = CheckpointPublisher(hub.log, links)
+            self._publisher = CheckpointPublisher(hub.log, links)
             every = hub.settings.checkpoint_every_seconds
-            run_periodically(publisher.run_once, every, self._stop, "silkgate-checkpoints")
+            run_periodically(self._publisher.lead_once, every, self._stop, "silkgate-checkpoints")
 
     def stop(self) -> None:
         self._stop.set()
         if self._background is not None:
             self._background.stop()
+        if self._publisher is not None:
+            self._publisher.release()
 
     def wait(self) -> None:
         self._stop.wait()

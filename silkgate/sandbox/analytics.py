@@ -2,11 +2,19 @@
 
 Imported on use only (replay, facts queries and exports): opening a hub does not load
 pyarrow or DuckDB.
+
+The facts come from the store's `iter_facts`, in commit order; on PostgreSQL that is one
+statement streamed through a server-side cursor (silkgate.store.postgres), so replay and
+queries read a consistent snapshot without loading the rows first. The columns are built
+`CHUNK` facts at a time into Arrow record batches (`fact_batches`): a table holds only
+columns, and `write_facts` streams them into a Parquet file in bounded memory, which DuckDB
+(`query_facts`) and replay (`read_parquet`) read back.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,8 +76,22 @@ FACT_SCHEMA = pa.schema(
 )
 
 
+CHUNK = 65_536  # facts per Arrow record batch
+
+
 def facts_table(rows: Iterable[DecisionFact]) -> pa.Table:
     """The columnar form of decision facts (schema FACT_SCHEMA), in the order given."""
+    return pa.Table.from_batches(list(fact_batches(rows)), schema=FACT_SCHEMA)
+
+
+def fact_batches(rows: Iterable[DecisionFact], chunk: int = CHUNK) -> Iterator[pa.RecordBatch]:
+    """The facts as Arrow record batches of at most `chunk` rows, in the order given."""
+    it = iter(rows)
+    while block := list(itertools.islice(it, chunk)):
+        yield _record_batch(block)
+
+
+def _record_batch(rows: list[DecisionFact]) -> pa.RecordBatch:
     columns: dict[str, list[Any]] = {name: [] for name in FACT_SCHEMA.names}
     for r in rows:
         for name in _PLAIN:
@@ -80,7 +102,17 @@ def facts_table(rows: Iterable[DecisionFact]) -> pa.Table:
         columns["paths"].append(orjson.dumps(r.paths).decode())
         for name in _LISTS:
             columns[name].append(list(getattr(r, name)))
-    return pa.Table.from_pydict(columns, schema=FACT_SCHEMA)
+    return pa.RecordBatch.from_pydict(columns, schema=FACT_SCHEMA)
+
+
+def write_facts(rows: Iterable[DecisionFact], path: str | Path) -> int:
+    """Stream facts into a Parquet file, `CHUNK` at a time; returns how many."""
+    written = 0
+    with pq.ParquetWriter(str(path), FACT_SCHEMA, compression="zstd") as out:
+        for batch in fact_batches(rows):
+            out.write_batch(batch)
+            written += batch.num_rows
+    return written
 
 
 _LISTS = ("types", "categories", "subjects", "counted", "rule_ids", "tags")

@@ -24,7 +24,7 @@ from silkgate.ledger.leaves import SandboxLeaf, append_leaf
 from silkgate.ledger.notes import keep_note
 from silkgate.policy import BatchContext, BatchDecision, Pack, PolicyEngine, RecordInput
 from silkgate.sandbox.auth import Approval, action_message, verify_approval
-from silkgate.sandbox.lifecycle import bump_generation
+from silkgate.sandbox.lifecycle import bump_generation, hold_generation
 from silkgate.sandbox.packs import pack_from_text, text_digest
 from silkgate.store.base import Store
 from silkgate.store.ports import SandboxPort
@@ -136,6 +136,7 @@ class CohortManager:
             created_by=approval.by, created_at=self.clock(),
         )  # fmt: skip
         with self.store.transaction():
+            hold_generation(self.store)
             if self.store.get_sandbox_doc(DOC_KIND, spec.id) is not None:
                 raise ConflictError(f"experiment {spec.id!r} exists already; choose another id")
             self._ledger(cohort, "create", approval.by, approval, spec.message_body())

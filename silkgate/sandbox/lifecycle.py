@@ -78,13 +78,23 @@ def transition_message(
 
 
 def bump_generation(store: SandboxPort) -> None:
-    """Tell every process that sandbox engines must be rebuilt (read per batch)."""
+    """Tell every process that sandbox engines must be rebuilt (read per batch). Inside a
+    transaction, call `hold_generation` first, before anything takes the ledger."""
     raw = store.get_sandbox_doc(META_KIND, GENERATION_KEY)
     store.put_sandbox_doc(META_KIND, GENERATION_KEY, b"%d" % (int(raw or b"0") + 1))
 
 
+def hold_generation(store: SandboxPort) -> None:
+    """First in a transaction that will bump the generation: wait for the batches in flight
+    (they read it shared, then take the ledger) and keep new ones out until commit. Taken
+    after the ledger, batches and this transaction would wait for each other."""
+    store.get_sandbox_doc(META_KIND, GENERATION_KEY)
+
+
 def generation(store: SandboxPort) -> int:
-    return int(store.get_sandbox_doc(META_KIND, GENERATION_KEY) or b"0")
+    """Read by every batch inside its transaction: shared, so that batches do not wait
+    for each other here, only for a transition that bumps it."""
+    return int(store.get_sandbox_doc(META_KIND, GENERATION_KEY, shared=True) or b"0")
 
 
 class PolicyLifecycle:
@@ -128,6 +138,7 @@ class PolicyLifecycle:
             pack_id=pack.id, version=pack.version, sha256=digest, yaml=yaml_text, state=""
         )
         with self.store.transaction():
+            hold_generation(self.store)
             if self.store.get_sandbox_doc(DOC_KIND, draft.key) is not None:
                 raise ConflictError(
                     f"policy version {draft.key} already exists; give the pack a new "
@@ -142,6 +153,7 @@ class PolicyLifecycle:
         if to_state not in STATES:
             raise ConflictError(f"unknown state {to_state!r}; one of {', '.join(STATES)}")
         with self.store.transaction():
+            hold_generation(self.store)
             current = self.get(pack_id, version)
             _check_move(current, to_state)
             if to_state in ("shadow", "active"):

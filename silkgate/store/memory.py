@@ -403,7 +403,7 @@ class MemoryStore:
         with self.transaction():
             self._set(self._docs, (kind, key), data)
 
-    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None:
+    def get_sandbox_doc(self, kind: str, key: str, *, shared: bool = False) -> bytes | None:
         with self._lock:
             return self._docs.get((kind, key))
 

@@ -301,7 +301,14 @@ class SandboxPort(Protocol):
         """Insert or replace one sandbox document (policy versions, shadow diffs, cohorts)."""
         ...
 
-    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None: ...
+    def get_sandbox_doc(self, kind: str, key: str, *, shared: bool = False) -> bytes | None:
+        """One sandbox document, or None. Inside a transaction the read also guards the
+        document until commit (on PostgreSQL a lock; SQLite and memory have one writer):
+        by default against every other transaction that reads or writes it (a read that a
+        write of the same document follows); with `shared`, only against writers, so
+        readers do not wait for each other. Never write a document read `shared` in the
+        same transaction."""
+        ...
 
     def list_sandbox_docs(self, kind: str) -> list[tuple[str, bytes]]:
         """(key, data) of every document of this kind, by key."""

@@ -28,7 +28,10 @@ made after taking the lock sees the last holder's writes. Nonces are one
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import itertools
+import os
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -41,7 +44,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from silkgate.errors import ConflictError, NotFoundError, StoreError
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
-from silkgate.store._common import check_paging, from_us, to_us
+from silkgate.store._common import check_paging, to_us
 from silkgate.store.base import (
     DecisionFact,
     EnvelopeState,
@@ -52,15 +55,22 @@ from silkgate.store.base import (
 )
 from silkgate.store.migrations import Migration
 from silkgate.store.postgres_schema import PG_MIGRATIONS, TABLES, current_version, migrate
-from silkgate.store.sqlite import _batch_result, _compact, _decode
-
-_FACT_PAGE = 100
-_RETRIES = 1  # extra tries after a connection the server dropped (see _begin, _rows)
-_FACTS_PER_ROW = 2**20  # fact seq = row seq * this + index in the row (as in SQLite)
-_encoder = msgspec.msgpack.Encoder()
-_ENVELOPE_COLUMNS = (
-    "id, batch_id, exporter, importer, state, created_us, expires_us, attempts, data"
+from silkgate.store.rows import (
+    ENVELOPE_COLUMNS,
+    FACTS_PER_ROW,
+    compact_result,
+    decode_blob,
+    envelope_from_row,
+    fact_groups,
+    push_endpoint_from_row,
+    result_from_blob,
+    where_equal,
 )
+
+_FACT_ROWS = 500  # decision-fact rows (one per batch, mostly) per round trip when streaming
+_cursor_ids = itertools.count()
+_RETRIES = 1  # extra tries after a connection the server dropped (see _begin, _rows)
+_encoder = msgspec.msgpack.Encoder()
 
 
 def lock_key(*parts: object) -> int:
@@ -81,14 +91,102 @@ def redact(url: str) -> str:
     return f"{scheme}://{userinfo.split(':', 1)[0]}@{tail}"
 
 
+class AdvisoryLeadership:
+    """The lead of `role` among every process on one database: a session advisory lock on
+    a connection of its own (see silkgate.store.leader). The session ends with the
+    process or its connection, and the lock with it."""
+
+    def __init__(self, url: str, role: str, *, timeout: float = 10.0) -> None:
+        self.url, self.role, self.timeout = url, role, timeout
+        self.key = lock_key("leader", role)
+        self._conn: psycopg.Connection | None = None
+        self._leading = False
+        self._mutex = threading.Lock()  # a round and a shutdown's release
+
+    @property
+    def leading(self) -> bool:
+        return self._leading
+
+    @property
+    def backend_pid(self) -> int | None:
+        """The PostgreSQL backend of the leader's session (None when not connected)."""
+        return None if self._conn is None or self._conn.closed else self._conn.info.backend_pid
+
+    def lead(self) -> bool:
+        with self._mutex:
+            return self._lead()
+
+    def _lead(self) -> bool:
+        if self._leading and self._conn is not None:
+            try:
+                self._conn.execute("SELECT 1")  # the same session: the lock is still ours
+                return True
+            except psycopg.Error:
+                self._drop()  # the session is gone, and the lock with it
+                return False  # a round out, so that another process can take over
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(
+                    self.url,
+                    autocommit=True,
+                    connect_timeout=max(1, int(self.timeout)),
+                    application_name=f"silkgate {self.role} leader pid {os.getpid()}",
+                    # a dead peer is noticed in ~10 s rather than the system's hours
+                    keepalives=1,
+                    keepalives_idle=5,
+                    keepalives_interval=2,
+                    keepalives_count=3,
+                    options=f"-c statement_timeout={int(self.timeout * 1000)}",
+                )
+            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (self.key,)).fetchone()
+        except psycopg.Error as exc:
+            self._drop()
+            raise StoreError(
+                f"cannot ask PostgreSQL {redact(self.url)} for the {self.role} lead: {exc}"
+            ) from exc
+        self._leading = bool(row and row[0])
+        return self._leading
+
+    def release(self) -> None:
+        with self._mutex:
+            if self._leading and self._conn is not None:
+                # at once: the end of the session would release it too, a moment later
+                with contextlib.suppress(psycopg.Error):
+                    self._conn.execute("SELECT pg_advisory_unlock(%s)", (self.key,))
+            self._drop()
+
+    def _drop(self) -> None:
+        self._leading = False
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(psycopg.Error):
+                conn.close()
+
+
 class _Local(threading.local):
     conn: psycopg.Connection | None = None
     # advisory locks taken, per open (sub)transaction: a lock taken inside a savepoint
     # that rolls back is released by PostgreSQL, so its set goes with it
     held: list[set[tuple[int, bool]]]
+    # provisional seqs of decision-fact rows inserted before the ledger lock was held, per
+    # open (sub)transaction: renumbered under that lock at commit (see _sequence_facts)
+    unsequenced: list[list[int]]
 
     def __init__(self) -> None:
         self.held = []
+        self.unsequenced = []
+
+    def enter(self) -> None:
+        self.held.append(set())
+        self.unsequenced.append([])
+
+    def leave(self, *, keep: bool) -> None:
+        """Close the innermost savepoint: its locks and rows go to the enclosing level if it
+        was released (`keep`), or vanish with it if it rolled back."""
+        held, rows = self.held.pop(), self.unsequenced.pop()
+        if keep:
+            self.held[-1] |= held
+            self.unsequenced[-1] += rows
 
 
 class PostgresStore:
@@ -140,28 +238,28 @@ class PostgresStore:
         local = self._local
         conn = local.conn
         if conn is not None:
-            local.held.append(set())
+            local.enter()
             try:
                 with self._translate(), conn.transaction():  # a savepoint
                     yield
             except BaseException:
-                local.held.pop()
+                local.leave(keep=False)
                 raise
-            done = local.held.pop()
-            local.held[-1] |= done
+            local.leave(keep=True)
             return
         with self._translate():
             conn, tx = self._begin()
-            local.conn, local.held = conn, [set()]
+            local.conn, local.held, local.unsequenced = conn, [set()], [[]]
             try:
                 try:
                     yield
+                    self._sequence_facts()
                 except BaseException as exc:
                     tx.__exit__(type(exc), exc, exc.__traceback__)
                     raise
                 tx.__exit__(None, None, None)
             finally:
-                local.conn, local.held = None, []
+                local.conn, local.held, local.unsequenced = None, [], []
                 self._pool.putconn(conn)
 
     def _begin(self) -> tuple[psycopg.Connection, AbstractContextManager[psycopg.Transaction]]:
@@ -191,6 +289,7 @@ class PostgresStore:
 
     def truncate_all(self) -> None:
         """Empty every table (tests reuse one database); keeps the schema."""
+        self._pool.check()  # drop pooled connections a server restart has cut
         with self._cursor() as conn:
             conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
 
@@ -245,6 +344,9 @@ class PostgresStore:
             raise NotFoundError(f"no {what} {key!r}")
         return rows[0]
 
+    def _holds(self, key: int) -> bool:
+        return any((key, False) in held for held in self._local.held)
+
     def _lock(self, key: int, *, shared: bool = False) -> None:
         """Take a transaction-scoped advisory lock, if inside a transaction."""
         local = self._local
@@ -274,11 +376,11 @@ class PostgresStore:
             "participant",
             participant_id,
         )
-        return _decode(row[0], Participant)
+        return decode_blob(row[0], Participant)
 
     def list_participants(self) -> list[Participant]:
         rows = self._rows("SELECT data FROM participants ORDER BY id")
-        return [_decode(r[0], Participant) for r in rows]
+        return [decode_blob(r[0], Participant) for r in rows]
 
     def put_agreement(self, agreement: Agreement) -> None:
         self._run(
@@ -292,14 +394,14 @@ class PostgresStore:
         row = self._one(
             "SELECT data FROM agreements WHERE id = %s", (agreement_id,), "agreement", agreement_id
         )
-        return _decode(row[0], Agreement)
+        return decode_blob(row[0], Agreement)
 
     def list_agreements(
         self, *, exporter: str | None = None, importer: str | None = None
     ) -> list[Agreement]:
-        where, params = _filters(exporter=exporter, importer=importer)
+        where, params = where_equal("%s", exporter=exporter, importer=importer)
         rows = self._rows(f"SELECT data FROM agreements{where} ORDER BY id", params)
-        return [_decode(r[0], Agreement) for r in rows]
+        return [decode_blob(r[0], Agreement) for r in rows]
 
     def put_filing(self, filing: Filing) -> None:
         self._run(
@@ -309,9 +411,9 @@ class PostgresStore:
         )
 
     def list_filings(self, *, exporter: str | None = None) -> list[Filing]:
-        where, params = _filters(exporter=exporter)
+        where, params = where_equal("%s", exporter=exporter)
         rows = self._rows(f"SELECT data FROM filings{where} ORDER BY id", params)
-        return [_decode(r[0], Filing) for r in rows]
+        return [decode_blob(r[0], Filing) for r in rows]
 
     # -- batches and idempotency -------------------------------------------------------
     def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:
@@ -349,7 +451,7 @@ class PostgresStore:
                 result.exporter,
                 result.importer,
                 to_us(result.committed_at),
-                _encoder.encode(_compact(result)),
+                _encoder.encode(compact_result(result)),
             ),
         )
 
@@ -357,7 +459,7 @@ class PostgresStore:
         row = self._one(
             "SELECT data FROM batch_results WHERE batch_id = %s", (batch_id,), "batch", batch_id
         )
-        return _batch_result(bytes(row[0]))
+        return result_from_blob(bytes(row[0]))
 
     def list_batch_results(
         self,
@@ -368,13 +470,13 @@ class PostgresStore:
         offset: int = 0,
     ) -> list[BatchResult]:
         check_paging(limit, offset)
-        where, params = _filters(exporter=exporter, importer=importer)
+        where, params = where_equal("%s", exporter=exporter, importer=importer)
         rows = self._rows(
             f"SELECT data FROM batch_results{where} "
             "ORDER BY committed_us DESC, seq DESC LIMIT %s OFFSET %s",
             [*params, limit, offset],
         )
-        return [_batch_result(bytes(r[0])) for r in rows]
+        return [result_from_blob(bytes(r[0])) for r in rows]
 
     # -- counters ----------------------------------------------------------------------
     def _lock_counter(self, exporter: str, year: int) -> None:
@@ -455,12 +557,12 @@ class PostgresStore:
 
     def get_envelope(self, envelope_id: str) -> StoredEnvelope:
         row = self._one(
-            f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes WHERE id = %s",
+            f"SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE id = %s",
             (envelope_id,),
             "envelope",
             envelope_id,
         )
-        return _envelope(row)
+        return envelope_from_row(row)
 
     def list_envelopes(
         self,
@@ -472,7 +574,7 @@ class PostgresStore:
         after: str | None = None,
     ) -> list[StoredEnvelope]:
         check_paging(limit)
-        where, params = _filters(importer=importer, exporter=exporter, state=state)
+        where, params = where_equal("%s", importer=importer, exporter=exporter, state=state)
         if after is not None:
             # The cursor row and the page in one statement: one snapshot.
             self._one("SELECT 1 FROM envelopes WHERE id = %s", (after,), "envelope", after)
@@ -481,10 +583,10 @@ class PostgresStore:
             )
             params = [*params, after]
         rows = self._rows(
-            f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes{where} ORDER BY created_us, id LIMIT %s",
+            f"SELECT {ENVELOPE_COLUMNS} FROM envelopes{where} ORDER BY created_us, id LIMIT %s",
             [*params, limit],
         )
-        return [_envelope(r) for r in rows]
+        return [envelope_from_row(r) for r in rows]
 
     def set_envelope_state(
         self, envelope_id: str, state: EnvelopeState, *, attempts: int | None = None
@@ -523,14 +625,14 @@ class PostgresStore:
             "push endpoint of importer",
             importer,
         )
-        return _push_endpoint(row)
+        return push_endpoint_from_row(row)
 
     def delete_push_endpoint(self, importer: str) -> bool:
         return self._run("DELETE FROM push_endpoints WHERE importer = %s", (importer,)) > 0
 
     def list_push_endpoints(self) -> list[PushEndpoint]:
         rows = self._rows("SELECT importer, url, created_us FROM push_endpoints ORDER BY importer")
-        return [_push_endpoint(r) for r in rows]
+        return [push_endpoint_from_row(r) for r in rows]
 
     # -- replay protection -------------------------------------------------------------
     def remember_nonce(self, nonce: str, until: datetime) -> bool:
@@ -562,15 +664,15 @@ class PostgresStore:
             "receipt for envelope",
             envelope_id,
         )
-        return _decode(bytes(row[0]), Receipt)
+        return decode_blob(bytes(row[0]), Receipt)
 
     def list_receipts(self, *, batch_id: str | None = None, limit: int = 1000) -> list[Receipt]:
         check_paging(limit)
-        where, params = _filters(batch_id=batch_id)
+        where, params = where_equal("%s", batch_id=batch_id)
         rows = self._rows(
             f"SELECT data FROM receipts{where} ORDER BY seq LIMIT %s", [*params, limit]
         )
-        return [_decode(bytes(r[0]), Receipt) for r in rows]
+        return [decode_blob(bytes(r[0]), Receipt) for r in rows]
 
     # -- ledger ------------------------------------------------------------------------
     def ledger_size(self) -> int:
@@ -645,42 +747,94 @@ class PostgresStore:
 
     # -- regulatory sandbox ------------------------------------------------------------
     def put_facts(self, rows: Sequence[DecisionFact]) -> None:
-        groups: list[list[DecisionFact]] = []
-        for row in rows:
-            if groups and groups[-1][0].time == row.time:
-                groups[-1].append(row)
-            else:
-                groups.append([row])
-        if any(len(g) >= _FACTS_PER_ROW for g in groups):
-            raise StoreError(f"at most {_FACTS_PER_ROW - 1} decision facts per batch")
+        groups = fact_groups(rows)
         if not groups:
             return
-        self._run(
+        if self._local.conn is None:  # a transaction of its own, for the numbering
+            with self.transaction():
+                self.put_facts(rows)
+            return
+        # One statement: all or nothing without a savepoint of its own.
+        seqs = self._rows(
             "INSERT INTO decision_facts (time_us, data) "
             "SELECT t, d FROM unnest(%s::bigint[], %s::bytea[]) WITH ORDINALITY AS u(t, d, o) "
-            "ORDER BY o",
+            "ORDER BY o RETURNING seq",
             ([to_us(g[0].time) for g in groups], [_encoder.encode(g) for g in groups]),
         )
+        if not self._holds(LEDGER_LOCK):
+            self._local.unsequenced[-1] += sorted(int(r[0]) for r in seqs)
+
+    def _sequence_facts(self) -> None:
+        """Just before the outermost commit: give the fact rows this transaction inserted
+        before it held the ledger lock new seqs, taken under that lock. The lock is held
+        until the commit, so seqs follow commit order (and ledger order: a batch's leaf
+        is appended under the same lock), and a reader paging by seq never finds a row
+        appear behind one it has already passed."""
+        pending = self._local.unsequenced[0]
+        if not pending:
+            return
+        old = sorted(pending)
+        self._lock(LEDGER_LOCK)
+        with self._cursor() as conn:
+            if len(old) == 1:  # the usual case: one row per batch, one statement
+                conn.execute(
+                    "UPDATE decision_facts SET seq = "
+                    "nextval(pg_get_serial_sequence('decision_facts', 'seq')) WHERE seq = %s",
+                    (old[0],),
+                )
+            else:
+                fresh = conn.execute(
+                    "SELECT nextval(pg_get_serial_sequence('decision_facts', 'seq')) "
+                    "FROM generate_series(1, %s)",
+                    (len(old),),
+                ).fetchall()
+                conn.execute(
+                    "UPDATE decision_facts d SET seq = u.new FROM "
+                    "unnest(%s::bigint[], %s::bigint[]) AS u(old, new) WHERE d.seq = u.old",
+                    (old, sorted(int(r[0]) for r in fresh)),
+                )
+        pending.clear()
 
     def iter_facts(
         self, since: datetime | None = None, until: datetime | None = None
     ) -> Iterator[DecisionFact]:
+        """One statement through a server-side cursor: the facts committed when it began
+        (one snapshot), streamed `_FACT_ROWS` rows per round trip, in seq (commit) order."""
         low = to_us(since) if since is not None else -(2**62)
         high = to_us(until) if until is not None else 2**62
-        after = 0
-        while True:
-            rows = self._rows(
-                "SELECT seq, data FROM decision_facts WHERE seq > %s AND time_us >= %s "
-                "AND time_us < %s ORDER BY seq LIMIT %s",
-                (after, low, high, _FACT_PAGE),
-            )
+        sql = (
+            "SELECT seq, data FROM decision_facts WHERE time_us >= %s AND time_us < %s ORDER BY seq"
+        )
+        decode = msgspec.msgpack.Decoder(list[DecisionFact]).decode
+        replace = msgspec.structs.replace
+        with self._stream(sql, (low, high)) as rows:
             for seq, blob in rows:
-                base = int(seq) * _FACTS_PER_ROW
-                for i, fact in enumerate(_decode(bytes(blob), list[DecisionFact])):
-                    yield msgspec.structs.replace(fact, seq=base + i)
-            if len(rows) < _FACT_PAGE:
-                return
-            after = int(rows[-1][0])
+                base = int(seq) * FACTS_PER_ROW
+                try:
+                    facts = decode(blob)
+                except msgspec.DecodeError as exc:
+                    raise StoreError(
+                        f"stored decision facts {seq} cannot be decoded: {exc}"
+                    ) from exc
+                for i, fact in enumerate(facts):
+                    yield replace(fact, seq=base + i)
+
+    @contextmanager
+    def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[Iterator[tuple[Any, ...]]]:
+        """The rows of one query through a server-side (named) cursor, fetched
+        `_FACT_ROWS` at a time: inside the caller's transaction, or in a read-only one of
+        its own on a pooled connection held while the rows are read."""
+        name = f"silkgate_stream_{threading.get_ident()}_{next(_cursor_ids)}"
+        conn = self._local.conn
+        with self._translate(), contextlib.ExitStack() as stack:
+            if conn is None:
+                conn = stack.enter_context(self._pool.connection())
+                stack.enter_context(conn.transaction())
+                conn.execute("SET TRANSACTION READ ONLY")
+            cursor = stack.enter_context(conn.cursor(name=name))
+            cursor.itersize = _FACT_ROWS
+            cursor.execute(sql, params)
+            yield iter(cursor)
 
     def put_sandbox_doc(self, kind: str, key: str, data: bytes) -> None:
         self._lock(lock_key("doc", kind), shared=True)
@@ -691,9 +845,10 @@ class PostgresStore:
             (kind, key, data),
         )
 
-    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None:
+    def get_sandbox_doc(self, kind: str, key: str, *, shared: bool = False) -> bytes | None:
         self._lock(lock_key("doc", kind), shared=True)
-        self._lock(lock_key("doc", kind, key))
+        if not (shared and self._holds(lock_key("doc", kind, key))):
+            self._lock(lock_key("doc", kind, key), shared=shared)
         rows = self._rows("SELECT data FROM sandbox_docs WHERE kind = %s AND key = %s", (kind, key))
         return bytes(rows[0][0]) if rows else None
 
@@ -724,31 +879,3 @@ class PostgresStore:
     def delete_outbox(self, seqs: Sequence[int]) -> None:
         if seqs:
             self._run("DELETE FROM outbox WHERE seq = ANY(%s)", (list(seqs),))
-
-
-def _envelope(row: Sequence[Any]) -> StoredEnvelope:
-    id_, batch_id, exporter, importer, state, created, expires, attempts, data = row
-    return StoredEnvelope(
-        id=id_,
-        batch_id=batch_id,
-        exporter=exporter,
-        importer=importer,
-        state=state,
-        created_at=from_us(int(created)),
-        expires_at=from_us(int(expires)),
-        attempts=int(attempts),
-        data=bytes(data),
-    )
-
-
-def _push_endpoint(row: Sequence[Any]) -> PushEndpoint:
-    importer, url, created = row
-    return PushEndpoint(importer=str(importer), url=str(url), created_at=from_us(int(created)))
-
-
-def _filters(**columns: object) -> tuple[str, list[object]]:
-    """A WHERE clause matching every column whose value is not None."""
-    used = {c: v for c, v in columns.items() if v is not None}
-    if not used:
-        return "", []
-    return " WHERE " + " AND ".join(f"{c} = %s" for c in used), list(used.values())

@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 import msgspec
 
 from silkgate.errors import ConfigError, ConflictError, NotFoundError, StoreError
-from silkgate.model import Agreement, BatchResult, Decision, Filing, Participant, Receipt
-from silkgate.store._common import check_paging, from_us, to_us
+from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.store._common import check_paging, to_us
 from silkgate.store.base import (
     DecisionFact,
     EnvelopeState,
@@ -31,10 +31,20 @@ from silkgate.store.base import (
     StoredEnvelope,
 )
 from silkgate.store.migrations import MIGRATIONS, Migration, current_version, migrate
+from silkgate.store.rows import (
+    ENVELOPE_COLUMNS,
+    FACTS_PER_ROW,
+    compact_result,
+    decode_blob,
+    envelope_from_row,
+    fact_groups,
+    push_endpoint_from_row,
+    result_from_blob,
+    where_equal,
+)
 
 T = TypeVar("T")
 _FACT_PAGE = 100  # rows of decision facts (one per batch) read per query
-_FACTS_PER_ROW = 2**20  # fact seq = row seq * this + index in the row
 _CHUNK = 500  # rows per IN-list; well under SQLite's bound-parameter limit
 _encoder = msgspec.msgpack.Encoder()
 
@@ -145,11 +155,11 @@ class SqliteStore:
             "participant",
             participant_id,
         )
-        return _decode(row[0], Participant)
+        return decode_blob(row[0], Participant)
 
     def list_participants(self) -> list[Participant]:
         rows = self._rows("SELECT data FROM participants ORDER BY id")
-        return [_decode(r[0], Participant) for r in rows]
+        return [decode_blob(r[0], Participant) for r in rows]
 
     def put_agreement(self, agreement: Agreement) -> None:
         self._run(
@@ -161,14 +171,14 @@ class SqliteStore:
         row = self._one(
             "SELECT data FROM agreements WHERE id = ?", (agreement_id,), "agreement", agreement_id
         )
-        return _decode(row[0], Agreement)
+        return decode_blob(row[0], Agreement)
 
     def list_agreements(
         self, *, exporter: str | None = None, importer: str | None = None
     ) -> list[Agreement]:
-        where, params = _filters(exporter=exporter, importer=importer)
+        where, params = where_equal("?", exporter=exporter, importer=importer)
         rows = self._rows(f"SELECT data FROM agreements{where} ORDER BY id", params)
-        return [_decode(r[0], Agreement) for r in rows]
+        return [decode_blob(r[0], Agreement) for r in rows]
 
     def put_filing(self, filing: Filing) -> None:
         self._run(
@@ -177,9 +187,9 @@ class SqliteStore:
         )
 
     def list_filings(self, *, exporter: str | None = None) -> list[Filing]:
-        where, params = _filters(exporter=exporter)
+        where, params = where_equal("?", exporter=exporter)
         rows = self._rows(f"SELECT data FROM filings{where} ORDER BY id", params)
-        return [_decode(r[0], Filing) for r in rows]
+        return [decode_blob(r[0], Filing) for r in rows]
 
     # -- batches and idempotency -------------------------------------------------------
     def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:
@@ -214,7 +224,7 @@ class SqliteStore:
                 result.exporter,
                 result.importer,
                 to_us(result.committed_at),
-                _encoder.encode(_compact(result)),
+                _encoder.encode(compact_result(result)),
             ),
         )
 
@@ -222,7 +232,7 @@ class SqliteStore:
         row = self._one(
             "SELECT data FROM batch_results WHERE batch_id = ?", (batch_id,), "batch", batch_id
         )
-        return _batch_result(row[0])
+        return result_from_blob(row[0])
 
     def list_batch_results(
         self,
@@ -233,13 +243,13 @@ class SqliteStore:
         offset: int = 0,
     ) -> list[BatchResult]:
         check_paging(limit, offset)
-        where, params = _filters(exporter=exporter, importer=importer)
+        where, params = where_equal("?", exporter=exporter, importer=importer)
         rows = self._rows(
             f"SELECT data FROM batch_results{where} "
             "ORDER BY committed_us DESC, seq DESC LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return [_batch_result(r[0]) for r in rows]
+        return [result_from_blob(r[0]) for r in rows]
 
     # -- counters ----------------------------------------------------------------------
     def known_subjects(
@@ -310,12 +320,12 @@ class SqliteStore:
 
     def get_envelope(self, envelope_id: str) -> StoredEnvelope:
         row = self._one(
-            f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes WHERE id = ?",
+            f"SELECT {ENVELOPE_COLUMNS} FROM envelopes WHERE id = ?",
             (envelope_id,),
             "envelope",
             envelope_id,
         )
-        return _envelope(row)
+        return envelope_from_row(row)
 
     def list_envelopes(
         self,
@@ -328,7 +338,7 @@ class SqliteStore:
     ) -> list[StoredEnvelope]:
         check_paging(limit)
         with self._lock:  # the cursor row and the page must come from one snapshot
-            where, params = _filters(importer=importer, exporter=exporter, state=state)
+            where, params = where_equal("?", importer=importer, exporter=exporter, state=state)
             if after is not None:
                 cursor = self._one(
                     "SELECT created_us, id FROM envelopes WHERE id = ?", (after,), "envelope", after
@@ -336,10 +346,10 @@ class SqliteStore:
                 where += (" AND" if where else " WHERE") + " (created_us, id) > (?, ?)"
                 params = [*params, cursor[0], cursor[1]]
             rows = self._rows(
-                f"SELECT {_ENVELOPE_COLUMNS} FROM envelopes{where} ORDER BY created_us, id LIMIT ?",
+                f"SELECT {ENVELOPE_COLUMNS} FROM envelopes{where} ORDER BY created_us, id LIMIT ?",
                 [*params, limit],
             )
-        return [_envelope(r) for r in rows]
+        return [envelope_from_row(r) for r in rows]
 
     def set_envelope_state(
         self, envelope_id: str, state: EnvelopeState, *, attempts: int | None = None
@@ -380,7 +390,7 @@ class SqliteStore:
             "push endpoint of importer",
             importer,
         )
-        return _push_endpoint(row)
+        return push_endpoint_from_row(row)
 
     def delete_push_endpoint(self, importer: str) -> bool:
         cur = self._run("DELETE FROM push_endpoints WHERE importer = ?", (importer,))
@@ -388,7 +398,7 @@ class SqliteStore:
 
     def list_push_endpoints(self) -> list[PushEndpoint]:
         rows = self._rows("SELECT importer, url, created_us FROM push_endpoints ORDER BY importer")
-        return [_push_endpoint(r) for r in rows]
+        return [push_endpoint_from_row(r) for r in rows]
 
     # -- replay protection -------------------------------------------------------------
     def remember_nonce(self, nonce: str, until: datetime) -> bool:
@@ -418,15 +428,15 @@ class SqliteStore:
             "receipt for envelope",
             envelope_id,
         )
-        return _decode(row[0], Receipt)
+        return decode_blob(row[0], Receipt)
 
     def list_receipts(self, *, batch_id: str | None = None, limit: int = 1000) -> list[Receipt]:
         check_paging(limit)
-        where, params = _filters(batch_id=batch_id)
+        where, params = where_equal("?", batch_id=batch_id)
         rows = self._rows(
             f"SELECT data FROM receipts{where} ORDER BY rowid LIMIT ?", [*params, limit]
         )
-        return [_decode(r[0], Receipt) for r in rows]
+        return [decode_blob(r[0], Receipt) for r in rows]
 
     # -- ledger ------------------------------------------------------------------------
     def ledger_size(self) -> int:
@@ -494,14 +504,7 @@ class SqliteStore:
     # -- regulatory sandbox ------------------------------------------------------------
     def put_facts(self, rows: Sequence[DecisionFact]) -> None:
         # One row per run of facts with the same time (a batch): far fewer inserts.
-        groups: list[list[DecisionFact]] = []
-        for row in rows:
-            if groups and groups[-1][0].time == row.time:
-                groups[-1].append(row)
-            else:
-                groups.append([row])
-        if any(len(g) >= _FACTS_PER_ROW for g in groups):
-            raise StoreError(f"at most {_FACTS_PER_ROW - 1} decision facts per batch")
+        groups = fact_groups(rows)
         self._many(
             "INSERT INTO decision_facts (time_us, data) VALUES (?, ?)",
             ((to_us(g[0].time), _encoder.encode(g)) for g in groups),
@@ -520,8 +523,8 @@ class SqliteStore:
                 (after, low, high, _FACT_PAGE),
             )
             for seq, blob in rows:
-                base = int(seq) * _FACTS_PER_ROW
-                for i, fact in enumerate(_decode(blob, list[DecisionFact])):
+                base = int(seq) * FACTS_PER_ROW
+                for i, fact in enumerate(decode_blob(blob, list[DecisionFact])):
                     yield msgspec.structs.replace(fact, seq=base + i)
             if len(rows) < _FACT_PAGE:
                 return
@@ -533,7 +536,7 @@ class SqliteStore:
             (kind, key, data),
         )
 
-    def get_sandbox_doc(self, kind: str, key: str) -> bytes | None:
+    def get_sandbox_doc(self, kind: str, key: str, *, shared: bool = False) -> bytes | None:
         rows = self._rows("SELECT data FROM sandbox_docs WHERE kind = ? AND key = ?", (kind, key))
         return bytes(rows[0][0]) if rows else None
 
@@ -561,96 +564,6 @@ class SqliteStore:
     def delete_outbox(self, seqs: Sequence[int]) -> None:
         with self.transaction():
             self._many("DELETE FROM outbox WHERE seq = ?", ((s,) for s in seqs))
-
-
-_ENVELOPE_COLUMNS = (
-    "id, batch_id, exporter, importer, state, created_us, expires_us, attempts, data"
-)
-
-
-def _envelope(row: Sequence[Any]) -> StoredEnvelope:
-    id_, batch_id, exporter, importer, state, created, expires, attempts, data = row
-    return StoredEnvelope(
-        id=id_,
-        batch_id=batch_id,
-        exporter=exporter,
-        importer=importer,
-        state=state,
-        created_at=from_us(created),
-        expires_at=from_us(expires),
-        attempts=int(attempts),
-        data=bytes(data),
-    )
-
-
-def _push_endpoint(row: Sequence[Any]) -> PushEndpoint:
-    importer, url, created = row
-    return PushEndpoint(importer=str(importer), url=str(url), created_at=from_us(int(created)))
-
-
-def _filters(**columns: object) -> tuple[str, list[object]]:
-    """A WHERE clause matching every column whose value is not None."""
-    used = {c: v for c, v in columns.items() if v is not None}
-    if not used:
-        return "", []
-    return " WHERE " + " AND ".join(f"{c} = ?" for c in used), list(used.values())
-
-
-# A batch result as stored: most records of a batch share a few decisions, so each distinct
-# decision is stored once (`decision_table`) and each record names its own by position
-# (`decision_index`). Rows written before this form carry `decisions` in full; both decode.
-# The compact form has no `decisions`, so an older reader fails loudly instead of misreading.
-_StoredBatchResult: Any = msgspec.defstruct(
-    "_StoredBatchResult",
-    [
-        *(
-            (f.name, f.type) if f.required else (f.name, f.type, f.default)
-            for f in msgspec.structs.fields(BatchResult)
-            if f.name != "decisions"
-        ),
-        ("decisions", tuple[Decision, ...] | None, None),
-        ("decision_table", tuple[Decision, ...], ()),
-        ("decision_index", tuple[int, ...], ()),
-    ],
-    kw_only=True,
-    frozen=True,
-    omit_defaults=True,
-)
-_RESULT_FIELDS = tuple(f for f in BatchResult.__struct_fields__ if f != "decisions")
-
-
-def _compact(result: BatchResult) -> Any:
-    positions: dict[int, int] = {}
-    table: list[Decision] = []
-    index: list[int] = []
-    for decision in result.decisions:
-        at = positions.get(id(decision))
-        if at is None:
-            at = positions[id(decision)] = len(table)
-            table.append(decision)
-        index.append(at)
-    fields = {name: getattr(result, name) for name in _RESULT_FIELDS}
-    return _StoredBatchResult(**fields, decision_table=tuple(table), decision_index=tuple(index))
-
-
-def _batch_result(blob: bytes) -> BatchResult:
-    stored = _decode(blob, _StoredBatchResult)
-    decisions = stored.decisions
-    if decisions is None:
-        table = stored.decision_table
-        try:
-            decisions = tuple([table[i] for i in stored.decision_index])
-        except IndexError:
-            raise StoreError("stored BatchResult cannot be decoded: bad decision index") from None
-    fields = {name: getattr(stored, name) for name in _RESULT_FIELDS}
-    return BatchResult(**fields, decisions=decisions)
-
-
-def _decode(blob: bytes, kind: type[T]) -> T:
-    try:
-        return msgspec.msgpack.decode(blob, type=kind)
-    except msgspec.DecodeError as exc:
-        raise StoreError(f"stored {kind.__name__} cannot be decoded: {exc}") from exc
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

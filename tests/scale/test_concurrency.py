@@ -5,13 +5,16 @@ batches one after the other would leave them."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sandbox.helpers import T0, StepClock, World, demo_batches, move, propose
 
 from scale.hubs import (
     EXPORTER,
@@ -27,7 +30,11 @@ from scale.hubs import (
     seed_like,
 )
 from scale.servers import PostgresServer, fresh_database
-from silkgate.hub import Hub
+from silkgate.clock import system_random
+from silkgate.demo.runner import batches_of, register_cast
+from silkgate.demo.synth import generate
+from silkgate.flow.pipeline import StageTimings
+from silkgate.hub import Hub, open_hub
 from silkgate.model import BatchResult
 
 
@@ -62,6 +69,21 @@ def nodes(postgres_server: PostgresServer, tmp_path: Path) -> Iterator[list[Hub]
     yield opened
     for hub in opened:
         hub.close()
+
+
+class SlowStage(StageTimings):
+    """Pipeline timings that also sleep in one stage."""
+
+    def __init__(self, name: str, seconds: float) -> None:
+        super().__init__()
+        self.name, self.seconds_slow = name, seconds
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        with super().stage(name):
+            yield
+            if name == self.name:
+                time.sleep(self.seconds_slow)
 
 
 def index_of(result: BatchResult) -> int:
@@ -127,3 +149,71 @@ def test_a_nonce_is_accepted_by_exactly_one_node(nodes: list[Hub]) -> None:
         nonce = f"nonce-{n}"
         accepted = run_all([partial(hub.store.remember_nonce, nonce, until) for hub in nodes * 2])
         assert accepted.count(True) == 1
+
+
+def test_two_nodes_committing_at_once_store_facts_in_ledger_order(
+    nodes: list[Hub], tmp_path: Path
+) -> None:
+    """Replay reads the decision facts in seq order; under concurrent nodes that order is the
+    ledger's (commit) order, batch by batch, and every record of every batch is there."""
+    seed(nodes[0], tmp_path / "keys", sensitive_before=0)
+    before = nodes[0].store.ledger_size()
+    # The demo mix: three exporters, so batches do not all wait at one exporter's counters.
+    batches = list(batches_of(iter(generate(240, seed=3)), 15, system_random))[:16]
+    assert len({b.exporter for b in batches}) == 3
+    pair = nodes[:2]
+    # One node is slow between writing a batch's facts and appending its leaf (a loaded
+    # machine): the other node's batches overtake its batches there.
+    pair[0].pipeline.timings = SlowStage("seal", 0.05)
+    results: list[BatchResult] = run_all(
+        [partial(pair[i % 2].pipeline.submit, b) for i, b in enumerate(batches)]
+    )
+    in_ledger = [r.batch_id for r in sorted(results, key=index_of)]
+    assert sorted(index_of(r) for r in results) == list(range(before, before + len(batches)))
+    facts = list(nodes[1].store.iter_facts())
+    in_facts = list(dict.fromkeys(f.batch_id for f in facts))
+    assert in_facts == in_ledger
+    seqs = [f.seq for f in facts]
+    assert seqs == sorted(set(seqs))  # strictly increasing: the order a reader pages in
+    expected = [(r.batch_id, i) for r in sorted(results, key=index_of) for i in range(r.records)]
+    assert [(f.batch_id, f.record) for f in facts] == expected
+
+
+def test_a_policy_transition_amid_batches_of_two_nodes_does_not_deadlock(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """Batches read the sandbox generation shared, then take the ledger; a transition bumps
+    the generation. It takes the generation first (hold_generation): were it to take it
+    after its ledger leaf, a batch in flight and the transition would wait for each other
+    and PostgreSQL would abort one of them."""
+    data = make_data_dir(tmp_path, fresh_database(postgres_server, "transition"))
+    clock = StepClock()
+    regulator_node = open_hub(data, clock=clock)
+    world = World(regulator_node, clock, tmp_path / "keys")
+    register_cast(regulator_node, world.keys_dir, T0.date())
+    traffic = open_hub(data, clock=StepClock())
+    before = traffic.store.ledger_size()
+    batches = demo_batches(records=1200, batch_size=40, seed=3)
+    moved: list[str] = []
+
+    def regulate() -> None:
+        version = propose(world)
+        for state in ("shadow", "active"):
+            version = move(world, version, state)
+            moved.append(version.state)
+
+    try:
+        jobs: list[Callable[[], Any]] = [
+            partial(lambda part: [traffic.pipeline.submit(b) for b in part], batches[i::3])
+            for i in range(3)
+        ]
+        run_all([*jobs, regulate])
+        assert moved == ["shadow", "active"]
+        # a leaf per batch and per transition (draft, shadow, active)
+        assert traffic.store.ledger_size() == before + len(batches) + 3
+        results = traffic.store.list_batch_results(limit=100)
+        assert {r.batch_id for r in results} == {b.id for b in batches}
+        regulator_node.log.verify_log()
+    finally:
+        traffic.close()
+        regulator_node.close()

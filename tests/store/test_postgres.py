@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from datetime import timedelta
+
 import psycopg
 import pytest
 from scale.servers import PostgresServer, fresh_database
@@ -11,6 +14,8 @@ from silkgate.store import LATEST_VERSION, open_store
 from silkgate.store.migrations import Migration
 from silkgate.store.postgres import PostgresStore, lock_key, redact
 from silkgate.store.postgres_schema import PG_MIGRATIONS
+
+from .contract.builders import T0, fact
 
 FUTURE = Migration(LATEST_VERSION + 1, "a step this database has not had", ("SELECT 1",))
 
@@ -89,3 +94,114 @@ def test_a_lock_released_by_a_rolled_back_savepoint_is_taken_again(
         assert free_elsewhere()  # released at commit
     finally:
         made.close()
+
+
+def test_facts_are_numbered_in_commit_order_not_insert_order(
+    postgres_server: PostgresServer,
+) -> None:
+    """Two nodes: A writes its facts first, B writes its facts, appends its leaf and commits,
+    then A appends and commits. Ledger order is B, A; the facts must read B, A too, and
+    a reader that had paged past B's facts before A committed must still find A's."""
+    url = fresh_database(postgres_server, "factorder")
+    node_a, node_b = PostgresStore(url), PostgresStore(url)
+    a_wrote, b_done = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def first() -> None:
+        try:
+            with node_a.transaction():
+                node_a.put_facts([fact("b_a", 0, T0), fact("b_a", 1, T0)])
+                a_wrote.set()
+                assert b_done.wait(30)
+                node_a.ledger_append([b"leaf-a"], {})
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert a_wrote.wait(30)
+        with node_b.transaction():
+            node_b.put_facts([fact("b_b", 0, T0 + timedelta(seconds=1))])
+            node_b.ledger_append([b"leaf-b"], {})
+        seen = [(f.seq, f.batch_id) for f in node_b.iter_facts()]
+        assert [b for _, b in seen] == ["b_b"]  # A is not committed yet
+        b_done.set()
+        thread.join(30)
+        assert not errors, errors
+        assert node_b.ledger_entries(0, 2) == [b"leaf-b", b"leaf-a"]
+        facts = list(node_a.iter_facts())
+        assert [(f.batch_id, f.record) for f in facts] == [("b_b", 0), ("b_a", 0), ("b_a", 1)]
+        # A reader resuming after the last seq it saw finds A's facts.
+        assert all(f.seq > seen[-1][0] for f in facts if f.batch_id == "b_a")
+    finally:
+        b_done.set()
+        node_a.close()
+        node_b.close()
+
+
+def test_facts_written_outside_a_transaction_or_rolled_back_keep_the_order(
+    postgres_server: PostgresServer,
+) -> None:
+    url = fresh_database(postgres_server, "factorder2")
+    made = PostgresStore(url)
+    try:
+        made.put_facts([fact("b_1", 0, T0)])  # its own transaction
+        with made.transaction():
+            with pytest.raises(RuntimeError), made.transaction():
+                made.put_facts([fact("b_gone", 0, T0)])
+                raise RuntimeError
+            made.ledger_append([b"x"], {})  # the ledger lock is held from here
+            made.put_facts([fact("b_2", 0, T0)])
+            made.put_facts([fact("b_3", 0, T0)])
+        first = max(f.seq for f in made.iter_facts())
+        with made.transaction():  # two stored rows (two times), renumbered together
+            made.put_facts([fact("b_4", 0, T0), fact("b_4", 1, T0 + timedelta(seconds=1))])
+            made.put_facts([fact("b_5", 0, T0)])
+        got = list(made.iter_facts())
+        assert [(f.batch_id, f.record) for f in got] == [
+            ("b_1", 0), ("b_2", 0), ("b_3", 0), ("b_4", 0), ("b_4", 1), ("b_5", 0),
+        ]  # fmt: skip
+        assert [f.seq for f in got] == sorted({f.seq for f in got}) and got[3].seq > first
+    finally:
+        made.close()
+
+
+def test_shared_document_reads_wait_only_for_writers(postgres_server: PostgresServer) -> None:
+    """Every batch reads the sandbox generation shared: two batches in flight do not wait
+    for each other, and a transaction reading it to write waits for both."""
+    url = fresh_database(postgres_server, "shareddoc")
+    stores = [PostgresStore(url) for _ in range(3)]
+    stores[0].put_sandbox_doc("meta", "generation", b"1")
+    readers_in, release = threading.Barrier(3), threading.Event()
+    writer_got: list[bytes | None] = []
+
+    def reader(store: PostgresStore) -> None:
+        with store.transaction():
+            assert store.get_sandbox_doc("meta", "generation", shared=True) == b"1"
+            readers_in.wait(10)  # both readers hold it at once
+            release.wait(10)
+
+    def writer() -> None:
+        with stores[2].transaction():
+            writer_got.append(stores[2].get_sandbox_doc("meta", "generation"))
+            stores[2].put_sandbox_doc("meta", "generation", b"2")
+
+    try:
+        threads = [threading.Thread(target=reader, args=(s,)) for s in stores[:2]]
+        for t in threads:
+            t.start()
+        readers_in.wait(10)  # raises BrokenBarrierError if a reader waited for the other
+        blocked = threading.Thread(target=writer)
+        blocked.start()
+        blocked.join(0.5)
+        assert blocked.is_alive() and writer_got == []  # waits for the readers
+        release.set()
+        for t in [*threads, blocked]:
+            t.join(10)
+        assert writer_got == [b"1"]
+        assert stores[0].get_sandbox_doc("meta", "generation", shared=True) == b"2"
+    finally:
+        release.set()
+        for s in stores:
+            s.close()
