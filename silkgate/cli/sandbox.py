@@ -337,15 +337,16 @@ def facts_export(
     json: JsonFlag = False,
 ) -> None:
     """Write decision facts as Parquet (columnar, zstd) for DuckDB, Polars or Spark."""
-    from silkgate.sandbox.analytics import facts_table, write_parquet
+    from silkgate.sandbox.analytics import write_facts
 
-    with hub_at(data_dir) as hub:
-        table = facts_table(hub.store.iter_facts(_time(since, "--since"), _time(until, "--until")))
-    write_parquet(table, out)
+    with hub_at(data_dir) as hub:  # streamed in chunks: memory stays bounded on a large hub
+        written = write_facts(
+            hub.store.iter_facts(_time(since, "--since"), _time(until, "--until")), out
+        )
     if json:
-        print_json({"file": str(out), "records": table.num_rows})
+        print_json({"file": str(out), "records": written})
     else:
-        console.print(f"wrote {table.num_rows} facts to {out}", highlight=False)
+        console.print(f"wrote {written} facts to {out}", highlight=False)
 
 
 @facts_app.command("query")
