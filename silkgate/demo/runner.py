@@ -44,7 +44,8 @@ def prepare_data_dir(data_dir: Path) -> None:
                 "choose another --data-dir for the demo"
             )
         shutil.rmtree(data_dir)
-    data_dir.mkdir(parents=True, exist_ok=True)
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    data_dir.chmod(0o700)  # `silkgate serve` refuses a data directory others may enter
     (data_dir / DEMO_MARKER).write_text("created by `silkgate demo`; safe to delete\n")
 
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from silkgate.cli import app
+from silkgate.config import check_private_files
 from silkgate.demo.synth import PRODUCT_OF_KIND, generate
 
 runner = CliRunner()
@@ -256,6 +257,9 @@ def test_demo_json_summary(tmp_path: Path) -> None:
     assert summary["receipts"] == summary["delivered_envelopes"] > 0
     assert summary["ledger_size"] == summary["batches"] + summary["receipts"]
     assert summary["records_per_second"] > 0
+    # What the demo leaves can be served as it is (serve refuses a directory others may enter).
+    assert demo.stat().st_mode & 0o777 == 0o700
+    check_private_files(demo)
 
 
 def test_demo_refuses_to_wipe_a_non_demo_directory(data_dir: Path) -> None:
