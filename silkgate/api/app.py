@@ -40,6 +40,7 @@ from silkgate.api.limits import (
 from silkgate.api.metrics import Metrics
 from silkgate.api.openapi import install_openapi
 from silkgate.api.replay import StoreNonces
+from silkgate.api.static import SecurityHeaders, static_router
 from silkgate.checkpointing import CheckpointPublisher, run_periodically, witness_link
 from silkgate.clock import Clock
 from silkgate.config import DATABASE_FILE, check_private_files
@@ -138,6 +139,8 @@ def create_app(
         version=silkgate.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the package by silkgate.api.static (no CDN)
+        redoc_url=None,
     )
     app.state.silkgate = state
     install_error_handlers(app)
@@ -146,6 +149,7 @@ def create_app(
     _document_every_answer(app)
     app.add_middleware(EdgeLimits, limits=Limits.from_settings(state.hub.settings))
     app.add_middleware(RequestLog, state=state)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
@@ -238,6 +242,7 @@ def _mount(app: FastAPI, state: ApiState) -> None:
     app.include_router(misc.metrics_router)
     _mount_ledger(app, state)
     _mount_sandbox(app)
+    app.include_router(static_router())
 
 
 def _mount_ledger(app: FastAPI, state: ApiState) -> None:
