@@ -17,7 +17,11 @@ async function checkpointSection(hub) {
     return section("Current checkpoint", notice("error", `The hub's checkpoint does not verify: ${exc.message}`));
   }
   const logKey = await parseVkey(hub.log_key);
-  const witnesses = await witnessRows(cp.note, logKey);
+  // The hub's parsed view says which cosigners are its configured witnesses (and publishes
+  // their keys when it can): a cosignature is verified here when its key is known.
+  const parsed = await api("/v1/console/checkpoint", { signed: false }).catch(() => null);
+  const witnessKeys = (parsed?.signatures || []).map((s) => s.vkey).filter(Boolean);
+  const witnesses = await witnessRows(cp.note, logKey, witnessKeys, parsed?.note === note ? parsed.signatures : []);
   return section(
     "Current checkpoint",
     notice("ok", `Signature verified in this browser with the log key ${hub.log_key.split("+")[0]}.`),
@@ -47,7 +51,7 @@ async function checkpointSection(hub) {
 }
 
 /** Each cosignature line of the note; verified when the hub publishes that witness's key. */
-async function witnessRows(note, logKey, witnessKeys = []) {
+async function witnessRows(note, logKey, witnessKeys = [], hubView = []) {
   const known = {};
   for (const k of witnessKeys) {
     try {
@@ -65,10 +69,13 @@ async function witnessRows(note, logKey, witnessKeys = []) {
       const t = new DataView(sig.signature.buffer, sig.signature.byteOffset, 8).getBigUint64(0);
       row.when = fmtTime(Number(t));
     }
+    const said = hubView.find((v) => v.name === sig.name && v.key_id === row.keyId);
+    if (said && said.known) row.status = said.verified ? "verified by the hub" : "does not verify (hub)";
+    else if (said) row.status = "not a witness this hub knows";
     if (known[sig.name]) {
       try {
         await verifyCosignature(note, known[sig.name]);
-        row.status = "verified";
+        row.status = "verified in this browser";
       } catch (exc) {
         row.status = `does not verify: ${exc.message}`;
       }
@@ -81,7 +88,7 @@ async function witnessRows(note, logKey, witnessKeys = []) {
 async function historySection() {
   let series;
   try {
-    series = await api("/v1/console/ledger/history", { signed: false });
+    series = await api("/v1/console/ledger-history", { signed: false, params: { bucket: "day", since: new Date(Date.now() - 90 * 86400000).toISOString() } });
   } catch {
     return null; // an older hub without the aggregate: the checkpoint above still shows the size
   }

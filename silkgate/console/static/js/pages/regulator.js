@@ -3,7 +3,7 @@
 // (versions and transitions, shadow diffs, replay, cohorts and the kill switch).
 
 import { api, currentIdentity } from "../api.js";
-import { b64encode, canonicalJson, sha256, utf8, hex } from "../bytes.js";
+import { b64encode, canonicalJson, hex, sha256, utf8 } from "../bytes.js";
 import { hbars, stackedBars } from "../charts.js";
 import { field, fmtNum, fmtTime, h, notice, outcomeBadges, OUTCOMES, outcomeLabel, section, short, table } from "../ui.js";
 import { countersView } from "./common.js";
@@ -35,6 +35,7 @@ export function actionMessage(action, body) {
 // --- corridor overview --------------------------------------------------------------------
 
 const isoDay = (d) => d.toISOString().slice(0, 10);
+const nextDay = (day) => isoDay(new Date(Date.parse(`${day}T00:00:00Z`) + 86400000)); // `until` is exclusive
 
 async function overviewPage(body) {
   const until = new Date();
@@ -44,11 +45,18 @@ async function overviewPage(body) {
   const out = h("div", { id: "overview" });
   const load = async () => {
     out.replaceChildren(h("p", {}, "Loading…"));
-    const params = { since: from.value, until: to.value };
-    const [corridors, rules] = await Promise.all([
-      api("/v1/console/corridors", { params }),
-      api("/v1/console/rules", { params, }).catch(() => null),
-    ]);
+    const params = { since: from.value, until: nextDay(to.value) };
+    let corridors, rules;
+    try {
+      [corridors, rules] = await Promise.all([
+        api("/v1/console/corridors", { params: { ...params, limit: 5000 } }),
+        api("/v1/console/rules", { params: { ...params, limit: 10 } }),
+      ]);
+    } catch (exc) {
+      if (exc.status !== 404) throw exc;
+      out.replaceChildren(notice("info", "This hub does not serve the corridor aggregates (/v1/console/corridors); update silkgate."));
+      return;
+    }
     out.replaceChildren(...corridorCharts(corridors, rules));
   };
   body.append(
@@ -73,10 +81,9 @@ export function corridorCharts(corridors, rules) {
   const days = [...new Set(rows.map((r) => r.day))].sort();
   const perDay = Object.fromEntries(days.map((d) => [d, Object.fromEntries(OUTCOMES.map((o) => [o, 0]))]));
   for (const r of rows) {
-    for (const o of OUTCOMES) {
-      totals[key(r)][o] += r.records?.[o] ?? r[o] ?? 0;
-      perDay[r.day][o] += r.records?.[o] ?? r[o] ?? 0;
-    }
+    if (!(r.outcome in totals[key(r)])) continue;
+    totals[key(r)][r.outcome] += r.records;
+    perDay[r.day][r.outcome] += r.records;
   }
   const series = (groups, cats) => OUTCOMES.map((o) => ({ name: outcomeLabel[o], cls: `s-${o}`, values: cats.map((c) => groups[c][o]) }));
   const parts = [];
@@ -86,8 +93,8 @@ export function corridorCharts(corridors, rules) {
       : notice("info", "No traffic in this range."),
   );
   if (days.length > 1) parts.push(stackedBars({ title: "Records per day by outcome", categories: days.map((d) => d.slice(5)), series: series(perDay, days) }));
-  const top = (rules?.rules || corridors.top_rules || []).slice(0, 10);
-  if (top.length) parts.push(hbars({ title: "Rules fired most often", items: top.map((r) => ({ label: r.rule_id, value: r.records ?? r.count ?? 0 })), valueLabel: "records" }));
+  const top = (rules?.rules || []).slice(0, 10);
+  if (top.length) parts.push(hbars({ title: "Rules fired most often", items: top.map((r) => ({ label: r.rule_id, value: r.records })), valueLabel: "records" }));
   return parts;
 }
 
@@ -123,11 +130,18 @@ async function holdsPage(body) {
         [
           { label: "held since", value: (x) => fmtTime(x.held_at) },
           { label: "envelope", value: (x) => h("span", { class: "mono", title: x.envelope_id }, short(x.envelope_id, 16)) },
-          { label: "flow", value: (x) => `${x.exporter} → ${x.importer}` },
-          { label: "product", value: (x) => x.product },
+          { label: "flow", value: (x) => h("span", {}, `${x.exporter} → ${x.importer}`, h("br"), h("span", { class: "hint" }, `${x.product} (${x.purpose})`)) },
           { label: "records", value: (x) => fmtNum(x.records), num: true },
-          { label: "missing legal step", value: (x) => missingSteps(x).join(" or ") || "–" },
-          { label: "rules and citations", value: (x) => h("details", {}, h("summary", {}, (x.reasons || []).flatMap((r) => r.rule_ids).join(", ")), h("ul", { class: "citations" }, (x.reasons || []).flatMap((r) => r.citations).map((c) => h("li", {}, c)))) },
+          {
+            label: "missing legal step",
+            value: (x) =>
+              h(
+                "span",
+                {},
+                h("strong", {}, missingSteps(x).join(" or ") || "–"),
+                h("details", {}, h("summary", {}, `rules: ${(x.reasons || []).flatMap((r) => r.rule_ids).join(", ")}`), h("ul", { class: "citations" }, (x.reasons || []).flatMap((r) => r.citations).map((c) => h("li", {}, c)))),
+              ),
+          },
           { label: "decide", value: (x) => decideForm(x, result, load) },
         ],
         holds,
@@ -191,7 +205,7 @@ function policyTable(policies, result, reload) {
       { label: "version", value: (p) => `${p.pack}@${p.version}` },
       { label: "state", value: (p) => h("span", { class: `state state-${p.state}` }, p.state) },
       { label: "sha-256", value: (p) => h("span", { class: "mono", title: p.sha256 }, short(p.sha256, 12)) },
-      { label: "history", value: (p) => (p.history || []).map((t) => `${t.to || t.state} ${fmtTime(t.at)} by ${t.by}`).join("; ") || "–" },
+      { label: "history (signed)", value: (p) => h("ul", { class: "citations" }, (p.history || []).map((t) => h("li", {}, `${t.from_state || "proposed"} → ${t.to_state}, ${fmtTime(t.at)} by ${t.by} (ledger ${t.ledger_index ?? "–"})`))) },
       { label: "move to", value: (p) => h("span", { class: "actions" }, (NEXT_STATES[p.state] || []).map((to) => h("button", { type: "button", class: "small", onclick: move(p, to), "aria-label": `Move ${p.pack}@${p.version} to ${to}` }, to))) },
     ],
     policies,
@@ -229,6 +243,9 @@ function proposeForm(result, reload) {
   );
 }
 
+const changeList = (counts) =>
+  Object.entries(counts || {}).map(([k, v]) => `${k}: ${fmtNum(v)}`).join(", ") || "–";
+
 function shadowView(diffs) {
   return table(
     "Shadow versions against the active policy",
@@ -236,8 +253,16 @@ function shadowView(diffs) {
       { label: "version", value: (d) => d.version },
       { label: "records seen", value: (d) => fmtNum(d.records), num: true },
       { label: "changed", value: (d) => fmtNum(d.changed), num: true },
-      { label: "changes", value: (d) => Object.entries(d.changes || d.transitions || {}).map(([k, v]) => `${k}: ${fmtNum(v)}`).join(", ") || "–" },
-      { label: "samples", value: (d) => h("details", {}, h("summary", {}, `${(d.samples || []).length} samples`), h("pre", { class: "json" }, JSON.stringify(d.samples || [], null, 1))) },
+      { label: "changes", value: (d) => changeList(d.by_change) },
+      { label: "by corridor", value: (d) => changeList(d.by_corridor) },
+      { label: "by exporter", value: (d) => changeList(d.by_exporter) },
+      {
+        label: "samples (metadata)",
+        value: (d) => {
+          const samples = Object.values(d.samples || {}).flat();
+          return samples.length ? h("details", {}, h("summary", {}, `${samples.length} samples`), h("pre", { class: "json" }, JSON.stringify(d.samples, null, 1))) : "–";
+        },
+      },
     ],
     diffs,
     { empty: "no version is in shadow", id: "shadow" },
@@ -269,22 +294,29 @@ function replayForm() {
 }
 
 function replayView(report) {
-  const groups = ["by_corridor", "by_product", "by_exporter"].filter((g) => report[g]);
+  const before = report.outcomes_before || {};
+  const after = report.outcomes_after || {};
   return h(
     "div",
-    {},
-    h("p", {}, `${fmtNum(report.records)} records replayed, ${fmtNum(report.changed)} would change.`),
-    groups.map((g) =>
-      table(
-        `Changes ${g.replace("_", " ")}`,
-        [
-          { label: g.slice(3), value: (r) => r[0] },
-          { label: "changes", value: (r) => (typeof r[1] === "object" ? Object.entries(r[1]).map(([k, v]) => `${k}: ${fmtNum(v)}`).join(", ") : fmtNum(r[1])) },
-        ],
-        Object.entries(report[g]),
-      ),
+    { class: "card" },
+    h("p", { id: "replay-summary" }, `${fmtNum(report.records)} records replayed, ${fmtNum(report.changed)} would change.`),
+    table(
+      "Outcomes before and after",
+      [
+        { label: "outcome", value: (o) => outcomeLabel[o] },
+        { label: "active policy", value: (o) => fmtNum(before[o] || 0), num: true },
+        { label: "candidate", value: (o) => fmtNum(after[o] || 0), num: true },
+      ],
+      OUTCOMES,
     ),
-    h("details", {}, h("summary", {}, "The whole report"), h("pre", { class: "json" }, JSON.stringify(report, null, 1))),
+    table(
+      "What would change",
+      [
+        { label: "grouped by", value: (g) => g[0] },
+        { label: "changed records", value: (g) => changeList(report[g[1]]) },
+      ],
+      [["change", "by_change"], ["corridor", "by_corridor"], ["product", "by_product"], ["exporter", "by_exporter"]],
+    ),
   );
 }
 
