@@ -105,8 +105,8 @@ export async function render() {
       notice(
         "error",
         currentIdentity()
-          ? `This page is for a ${page.role}; your key (${currentIdentity().participant}) is not one.`
-          : `Sign in with a ${page.role}'s key file to see this page.`,
+          ? `This page needs the ${page.role} role; your key (${currentIdentity().participant}) does not have it.`
+          : `Sign in with the key file of a participant with the ${page.role} role to see this page.`,
       ),
       currentIdentity() ? null : h("p", {}, h("a", { href: "#/sign-in" }, "Sign in")),
     );
