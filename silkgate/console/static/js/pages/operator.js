@@ -53,8 +53,8 @@ async function keysPage(body) {
       result.replaceChildren();
       try {
         await api(`/v1/participants/${encodeURIComponent(p.id)}/keys/${encodeURIComponent(k.key_id)}/revoke`, { method: "POST", body: {} });
-        result.append(notice("ok", `Revoked ${k.key_id} of ${p.id}.`));
         await show();
+        result.append(notice("ok", `Revoked ${k.key_id} of ${p.id}.`));
       } catch (exc) {
         result.append(notice("error", `Revocation refused: ${exc.message}`));
       }
@@ -87,8 +87,8 @@ async function keysPage(body) {
                 method: "POST",
                 body: { signing_key: signing.value.trim(), hpke_key: hpke.value.trim(), overlap_days: Number(overlap.value) },
               });
-              result.append(notice("ok", `Registered rotated keys for ${p.id}.`));
               await show();
+              result.append(notice("ok", `Registered rotated keys for ${p.id}.`));
             } catch (exc) {
               result.append(notice("error", `Rotation refused: ${exc.message}`));
             }

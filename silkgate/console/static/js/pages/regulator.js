@@ -166,8 +166,8 @@ function decideForm(hold, result, reload) {
     try {
       const signed = await approval(holdMessage(action, hold.envelope_id, text, me));
       const answer = await api(`/v1/holds/${encodeURIComponent(hold.envelope_id)}/${action}`, { method: "POST", body: { reason: text, ...signed } });
-      result.append(notice("ok", `${action === "release" ? "Released" : "Rejected"} ${hold.envelope_id}; ledger entry ${answer.ledger_index ?? "–"}.`));
       await reload();
+      result.append(notice("ok", `${action === "release" ? "Released" : "Rejected"} ${hold.envelope_id}; ledger entry ${answer.ledger_index ?? "–"}.`));
     } catch (exc) {
       result.append(notice("error", `${action} refused: ${exc.message}`));
     }
@@ -193,8 +193,8 @@ function policyTable(policies, result, reload) {
       const msg = actionMessage("policy.transition", { pack: p.pack, version: p.version, sha256: p.sha256, from: p.state, to, by: me() });
       const path = `/v1/sandbox/policies/${encodeURIComponent(p.pack)}/${encodeURIComponent(p.version)}/transition`;
       await api(path, { method: "POST", body: { to, ...(await approval(msg)) } });
-      result.append(notice("ok", `${p.pack}@${p.version} is now ${to}.`));
       await reload();
+      result.append(notice("ok", `${p.pack}@${p.version} is now ${to}.`));
     } catch (exc) {
       result.append(notice("error", `Transition refused: ${exc.message}`));
     }
@@ -230,9 +230,9 @@ function proposeForm(result, reload) {
           const digest = hex(await sha256(utf8(text)));
           const msg = actionMessage("policy.transition", { pack, version, sha256: digest, from: "", to: "draft", by: currentIdentity().participant });
           await api("/v1/sandbox/policies", { method: "POST", body: { yaml: text, ...(await approval(msg)) } });
-          result.append(notice("ok", `Proposed ${pack}@${version} as a draft.`));
           yaml.value = "";
           await reload();
+          result.append(notice("ok", `Proposed ${pack}@${version} as a draft.`));
         } catch (exc) {
           result.append(notice("error", `Proposal refused: ${exc.message}`));
         }
@@ -327,8 +327,8 @@ function cohortTable(cohorts, result, reload) {
     try {
       const msg = actionMessage("cohort.suspend", { cohort: c.id, by: currentIdentity().participant, reason });
       await api(`/v1/sandbox/cohorts/${encodeURIComponent(c.id)}/suspend`, { method: "POST", body: { reason, ...(await approval(msg)) } });
-      result.append(notice("ok", `Experiment ${c.id} suspended.`));
       await reload();
+      result.append(notice("ok", `Experiment ${c.id} suspended.`));
     } catch (exc) {
       result.append(notice("error", `Suspension refused: ${exc.message}`));
     }
