@@ -30,7 +30,5 @@ def sign_in(page: Any, url: str, key_file: Path, *, remember: bool = False) -> N
 def go(page: Any, route: str) -> None:
     page.evaluate("(r) => { window.location.hash = r; }", route)
     page.wait_for_function("(r) => window.location.hash === '#' + r", arg=route)
-    page.wait_for_function(
-        "(r) => document.querySelector('main h1') && !document.querySelector('[aria-busy=\"true\"]')",
-        arg=route,
-    )
+    page.wait_for_function("() => document.querySelector('main h1')")
+    wait_idle(page)

@@ -29,7 +29,12 @@ from silkgate.demo.synth import generate
 from silkgate.flow.holds import verify_hold_leaf
 from silkgate.ledger.bundle import verify_bundle
 from silkgate.ledger.leaves import HoldReleaseLeaf, decode_leaf
-from silkgate.seal.keys import create_keyring, ed25519_public_from_bytes, keyring_to_json, load_keyring
+from silkgate.seal.keys import (
+    create_keyring,
+    ed25519_public_from_bytes,
+    keyring_to_json,
+    load_keyring,
+)
 
 API_JS = """async ([path, options]) => {
   const { api } = await import('/console/js/api.js');
@@ -104,7 +109,9 @@ def test_an_exporter_sees_only_its_own_batches_and_nothing_of_others(
     refused = call(page, f"/v1/batches/{theirs}/report")
     assert refused["ok"] is False and refused["status"] in (403, 404)
     assert call(page, "/v1/sandbox/cohorts")["status"] == 403
-    assert call(page, "/v1/participants/cn-gx-data-authority/keys/ed25519:00/revoke", method="POST", body={})["status"] in (403, 404)
+    assert call(
+        page, "/v1/participants/cn-gx-data-authority/keys/ed25519:00/revoke", method="POST", body={}
+    )["status"] in (403, 404)
     go(page, "/regulator/holds")
     assert "This page needs the regulator role" in page.inner_text("main")
     assert page.locator("#holds").count() == 0
@@ -118,7 +125,11 @@ def test_an_importer_sees_its_mailbox_and_registers_push(page: Any, world: World
         pending = sdk.mailbox(limit=25).envelopes
     assert len(pending) > 0  # the fixture's fresh traffic waits here
     senders = column(page, "#mailbox", "from")
-    assert len(senders) == len(pending) and set(senders) <= {"cn-nanning-freight", "cn-guangxi-shop", "cn-pingxiang-broker"}
+    assert len(senders) == len(pending) and set(senders) <= {
+        "cn-nanning-freight",
+        "cn-guangxi-shop",
+        "cn-pingxiang-broker",
+    }
     incoming = column(page, "#incoming", "importer")
     assert incoming and set(incoming) == {IMPORTER}
     go(page, "/importer/push")
@@ -192,7 +203,11 @@ def test_a_remembered_key_survives_a_reload_and_stays_non_extractable(
           return { keys: Object.keys(id).sort(), extractable: id.key.extractable, exported };
         }"""
     )
-    assert stored == {"keys": ["key", "keyId", "participant", "publicKey"], "extractable": False, "exported": "InvalidAccessError"}
+    assert stored == {
+        "keys": ["key", "keyId", "participant", "publicKey"],
+        "extractable": False,
+        "exported": "InvalidAccessError",
+    }
     page.click("#sign-out")
     page.reload()
     page.wait_for_selector("html[data-ready='true']")
@@ -231,7 +246,7 @@ def test_a_regulator_releases_a_hold_and_its_leaf_verifies_with_the_regulators_k
     ring = load_keyring(world.key_file(REGULATOR))
     assert leaf.key_id == ring.signing[-1].key_id
     verify_hold_leaf(leaf, ed25519_public_from_bytes(ring.signing[-1].public), reason)
-    with pytest.raises(Exception, match="(?i)signature|verif"):
+    with pytest.raises(Exception, match=r"(?i)signature|verif"):
         verify_hold_leaf(leaf, ed25519_public_from_bytes(ring.signing[-1].public), reason + "!")
 
 
@@ -268,7 +283,9 @@ def test_an_exporter_uploads_a_dry_run_and_gets_the_sdks_decision(
     page.wait_for_selector("#dry-outcomes")
     shown = page.inner_text("#dry-outcomes")
     with world.client(EXPORTER) as sdk:
-        expected = sdk.dry_run(IMPORTER, "customs.declaration", records, purpose="customs_clearance")
+        expected = sdk.dry_run(
+            IMPORTER, "customs.declaration", records, purpose="customs_clearance"
+        )
     assert shown.startswith(f"{len(records)} records")
     for outcome, count in expected.outcomes.items():
         label = {"allow_transformed": "allow (transformed)"}.get(outcome, outcome)

@@ -19,8 +19,8 @@ from random import Random
 import httpx
 import uvicorn
 from fastapi import FastAPI
-
 from sandbox.helpers import OVERLAY, cn_variant
+
 from silkgate.api.app import create_app
 from silkgate.client import SilkgateClient
 from silkgate.demo import scenario
@@ -90,7 +90,9 @@ def serve(app: FastAPI) -> Iterator[str]:
 def _sandbox(world: World) -> None:
     """A trial version in shadow and an active experiment, as a regulator sets them up."""
     with world.client(REGULATOR) as regulator:
-        regulator.propose_policy(cn_variant(TRIAL_VERSION, pi_contract_from=20, parcel_products="[]"))
+        regulator.propose_policy(
+            cn_variant(TRIAL_VERSION, pi_contract_from=20, parcel_products="[]")
+        )
         regulator.transition_policy("cn", TRIAL_VERSION, "shadow")
         now = datetime.now(UTC)
         regulator.create_cohort(
