@@ -371,10 +371,10 @@ async function sandboxPage(body) {
   };
   body.append(
     result,
-    section("Versions and transitions", versions, proposeForm(result, reload)),
+    section("Versions and transitions", versions, h("details", { class: "more" }, h("summary", {}, "Propose a new version"), proposeForm(result, reload))),
     section("Shadow differences", shadow),
+    section("Cohorts and the kill switch", cohorts),
     section("Replay", replayForm()),
-    section("Cohorts", cohorts),
   );
   await reload();
 }
