@@ -23,6 +23,8 @@ def sign_in(page: Any, url: str, key_file: Path, *, remember: bool = False) -> N
     if remember:
         page.get_by_label("Remember on this device", exact=False).check()
     page.get_by_role("button", name="Sign in").click()
+    # A signed-in console goes to the participant's first page.
+    page.wait_for_function("() => window.location.hash !== '#/sign-in'")
     page.wait_for_selector("#sign-out")
     wait_idle(page)
 

@@ -25,7 +25,7 @@ const roles = () => currentIdentity()?.roles || [];
 
 /** After a key is loaded: ask the hub who it is (and so check the key is registered). */
 export async function signIn(identity) {
-  setIdentity(identity);
+  setIdentity({ ...identity, roles: [] });
   try {
     const who = await api("/v1/whoami");
     if (who.id !== identity.participant) {
@@ -86,7 +86,7 @@ export function renderNav() {
   );
 }
 
-export async function render() {
+export async function render(event) {
   const path = window.location.hash.slice(1) || "/";
   const page = ROUTES[path];
   const main = document.getElementById("main");
@@ -119,9 +119,10 @@ export async function render() {
   } finally {
     body.removeAttribute("aria-busy");
   }
-  if (document.activeElement === document.body || document.activeElement?.closest("nav")) {
-    heading.focus({ preventScroll: true });
-  }
+  // After a navigation (not the first load, where Tab starts at "skip to content"), move
+  // focus to the new page's heading so that a screen reader announces it.
+  const focusWithin = document.activeElement === document.body || document.activeElement?.closest("nav");
+  if (event && focusWithin) heading.focus({ preventScroll: true });
 }
 
 async function boot() {

@@ -6,7 +6,7 @@ import { importKeyFile, rememberIdentity } from "../keys.js";
 import { field, h, notice } from "../ui.js";
 
 async function render(body, { signIn, homeFor }) {
-  const file = h("input", { type: "file", accept: ".json,application/json", required: true });
+  const file = h("input", { type: "file", accept: ".json,application/json" });
   const remember = h("input", { type: "checkbox", id: "remember" });
   const status = h("div", { id: "sign-in-status", "aria-live": "polite" });
   const form = h(
