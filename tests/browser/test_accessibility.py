@@ -15,15 +15,19 @@ from browser.world import EXPORTER, IMPORTER, OPERATOR, REGULATOR, World
 SIZES = [(1280, 800), (390, 844)]
 PAGES = {
     None: ["/", "/sign-in"],
-    REGULATOR: ["/regulator/overview", "/regulator/thresholds", "/regulator/holds", "/regulator/sandbox"],
-    EXPORTER: ["/exporter/batches", "/exporter/dry-run", "/exporter/counters", "/exporter/filings", "/exporter/receipts"],
+    REGULATOR: ["/regulator/overview", "/regulator/thresholds", "/regulator/holds",
+                "/regulator/sandbox"],
+    EXPORTER: ["/exporter/batches", "/exporter/dry-run", "/exporter/counters",
+               "/exporter/filings", "/exporter/receipts"],
     IMPORTER: ["/importer/mailbox", "/importer/receipts", "/importer/push"],
-    OPERATOR: ["/operator/participants", "/operator/keys", "/operator/agreements", "/operator/health"],
+    OPERATOR: ["/operator/participants", "/operator/keys", "/operator/agreements",
+               "/operator/health"],
 }  # fmt: skip
 
 AUDIT_JS = """() => {
   const problems = [];
-  const where = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} "${(el.textContent || '').trim().slice(0, 30)}"`;
+  const where = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''} `
+    + `"${(el.textContent || '').trim().slice(0, 30)}"`;
   if (document.documentElement.lang !== 'en') problems.push('html has no lang="en"');
   for (const el of document.querySelectorAll('input, select, textarea, button')) {
     const named = (el.labels && el.labels.length) || el.getAttribute('aria-label')
@@ -34,7 +38,10 @@ AUDIT_JS = """() => {
     if (!t.querySelector('caption')) problems.push('table without a caption');
     if (!t.querySelector('thead th[scope="col"]')) problems.push('table without column headers');
   }
-  const rgb = (s) => { const m = s.match(/[\\d.]+/g).map(Number); return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 }; };
+  const rgb = (s) => {
+    const m = s.match(/[\\d.]+/g).map(Number);
+    return { r: m[0], g: m[1], b: m[2], a: m.length > 3 ? m[3] : 1 };
+  };
   const lum = ({ r, g, b }) => {
     const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
     return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
@@ -50,17 +57,20 @@ AUDIT_JS = """() => {
   const seen = new Set();
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const el = n.parentElement;
-    if (!n.textContent.trim() || seen.has(el) || el.closest('svg, .visually-hidden, option, [disabled]')) continue;
+    if (!n.textContent.trim() || seen.has(el)) continue;
+    if (el.closest('svg, .visually-hidden, option, [disabled]')) continue;
     seen.add(el);
     if (!el.getClientRects().length || getComputedStyle(el).visibility === 'hidden') continue;
-    if (el.closest('.skip-link') && document.activeElement !== el.closest('.skip-link')) continue;
+    const skip = el.closest('.skip-link');
+    if (skip && document.activeElement !== skip) continue;  // off screen until focused
     const fg = lum(rgb(getComputedStyle(el).color));
     const bg = lum(background(el));
     const ratio = (Math.max(fg, bg) + 0.05) / (Math.min(fg, bg) + 0.05);
     if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)} < 4.5: ${where(el)}`);
   }
   if (document.documentElement.scrollWidth > window.innerWidth + 1) {
-    problems.push(`the page scrolls sideways: ${document.documentElement.scrollWidth} > ${window.innerWidth}`);
+    const wide = document.documentElement.scrollWidth;
+    problems.push(`the page scrolls sideways: ${wide} > ${window.innerWidth}`);
   }
   return problems;
 }"""
