@@ -57,6 +57,7 @@ class SignatureView(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=Tru
     known: bool  # the log itself, or a witness the hub is configured with
     verified: bool  # checked by the hub with the known key
     time: datetime | None = None
+    vkey: str | None = None  # the known key (note verifier key), to check it in the browser
 
 
 class CheckpointView(msgspec.Struct, frozen=True, kw_only=True):
@@ -138,8 +139,16 @@ def checkpoint_view(log: TransparencyLog, witnesses: list[NoteVerifier]) -> Chec
     for sig in note.signatures:
         if (sig.name, sig.key_id) == (own.name, own.key_id):
             # log.checkpoint() opened the note with the log's key: this line verified.
-            views.append(SignatureView(name=sig.name, key_id=sig.key_id.hex(), kind="log",
-                                       known=True, verified=True))  # fmt: skip
+            views.append(
+                SignatureView(
+                    name=sig.name,
+                    key_id=sig.key_id.hex(),
+                    kind="log",
+                    known=True,
+                    verified=True,
+                    vkey=own.vkey(),
+                )
+            )
             continue
         views.append(_cosignature_view(note.text, sig, known.get((sig.name, sig.key_id))))
     times = [v.time for v in views if v.kind == "cosignature" and v.verified and v.time]
@@ -157,16 +166,23 @@ def checkpoint_view(log: TransparencyLog, witnesses: list[NoteVerifier]) -> Chec
 def _cosignature_view(text: str, sig: NoteSignature, witness: NoteVerifier | None) -> SignatureView:
     claimed = _claimed_time(sig)
     kind: Literal["cosignature", "unknown"] = "cosignature" if claimed else "unknown"
+    seen = SignatureView(
+        name=sig.name, key_id=sig.key_id.hex(), kind=kind, known=False, verified=False, time=claimed
+    )
     if witness is None:
-        return SignatureView(name=sig.name, key_id=sig.key_id.hex(), kind=kind, known=False,
-                             verified=False, time=claimed)  # fmt: skip
+        return seen
     try:
         at = verify_cosignature(text, sig, witness)
     except LedgerVerificationError:
-        return SignatureView(name=sig.name, key_id=sig.key_id.hex(), kind=kind, known=True,
-                             verified=False, time=claimed)  # fmt: skip
-    return SignatureView(name=sig.name, key_id=sig.key_id.hex(), kind="cosignature", known=True,
-                         verified=True, time=datetime.fromtimestamp(at, UTC))  # fmt: skip
+        return msgspec.structs.replace(seen, known=True, vkey=witness.vkey())
+    return msgspec.structs.replace(
+        seen,
+        kind="cosignature",
+        known=True,
+        verified=True,
+        time=datetime.fromtimestamp(at, UTC),
+        vkey=witness.vkey(),
+    )
 
 
 def _claimed_time(sig: NoteSignature) -> datetime | None:

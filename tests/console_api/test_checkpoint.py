@@ -68,6 +68,7 @@ def test_the_fields_are_the_signed_notes(witnessed: Env) -> None:
         "kind": "log",
         "known": True,
         "verified": True,
+        "vkey": hub["log_key"],
     }
 
 
@@ -91,10 +92,12 @@ def test_cosignatures_known_unknown_and_forged(witnessed: Env) -> None:
         "known": True,
         "verified": True,
         "time": "2026-05-28T20:26:40Z",
+        "vkey": WITNESS_VKEY,
     }
     assert by_name[STRANGER]["known"] is False and by_name[STRANGER]["verified"] is False
     assert by_name[STRANGER]["kind"] == "cosignature"  # its claimed time is shown
     assert by_name[STRANGER]["time"] == "2026-05-28T20:26:45Z"
+    assert "vkey" not in by_name[STRANGER]  # the hub knows no key for it
     assert view["witnessed_at"] == "2026-05-28T20:26:40Z"  # only verified ones count
 
     # A line with the witness's name and key id but a signature that does not verify.
@@ -106,6 +109,7 @@ def test_cosignatures_known_unknown_and_forged(witnessed: Env) -> None:
     view = _view(env)
     by_name = {s["name"]: s for s in view["signatures"]}  # type: ignore[attr-defined]
     assert by_name[WITNESS]["known"] is True and by_name[WITNESS]["verified"] is False
+    assert by_name[WITNESS]["vkey"] == WITNESS_VKEY
     assert view["witnessed_at"] is None
 
 
