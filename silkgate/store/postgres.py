@@ -51,7 +51,7 @@ from silkgate.store.base import (
     PushEndpoint,
     StoredEnvelope,
 )
-from silkgate.store.migrations import Migration
+from silkgate.store.migrations import STATS_VERSION, Migration
 from silkgate.store.postgres_schema import PG_MIGRATIONS, TABLES, current_version, migrate
 from silkgate.store.sqlite import _batch_result, _compact, _decode
 
@@ -122,6 +122,7 @@ class PostgresStore:
             with self._translate():
                 self._pool.open(wait=True, timeout=timeout)
                 with self._pool.connection() as conn:
+                    before = current_version(conn)
                     if apply_migrations:
                         migrate(conn, migrations)
                     version = current_version(conn)
@@ -131,6 +132,8 @@ class PostgresStore:
                     f"database {self._where} is at schema version {version}, this silkgate "
                     f"needs {latest}: run `silkgate migrate`"
                 )
+            if 0 < before < STATS_VERSION <= version:
+                self._backfill_stats()
         except BaseException:
             self._pool.close()
             raise
@@ -729,6 +732,21 @@ class PostgresStore:
             self._run("DELETE FROM outbox WHERE seq = ANY(%s)", (list(seqs),))
 
     # -- aggregates (silkgate.store.stats) ----------------------------------------------
+    def _backfill_stats(self) -> None:
+        """Write the aggregate rows of batches committed before schema version 4."""
+        after = 0
+        while True:
+            rows = self._rows(
+                "SELECT seq, data FROM batch_results WHERE seq > %s ORDER BY seq LIMIT 500",
+                (after,),
+            )
+            if not rows:
+                return
+            with self.transaction():
+                for _, blob in rows:
+                    self._put_stat_rows(_batch_result(bytes(blob)))
+            after = int(rows[-1][0])
+
     def _put_stat_rows(self, result: BatchResult) -> None:
         flows, rules = stats.stat_rows(result)
         with self._cursor() as conn:
