@@ -21,7 +21,18 @@ import httpx
 from fastapi import FastAPI
 
 import silkgate
-from silkgate.api import batches, check, classify_routes, holds, mailbox, misc, push, registry, wire
+from silkgate.api import (
+    batches,
+    check,
+    classify_routes,
+    console_routes,
+    holds,
+    mailbox,
+    misc,
+    push,
+    registry,
+    wire,
+)
 from silkgate.api import counters as counter_routes
 from silkgate.api import products as product_routes
 from silkgate.api.auth import Authenticator
@@ -75,6 +86,7 @@ DOCUMENTED: list[type[Any]] = [
     *batches.DOCUMENTED,
     *counter_routes.DOCUMENTED,
     *product_routes.DOCUMENTED,
+    *console_routes.DOCUMENTED,
 ]
 DESCRIPTION = """\
 The silkgate hub's HTTP API. Requests are signed with RFC 9421 HTTP Message Signatures
@@ -153,7 +165,7 @@ def create_app(
     return app
 
 
-PUBLIC_PATHS = ("/v1/health", "/v1/hub", "/metrics", "/v1/ledger/")
+PUBLIC_PATHS = ("/v1/health", "/v1/hub", "/metrics", "/v1/ledger/", *console_routes.PUBLIC)
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _EDGE_ANSWERS = {
     "413": "Request body over max_body_bytes (refused before it is read)",
@@ -239,6 +251,7 @@ def _mount(app: FastAPI, state: ApiState) -> None:
     app.include_router(holds.router, prefix=API_PREFIX)
     app.include_router(counter_routes.router, prefix=API_PREFIX)
     app.include_router(product_routes.router, prefix=API_PREFIX)
+    app.include_router(console_routes.router, prefix=API_PREFIX)
     app.include_router(misc.metrics_router)
     _mount_ledger(app, state)
     _mount_sandbox(app)

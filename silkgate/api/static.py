@@ -126,8 +126,10 @@ def send(request: Request, found: StaticFile | None) -> Response:
     headers = {"ETag": found.etag, "Cache-Control": REVALIDATE}
     if found.etag in _etags(request.headers.get("if-none-match", "")):
         return Response(status_code=304, headers=headers)
-    body = b"" if request.method == "HEAD" else found.body
-    return Response(body, media_type=found.media_type, headers=headers)
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(found.body))
+        return Response(media_type=found.media_type, headers=headers)
+    return Response(found.body, media_type=found.media_type, headers=headers)
 
 
 def _etags(header: str) -> set[str]:

@@ -41,6 +41,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from silkgate.errors import ConflictError, NotFoundError, StoreError
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.store import stats
 from silkgate.store._common import check_paging, from_us, to_us
 from silkgate.store.base import (
     DecisionFact,
@@ -50,7 +51,7 @@ from silkgate.store.base import (
     PushEndpoint,
     StoredEnvelope,
 )
-from silkgate.store.migrations import Migration
+from silkgate.store.migrations import STATS_VERSION, Migration
 from silkgate.store.postgres_schema import PG_MIGRATIONS, TABLES, current_version, migrate
 from silkgate.store.sqlite import _batch_result, _compact, _decode
 
@@ -121,6 +122,7 @@ class PostgresStore:
             with self._translate():
                 self._pool.open(wait=True, timeout=timeout)
                 with self._pool.connection() as conn:
+                    before = current_version(conn)
                     if apply_migrations:
                         migrate(conn, migrations)
                     version = current_version(conn)
@@ -130,6 +132,8 @@ class PostgresStore:
                     f"database {self._where} is at schema version {version}, this silkgate "
                     f"needs {latest}: run `silkgate migrate`"
                 )
+            if 0 < before < STATS_VERSION <= version:
+                self._backfill_stats()
         except BaseException:
             self._pool.close()
             raise
@@ -339,19 +343,21 @@ class PostgresStore:
             )
 
     def put_batch_result(self, result: BatchResult) -> None:
-        self._run(
-            "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (batch_id) DO UPDATE SET "
-            "exporter = excluded.exporter, importer = excluded.importer, "
-            "committed_us = excluded.committed_us, data = excluded.data",
-            (
-                result.batch_id,
-                result.exporter,
-                result.importer,
-                to_us(result.committed_at),
-                _encoder.encode(_compact(result)),
-            ),
-        )
+        with self.transaction():
+            self._run(
+                "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (batch_id) DO UPDATE SET "
+                "exporter = excluded.exporter, importer = excluded.importer, "
+                "committed_us = excluded.committed_us, data = excluded.data",
+                (
+                    result.batch_id,
+                    result.exporter,
+                    result.importer,
+                    to_us(result.committed_at),
+                    _encoder.encode(_compact(result)),
+                ),
+            )
+            self._put_stat_rows(result)
 
     def get_batch_result(self, batch_id: str) -> BatchResult:
         row = self._one(
@@ -724,6 +730,79 @@ class PostgresStore:
     def delete_outbox(self, seqs: Sequence[int]) -> None:
         if seqs:
             self._run("DELETE FROM outbox WHERE seq = ANY(%s)", (list(seqs),))
+
+    # -- aggregates (silkgate.store.stats) ----------------------------------------------
+    def _backfill_stats(self) -> None:
+        """Write the aggregate rows of batches committed before schema version 4."""
+        after = 0
+        while True:
+            rows = self._rows(
+                "SELECT seq, data FROM batch_results WHERE seq > %s ORDER BY seq LIMIT 500",
+                (after,),
+            )
+            if not rows:
+                return
+            with self.transaction():
+                for _, blob in rows:
+                    self._put_stat_rows(_batch_result(bytes(blob)))
+            after = int(rows[-1][0])
+
+    def _put_stat_rows(self, result: BatchResult) -> None:
+        flows, rules = stats.stat_rows(result)
+        with self._cursor() as conn:
+            conn.execute("DELETE FROM batch_flows WHERE batch_id = %s", (result.batch_id,))
+            conn.execute("DELETE FROM batch_rules WHERE batch_id = %s", (result.batch_id,))
+            with conn.cursor() as cur:
+                if flows:
+                    cur.executemany(stats.insert_sql(stats.FLOW_INSERT, "%s", 9), flows)
+                if rules:
+                    cur.executemany(stats.insert_sql(stats.RULE_INSERT, "%s", 7), rules)
+
+    def flow_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[stats.FlowCount]:
+        check_paging(limit, offset)
+        sql, params = stats.flow_counts_sql(
+            "%s", '"C"', since=since, until=until, exporter=exporter, importer=importer,
+            party=party, limit=limit, offset=offset,
+        )  # fmt: skip
+        return [stats.flow_count(tuple(r)) for r in self._rows(sql, params)]
+
+    def rule_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[stats.RuleCount]:
+        check_paging(limit, offset)
+        sql, params = stats.rule_counts_sql(
+            "%s", '"C"', since=since, until=until, exporter=exporter, importer=importer,
+            party=party, limit=limit, offset=offset,
+        )  # fmt: skip
+        return [stats.rule_count(tuple(r)) for r in self._rows(sql, params)]
+
+    def ledger_growth(
+        self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
+    ) -> list[stats.SizePoint]:
+        check_paging(limit, offset)
+        sql, params = stats.growth_sql(
+            "%s", since=since, until=until, bucket_seconds=bucket_seconds, limit=limit,
+            offset=offset,
+        )  # fmt: skip
+        return [stats.size_point(tuple(r), bucket_seconds) for r in self._rows(sql, params)]
 
 
 def _envelope(row: Sequence[Any]) -> StoredEnvelope:

@@ -83,6 +83,7 @@ def test_every_served_file_has_its_mime_type_and_validators(env: Env) -> None:
 def test_head_answers_without_a_body(env: Env) -> None:
     answer = env.http.head("/console/app.js")
     assert answer.status_code == 200 and answer.content == b""
+    assert answer.headers["content-length"] == str(len(env.http.get("/console/app.js").content))
     assert answer.headers["etag"] == env.http.get("/console/app.js").headers["etag"]
 
 

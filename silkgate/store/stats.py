@@ -1,0 +1,344 @@
+"""Aggregates over committed batches (the console's corridor overview, rules fired, ledger
+growth), and the rows each store keeps so that they are one SQL ``GROUP BY`` away.
+
+When a store puts a batch result, it also writes the batch's `flow_rows` (one per outcome
+the batch has records of, with the corridor and the batch's ledger index) and `rule_rows`
+(one per rule a record's decision names). The aggregates group those rows; the memory store
+groups the same rows in Python (`group_flows`, `group_rules`, `group_growth`), which is
+also the reference the SQL stores are tested against. Pure: no I/O.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, timedelta
+
+import msgspec
+
+from silkgate.errors import StoreError
+from silkgate.model import OUTCOMES, BatchResult
+from silkgate.store._common import to_us
+
+DAY_US = 86_400_000_000
+HOUR_US = 3_600_000_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class FlowRow(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """One outcome of one batch: how many of its records got it."""
+
+    batch_id: str
+    committed_us: int
+    exporter: str
+    importer: str
+    origin: str
+    destination: str
+    outcome: str
+    records: int
+    ledger_index: int | None
+
+
+class RuleRow(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+    """One rule named by the decisions of one batch: how many of its records it decided."""
+
+    batch_id: str
+    committed_us: int
+    exporter: str
+    importer: str
+    origin: str
+    rule_id: str
+    records: int
+
+
+class FlowCount(msgspec.Struct, frozen=True, kw_only=True):
+    """Batches and records of one outcome on one corridor on one UTC day. A batch counts
+    once in each outcome it has records of."""
+
+    day: date
+    origin: str
+    destination: str
+    outcome: str
+    batches: int
+    records: int
+
+
+class RuleCount(msgspec.Struct, frozen=True, kw_only=True):
+    """How many records (and batches) a rule decided; `origin` is the exporters'
+    jurisdiction, whose rule pack holds the rule."""
+
+    origin: str
+    rule_id: str
+    records: int
+    batches: int
+
+
+class SizePoint(msgspec.Struct, frozen=True, kw_only=True):
+    """The ledger's size right after the last batch committed in the bucket that starts at
+    `time` (that batch's ledger index + 1)."""
+
+    time: datetime
+    size: int
+
+
+def corridor(result: BatchResult) -> tuple[str, str]:
+    """(origin, destination): the jurisdictions the decisions were made for."""
+    for decision in result.decisions:
+        origin, destination = decision.facts.get("origin"), decision.facts.get("destination")
+        if isinstance(origin, str) and isinstance(destination, str):
+            return origin, destination
+    return "", ""
+
+
+def flow_rows(result: BatchResult) -> list[FlowRow]:
+    origin, destination = corridor(result)
+    at = to_us(result.committed_at)
+    return [
+        FlowRow(
+            batch_id=result.batch_id, committed_us=at, exporter=result.exporter,
+            importer=result.importer, origin=origin, destination=destination, outcome=outcome,
+            records=count, ledger_index=result.ledger_index,
+        )
+        for outcome in OUTCOMES
+        if (count := result.outcomes.get(outcome, 0)) > 0
+    ]  # fmt: skip
+
+
+def rule_rows(result: BatchResult) -> list[RuleRow]:
+    origin, _ = corridor(result)
+    at = to_us(result.committed_at)
+    counts: Counter[str] = Counter(r for d in result.decisions for r in dict.fromkeys(d.rule_ids))
+    return [
+        RuleRow(
+            batch_id=result.batch_id, committed_us=at, exporter=result.exporter,
+            importer=result.importer, origin=origin, rule_id=rule_id, records=n,
+        )
+        for rule_id, n in sorted(counts.items())
+    ]  # fmt: skip
+
+
+def check_bucket(bucket_seconds: int) -> None:
+    if bucket_seconds <= 0:
+        raise StoreError(f"bucket_seconds ({bucket_seconds}) must be positive")
+
+
+def day_of(us: int) -> date:
+    return (_EPOCH + timedelta(microseconds=(us // DAY_US) * DAY_US)).date()
+
+
+def bucket_start(us: int, bucket_us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=(us // bucket_us) * bucket_us)
+
+
+def day_us(day: date) -> int:
+    return to_us(datetime(day.year, day.month, day.day, tzinfo=UTC))
+
+
+def _matches(
+    row: FlowRow | RuleRow,
+    since_us: int,
+    until_us: int,
+    exporter: str | None,
+    importer: str | None,
+    party: str | None,
+) -> bool:
+    return (
+        since_us <= row.committed_us < until_us
+        and exporter in (None, row.exporter)
+        and importer in (None, row.importer)
+        and party in (None, row.exporter, row.importer)
+    )
+
+
+def group_flows(
+    rows: Iterable[FlowRow],
+    *,
+    since: datetime,
+    until: datetime,
+    exporter: str | None = None,
+    importer: str | None = None,
+    party: str | None = None,
+) -> list[FlowCount]:
+    """Flow counts by (day, origin, destination, outcome), in that order."""
+    low, high = to_us(since), to_us(until)
+    batches: Counter[tuple[date, str, str, str]] = Counter()
+    records: Counter[tuple[date, str, str, str]] = Counter()
+    for row in rows:
+        if _matches(row, low, high, exporter, importer, party):
+            key = (day_of(row.committed_us), row.origin, row.destination, row.outcome)
+            batches[key] += 1
+            records[key] += row.records
+    return [
+        FlowCount(day=k[0], origin=k[1], destination=k[2], outcome=k[3], batches=n,
+                  records=records[k])
+        for k, n in sorted(batches.items())
+    ]  # fmt: skip
+
+
+def group_rules(
+    rows: Iterable[RuleRow],
+    *,
+    since: datetime,
+    until: datetime,
+    exporter: str | None = None,
+    importer: str | None = None,
+    party: str | None = None,
+) -> list[RuleCount]:
+    """Rule counts, most records first (then by origin and rule id)."""
+    low, high = to_us(since), to_us(until)
+    batches: Counter[tuple[str, str]] = Counter()
+    records: Counter[tuple[str, str]] = Counter()
+    for row in rows:
+        if _matches(row, low, high, exporter, importer, party):
+            batches[(row.origin, row.rule_id)] += 1
+            records[(row.origin, row.rule_id)] += row.records
+    found = [
+        RuleCount(origin=k[0], rule_id=k[1], records=records[k], batches=n)
+        for k, n in batches.items()
+    ]
+    return sorted(found, key=rule_order)
+
+
+def rule_order(count: RuleCount) -> tuple[int, str, str]:
+    return -count.records, count.origin, count.rule_id
+
+
+def group_growth(
+    rows: Iterable[FlowRow], *, since: datetime, until: datetime, bucket_us: int
+) -> list[SizePoint]:
+    """The ledger's size after the last batch of each bucket with batches, oldest first."""
+    low, high = to_us(since), to_us(until)
+    top: dict[int, int] = {}
+    for row in rows:
+        if row.ledger_index is None or not low <= row.committed_us < high:
+            continue
+        bucket = row.committed_us // bucket_us
+        top[bucket] = max(top.get(bucket, -1), row.ledger_index)
+    return [
+        SizePoint(time=bucket_start(b * bucket_us, bucket_us), size=i + 1)
+        for b, i in sorted(top.items())
+    ]
+
+
+# -- SQL shared by the SQLite and PostgreSQL stores -------------------------------------
+# `mark` is the driver's parameter marker ("?" or "%s"); `collate` makes text order the
+# code-point order Python sorts by (BINARY in SQLite, "C" in PostgreSQL).
+
+FLOW_INSERT = (
+    "INSERT INTO batch_flows (batch_id, committed_us, exporter, importer, origin, destination, "
+    "outcome, records, ledger_index) VALUES ({marks})"
+)
+RULE_INSERT = (
+    "INSERT INTO batch_rules (batch_id, committed_us, exporter, importer, origin, rule_id, "
+    "records) VALUES ({marks})"
+)
+
+
+def insert_sql(template: str, mark: str, columns: int) -> str:
+    return template.format(marks=", ".join([mark] * columns))
+
+
+def _where(
+    mark: str,
+    since: datetime,
+    until: datetime,
+    exporter: str | None,
+    importer: str | None,
+    party: str | None,
+) -> tuple[str, list[object]]:
+    clauses = [f"committed_us >= {mark}", f"committed_us < {mark}"]
+    params: list[object] = [to_us(since), to_us(until)]
+    for column, value in (("exporter", exporter), ("importer", importer)):
+        if value is not None:
+            clauses.append(f"{column} = {mark}")
+            params.append(value)
+    if party is not None:
+        clauses.append(f"(exporter = {mark} OR importer = {mark})")
+        params += [party, party]
+    return " WHERE " + " AND ".join(clauses), params
+
+
+def flow_counts_sql(
+    mark: str,
+    collate: str,
+    *,
+    since: datetime,
+    until: datetime,
+    exporter: str | None,
+    importer: str | None,
+    party: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[str, list[object]]:
+    where, params = _where(mark, since, until, exporter, importer, party)
+    order = ", ".join(f"{c} COLLATE {collate}" for c in ("origin", "destination", "outcome"))
+    sql = (
+        f"SELECT committed_us / {DAY_US} AS d, origin, destination, outcome, COUNT(*), "
+        f"SUM(records) FROM batch_flows{where} GROUP BY d, origin, destination, outcome "
+        f"ORDER BY d, {order} LIMIT {mark} OFFSET {mark}"
+    )
+    return sql, [*params, limit, offset]
+
+
+def flow_count(row: tuple[object, ...]) -> FlowCount:
+    d, origin, destination, outcome, batches, records = row
+    return FlowCount(
+        day=day_of(int(d) * DAY_US),  # type: ignore[call-overload]
+        origin=str(origin), destination=str(destination), outcome=str(outcome),
+        batches=int(batches), records=int(records),  # type: ignore[call-overload]
+    )  # fmt: skip
+
+
+def rule_counts_sql(
+    mark: str,
+    collate: str,
+    *,
+    since: datetime,
+    until: datetime,
+    exporter: str | None,
+    importer: str | None,
+    party: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[str, list[object]]:
+    where, params = _where(mark, since, until, exporter, importer, party)
+    sql = (
+        f"SELECT origin, rule_id, SUM(records) AS n, COUNT(*) FROM batch_rules{where} "
+        f"GROUP BY origin, rule_id ORDER BY n DESC, origin COLLATE {collate}, "
+        f"rule_id COLLATE {collate} LIMIT {mark} OFFSET {mark}"
+    )
+    return sql, [*params, limit, offset]
+
+
+def rule_count(row: tuple[object, ...]) -> RuleCount:
+    origin, rule_id, records, batches = row
+    return RuleCount(
+        origin=str(origin), rule_id=str(rule_id),
+        records=int(records), batches=int(batches),  # type: ignore[call-overload]
+    )  # fmt: skip
+
+
+def growth_sql(
+    mark: str, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int
+) -> tuple[str, list[object]]:
+    check_bucket(bucket_seconds)
+    bucket = bucket_seconds * 10**6
+    sql = (
+        f"SELECT committed_us / {bucket} AS b, MAX(ledger_index) FROM batch_flows "
+        f"WHERE committed_us >= {mark} AND committed_us < {mark} "
+        f"AND ledger_index IS NOT NULL GROUP BY b ORDER BY b LIMIT {mark} OFFSET {mark}"
+    )
+    return sql, [to_us(since), to_us(until), limit, offset]
+
+
+def size_point(row: tuple[object, ...], bucket_seconds: int) -> SizePoint:
+    b, top = row
+    bucket = bucket_seconds * 10**6
+    return SizePoint(time=bucket_start(int(b) * bucket, bucket), size=int(top) + 1)  # type: ignore[call-overload]
+
+
+def stat_rows(result: BatchResult) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
+    """The batch's rows for batch_flows and batch_rules, as tuples in column order."""
+    flows = [tuple(msgspec.structs.astuple(r)) for r in flow_rows(result)]
+    rules = [tuple(msgspec.structs.astuple(r)) for r in rule_rows(result)]
+    return flows, rules

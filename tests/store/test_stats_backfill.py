@@ -1,0 +1,108 @@
+"""Upgrading a database of schema version 3 that already holds batches: migration 4 adds
+the aggregate tables, and opening the store writes the rows of every batch committed
+before, so the console's aggregates count them (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypedDict
+
+import psycopg
+
+from silkgate.model import BatchResult
+from silkgate.store import SqliteStore, Store
+from silkgate.store.stats import flow_rows, group_flows, group_rules, rule_rows
+
+from .contract.builders import batch
+
+
+class Span(TypedDict):
+    since: datetime
+    until: datetime
+
+
+WIDE = Span(since=datetime(2000, 1, 1, tzinfo=UTC), until=datetime(2100, 1, 1, tzinfo=UTC))
+DOWNGRADE = [
+    "DROP TABLE batch_flows",
+    "DROP TABLE batch_rules",
+    "DELETE FROM schema_version WHERE version = 4",
+]
+
+
+def _batches(store: Store, n: int) -> list[BatchResult]:
+    made = [batch(f"b_{i}", i, exporter=f"p_{i % 3}") for i in range(n)]
+    for result in made:
+        store.put_batch_result(result)
+    return made
+
+
+def _check(store: Store, made: list[BatchResult]) -> None:
+    flows = [row for r in made for row in flow_rows(r)]
+    rules = [row for r in made for row in rule_rows(r)]
+    assert store.flow_counts(**WIDE, limit=10_000) == group_flows(flows, **WIDE)
+    assert store.rule_counts(**WIDE) == group_rules(rules, **WIDE)
+    assert sum(f.records for f in store.flow_counts(**WIDE, limit=10_000)) == 2 * len(made)
+
+
+def test_sqlite_upgrade_backfills(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SqliteStore(path)
+    made = _batches(store, 1234)  # more than one backfill page
+    store.close()
+    with sqlite3.connect(path) as conn:
+        for statement in DOWNGRADE:
+            conn.execute(statement)
+    reopened = SqliteStore(path)
+    try:
+        assert reopened.schema_version() == 4
+        _check(reopened, made)
+    finally:
+        reopened.close()
+
+
+def test_a_fresh_or_current_database_is_not_backfilled_again(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SqliteStore(path)
+    made = _batches(store, 3)
+    store.close()
+    with sqlite3.connect(path) as conn:  # rows written since are the only ones there
+        conn.execute("DELETE FROM batch_flows WHERE batch_id = 'b_0'")
+    again = SqliteStore(path)
+    try:
+        assert sum(f.batches for f in again.flow_counts(**WIDE)) == len(made) - 1
+        assert sum(f.records for f in again.flow_counts(**WIDE)) == 2 * (len(made) - 1)
+    finally:
+        again.close()
+
+
+def test_postgres_upgrade_backfills(postgres_store: Store) -> None:
+    from silkgate.store.postgres import PostgresStore
+
+    shared: PostgresStore = postgres_store  # type: ignore[assignment]
+    shared.truncate_all()
+    made = _batches(shared, 612)
+    try:
+        with psycopg.connect(shared.url, autocommit=True) as conn:
+            for statement in DOWNGRADE:
+                conn.execute(statement)
+        reopened = PostgresStore(shared.url, max_size=2)
+        try:
+            assert reopened.schema_version() == 4
+            _check(reopened, made)
+        finally:
+            reopened.close()
+    finally:
+        shared.truncate_all()
+
+
+def test_an_empty_upgrade_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    SqliteStore(path).close()
+    with sqlite3.connect(path) as conn:
+        for statement in DOWNGRADE:
+            conn.execute(statement)
+    reopened = SqliteStore(path)
+    assert reopened.flow_counts(**WIDE) == []
+    reopened.close()
