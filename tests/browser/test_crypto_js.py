@@ -10,6 +10,7 @@ import base64
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -322,3 +323,23 @@ def _node_reader(leaves: list[bytes]) -> Any:
         }
 
     return read
+
+
+VECTORS = Path(__file__).parent.parent / "vectors" / "console" / "proof-bundles.json"
+
+
+def test_the_bundle_verifier_passes_the_proof_bundle_vectors(page: Any, world: World) -> None:
+    """tests/vectors/console/proof-bundles.json (made from a demo hub by the server side):
+    every valid bundle verifies, and is refused against the wrong log key; every tampered
+    one is refused."""
+    vectors = json.loads(VECTORS.read_text(encoding="utf-8"))
+    open_console(page, world.url)
+    for bundle in vectors["valid"]:
+        got = page.evaluate(VERIFY_JS, [json.dumps(bundle), vectors["log_key"]])
+        assert got["ok"] is True and got["index"] == bundle["index"], got
+        wrong = page.evaluate(VERIFY_JS, [json.dumps(bundle), vectors["wrong_log_key"]])
+        assert wrong["ok"] is False and wrong["type"] == "VerificationError", wrong
+    assert len(vectors["invalid"]) >= 5
+    for case in vectors["invalid"]:
+        got = page.evaluate(VERIFY_JS, [json.dumps(case["bundle"]), vectors["log_key"]])
+        assert got["ok"] is False and got["type"] == "VerificationError", (case["name"], got)

@@ -122,9 +122,10 @@ export function countersView(report) {
       const next = cat.next_threshold;
       const share = next ? cat.individuals / next : 1;
       const reached = (cat.thresholds || []).filter((t) => t.reached);
-      let level = "ok";
-      if (reached.length) level = "reached";
-      else if (share >= WARN_AT) level = "warning";
+      // The hub says the level (docs/console.md, counters); an older hub does not.
+      let level = cat.level || "ok";
+      if (!cat.level && reached.length) level = "reached";
+      else if (!cat.level && share >= WARN_AT) level = "warning";
       rows.push({ exporter: c.exporter, year: c.year, ...cat, share, level, reached });
     }
   }
