@@ -78,7 +78,8 @@ export function table(caption, columns, rows, { empty = "Nothing to show.", id }
             columns.map((c, i) => {
               const v = c.value(row);
               const cell = i === 0 ? "th" : "td";
-              return h(cell, { scope: i === 0 ? "row" : null, class: c.num ? "num" : null }, v);
+              // data-label: on a phone each row becomes a card and each cell says its column.
+              return h(cell, { scope: i === 0 ? "row" : null, class: c.num ? "num" : null, "data-label": c.label }, v);
             }),
           ),
         ),
