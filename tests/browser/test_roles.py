@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +24,14 @@ from browser.world import (
     OPERATOR,
     OTHER_EXPORTER,
     REGULATOR,
+    WITNESS,
     World,
+    cosign_latest,
 )
 from silkgate.demo.synth import generate
 from silkgate.flow.holds import verify_hold_leaf
 from silkgate.ledger.bundle import verify_bundle
+from silkgate.ledger.checkpoint import parse_note
 from silkgate.ledger.leaves import HoldReleaseLeaf, decode_leaf
 from silkgate.seal.keys import (
     create_keyring,
@@ -368,3 +372,30 @@ def test_the_corridor_chart_shows_the_traffic_the_hub_committed(page: Any, world
     assert page.locator("figure.chart", has_text="Rules fired most often").count() == 1
     go(page, "/")
     assert page.locator("figure.chart", has_text="Ledger entries over time").count() == 1
+
+
+def test_the_public_page_verifies_witness_cosignatures_in_the_browser(
+    page: Any, world: World
+) -> None:
+    size = cosign_latest(world)
+    open_console(page, world.url)
+    assert int(page.inner_text("#checkpoint-size").replace(",", "")) == size
+    rows = page.locator("#witnesses tbody tr").all()
+    cells = [[c.strip() for c in r.locator("th, td").all_inner_texts()] for r in rows]
+    assert [(c[0], c[3]) for c in cells] == [(WITNESS, "verified in this browser")]
+    # The same line with its signature zeroed, stored as the hub's checkpoint: shown, and
+    # said not to verify.
+    note = parse_note(world.hub.store.get_checkpoint(size).decode())
+    forged = [
+        replace(s, signature=s.signature[:8] + bytes(64)) if s.name == WITNESS else s
+        for s in note.signatures
+    ]
+    world.hub.store.put_checkpoint(size, replace(note, signatures=tuple(forged)).render().encode())
+    try:
+        page.reload()
+        page.wait_for_selector("html[data-ready='true']")
+        wait_idle(page)
+        status = page.inner_text("#witnesses tbody tr td:nth-child(4)")
+        assert status.startswith("does not verify")
+    finally:
+        world.hub.store.put_checkpoint(size, note.render().encode())

@@ -18,6 +18,7 @@ from random import Random
 
 import httpx
 import uvicorn
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi import FastAPI
 from sandbox.helpers import OVERLAY, cn_variant
 
@@ -27,6 +28,7 @@ from silkgate.demo import scenario
 from silkgate.demo.runner import DemoOptions, batches_of, run_demo
 from silkgate.demo.synth import generate
 from silkgate.hub import Hub
+from silkgate.ledger.checkpoint import COSIGNATURE_V1, cosign, parse_note, verifier_for
 from silkgate.sandbox.cohorts import CohortSpec
 
 REGULATOR = scenario.REGULATOR[0]
@@ -37,6 +39,11 @@ IMPORTER = "vn-hanoi-carrier"
 COHORT = "gx-customs-trial"
 TRIAL_VERSION = "2026.1-trial"
 STARTUP_LIMIT = 60.0
+# A witness (C2SP tlog-witness) the hub is configured with. It is never contacted (the
+# hub's background publishing is off); `cosign_latest` cosigns as it would.
+WITNESS = "witness.gx-data-authority.example"
+WITNESS_KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(7, 39)))
+WITNESS_VKEY = verifier_for(WITNESS, WITNESS_KEY, COSIGNATURE_V1).vkey()
 
 
 @dataclass
@@ -87,6 +94,16 @@ def serve(app: FastAPI) -> Iterator[str]:
         thread.join(timeout=30)
 
 
+def cosign_latest(world: World, *, key: Ed25519PrivateKey = WITNESS_KEY) -> int:
+    """The witness cosigns the hub's current checkpoint (as it would over tlog-witness);
+    returns the size cosigned. A cosignature by another `key` is not kept by the log."""
+    log = world.hub.log
+    signed = log.checkpoint()
+    line = cosign(parse_note(signed.note).text, WITNESS, key, int(time.time()))
+    log.add_cosignatures(signed.size, [line], [verifier_for(WITNESS, WITNESS_KEY, COSIGNATURE_V1)])
+    return signed.size
+
+
 def _sandbox(world: World) -> None:
     """A trial version in shadow and an active experiment, as a regulator sets them up."""
     with world.client(REGULATOR) as regulator:
@@ -131,10 +148,13 @@ def demo_world(root: Path, records: int = 1500, more: int = 400) -> Iterator[Wor
     data_dir = root / "hub"
     run_demo(DemoOptions(data_dir=data_dir, records=records, proof_samples=3))
     os.chmod(data_dir, 0o700)
+    settings = f'[[witnesses]]\nurl = "http://127.0.0.1:9/witness"\nkey = "{WITNESS_VKEY}"\n'
+    (data_dir / "silkgate.toml").write_text(settings, encoding="utf-8")
     app = create_app(data_dir)
     with serve(app) as url:
         world = World(root, data_dir, data_dir / "participant-keys", url, app)
         httpx.get(f"{url}/v1/health", timeout=10).raise_for_status()
         _sandbox(world)
         _more_traffic(world, more)
+        cosign_latest(world)
         yield world
