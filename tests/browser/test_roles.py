@@ -399,3 +399,16 @@ def test_the_public_page_verifies_witness_cosignatures_in_the_browser(
         assert status.startswith("does not verify")
     finally:
         world.hub.store.put_checkpoint(size, note.render().encode())
+
+
+def test_a_device_clock_an_hour_off_still_signs_in(page: Any, world: World) -> None:
+    """Signatures carry the device's time; the hub refuses one over 300 s old. The console
+    learns the hub's time from its Date header and signs with it."""
+    import time
+
+    page.clock.install(time=time.time() - 3600)
+    open_console(page, world.url, "/sign-in")
+    page.get_by_label("Participant key file").set_input_files(str(world.key_file(EXPORTER)))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("#sign-out")
+    assert page.inner_text("#who").startswith(EXPORTER)

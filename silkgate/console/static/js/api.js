@@ -5,6 +5,21 @@ import { utf8 } from "./bytes.js";
 import { signRequest } from "./signer.js";
 
 let identity = null; // {participant, keyId, key (CryptoKey), roles}
+let clockOffset = 0; // seconds to add to this device's clock to get the hub's
+
+/** The hub's time now (Unix seconds), corrected once the hub told us its Date. */
+export const hubNow = () => Math.floor(Date.now() / 1000) + clockOffset;
+
+function learnClock(response) {
+  const date = Date.parse(response.headers.get("date") || "");
+  if (Number.isNaN(date)) return false;
+  const offset = Math.round(date / 1000 - Date.now() / 1000);
+  // The hub accepts signatures up to 30 s ahead of it and 300 s behind: correct only a
+  // device clock that is clearly off (the Date header has 1 s resolution).
+  if (Math.abs(offset - clockOffset) < 5) return false;
+  clockOffset = offset;
+  return true;
+}
 
 export const setIdentity = (value) => {
   identity = value;
@@ -33,7 +48,18 @@ export function hubUrl(path, params = {}) {
  * signed-in participant's key. Returns parsed JSON, or text for text answers; throws
  * ApiError with the hub's message on a non-2xx answer.
  */
-export async function api(path, { method = "GET", params, body, signed = true, headers = {}, as } = {}) {
+export async function api(path, options = {}) {
+  try {
+    return await request(path, options);
+  } catch (exc) {
+    // A device clock far from the hub's makes every signature "stale" or "in the future":
+    // the hub's Date header has told us its time by now; sign again with it, once.
+    if (exc instanceof ApiError && exc.status === 401 && exc.clockCorrected) return request(path, options);
+    throw exc;
+  }
+}
+
+async function request(path, { method = "GET", params, body, signed = true, headers = {}, as } = {}) {
   const url = hubUrl(path, params);
   const bytes = body === undefined ? new Uint8Array() : utf8(JSON.stringify(body));
   const all = { Accept: "application/json", ...headers };
@@ -42,7 +68,7 @@ export async function api(path, { method = "GET", params, body, signed = true, h
     if (!identity) throw new ApiError(401, "auth", "Sign in with your key file first.");
     Object.assign(
       all,
-      await signRequest({ method, url, headers: all, body: bytes, key: identity.key, keyId: identity.keyId }),
+      await signRequest({ method, url, headers: all, body: bytes, key: identity.key, keyId: identity.keyId, now: hubNow() }),
     );
   }
   let response;
@@ -58,13 +84,16 @@ export async function api(path, { method = "GET", params, body, signed = true, h
   } catch (exc) {
     throw new ApiError(0, "transport", `The hub did not answer (${exc.message}).`);
   }
+  const corrected = learnClock(response);
   const type = response.headers.get("content-type") || "";
   const payload = type.includes("json") && as !== "text" ? await response.json().catch(() => null) : await response.text();
   if (!response.ok) {
     const message =
       payload && typeof payload === "object" && payload.message ? payload.message : `HTTP ${response.status}`;
     const kind = payload && typeof payload === "object" && payload.error ? payload.error : "http";
-    throw new ApiError(response.status, kind, message);
+    const error = new ApiError(response.status, kind, message);
+    error.clockCorrected = corrected && signed && /stale|future|expired/.test(message);
+    throw error;
   }
   return payload;
 }

@@ -70,7 +70,7 @@ async function receiptsPage(body) {
 
 async function pushPage(body) {
   const state = h("div", { id: "push-state", "aria-live": "polite" });
-  const url = h("input", { type: "url", id: "push-url", required: true, placeholder: "https://carrier.example/silkgate/inbox" });
+  const url = h("input", { type: "url", id: "push-url", required: true, placeholder: "your https endpoint, e.g. carrier.example/silkgate/inbox" });
   const show = async () => {
     try {
       const p = await api("/v1/mailbox/push");
