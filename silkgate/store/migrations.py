@@ -119,6 +119,17 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX batch_rules_time ON batch_rules (committed_us, origin, rule_id, records)",
             "CREATE INDEX batch_rules_exporter ON batch_rules (exporter, committed_us)",
             "CREATE INDEX batch_rules_importer ON batch_rules (importer, committed_us)",
+            # Whole-hub totals per UTC day (and the ledger's top index per hour), kept with
+            # the rows above: what a regulator's unfiltered view reads.
+            """CREATE TABLE flow_days (
+                day INTEGER NOT NULL, origin TEXT NOT NULL, destination TEXT NOT NULL,
+                outcome TEXT NOT NULL, batches INTEGER NOT NULL, records INTEGER NOT NULL,
+                PRIMARY KEY (day, origin, destination, outcome))""",
+            """CREATE TABLE rule_days (
+                day INTEGER NOT NULL, origin TEXT NOT NULL, rule_id TEXT NOT NULL,
+                batches INTEGER NOT NULL, records INTEGER NOT NULL,
+                PRIMARY KEY (day, origin, rule_id))""",
+            "CREATE TABLE ledger_hours (hour INTEGER PRIMARY KEY, top INTEGER NOT NULL)",
         ),
     ),
 )
