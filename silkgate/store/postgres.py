@@ -756,13 +756,15 @@ class PostgresStore:
             old_rules = conn.execute(stats.OLD_RULES.format(mark="%s"), batch).fetchall()
             change = stats.rollup(old_flows, old_rules, result)
             flows, rules = stats.stat_rows(result)
-            conn.execute("DELETE FROM batch_flows WHERE batch_id = %s", batch)
-            conn.execute("DELETE FROM batch_rules WHERE batch_id = %s", batch)
+            if change.replaces:
+                conn.execute("DELETE FROM batch_flows WHERE batch_id = %s", batch)
+                conn.execute("DELETE FROM batch_rules WHERE batch_id = %s", batch)
             writes: list[tuple[str, Sequence[Sequence[Any]]]] = [
                 (stats.insert_sql(stats.FLOW_INSERT, "%s", 9), flows),
                 (stats.insert_sql(stats.RULE_INSERT, "%s", 7), rules),
                 (stats.insert_sql(stats.FLOW_DAY_UPSERT, "%s", 6), change.flows),
                 (stats.insert_sql(stats.RULE_DAY_UPSERT, "%s", 5), change.rules),
+                (stats.HOUR_UPSERT.format(mark="%s", greatest="GREATEST"), change.tops),
             ]
             with conn.cursor() as cur:
                 for sql, rows in writes:

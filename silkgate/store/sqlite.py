@@ -585,12 +585,14 @@ class SqliteStore:
         old_rules = self._rows(stats.OLD_RULES.format(mark="?"), batch)
         change = stats.rollup(old_flows, old_rules, result)
         flows, rules = stats.stat_rows(result)
-        self._run("DELETE FROM batch_flows WHERE batch_id = ?", batch)
-        self._run("DELETE FROM batch_rules WHERE batch_id = ?", batch)
+        if change.replaces:
+            self._run("DELETE FROM batch_flows WHERE batch_id = ?", batch)
+            self._run("DELETE FROM batch_rules WHERE batch_id = ?", batch)
         self._many(stats.insert_sql(stats.FLOW_INSERT, "?", 9), flows)
         self._many(stats.insert_sql(stats.RULE_INSERT, "?", 7), rules)
         self._many(stats.insert_sql(stats.FLOW_DAY_UPSERT, "?", 6), change.flows)
         self._many(stats.insert_sql(stats.RULE_DAY_UPSERT, "?", 5), change.rules)
+        self._many(stats.HOUR_UPSERT.format(mark="?", greatest="MAX"), change.tops)
         for hour in change.hours:
             delete, insert = stats.hour_params(hour)
             self._run(stats.HOUR_DELETE.format(mark="?"), delete)

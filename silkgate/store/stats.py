@@ -372,6 +372,10 @@ OLD_FLOWS = (
     "WHERE batch_id = {mark}"
 )
 OLD_RULES = "SELECT committed_us, origin, rule_id, records FROM batch_rules WHERE batch_id = {mark}"
+HOUR_UPSERT = (
+    "INSERT INTO ledger_hours (hour, top) VALUES ({mark}, {mark}) ON CONFLICT (hour) "
+    "DO UPDATE SET top = {greatest}(ledger_hours.top, excluded.top)"
+)
 HOUR_DELETE = "DELETE FROM ledger_hours WHERE hour = {mark}"
 HOUR_INSERT = (
     "INSERT INTO ledger_hours (hour, top) SELECT {mark}, m FROM (SELECT MAX(ledger_index) AS m "
@@ -385,7 +389,9 @@ class Rollup(msgspec.Struct, frozen=True, kw_only=True):
 
     flows: list[tuple[int, str, str, str, int, int]]  # day, origin, dest., outcome, +b, +r
     rules: list[tuple[int, str, str, int, int]]  # day, origin, rule id, +batches, +records
-    hours: list[int]  # hours whose top ledger index to recompute
+    tops: list[tuple[int, int]]  # (hour, ledger index): raise the hour's top to it
+    hours: list[int]  # hours to recompute from the rows (the batch replaces earlier rows)
+    replaces: bool  # the batch had rows already
 
 
 def rollup(
@@ -400,20 +406,26 @@ def rollup(
     rules: Counter[tuple[int, str, str]] = Counter()
     rule_records: Counter[tuple[int, str, str]] = Counter()
     hours: set[int] = set()
+    replaces = False
     for at, origin, destination, outcome, records in old_flows:
+        replaces = True
         key = (int(at) // DAY_US, str(origin), str(destination), str(outcome))
         flows[key] -= 1
         flow_records[key] -= int(records)
         hours.add(int(at) // HOUR_US)
     for at, origin, rule_id, records in old_rules:
+        replaces = True
         key3 = (int(at) // DAY_US, str(origin), str(rule_id))
         rules[key3] -= 1
         rule_records[key3] -= int(records)
+    tops: dict[int, int] = {}
     for f in flow_rows(result):
         key = (f.committed_us // DAY_US, f.origin, f.destination, f.outcome)
         flows[key] += 1
         flow_records[key] += f.records
-        hours.add(f.committed_us // HOUR_US)
+        if f.ledger_index is not None:
+            hour = f.committed_us // HOUR_US
+            tops[hour] = max(tops.get(hour, -1), f.ledger_index)
     for r in rule_rows(result):
         key3 = (r.committed_us // DAY_US, r.origin, r.rule_id)
         rules[key3] += 1
@@ -429,7 +441,10 @@ def rollup(
             for k in sorted(set(rules) | set(rule_records))
             if rules[k] or rule_records[k]
         ],
-        hours=sorted(hours),
+        # A new batch raises its hours' tops; a replaced one has its hours recomputed.
+        tops=[] if replaces else sorted(tops.items()),
+        hours=sorted(hours | set(tops)) if replaces else [],
+        replaces=replaces,
     )
 
 

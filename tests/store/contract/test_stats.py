@@ -163,6 +163,19 @@ def test_replacing_a_batch_replaces_its_rows(store: Store) -> None:
     ]
     assert [r.rule_id for r in store.rule_counts(**WIDE)] == ["r.a"]
     assert [p.size for p in store.ledger_growth(**WIDE, bucket_seconds=60, limit=5)] == [4]
+    assert [p.size for p in store.ledger_growth(**WIDE, bucket_seconds=3600, limit=5)] == [4]
+    # again, a day later and with a smaller index: the old day and hour forget it
+    later = T0 + timedelta(days=1, minutes=7)
+    store.put_batch_result(made("b1", later, [_decision("deny", ("r.d",), "CN", "TH")], index=1))
+    store.put_batch_result(made("b2", T0, [_decision("allow", ("r.a",), "CN", "VN")], index=0))
+    assert [(f.day, f.outcome, f.batches) for f in store.flow_counts(**WIDE)] == [
+        (T0.date(), "allow", 1),
+        (later.date(), "deny", 1),
+    ]
+    assert [(r.rule_id, r.batches) for r in store.rule_counts(**WIDE)] == [("r.a", 1), ("r.d", 1)]
+    for bucket in (3600, 86400):
+        growth = store.ledger_growth(**WIDE, bucket_seconds=bucket, limit=5)
+        assert [p.size for p in growth] == [1, 2]
 
 
 def test_a_failed_transaction_leaves_no_rows(store: Store) -> None:
