@@ -754,14 +754,14 @@ class PostgresStore:
         with self._cursor() as conn:
             old_flows = conn.execute(stats.OLD_FLOWS.format(mark="%s"), batch).fetchall()
             old_rules = conn.execute(stats.OLD_RULES.format(mark="%s"), batch).fetchall()
-            change = stats.rollup(old_flows, old_rules, result)
             flows, rules = stats.stat_rows(result)
+            change = stats.rollup(old_flows, old_rules, flows, rules)
             if change.replaces:
                 conn.execute("DELETE FROM batch_flows WHERE batch_id = %s", batch)
                 conn.execute("DELETE FROM batch_rules WHERE batch_id = %s", batch)
             writes: list[tuple[str, Sequence[Sequence[Any]]]] = [
-                (stats.insert_sql(stats.FLOW_INSERT, "%s", 9), flows),
-                (stats.insert_sql(stats.RULE_INSERT, "%s", 7), rules),
+                (stats.insert_sql(stats.FLOW_INSERT, "%s", 9), stats.as_params(flows)),
+                (stats.insert_sql(stats.RULE_INSERT, "%s", 7), stats.as_params(rules)),
                 (stats.insert_sql(stats.FLOW_DAY_UPSERT, "%s", 6), change.flows),
                 (stats.insert_sql(stats.RULE_DAY_UPSERT, "%s", 5), change.rules),
                 (stats.HOUR_UPSERT.format(mark="%s", greatest="GREATEST"), change.tops),

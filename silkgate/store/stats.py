@@ -108,7 +108,14 @@ def flow_rows(result: BatchResult) -> list[FlowRow]:
 def rule_rows(result: BatchResult) -> list[RuleRow]:
     origin, _ = corridor(result)
     at = to_us(result.committed_at)
-    counts: Counter[str] = Counter(r for d in result.decisions for r in dict.fromkeys(d.rule_ids))
+    # Records share a few decision objects: count those, then their rules.
+    ids = list(map(id, result.decisions))
+    shared = Counter(ids)
+    by_id = dict(zip(ids, result.decisions, strict=True))
+    counts: Counter[str] = Counter()
+    for key, n in shared.items():
+        for rule_id in dict.fromkeys(by_id[key].rule_ids):
+            counts[rule_id] += n
     return [
         RuleRow(
             batch_id=result.batch_id, committed_us=at, exporter=result.exporter,
@@ -343,11 +350,14 @@ def size_point(row: tuple[Any, ...], bucket_seconds: int) -> SizePoint:
     return SizePoint(time=bucket_start(int(b) * bucket, bucket), size=int(top) + 1)
 
 
-def stat_rows(result: BatchResult) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    """The batch's rows for batch_flows and batch_rules, as tuples in column order."""
-    flows = [tuple(msgspec.structs.astuple(r)) for r in flow_rows(result)]
-    rules = [tuple(msgspec.structs.astuple(r)) for r in rule_rows(result)]
-    return flows, rules
+def stat_rows(result: BatchResult) -> tuple[list[FlowRow], list[RuleRow]]:
+    """The batch's rows for batch_flows and batch_rules (`as_params` gives each's values
+    in column order)."""
+    return flow_rows(result), rule_rows(result)
+
+
+def as_params(rows: Iterable[FlowRow | RuleRow]) -> list[tuple[Any, ...]]:
+    return [msgspec.structs.astuple(r) for r in rows]
 
 
 # -- whole-hub totals: per UTC day, and the ledger's top index per hour ------------------
@@ -397,10 +407,12 @@ class Rollup(msgspec.Struct, frozen=True, kw_only=True):
 def rollup(
     old_flows: Iterable[tuple[Any, ...]],
     old_rules: Iterable[tuple[Any, ...]],
-    result: BatchResult,
+    new_flows: Iterable[FlowRow],
+    new_rules: Iterable[RuleRow],
 ) -> Rollup:
-    """The deltas from the batch's rows as stored (`old_*`, from OLD_FLOWS and OLD_RULES;
-    empty for a new batch) to its rows now. Sorted, so concurrent writers lock in order."""
+    """The deltas from a batch's rows as stored (`old_*`, from OLD_FLOWS and OLD_RULES;
+    empty for a new batch) to its rows now (`new_*`, from `stat_rows`). Sorted, so
+    concurrent writers lock in one order."""
     flows: Counter[tuple[int, str, str, str]] = Counter()
     flow_records: Counter[tuple[int, str, str, str]] = Counter()
     rules: Counter[tuple[int, str, str]] = Counter()
@@ -419,14 +431,14 @@ def rollup(
         rules[key3] -= 1
         rule_records[key3] -= int(records)
     tops: dict[int, int] = {}
-    for f in flow_rows(result):
+    for f in new_flows:
         key = (f.committed_us // DAY_US, f.origin, f.destination, f.outcome)
         flows[key] += 1
         flow_records[key] += f.records
         if f.ledger_index is not None:
             hour = f.committed_us // HOUR_US
             tops[hour] = max(tops.get(hour, -1), f.ledger_index)
-    for r in rule_rows(result):
+    for r in new_rules:
         key3 = (r.committed_us // DAY_US, r.origin, r.rule_id)
         rules[key3] += 1
         rule_records[key3] += r.records
