@@ -109,7 +109,6 @@ DOCUMENTED = [
     SignatureView, CheckpointView, SizePoint, LedgerHistory, FlowCount, CorridorReport,
     FiredRuleCount, RuleReport,
 ]  # fmt: skip
-PUBLIC = ("/v1/console/checkpoint", "/v1/console/ledger-history")
 
 router = APIRouter(prefix="/console", tags=["console"])
 

@@ -748,15 +748,32 @@ class PostgresStore:
             after = int(rows[-1][0])
 
     def _put_stat_rows(self, result: BatchResult) -> None:
-        flows, rules = stats.stat_rows(result)
+        """The batch's aggregate rows, replacing any it had, and the whole-hub totals
+        (upserts in key order, so concurrent writers cannot deadlock on them)."""
+        batch = (result.batch_id,)
         with self._cursor() as conn:
-            conn.execute("DELETE FROM batch_flows WHERE batch_id = %s", (result.batch_id,))
-            conn.execute("DELETE FROM batch_rules WHERE batch_id = %s", (result.batch_id,))
+            old_flows = conn.execute(stats.OLD_FLOWS.format(mark="%s"), batch).fetchall()
+            old_rules = conn.execute(stats.OLD_RULES.format(mark="%s"), batch).fetchall()
+            flows, rules = stats.stat_rows(result)
+            change = stats.rollup(old_flows, old_rules, flows, rules)
+            if change.replaces:
+                conn.execute("DELETE FROM batch_flows WHERE batch_id = %s", batch)
+                conn.execute("DELETE FROM batch_rules WHERE batch_id = %s", batch)
+            writes: list[tuple[str, Sequence[Sequence[Any]]]] = [
+                (stats.insert_sql(stats.FLOW_INSERT, "%s", 9), stats.as_params(flows)),
+                (stats.insert_sql(stats.RULE_INSERT, "%s", 7), stats.as_params(rules)),
+                (stats.insert_sql(stats.FLOW_DAY_UPSERT, "%s", 6), change.flows),
+                (stats.insert_sql(stats.RULE_DAY_UPSERT, "%s", 5), change.rules),
+                (stats.HOUR_UPSERT.format(mark="%s", greatest="GREATEST"), change.tops),
+            ]
             with conn.cursor() as cur:
-                if flows:
-                    cur.executemany(stats.insert_sql(stats.FLOW_INSERT, "%s", 9), flows)
-                if rules:
-                    cur.executemany(stats.insert_sql(stats.RULE_INSERT, "%s", 7), rules)
+                for sql, rows in writes:
+                    if rows:
+                        cur.executemany(sql, rows)
+            for hour in change.hours:
+                delete, insert = stats.hour_params(hour)
+                conn.execute(stats.HOUR_DELETE.format(mark="%s"), delete)
+                conn.execute(stats.HOUR_INSERT.format(mark="%s"), insert)
 
     def flow_counts(
         self,
@@ -770,10 +787,22 @@ class PostgresStore:
         offset: int = 0,
     ) -> list[stats.FlowCount]:
         check_paging(limit, offset)
-        sql, params = stats.flow_counts_sql(
-            "%s", '"C"', since=since, until=until, exporter=exporter, importer=importer,
-            party=party, limit=limit, offset=offset,
-        )  # fmt: skip
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.flow_days_sql(
+                "%s", '"C"', since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.flow_counts_sql(
+                "%s",
+                '"C"',
+                since=since,
+                until=until,
+                exporter=exporter,
+                importer=importer,
+                party=party,
+                limit=limit,
+                offset=offset,
+            )
         return [stats.flow_count(tuple(r)) for r in self._rows(sql, params)]
 
     def rule_counts(
@@ -788,20 +817,39 @@ class PostgresStore:
         offset: int = 0,
     ) -> list[stats.RuleCount]:
         check_paging(limit, offset)
-        sql, params = stats.rule_counts_sql(
-            "%s", '"C"', since=since, until=until, exporter=exporter, importer=importer,
-            party=party, limit=limit, offset=offset,
-        )  # fmt: skip
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.rule_days_sql(
+                "%s", '"C"', since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.rule_counts_sql(
+                "%s",
+                '"C"',
+                since=since,
+                until=until,
+                exporter=exporter,
+                importer=importer,
+                party=party,
+                limit=limit,
+                offset=offset,
+            )
         return [stats.rule_count(tuple(r)) for r in self._rows(sql, params)]
 
     def ledger_growth(
         self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
     ) -> list[stats.SizePoint]:
         check_paging(limit, offset)
-        sql, params = stats.growth_sql(
-            "%s", since=since, until=until, bucket_seconds=bucket_seconds, limit=limit,
+        stats.check_bucket(bucket_seconds)
+        hourly = stats.hours_answer(since, until, bucket_seconds)
+        growth = stats.growth_hours_sql if hourly else stats.growth_sql
+        sql, params = growth(
+            "%s",
+            since=since,
+            until=until,
+            bucket_seconds=bucket_seconds,
+            limit=limit,
             offset=offset,
-        )  # fmt: skip
+        )
         return [stats.size_point(tuple(r), bucket_seconds) for r in self._rows(sql, params)]
 
 

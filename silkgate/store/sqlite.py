@@ -579,11 +579,24 @@ class SqliteStore:
 
     # -- aggregates (silkgate.store.stats) ----------------------------------------------
     def _put_stat_rows(self, result: BatchResult) -> None:
+        """The batch's aggregate rows, replacing any it had, and the whole-hub totals."""
+        batch = (result.batch_id,)
+        old_flows = self._rows(stats.OLD_FLOWS.format(mark="?"), batch)
+        old_rules = self._rows(stats.OLD_RULES.format(mark="?"), batch)
         flows, rules = stats.stat_rows(result)
-        self._run("DELETE FROM batch_flows WHERE batch_id = ?", (result.batch_id,))
-        self._run("DELETE FROM batch_rules WHERE batch_id = ?", (result.batch_id,))
-        self._many(stats.insert_sql(stats.FLOW_INSERT, "?", 9), flows)
-        self._many(stats.insert_sql(stats.RULE_INSERT, "?", 7), rules)
+        change = stats.rollup(old_flows, old_rules, flows, rules)
+        if change.replaces:
+            self._run("DELETE FROM batch_flows WHERE batch_id = ?", batch)
+            self._run("DELETE FROM batch_rules WHERE batch_id = ?", batch)
+        self._many(stats.insert_sql(stats.FLOW_INSERT, "?", 9), stats.as_params(flows))
+        self._many(stats.insert_sql(stats.RULE_INSERT, "?", 7), stats.as_params(rules))
+        self._many(stats.insert_sql(stats.FLOW_DAY_UPSERT, "?", 6), change.flows)
+        self._many(stats.insert_sql(stats.RULE_DAY_UPSERT, "?", 5), change.rules)
+        self._many(stats.HOUR_UPSERT.format(mark="?", greatest="MAX"), change.tops)
+        for hour in change.hours:
+            delete, insert = stats.hour_params(hour)
+            self._run(stats.HOUR_DELETE.format(mark="?"), delete)
+            self._run(stats.HOUR_INSERT.format(mark="?"), insert)
 
     def _backfill_stats(self) -> None:
         """Write the aggregate rows of batches committed before schema version 4."""
@@ -612,10 +625,22 @@ class SqliteStore:
         offset: int = 0,
     ) -> list[stats.FlowCount]:
         check_paging(limit, offset)
-        sql, params = stats.flow_counts_sql(
-            "?", "BINARY", since=since, until=until, exporter=exporter, importer=importer,
-            party=party, limit=limit, offset=offset,
-        )  # fmt: skip
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.flow_days_sql(
+                "?", "BINARY", since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.flow_counts_sql(
+                "?",
+                "BINARY",
+                since=since,
+                until=until,
+                exporter=exporter,
+                importer=importer,
+                party=party,
+                limit=limit,
+                offset=offset,
+            )
         return [stats.flow_count(tuple(r)) for r in self._rows(sql, params)]
 
     def rule_counts(
@@ -630,20 +655,39 @@ class SqliteStore:
         offset: int = 0,
     ) -> list[stats.RuleCount]:
         check_paging(limit, offset)
-        sql, params = stats.rule_counts_sql(
-            "?", "BINARY", since=since, until=until, exporter=exporter, importer=importer,
-            party=party, limit=limit, offset=offset,
-        )  # fmt: skip
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.rule_days_sql(
+                "?", "BINARY", since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.rule_counts_sql(
+                "?",
+                "BINARY",
+                since=since,
+                until=until,
+                exporter=exporter,
+                importer=importer,
+                party=party,
+                limit=limit,
+                offset=offset,
+            )
         return [stats.rule_count(tuple(r)) for r in self._rows(sql, params)]
 
     def ledger_growth(
         self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
     ) -> list[stats.SizePoint]:
         check_paging(limit, offset)
-        sql, params = stats.growth_sql(
-            "?", since=since, until=until, bucket_seconds=bucket_seconds, limit=limit,
+        stats.check_bucket(bucket_seconds)
+        hourly = stats.hours_answer(since, until, bucket_seconds)
+        growth = stats.growth_hours_sql if hourly else stats.growth_sql
+        sql, params = growth(
+            "?",
+            since=since,
+            until=until,
+            bucket_seconds=bucket_seconds,
+            limit=limit,
             offset=offset,
-        )  # fmt: skip
+        )
         return [stats.size_point(tuple(r), bucket_seconds) for r in self._rows(sql, params)]
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import msgspec
 
@@ -107,7 +108,14 @@ def flow_rows(result: BatchResult) -> list[FlowRow]:
 def rule_rows(result: BatchResult) -> list[RuleRow]:
     origin, _ = corridor(result)
     at = to_us(result.committed_at)
-    counts: Counter[str] = Counter(r for d in result.decisions for r in dict.fromkeys(d.rule_ids))
+    # Records share a few decision objects: count those, then their rules.
+    ids = list(map(id, result.decisions))
+    shared = Counter(ids)
+    by_id = dict(zip(ids, result.decisions, strict=True))
+    counts: Counter[str] = Counter()
+    for key, n in shared.items():
+        for rule_id in dict.fromkeys(by_id[key].rule_ids):
+            counts[rule_id] += n
     return [
         RuleRow(
             batch_id=result.batch_id, committed_us=at, exporter=result.exporter,
@@ -280,13 +288,16 @@ def flow_counts_sql(
     return sql, [*params, limit, offset]
 
 
-def flow_count(row: tuple[object, ...]) -> FlowCount:
+def flow_count(row: tuple[Any, ...]) -> FlowCount:
     d, origin, destination, outcome, batches, records = row
     return FlowCount(
-        day=day_of(int(d) * DAY_US),  # type: ignore[call-overload]
-        origin=str(origin), destination=str(destination), outcome=str(outcome),
-        batches=int(batches), records=int(records),  # type: ignore[call-overload]
-    )  # fmt: skip
+        day=day_of(int(d) * DAY_US),
+        origin=str(origin),
+        destination=str(destination),
+        outcome=str(outcome),
+        batches=int(batches),
+        records=int(records),
+    )
 
 
 def rule_counts_sql(
@@ -310,12 +321,14 @@ def rule_counts_sql(
     return sql, [*params, limit, offset]
 
 
-def rule_count(row: tuple[object, ...]) -> RuleCount:
+def rule_count(row: tuple[Any, ...]) -> RuleCount:
     origin, rule_id, records, batches = row
     return RuleCount(
-        origin=str(origin), rule_id=str(rule_id),
-        records=int(records), batches=int(batches),  # type: ignore[call-overload]
-    )  # fmt: skip
+        origin=str(origin),
+        rule_id=str(rule_id),
+        records=int(records),
+        batches=int(batches),
+    )
 
 
 def growth_sql(
@@ -331,14 +344,180 @@ def growth_sql(
     return sql, [to_us(since), to_us(until), limit, offset]
 
 
-def size_point(row: tuple[object, ...], bucket_seconds: int) -> SizePoint:
+def size_point(row: tuple[Any, ...], bucket_seconds: int) -> SizePoint:
     b, top = row
     bucket = bucket_seconds * 10**6
-    return SizePoint(time=bucket_start(int(b) * bucket, bucket), size=int(top) + 1)  # type: ignore[call-overload]
+    return SizePoint(time=bucket_start(int(b) * bucket, bucket), size=int(top) + 1)
 
 
-def stat_rows(result: BatchResult) -> tuple[list[tuple[object, ...]], list[tuple[object, ...]]]:
-    """The batch's rows for batch_flows and batch_rules, as tuples in column order."""
-    flows = [tuple(msgspec.structs.astuple(r)) for r in flow_rows(result)]
-    rules = [tuple(msgspec.structs.astuple(r)) for r in rule_rows(result)]
-    return flows, rules
+def stat_rows(result: BatchResult) -> tuple[list[FlowRow], list[RuleRow]]:
+    """The batch's rows for batch_flows and batch_rules (`as_params` gives each's values
+    in column order)."""
+    return flow_rows(result), rule_rows(result)
+
+
+def as_params(rows: Iterable[FlowRow | RuleRow]) -> list[tuple[Any, ...]]:
+    return [msgspec.structs.astuple(r) for r in rows]
+
+
+# -- whole-hub totals: per UTC day, and the ledger's top index per hour ------------------
+# A store keeps them with the per-batch rows (in the same transaction), so that an
+# unfiltered view reads one row per day and key instead of one per batch. A view narrowed
+# to a party, or a window not on day (hour) boundaries, reads the per-batch rows.
+
+FLOW_DAY_UPSERT = (
+    "INSERT INTO flow_days (day, origin, destination, outcome, batches, records) "
+    "VALUES ({marks}) ON CONFLICT (day, origin, destination, outcome) DO UPDATE SET "
+    "batches = flow_days.batches + excluded.batches, "
+    "records = flow_days.records + excluded.records"
+)
+RULE_DAY_UPSERT = (
+    "INSERT INTO rule_days (day, origin, rule_id, batches, records) VALUES ({marks}) "
+    "ON CONFLICT (day, origin, rule_id) DO UPDATE SET "
+    "batches = rule_days.batches + excluded.batches, "
+    "records = rule_days.records + excluded.records"
+)
+OLD_FLOWS = (
+    "SELECT committed_us, origin, destination, outcome, records FROM batch_flows "
+    "WHERE batch_id = {mark}"
+)
+OLD_RULES = "SELECT committed_us, origin, rule_id, records FROM batch_rules WHERE batch_id = {mark}"
+HOUR_UPSERT = (
+    "INSERT INTO ledger_hours (hour, top) VALUES ({mark}, {mark}) ON CONFLICT (hour) "
+    "DO UPDATE SET top = {greatest}(ledger_hours.top, excluded.top)"
+)
+HOUR_DELETE = "DELETE FROM ledger_hours WHERE hour = {mark}"
+HOUR_INSERT = (
+    "INSERT INTO ledger_hours (hour, top) SELECT {mark}, m FROM (SELECT MAX(ledger_index) AS m "
+    "FROM batch_flows WHERE committed_us >= {mark} AND committed_us < {mark}) AS t "
+    "WHERE m IS NOT NULL"
+)
+
+
+class Rollup(msgspec.Struct, frozen=True, kw_only=True):
+    """What putting one batch changes in the whole-hub totals."""
+
+    flows: list[tuple[int, str, str, str, int, int]]  # day, origin, dest., outcome, +b, +r
+    rules: list[tuple[int, str, str, int, int]]  # day, origin, rule id, +batches, +records
+    tops: list[tuple[int, int]]  # (hour, ledger index): raise the hour's top to it
+    hours: list[int]  # hours to recompute from the rows (the batch replaces earlier rows)
+    replaces: bool  # the batch had rows already
+
+
+def rollup(
+    old_flows: Iterable[tuple[Any, ...]],
+    old_rules: Iterable[tuple[Any, ...]],
+    new_flows: Iterable[FlowRow],
+    new_rules: Iterable[RuleRow],
+) -> Rollup:
+    """The deltas from a batch's rows as stored (`old_*`, from OLD_FLOWS and OLD_RULES;
+    empty for a new batch) to its rows now (`new_*`, from `stat_rows`). Sorted, so
+    concurrent writers lock in one order."""
+    flows: Counter[tuple[int, str, str, str]] = Counter()
+    flow_records: Counter[tuple[int, str, str, str]] = Counter()
+    rules: Counter[tuple[int, str, str]] = Counter()
+    rule_records: Counter[tuple[int, str, str]] = Counter()
+    hours: set[int] = set()
+    replaces = False
+    for at, origin, destination, outcome, records in old_flows:
+        replaces = True
+        key = (int(at) // DAY_US, str(origin), str(destination), str(outcome))
+        flows[key] -= 1
+        flow_records[key] -= int(records)
+        hours.add(int(at) // HOUR_US)
+    for at, origin, rule_id, records in old_rules:
+        replaces = True
+        key3 = (int(at) // DAY_US, str(origin), str(rule_id))
+        rules[key3] -= 1
+        rule_records[key3] -= int(records)
+    tops: dict[int, int] = {}
+    for f in new_flows:
+        key = (f.committed_us // DAY_US, f.origin, f.destination, f.outcome)
+        flows[key] += 1
+        flow_records[key] += f.records
+        if f.ledger_index is not None:
+            hour = f.committed_us // HOUR_US
+            tops[hour] = max(tops.get(hour, -1), f.ledger_index)
+    for r in new_rules:
+        key3 = (r.committed_us // DAY_US, r.origin, r.rule_id)
+        rules[key3] += 1
+        rule_records[key3] += r.records
+    return Rollup(
+        flows=[
+            (*k, flows[k], flow_records[k])
+            for k in sorted(set(flows) | set(flow_records))
+            if flows[k] or flow_records[k]
+        ],
+        rules=[
+            (*k, rules[k], rule_records[k])
+            for k in sorted(set(rules) | set(rule_records))
+            if rules[k] or rule_records[k]
+        ],
+        # A new batch raises its hours' tops; a replaced one has its hours recomputed.
+        tops=[] if replaces else sorted(tops.items()),
+        hours=sorted(hours | set(tops)) if replaces else [],
+        replaces=replaces,
+    )
+
+
+def hour_params(hour: int) -> tuple[list[object], list[object]]:
+    """Parameters of HOUR_DELETE and HOUR_INSERT for one hour."""
+    return [hour], [hour, hour * HOUR_US, (hour + 1) * HOUR_US]
+
+
+def _aligned(since: datetime, until: datetime, unit_us: int) -> bool:
+    return to_us(since) % unit_us == 0 and to_us(until) % unit_us == 0
+
+
+def uses_rollup(
+    since: datetime,
+    until: datetime,
+    exporter: str | None,
+    importer: str | None,
+    party: str | None,
+) -> bool:
+    """Whether the whole-hub daily totals answer this query exactly."""
+    return (
+        exporter is None and importer is None and party is None and _aligned(since, until, DAY_US)
+    )
+
+
+def flow_days_sql(
+    mark: str, collate: str, *, since: datetime, until: datetime, limit: int, offset: int
+) -> tuple[str, list[object]]:
+    order = ", ".join(f"{c} COLLATE {collate}" for c in ("origin", "destination", "outcome"))
+    sql = (
+        "SELECT day, origin, destination, outcome, batches, records FROM flow_days "
+        f"WHERE day >= {mark} AND day < {mark} AND batches > 0 "
+        f"ORDER BY day, {order} LIMIT {mark} OFFSET {mark}"
+    )
+    return sql, [to_us(since) // DAY_US, to_us(until) // DAY_US, limit, offset]
+
+
+def rule_days_sql(
+    mark: str, collate: str, *, since: datetime, until: datetime, limit: int, offset: int
+) -> tuple[str, list[object]]:
+    sql = (
+        "SELECT origin, rule_id, SUM(records) AS n, SUM(batches) AS b FROM rule_days "
+        f"WHERE day >= {mark} AND day < {mark} GROUP BY origin, rule_id HAVING SUM(batches) > 0 "
+        f"ORDER BY n DESC, origin COLLATE {collate}, rule_id COLLATE {collate} "
+        f"LIMIT {mark} OFFSET {mark}"
+    )
+    return sql, [to_us(since) // DAY_US, to_us(until) // DAY_US, limit, offset]
+
+
+def hours_answer(since: datetime, until: datetime, bucket_seconds: int) -> bool:
+    """Whether the hourly tops answer a growth query exactly."""
+    return bucket_seconds % 3600 == 0 and _aligned(since, until, HOUR_US)
+
+
+def growth_hours_sql(
+    mark: str, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int
+) -> tuple[str, list[object]]:
+    check_bucket(bucket_seconds)
+    per = bucket_seconds // 3600
+    sql = (
+        f"SELECT hour / {per} AS b, MAX(top) FROM ledger_hours WHERE hour >= {mark} "
+        f"AND hour < {mark} GROUP BY b ORDER BY b LIMIT {mark} OFFSET {mark}"
+    )
+    return sql, [to_us(since) // HOUR_US, to_us(until) // HOUR_US, limit, offset]

@@ -163,6 +163,19 @@ def test_replacing_a_batch_replaces_its_rows(store: Store) -> None:
     ]
     assert [r.rule_id for r in store.rule_counts(**WIDE)] == ["r.a"]
     assert [p.size for p in store.ledger_growth(**WIDE, bucket_seconds=60, limit=5)] == [4]
+    assert [p.size for p in store.ledger_growth(**WIDE, bucket_seconds=3600, limit=5)] == [4]
+    # again, a day later and with a smaller index: the old day and hour forget it
+    later = T0 + timedelta(days=1, minutes=7)
+    store.put_batch_result(made("b1", later, [_decision("deny", ("r.d",), "CN", "TH")], index=1))
+    store.put_batch_result(made("b2", T0, [_decision("allow", ("r.a",), "CN", "VN")], index=0))
+    assert [(f.day, f.outcome, f.batches) for f in store.flow_counts(**WIDE)] == [
+        (T0.date(), "allow", 1),
+        (later.date(), "deny", 1),
+    ]
+    assert [(r.rule_id, r.batches) for r in store.rule_counts(**WIDE)] == [("r.a", 1), ("r.d", 1)]
+    for bucket in (3600, 86400):
+        growth = store.ledger_growth(**WIDE, bucket_seconds=bucket, limit=5)
+        assert [p.size for p in growth] == [1, 2]
 
 
 def test_a_failed_transaction_leaves_no_rows(store: Store) -> None:
@@ -176,34 +189,19 @@ def test_equal_to_the_pure_grouping_with_paging(store: Store) -> None:
     rng = random.Random(7)
     corridors = [("CN", "VN"), ("CN", "TH"), ("VN", "CN"), ("CN", "MY")]
     rules = ["cn.a", "cn.b", "cn.b-x", "cn.B", "vn.c", "gate.no-agreement"]
-    results = []
-    for i in range(60):
-        origin, destination = rng.choice(corridors)
-        decisions = [
-            _decision(
-                rng.choice(OUTCOMES),
-                tuple(rng.sample(rules, rng.randint(1, 2))),
-                origin,
-                destination,
-            )
-            for _ in range(rng.randint(1, 6))
-        ]
-        at = T0 + timedelta(hours=rng.randint(0, 24 * 5), minutes=rng.randint(0, 59))
-        results.append(
-            made(
-                f"b{i}",
-                at,
-                decisions,
-                exporter=rng.choice(["e1", "e2"]),
-                importer=rng.choice(["i1", "i2"]),
-                index=i,
-            )
-        )
+    results = [_random_batch(rng, f"b{i}", i, corridors, rules) for i in range(60)]
     for result in results:
         store.put_batch_result(result)
+    # some batches put again, changed (another day, outcome, rules, index): the totals
+    # must forget what they said before
+    for i in rng.sample(range(60), 12):
+        results[i] = _random_batch(rng, f"b{i}", 60 + i, corridors, rules)
+        store.put_batch_result(results[i])
     flows = [row for r in results for row in flow_rows(r)]
     fired = [row for r in results for row in rule_rows(r)]
     window = Span(since=T0 + timedelta(days=1), until=T0 + timedelta(days=4))
+    days = Span(since=datetime(2026, 3, 2, tzinfo=UTC), until=datetime(2026, 3, 5, tzinfo=UTC))
+    hours = Span(since=T0 + timedelta(hours=5), until=T0 + timedelta(hours=50))
     narrowings: list[Narrow] = [
         {},
         {"exporter": "e1"},
@@ -212,7 +210,7 @@ def test_equal_to_the_pure_grouping_with_paging(store: Store) -> None:
         {"exporter": "e1", "importer": "i1"},
     ]
     for narrowing in narrowings:
-        for span in (WIDE, window):
+        for span in (WIDE, window, days, hours):
             expected = group_flows(flows, **span, **narrowing)
             assert store.flow_counts(**span, **narrowing, limit=10_000) == expected
             pages = [
@@ -226,10 +224,27 @@ def test_equal_to_the_pure_grouping_with_paging(store: Store) -> None:
     assert sum(f.records for f in store.flow_counts(**WIDE, limit=10_000)) == sum(
         r.records for r in results
     )
-    for bucket in (3600, 86400):
-        grown = group_growth(flows, **WIDE, bucket_us=bucket * 10**6)
-        assert store.ledger_growth(**WIDE, bucket_seconds=bucket, limit=10_000) == grown
-        assert store.ledger_growth(**WIDE, bucket_seconds=bucket, limit=3, offset=2) == grown[2:5]
+    for bucket in (60, 3600, 7200, 86400):
+        for span in (WIDE, window, days, hours):
+            grown = group_growth(flows, **span, bucket_us=bucket * 10**6)
+            assert store.ledger_growth(**span, bucket_seconds=bucket, limit=10_000) == grown
+            paged = store.ledger_growth(**span, bucket_seconds=bucket, limit=3, offset=2)
+            assert paged == grown[2:5]
+
+
+def _random_batch(
+    rng: random.Random, bid: str, index: int, corridors: list[tuple[str, str]], rules: list[str]
+) -> BatchResult:
+    origin, destination = rng.choice(corridors)
+    decisions = [
+        _decision(
+            rng.choice(OUTCOMES), tuple(rng.sample(rules, rng.randint(1, 2))), origin, destination
+        )
+        for _ in range(rng.randint(1, 6))
+    ]
+    at = T0 + timedelta(hours=rng.randint(0, 24 * 5), minutes=rng.randint(0, 59))
+    exporter, importer = rng.choice(["e1", "e2"]), rng.choice(["i1", "i2"])
+    return made(bid, at, decisions, exporter=exporter, importer=importer, index=index)
 
 
 def test_bad_arguments_are_refused(store: Store) -> None:
