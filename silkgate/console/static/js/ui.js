@@ -94,13 +94,13 @@ export function section(title, ...children) {
 }
 
 /** Previous / next buttons for offset paging. */
-export function pager({ offset, limit, shown, onPage, label = "Pages" }) {
+export function pager({ offset, limit, shown, onPage, label = "Pages", prev = "← Newer", next = "Older →" }) {
   return h(
     "nav",
     { class: "pager", "aria-label": label },
-    h("button", { type: "button", disabled: offset === 0, onclick: () => onPage(Math.max(0, offset - limit)) }, "← Newer"),
+    h("button", { type: "button", disabled: offset === 0, onclick: () => onPage(Math.max(0, offset - limit)) }, prev),
     h("span", {}, shown ? `${fmtNum(offset + 1)}–${fmtNum(offset + shown)}` : "none"),
-    h("button", { type: "button", disabled: shown < limit, onclick: () => onPage(offset + limit) }, "Older →"),
+    h("button", { type: "button", disabled: shown < limit, onclick: () => onPage(offset + limit) }, next),
   );
 }
 

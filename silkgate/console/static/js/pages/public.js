@@ -85,10 +85,16 @@ async function witnessRows(note, logKey, witnessKeys = [], hubView = []) {
   return rows;
 }
 
+/** Midnight UTC `days` ago: whole days let the hub read its hourly tops. */
+function daysAgoMidnight(days) {
+  const d = new Date(Date.now() - days * 86400000);
+  return `${d.toISOString().slice(0, 10)}T00:00:00Z`;
+}
+
 async function historySection() {
   let series;
   try {
-    series = await api("/v1/console/ledger-history", { signed: false, params: { bucket: "day", since: new Date(Date.now() - 90 * 86400000).toISOString() } });
+    series = await api("/v1/console/ledger-history", { signed: false, params: { bucket: "day", since: daysAgoMidnight(90) } });
   } catch {
     return null; // an older hub without the aggregate: the checkpoint above still shows the size
   }

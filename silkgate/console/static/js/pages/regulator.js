@@ -5,7 +5,7 @@
 import { api, currentIdentity } from "../api.js";
 import { b64encode, canonicalJson, hex, sha256, utf8 } from "../bytes.js";
 import { hbars, stackedBars } from "../charts.js";
-import { field, fmtNum, fmtTime, h, notice, outcomeBadges, OUTCOMES, outcomeLabel, section, short, table } from "../ui.js";
+import { field, fmtNum, fmtTime, h, notice, OUTCOMES, outcomeLabel, pager, section, short, table } from "../ui.js";
 import { countersView } from "./common.js";
 
 const LEGAL_STEPS = {
@@ -122,11 +122,19 @@ async function holdsPage(body) {
     result,
     list,
   );
+  let offset = 0;
+  const limit = 50;
   const load = async () => {
-    const { holds } = await api("/v1/holds");
+    const page = await api("/v1/holds", { params: { limit, offset } });
+    const { holds } = page;
+    const total = page.total ?? holds.length;
+    if (!holds.length && offset > 0) {
+      offset = Math.max(0, offset - limit); // the last one on this page was decided
+      return load();
+    }
     list.replaceChildren(
       table(
-        `Holds queue (${holds.length})`,
+        `Holds queue (${fmtNum(total)}, oldest first)`,
         [
           { label: "held since", value: (x) => fmtTime(x.held_at) },
           { label: "envelope", value: (x) => h("span", { class: "mono", title: x.envelope_id }, short(x.envelope_id, 16)) },
@@ -147,6 +155,7 @@ async function holdsPage(body) {
         holds,
         { empty: "no batch is held" },
       ),
+      total > limit ? pager({ offset, limit, shown: holds.length, onPage: (o) => { offset = o; load(); }, label: "Holds pages", prev: "← Earlier", next: "Later →" }) : null,
     );
   };
   await load();
