@@ -412,3 +412,39 @@ def test_a_device_clock_an_hour_off_still_signs_in(page: Any, world: World) -> N
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_selector("#sign-out")
     assert page.inner_text("#who").startswith(EXPORTER)
+
+
+def test_the_operator_rotates_and_revokes_keys(page: Any, world: World, tmp_path: Path) -> None:
+    """Rotation: the participant made new keys on its own machine and handed over the public
+    halves; the operator registers them and the new key signs. Revocation: the revoked key
+    signs nothing any more."""
+    from datetime import UTC, datetime
+
+    from silkgate.client import SilkgateClient
+    from silkgate.errors import AuthError
+    from silkgate.seal.keys import hpke_public_bytes, rotate_keyring
+
+    rotating, revoking = "th-bangkok-market", "id-jakarta-market"
+    sign_in(page, world.url, world.key_file(OPERATOR))
+    go(page, "/operator/keys")
+    old = load_keyring(world.key_file(rotating))
+    new = rotate_keyring(old, datetime.now(UTC))
+    _, signing = new.current_signing(datetime.now(UTC))
+    _, hpke = new.current_hpke(datetime.now(UTC))
+    page.get_by_label("Participant").select_option(rotating)
+    page.wait_for_selector(f"caption >> text=Keys of {rotating}")
+    page.fill("#rotate-signing", base64.b64encode(signing.public_key().public_bytes_raw()).decode())
+    page.fill("#rotate-hpke", base64.b64encode(hpke_public_bytes(hpke)).decode())
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_selector(f"#keys-result >> text=Registered rotated keys for {rotating}")
+    assert new.signing[-1].key_id in page.inner_text("#keys")
+    with SilkgateClient(world.url, new) as rotated:
+        assert rotated.whoami()["key_id"] == new.signing[-1].key_id
+
+    victim = load_keyring(world.key_file(revoking)).signing[-1].key_id
+    page.get_by_label("Participant").select_option(revoking)
+    page.wait_for_selector(f"caption >> text=Keys of {revoking}")
+    page.get_by_role("button", name=f"Revoke {victim}").click()
+    page.wait_for_selector(f"#keys-result >> text=Revoked {victim} of {revoking}")
+    with world.client(revoking) as revoked, pytest.raises(AuthError):
+        revoked.whoami()
