@@ -139,7 +139,7 @@ export function countersView(report) {
           `${warnings.length} threshold warning${warnings.length > 1 ? "s" : ""}: `,
           warnings.map((w) => `${w.exporter} ${w.category} at ${Math.round(w.share * 100)} %`).join("; "),
         )
-      : notice("ok", `No exporter is within ${Math.round((1 - WARN_AT) * 100)} % of a threshold.`),
+      : notice("ok", `No exporter has reached ${Math.round(WARN_AT * 100)} % of its next threshold.`),
     table(
       `Distinct individuals in ${report.year} against the CN thresholds`,
       [
