@@ -1,5 +1,5 @@
 """Browser tests: Playwright drives Debian's Chromium (/usr/bin/chromium, never a downloaded
-browser) against a hub served on 127.0.0.1 after demo traffic. One browser per session, one
+browser) against a hub served on 127.0.0.1 after demo traffic. One browser per module, one
 hub per session; every test gets a fresh browser context whose network log must show no
 request leaving 127.0.0.1. With CI=true a missing Chromium or Playwright is a failure;
 elsewhere the tests are skipped."""
@@ -27,8 +27,11 @@ def _unavailable(why: str) -> None:
     pytest.skip(why)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """One Chromium per test module. Not per session: Playwright's sync API keeps an asyncio
+    loop running on this thread while it is up, which breaks `asyncio.run` in the tests
+    that the same worker runs after these."""
     if not CHROMIUM.exists():
         _unavailable(f"{CHROMIUM} is missing: apt-get install --no-install-recommends chromium")
     try:

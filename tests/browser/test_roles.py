@@ -448,3 +448,33 @@ def test_the_operator_rotates_and_revokes_keys(page: Any, world: World, tmp_path
     page.wait_for_selector(f"#keys-result >> text=Revoked {victim} of {revoking}")
     with world.client(revoking) as revoked, pytest.raises(AuthError):
         revoked.whoami()
+
+
+def test_a_regulator_proposes_retires_and_replays_a_version(page: Any, world: World) -> None:
+    """Proposing and moving a version are signed in the browser over the same messages as
+    the CLI's (the hub verifies them); a replay report shows the hub's numbers."""
+    from sandbox.helpers import cn_variant
+
+    version = "2026.9-console"
+    text = cn_variant(version, pi_contract_from=50, parcel_products="[]")
+    sign_in(page, world.url, world.key_file(REGULATOR))
+    go(page, "/regulator/sandbox")
+    page.get_by_text("Propose a new version").click()
+    page.fill("#propose-yaml", text)
+    page.get_by_role("button", name="Propose").click()
+    page.wait_for_selector(f"#sandbox-result >> text=Proposed cn@{version} as a draft")
+    page.get_by_role("button", name=f"Move cn@{version} to retired").click()
+    page.wait_for_selector(f"#sandbox-result >> text=cn@{version} is now retired")
+    with world.client(REGULATOR) as sdk:
+        stored = next(p for p in sdk.policies() if p["version"] == version)
+        replay = sdk.replay([cn_variant("2026.9-replay", pi_contract_from=50)])
+    assert stored["state"] == "retired"
+    assert [(h["to_state"], h["by"]) for h in stored["history"]] == [
+        ("draft", REGULATOR),
+        ("retired", REGULATOR),
+    ]
+    page.fill("#replay-yaml", cn_variant("2026.9-replay", pi_contract_from=50))
+    page.get_by_role("button", name="Replay").click()
+    page.wait_for_selector("#replay-summary")
+    summary = page.inner_text("#replay-summary")
+    assert summary.startswith(f"{replay['records']:,} records replayed, {replay['changed']:,}")
