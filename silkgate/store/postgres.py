@@ -194,7 +194,9 @@ class PostgresStore:
             return current_version(conn)
 
     def truncate_all(self) -> None:
-        """Empty every table (tests reuse one database); keeps the schema."""
+        """Empty every table (tests reuse one database); keeps the schema. Idle pooled
+        connections a server restart dropped are replaced first."""
+        self._pool.check()
         with self._cursor() as conn:
             conn.execute(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY")
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TypedDict
 
 import psycopg
+from scale.servers import PostgresServer, fresh_database
 
 from silkgate.model import BatchResult
 from silkgate.store import SqliteStore, Store
@@ -81,24 +82,24 @@ def test_a_fresh_or_current_database_is_not_backfilled_again(tmp_path: Path) -> 
         again.close()
 
 
-def test_postgres_upgrade_backfills(postgres_store: Store) -> None:
+def test_postgres_upgrade_backfills(postgres_server: PostgresServer) -> None:
     from silkgate.store.postgres import PostgresStore
 
-    shared: PostgresStore = postgres_store  # type: ignore[assignment]
-    shared.truncate_all()
-    made = _batches(shared, 612)
+    url = fresh_database(postgres_server, "backfill")  # its own: never the shared pool's
+    first = PostgresStore(url, max_size=2)
     try:
-        with psycopg.connect(shared.url, autocommit=True) as conn:
-            for statement in DOWNGRADE:
-                conn.execute(statement)
-        reopened = PostgresStore(shared.url, max_size=2)
-        try:
-            assert reopened.schema_version() == 4
-            _check(reopened, made)
-        finally:
-            reopened.close()
+        made = _batches(first, 612)
     finally:
-        shared.truncate_all()
+        first.close()
+    with psycopg.connect(url, autocommit=True) as conn:
+        for statement in DOWNGRADE:
+            conn.execute(statement)
+    reopened = PostgresStore(url, max_size=2)
+    try:
+        assert reopened.schema_version() == 4
+        _check(reopened, made)
+    finally:
+        reopened.close()
 
 
 def test_an_empty_upgrade_is_fine(tmp_path: Path) -> None:
