@@ -21,7 +21,18 @@ import httpx
 from fastapi import FastAPI
 
 import silkgate
-from silkgate.api import batches, check, classify_routes, holds, mailbox, misc, push, registry, wire
+from silkgate.api import (
+    batches,
+    check,
+    classify_routes,
+    console_routes,
+    holds,
+    mailbox,
+    misc,
+    push,
+    registry,
+    wire,
+)
 from silkgate.api import counters as counter_routes
 from silkgate.api import products as product_routes
 from silkgate.api.auth import Authenticator
@@ -38,8 +49,9 @@ from silkgate.api.limits import (
     participant_rate_limiter,
 )
 from silkgate.api.metrics import Metrics
-from silkgate.api.openapi import install_openapi
+from silkgate.api.openapi import PUBLIC_PATHS, install_openapi
 from silkgate.api.replay import StoreNonces
+from silkgate.api.static import SecurityHeaders, static_router
 from silkgate.checkpointing import CheckpointPublisher, run_periodically, witness_link
 from silkgate.clock import Clock
 from silkgate.config import DATABASE_FILE, check_private_files
@@ -74,6 +86,7 @@ DOCUMENTED: list[type[Any]] = [
     *batches.DOCUMENTED,
     *counter_routes.DOCUMENTED,
     *product_routes.DOCUMENTED,
+    *console_routes.DOCUMENTED,
 ]
 DESCRIPTION = """\
 The silkgate hub's HTTP API. Requests are signed with RFC 9421 HTTP Message Signatures
@@ -138,6 +151,8 @@ def create_app(
         version=silkgate.__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served from the package by silkgate.api.static (no CDN)
+        redoc_url=None,
     )
     app.state.silkgate = state
     install_error_handlers(app)
@@ -146,10 +161,10 @@ def create_app(
     _document_every_answer(app)
     app.add_middleware(EdgeLimits, limits=Limits.from_settings(state.hub.settings))
     app.add_middleware(RequestLog, state=state)
+    app.add_middleware(SecurityHeaders)
     return app
 
 
-PUBLIC_PATHS = ("/v1/health", "/v1/hub", "/metrics", "/v1/ledger/")
 _ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
 _EDGE_ANSWERS = {
     "413": "Request body over max_body_bytes (refused before it is read)",
@@ -174,7 +189,7 @@ def _document_every_answer(app: FastAPI) -> None:
             for operation in operations.values():
                 answers = operation.setdefault("responses", {})
                 wanted = dict(_EDGE_ANSWERS)
-                if not path.startswith(PUBLIC_PATHS):
+                if path not in PUBLIC_PATHS:  # the routes anyone may call (openapi.py)
                     wanted |= _SIGNED_ANSWERS
                 if "{" in path or path.startswith("/v1/ledger/"):
                     wanted["404"] = "No such object"
@@ -235,9 +250,11 @@ def _mount(app: FastAPI, state: ApiState) -> None:
     app.include_router(holds.router, prefix=API_PREFIX)
     app.include_router(counter_routes.router, prefix=API_PREFIX)
     app.include_router(product_routes.router, prefix=API_PREFIX)
+    app.include_router(console_routes.router, prefix=API_PREFIX)
     app.include_router(misc.metrics_router)
     _mount_ledger(app, state)
     _mount_sandbox(app)
+    app.include_router(static_router())
 
 
 def _mount_ledger(app: FastAPI, state: ApiState) -> None:

@@ -45,6 +45,8 @@ Action = Literal[
     "holds.recheck",
     "ledger.entries",
     "counters.read",
+    "stats.corridors",
+    "stats.rules",
 ]
 
 _BATCH_VIEW: Final = {"exporter": "exporter", "importer": "importer", "regulator": ALL}
@@ -97,6 +99,10 @@ POLICY: Final[Mapping[Action, Mapping[str, str]]] = {
     "ledger.entries": {"exporter": "exporter", "importer": "importer", "regulator": ALL},
     # Distinct individuals against the thresholds (GET /v1/counters): counts, no identifiers.
     "counters.read": {"exporter": "exporter", "regulator": ALL},
+    # Aggregates over batches (the console's corridor overview and rules fired, GET
+    # /v1/console/corridors and /rules): counts only; a party sees the batches it is in.
+    "stats.corridors": _BATCH_VIEW,
+    "stats.rules": _BATCH_VIEW,
 }
 
 # How refusals name an action ("may not use the sandbox to change it"); default: its name.
@@ -114,6 +120,8 @@ PHRASES: Final[Mapping[Action, str]] = {
     "holds.recheck": "re-check held batches",
     "ledger.entries": "read ledger entries",
     "counters.read": "read the counters",
+    "stats.corridors": "read corridor figures",
+    "stats.rules": "read the rules fired",
 }
 
 

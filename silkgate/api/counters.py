@@ -13,6 +13,7 @@ from silkgate.api.deps import Auth, State, json_response
 from silkgate.api.openapi import ERRORS, json_reply
 from silkgate.errors import ForbiddenError
 from silkgate.flow.thresholds import (
+    WARN_AT,
     CategoryCounter,
     CounterReport,
     ExporterCounters,
@@ -27,7 +28,8 @@ router = APIRouter(tags=["counters"], responses=ERRORS)
 
 @router.get(
     "/counters",
-    summary="Distinct individuals per exporter this year against each threshold",
+    summary="Distinct individuals per exporter this year against each threshold, with a "
+    "warning level (paged by exporter id with limit and offset; all when limit is omitted)",
     responses=json_reply(CounterReport),
 )
 def counters(
@@ -35,6 +37,9 @@ def counters(
     state: State,
     exporter: str | None = None,
     year: Annotated[int | None, Query(ge=2000, le=2100)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+    warn_at: Annotated[float, Query(gt=0, le=1)] = WARN_AT,
 ) -> Response:
     fields = scopes(auth.caller, "counters.read")
     if ALL not in fields:
@@ -44,5 +49,13 @@ def counters(
             )
         exporter = auth.caller.id
     hub = state.hub
-    report = hub_counter_report(hub.store, hub.live_engine(), year or state.clock().year, exporter)
+    report = hub_counter_report(
+        hub.store,
+        hub.live_engine(),
+        year or state.clock().year,
+        exporter,
+        limit=limit,
+        offset=offset,
+        warn_at=warn_at,
+    )
     return json_response(report)

@@ -9,8 +9,10 @@ exporter) and an exporter for its own held batches. The table is silkgate.api.au
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import msgspec
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
@@ -23,6 +25,7 @@ from silkgate.sandbox.auth import Approval
 
 class HeldList(msgspec.Struct, frozen=True, kw_only=True):
     holds: list[HeldBatch]
+    total: int | None = None  # held batches the caller may see, over every page
 
 
 class DecisionBody(msgspec.Struct, frozen=True, kw_only=True):
@@ -48,15 +51,30 @@ router = APIRouter(prefix="/holds", tags=["holds"], responses=ERRORS)
 
 
 @router.get(
-    "", summary="Held batches the caller may see (metadata only)", responses=json_reply(HeldList)
+    "",
+    summary="Held batches the caller may see (metadata only), oldest first; paged with limit "
+    "and offset (all when limit is omitted)",
+    responses=json_reply(HeldList),
 )
-def list_holds(auth: Auth, state: State, exporter: str | None = None) -> Response:
+def list_holds(
+    auth: Auth,
+    state: State,
+    exporter: str | None = None,
+    limit: Annotated[int | None, Query(ge=1, le=500)] = None,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Response:
     fields = scopes(auth.caller, "holds.list")
     wanted = exporter if ALL in fields else auth.caller.id
     if exporter not in (None, wanted):
-        return json_response(HeldList(holds=[]))
-    held = HoldService.for_hub(state.hub).list_held(exporter=wanted)
-    return json_response(HeldList(holds=visible(auth.caller, "holds.list", held)))
+        return json_response(HeldList(holds=[], total=0))
+    service = HoldService.for_hub(state.hub)
+    held = service.list_held(exporter=wanted, limit=limit, offset=offset)
+    return json_response(
+        HeldList(
+            holds=visible(auth.caller, "holds.list", held),
+            total=service.count_held(exporter=wanted),
+        )
+    )
 
 
 def _approval(caller: Caller, body: DecisionBody) -> Approval:

@@ -57,7 +57,14 @@ def hub_identity(state: State) -> Response:
 @router.get("/whoami", tags=["operations"], summary="The participant the request was signed as")
 def whoami(auth: Auth) -> Response:
     caller = auth.caller
-    body: dict[str, Any] = {"id": caller.id, "roles": list(caller.roles), "key_id": caller.key_id}
+    body: dict[str, Any] = {
+        "id": caller.id,
+        "roles": list(caller.roles),
+        "key_id": caller.key_id,
+        "name": caller.participant.name,
+        "jurisdiction": caller.participant.jurisdiction,
+        "active": caller.participant.active,
+    }
     return json_response(body)
 
 

@@ -99,6 +99,8 @@ PUBLIC_PATHS = frozenset(
         "/v1/ledger/tile/{path}",
         "/v1/ledger/proof/inclusion",
         "/v1/ledger/proof/consistency",
+        "/v1/console/checkpoint",
+        "/v1/console/ledger-history",
     }
 )
 

@@ -346,12 +346,18 @@ class HoldService:
         return MailboxService(self.store, self.log, self.clock, self.delivery_ttl)
 
     # -- reads ---------------------------------------------------------------------------
-    def list_held(self, *, exporter: str | None = None) -> list[HeldBatch]:
-        """Held envelopes (oldest first) with their batch's metadata and reasons."""
-        return [
-            held_batch(e, self.store.get_batch_result(e.batch_id))
-            for e in self._held_envelopes(exporter)
-        ]
+    def list_held(
+        self, *, exporter: str | None = None, limit: int | None = None, offset: int = 0
+    ) -> list[HeldBatch]:
+        """Held envelopes (oldest first) with their batch's metadata and reasons: the page
+        [offset, offset + limit), all when `limit` is None (batches are read for the page
+        only)."""
+        envelopes = self._held_envelopes(exporter)
+        page = envelopes[offset:] if limit is None else envelopes[offset : offset + limit]
+        return [held_batch(e, self.store.get_batch_result(e.batch_id)) for e in page]
+
+    def count_held(self, *, exporter: str | None = None) -> int:
+        return len(self._held_envelopes(exporter))
 
     def get(self, envelope_id: str) -> HeldBatch:
         envelope = self._held(envelope_id, "read")

@@ -30,6 +30,7 @@ from silkgate.store.ports import (
     PushEndpoint,
     RegistryPort,
     SandboxPort,
+    StatsPort,
     StoredEnvelope,
     Transactional,
 )
@@ -55,6 +56,7 @@ class Store(
     SandboxPort,
     OutboxPort,
     NoncePort,
+    StatsPort,
     Transactional,
     Protocol,
 ):

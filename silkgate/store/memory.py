@@ -28,6 +28,17 @@ from silkgate.store.base import (
     StoredEnvelope,
 )
 from silkgate.store.migrations import LATEST_VERSION
+from silkgate.store.stats import (
+    FlowCount,
+    RuleCount,
+    SizePoint,
+    check_bucket,
+    flow_rows,
+    group_flows,
+    group_growth,
+    group_rules,
+    rule_rows,
+)
 
 K = TypeVar("K")
 V = TypeVar("V")
@@ -431,6 +442,56 @@ class MemoryStore:
         with self.transaction():
             for seq in seqs:
                 self._delete(self._outbox, seq)
+
+    # -- aggregates (silkgate.store.stats): the same rows the SQL stores keep, grouped here
+    def _stat_results(self) -> list[BatchResult]:
+        with self._lock:
+            return [result for _, result in self._batches.values()]
+
+    def flow_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[FlowCount]:
+        check_paging(limit, offset)
+        rows = (row for r in self._stat_results() for row in flow_rows(r))
+        found = group_flows(
+            rows, since=since, until=until, exporter=exporter, importer=importer, party=party
+        )
+        return found[offset : offset + limit]
+
+    def rule_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[RuleCount]:
+        check_paging(limit, offset)
+        rows = (row for r in self._stat_results() for row in rule_rows(r))
+        found = group_rules(
+            rows, since=since, until=until, exporter=exporter, importer=importer, party=party
+        )
+        return found[offset : offset + limit]
+
+    def ledger_growth(
+        self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
+    ) -> list[SizePoint]:
+        check_paging(limit, offset)
+        check_bucket(bucket_seconds)
+        rows = (row for r in self._stat_results() for row in flow_rows(r))
+        found = group_growth(rows, since=since, until=until, bucket_us=bucket_seconds * 10**6)
+        return found[offset : offset + limit]
 
 
 def _restore(table: dict[Any, Any], key: Any, old: Any) -> None:

@@ -98,7 +98,42 @@ MIGRATIONS: tuple[Migration, ...] = (
             "CREATE INDEX nonces_until ON nonces (until_us)",
         ),
     ),
+    Migration(
+        4,
+        "aggregates over batches: outcomes and rules per batch (silkgate.store.stats)",
+        (
+            """CREATE TABLE batch_flows (
+                batch_id TEXT NOT NULL, committed_us INTEGER NOT NULL, exporter TEXT NOT NULL,
+                importer TEXT NOT NULL, origin TEXT NOT NULL, destination TEXT NOT NULL,
+                outcome TEXT NOT NULL, records INTEGER NOT NULL, ledger_index INTEGER,
+                PRIMARY KEY (batch_id, outcome)) WITHOUT ROWID""",
+            # Covering: the regulator's whole-hub figures are read from the index alone.
+            """CREATE INDEX batch_flows_time ON batch_flows (
+                committed_us, origin, destination, outcome, records, ledger_index)""",
+            "CREATE INDEX batch_flows_exporter ON batch_flows (exporter, committed_us)",
+            "CREATE INDEX batch_flows_importer ON batch_flows (importer, committed_us)",
+            """CREATE TABLE batch_rules (
+                batch_id TEXT NOT NULL, committed_us INTEGER NOT NULL, exporter TEXT NOT NULL,
+                importer TEXT NOT NULL, origin TEXT NOT NULL, rule_id TEXT NOT NULL,
+                records INTEGER NOT NULL, PRIMARY KEY (batch_id, rule_id)) WITHOUT ROWID""",
+            "CREATE INDEX batch_rules_time ON batch_rules (committed_us, origin, rule_id, records)",
+            "CREATE INDEX batch_rules_exporter ON batch_rules (exporter, committed_us)",
+            "CREATE INDEX batch_rules_importer ON batch_rules (importer, committed_us)",
+            # Whole-hub totals per UTC day (and the ledger's top index per hour), kept with
+            # the rows above: what a regulator's unfiltered view reads.
+            """CREATE TABLE flow_days (
+                day INTEGER NOT NULL, origin TEXT NOT NULL, destination TEXT NOT NULL,
+                outcome TEXT NOT NULL, batches INTEGER NOT NULL, records INTEGER NOT NULL,
+                PRIMARY KEY (day, origin, destination, outcome))""",
+            """CREATE TABLE rule_days (
+                day INTEGER NOT NULL, origin TEXT NOT NULL, rule_id TEXT NOT NULL,
+                batches INTEGER NOT NULL, records INTEGER NOT NULL,
+                PRIMARY KEY (day, origin, rule_id))""",
+            "CREATE TABLE ledger_hours (hour INTEGER PRIMARY KEY, top INTEGER NOT NULL)",
+        ),
+    ),
 )
+STATS_VERSION = 4  # from this version on, every batch result has its rows in batch_flows/rules
 
 LATEST_VERSION: int = MIGRATIONS[-1].version
 

@@ -23,6 +23,7 @@ from typing import Literal, Protocol
 import msgspec
 
 from silkgate.model import Agreement, BatchResult, Filing, Finding, Participant, Receipt
+from silkgate.store.stats import FlowCount, RuleCount, SizePoint
 
 __all__ = [
     "BatchPort",
@@ -38,6 +39,7 @@ __all__ = [
     "PushEndpoint",
     "RegistryPort",
     "SandboxPort",
+    "StatsPort",
     "StoredEnvelope",
     "Transactional",
 ]
@@ -334,6 +336,49 @@ class NoncePort(Protocol):
 
     def purge_nonces(self, *, expired_before: datetime) -> int:
         """Forget nonces recorded until a time before `expired_before`; returns count."""
+        ...
+
+
+class StatsPort(Protocol):
+    """Aggregates over committed batches, computed by the store (SQL ``GROUP BY`` over rows
+    written with each batch result: silkgate.store.stats), never by loading every batch.
+    Times select on commit time, `since` <= t < `until`. `exporter` and `importer` narrow
+    to one party's batches (both: batches between the two); `party` to batches in which it
+    is the exporter or the importer."""
+
+    def flow_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[FlowCount]:
+        """Batches and records by (UTC day, origin, destination, outcome), in that order."""
+        ...
+
+    def rule_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[RuleCount]:
+        """Records and batches per (origin, rule id), most records first."""
+        ...
+
+    def ledger_growth(
+        self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
+    ) -> list[SizePoint]:
+        """Per bucket of `bucket_seconds` (from the epoch, UTC) in which batches were
+        committed: the ledger size after its last batch. Oldest first."""
         ...
 
 

@@ -44,6 +44,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from silkgate.errors import ConflictError, NotFoundError, StoreError
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.store import stats
 from silkgate.store._common import check_paging, to_us
 from silkgate.store.base import (
     DecisionFact,
@@ -53,7 +54,7 @@ from silkgate.store.base import (
     PushEndpoint,
     StoredEnvelope,
 )
-from silkgate.store.migrations import Migration
+from silkgate.store.migrations import STATS_VERSION, Migration
 from silkgate.store.postgres_schema import PG_MIGRATIONS, TABLES, current_version, migrate
 from silkgate.store.rows import (
     ENVELOPE_COLUMNS,
@@ -219,6 +220,7 @@ class PostgresStore:
             with self._translate():
                 self._pool.open(wait=True, timeout=timeout)
                 with self._pool.connection() as conn:
+                    before = current_version(conn)
                     if apply_migrations:
                         migrate(conn, migrations)
                     version = current_version(conn)
@@ -228,6 +230,8 @@ class PostgresStore:
                     f"database {self._where} is at schema version {version}, this silkgate "
                     f"needs {latest}: run `silkgate migrate`"
                 )
+            if 0 < before < STATS_VERSION <= version:
+                self._backfill_stats()
         except BaseException:
             self._pool.close()
             raise
@@ -441,19 +445,21 @@ class PostgresStore:
             )
 
     def put_batch_result(self, result: BatchResult) -> None:
-        self._run(
-            "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
-            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (batch_id) DO UPDATE SET "
-            "exporter = excluded.exporter, importer = excluded.importer, "
-            "committed_us = excluded.committed_us, data = excluded.data",
-            (
-                result.batch_id,
-                result.exporter,
-                result.importer,
-                to_us(result.committed_at),
-                _encoder.encode(compact_result(result)),
-            ),
-        )
+        with self.transaction():
+            self._run(
+                "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
+                "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (batch_id) DO UPDATE SET "
+                "exporter = excluded.exporter, importer = excluded.importer, "
+                "committed_us = excluded.committed_us, data = excluded.data",
+                (
+                    result.batch_id,
+                    result.exporter,
+                    result.importer,
+                    to_us(result.committed_at),
+                    _encoder.encode(compact_result(result)),
+                ),
+            )
+            self._put_stat_rows(result)
 
     def get_batch_result(self, batch_id: str) -> BatchResult:
         row = self._one(
@@ -879,3 +885,124 @@ class PostgresStore:
     def delete_outbox(self, seqs: Sequence[int]) -> None:
         if seqs:
             self._run("DELETE FROM outbox WHERE seq = ANY(%s)", (list(seqs),))
+
+    # -- aggregates (silkgate.store.stats) ----------------------------------------------
+    def _backfill_stats(self) -> None:
+        """Write the aggregate rows of batches committed before schema version 4."""
+        after = 0
+        while True:
+            rows = self._rows(
+                "SELECT seq, data FROM batch_results WHERE seq > %s ORDER BY seq LIMIT 500",
+                (after,),
+            )
+            if not rows:
+                return
+            with self.transaction():
+                for _, blob in rows:
+                    self._put_stat_rows(result_from_blob(bytes(blob)))
+            after = int(rows[-1][0])
+
+    def _put_stat_rows(self, result: BatchResult) -> None:
+        """The batch's aggregate rows, replacing any it had, and the whole-hub totals
+        (upserts in key order, so concurrent writers cannot deadlock on them)."""
+        batch = (result.batch_id,)
+        with self._cursor() as conn:
+            old_flows = conn.execute(stats.OLD_FLOWS.format(mark="%s"), batch).fetchall()
+            old_rules = conn.execute(stats.OLD_RULES.format(mark="%s"), batch).fetchall()
+            flows, rules = stats.stat_rows(result)
+            change = stats.rollup(old_flows, old_rules, flows, rules)
+            if change.replaces:
+                conn.execute("DELETE FROM batch_flows WHERE batch_id = %s", batch)
+                conn.execute("DELETE FROM batch_rules WHERE batch_id = %s", batch)
+            writes: list[tuple[str, Sequence[Sequence[Any]]]] = [
+                (stats.insert_sql(stats.FLOW_INSERT, "%s", 9), stats.as_params(flows)),
+                (stats.insert_sql(stats.RULE_INSERT, "%s", 7), stats.as_params(rules)),
+                (stats.insert_sql(stats.FLOW_DAY_UPSERT, "%s", 6), change.flows),
+                (stats.insert_sql(stats.RULE_DAY_UPSERT, "%s", 5), change.rules),
+                (stats.HOUR_UPSERT.format(mark="%s", greatest="GREATEST"), change.tops),
+            ]
+            with conn.cursor() as cur:
+                for sql, rows in writes:
+                    if rows:
+                        cur.executemany(sql, rows)
+            for hour in change.hours:
+                delete, insert = stats.hour_params(hour)
+                conn.execute(stats.HOUR_DELETE.format(mark="%s"), delete)
+                conn.execute(stats.HOUR_INSERT.format(mark="%s"), insert)
+
+    def flow_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[stats.FlowCount]:
+        check_paging(limit, offset)
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.flow_days_sql(
+                "%s", '"C"', since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.flow_counts_sql(
+                "%s",
+                '"C"',
+                since=since,
+                until=until,
+                exporter=exporter,
+                importer=importer,
+                party=party,
+                limit=limit,
+                offset=offset,
+            )
+        return [stats.flow_count(tuple(r)) for r in self._rows(sql, params)]
+
+    def rule_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[stats.RuleCount]:
+        check_paging(limit, offset)
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.rule_days_sql(
+                "%s", '"C"', since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.rule_counts_sql(
+                "%s",
+                '"C"',
+                since=since,
+                until=until,
+                exporter=exporter,
+                importer=importer,
+                party=party,
+                limit=limit,
+                offset=offset,
+            )
+        return [stats.rule_count(tuple(r)) for r in self._rows(sql, params)]
+
+    def ledger_growth(
+        self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
+    ) -> list[stats.SizePoint]:
+        check_paging(limit, offset)
+        stats.check_bucket(bucket_seconds)
+        hourly = stats.hours_answer(since, until, bucket_seconds)
+        growth = stats.growth_hours_sql if hourly else stats.growth_sql
+        sql, params = growth(
+            "%s",
+            since=since,
+            until=until,
+            bucket_seconds=bucket_seconds,
+            limit=limit,
+            offset=offset,
+        )
+        return [stats.size_point(tuple(r), bucket_seconds) for r in self._rows(sql, params)]

@@ -21,6 +21,7 @@ import msgspec
 
 from silkgate.errors import ConfigError, ConflictError, NotFoundError, StoreError
 from silkgate.model import Agreement, BatchResult, Filing, Participant, Receipt
+from silkgate.store import stats
 from silkgate.store._common import check_paging, to_us
 from silkgate.store.base import (
     DecisionFact,
@@ -30,7 +31,13 @@ from silkgate.store.base import (
     PushEndpoint,
     StoredEnvelope,
 )
-from silkgate.store.migrations import MIGRATIONS, Migration, current_version, migrate
+from silkgate.store.migrations import (
+    MIGRATIONS,
+    STATS_VERSION,
+    Migration,
+    current_version,
+    migrate,
+)
 from silkgate.store.rows import (
     ENVELOPE_COLUMNS,
     FACTS_PER_ROW,
@@ -68,7 +75,13 @@ class SqliteStore:
         try:
             self._configure()
             with _translate(self.path):
-                migrate(self._conn, migrations)
+                known = self._conn.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'schema_version'"
+                ).fetchone()
+                before = current_version(self._conn) if known else 0
+                after = migrate(self._conn, migrations)
+            if 0 < before < STATS_VERSION <= after:
+                self._backfill_stats()
         except BaseException:
             self._conn.close()
             raise
@@ -214,19 +227,21 @@ class SqliteStore:
             )
 
     def put_batch_result(self, result: BatchResult) -> None:
-        self._run(
-            "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET "
-            "exporter = excluded.exporter, importer = excluded.importer, "
-            "committed_us = excluded.committed_us, data = excluded.data",
-            (
-                result.batch_id,
-                result.exporter,
-                result.importer,
-                to_us(result.committed_at),
-                _encoder.encode(compact_result(result)),
-            ),
-        )
+        with self.transaction():
+            self._run(
+                "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET "
+                "exporter = excluded.exporter, importer = excluded.importer, "
+                "committed_us = excluded.committed_us, data = excluded.data",
+                (
+                    result.batch_id,
+                    result.exporter,
+                    result.importer,
+                    to_us(result.committed_at),
+                    _encoder.encode(compact_result(result)),
+                ),
+            )
+            self._put_stat_rows(result)
 
     def get_batch_result(self, batch_id: str) -> BatchResult:
         row = self._one(
@@ -564,6 +579,119 @@ class SqliteStore:
     def delete_outbox(self, seqs: Sequence[int]) -> None:
         with self.transaction():
             self._many("DELETE FROM outbox WHERE seq = ?", ((s,) for s in seqs))
+
+    # -- aggregates (silkgate.store.stats) ----------------------------------------------
+    def _put_stat_rows(self, result: BatchResult) -> None:
+        """The batch's aggregate rows, replacing any it had, and the whole-hub totals."""
+        batch = (result.batch_id,)
+        old_flows = self._rows(stats.OLD_FLOWS.format(mark="?"), batch)
+        old_rules = self._rows(stats.OLD_RULES.format(mark="?"), batch)
+        flows, rules = stats.stat_rows(result)
+        change = stats.rollup(old_flows, old_rules, flows, rules)
+        if change.replaces:
+            self._run("DELETE FROM batch_flows WHERE batch_id = ?", batch)
+            self._run("DELETE FROM batch_rules WHERE batch_id = ?", batch)
+        self._many(stats.insert_sql(stats.FLOW_INSERT, "?", 9), stats.as_params(flows))
+        self._many(stats.insert_sql(stats.RULE_INSERT, "?", 7), stats.as_params(rules))
+        self._many(stats.insert_sql(stats.FLOW_DAY_UPSERT, "?", 6), change.flows)
+        self._many(stats.insert_sql(stats.RULE_DAY_UPSERT, "?", 5), change.rules)
+        self._many(stats.HOUR_UPSERT.format(mark="?", greatest="MAX"), change.tops)
+        for hour in change.hours:
+            delete, insert = stats.hour_params(hour)
+            self._run(stats.HOUR_DELETE.format(mark="?"), delete)
+            self._run(stats.HOUR_INSERT.format(mark="?"), insert)
+
+    def _backfill_stats(self) -> None:
+        """Write the aggregate rows of batches committed before schema version 4."""
+        after = 0
+        while True:
+            rows = self._rows(
+                "SELECT seq, data FROM batch_results WHERE seq > ? ORDER BY seq LIMIT 500",
+                (after,),
+            )
+            if not rows:
+                return
+            with self.transaction():
+                for _, blob in rows:
+                    self._put_stat_rows(result_from_blob(blob))
+            after = int(rows[-1][0])
+
+    def flow_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[stats.FlowCount]:
+        check_paging(limit, offset)
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.flow_days_sql(
+                "?", "BINARY", since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.flow_counts_sql(
+                "?",
+                "BINARY",
+                since=since,
+                until=until,
+                exporter=exporter,
+                importer=importer,
+                party=party,
+                limit=limit,
+                offset=offset,
+            )
+        return [stats.flow_count(tuple(r)) for r in self._rows(sql, params)]
+
+    def rule_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[stats.RuleCount]:
+        check_paging(limit, offset)
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.rule_days_sql(
+                "?", "BINARY", since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.rule_counts_sql(
+                "?",
+                "BINARY",
+                since=since,
+                until=until,
+                exporter=exporter,
+                importer=importer,
+                party=party,
+                limit=limit,
+                offset=offset,
+            )
+        return [stats.rule_count(tuple(r)) for r in self._rows(sql, params)]
+
+    def ledger_growth(
+        self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
+    ) -> list[stats.SizePoint]:
+        check_paging(limit, offset)
+        stats.check_bucket(bucket_seconds)
+        hourly = stats.hours_answer(since, until, bucket_seconds)
+        growth = stats.growth_hours_sql if hourly else stats.growth_sql
+        sql, params = growth(
+            "?",
+            since=since,
+            until=until,
+            bucket_seconds=bucket_seconds,
+            limit=limit,
+            offset=offset,
+        )
+        return [stats.size_point(tuple(r), bucket_seconds) for r in self._rows(sql, params)]
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

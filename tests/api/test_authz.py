@@ -357,6 +357,15 @@ def get(path: str) -> Call:
     return call
 
 
+def get_with(path: str, **params: str) -> Call:
+    """GET `path` with a query (the SDK sends `params`; a query in the path is dropped)."""
+
+    def call(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+        return c.request("GET", path, params=params, check=False)
+
+    return call
+
+
 def batch_by_own_key(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     """Each exporter looks up a batch it committed under a key (its own scope)."""
     importer = {"cn-exporter": "vn-importer", "cn-other-exporter": "th-other-importer"}
@@ -425,6 +434,16 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "own counters": (get("/v1/counters"), {"cn-exporter", "cn-other-exporter", "regulator"}),
     "counters of cn-exporter": (counters_of_owner, {"cn-exporter", "regulator"}),
     "batch by own idempotency key": (batch_by_own_key, {"cn-exporter", "cn-other-exporter"}),
+    "corridor figures": (get("/v1/console/corridors"), set(ACTORS) - {"operator"}),
+    "corridor figures of cn-exporter": (
+        get_with("/v1/console/corridors", exporter="cn-exporter"),
+        {"cn-exporter", "regulator"},
+    ),
+    "rules fired": (get("/v1/console/rules"), set(ACTORS) - {"operator"}),
+    "rules fired for vn-importer": (
+        get_with("/v1/console/rules", importer="vn-importer"),
+        {"vn-importer", "regulator"},
+    ),
 }
 
 
@@ -505,6 +524,7 @@ def test_listing_filters_cannot_widen_a_tenants_view(world: World) -> None:
 
 def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
     public = {"/v1/health", "/v1/hub", "/v1/products", "/v1/products/{product_id}"}
+    public |= {"/v1/console/checkpoint", "/v1/console/ledger-history"}
     paths = {p for p in world.env.http.get("/openapi.json").json()["paths"] if p.startswith("/v1/")}
     covered = {
         "/v1/batches",
@@ -539,6 +559,8 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/batches/{batch_id}/report",
         "/v1/counters",
         "/v1/batches/idempotency/{key}",
+        "/v1/console/corridors",
+        "/v1/console/rules",
     }
     ledger = {p for p in paths if p.startswith("/v1/ledger/")}
     assert paths - ledger - public == covered

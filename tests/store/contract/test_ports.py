@@ -19,6 +19,7 @@ from silkgate.store.ports import (
     OutboxPort,
     RegistryPort,
     SandboxPort,
+    StatsPort,
     Transactional,
 )
 from silkgate.store.postgres import PostgresStore
@@ -32,6 +33,7 @@ PORTS: list[type] = [
     SandboxPort,
     OutboxPort,
     NoncePort,
+    StatsPort,
     Transactional,
 ]
 LIFECYCLE = {"close", "schema_version"}
@@ -83,8 +85,9 @@ def test_implementations_satisfy_each_port_statically(tmp_path: Path) -> None:
         sandbox: SandboxPort = made
         outbox: OutboxPort = made
         nonces: NoncePort = made
+        stats: StatsPort = made
         tx: Transactional = made
         whole: Store = made
         assert len({id(p) for p in (registry, batches, counters, mailbox, ledger)}) == 1
-        assert len({id(p) for p in (sandbox, outbox, nonces, tx, whole)}) == 1
+        assert len({id(p) for p in (sandbox, outbox, nonces, stats, tx, whole)}) == 1
         made.close()
