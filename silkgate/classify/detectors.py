@@ -18,6 +18,7 @@ from silkgate.classify.phones import (
     well_formed_international,
     well_formed_national,
 )
+from silkgate.classify.profile import profile
 from silkgate.classify.registry import (
     NO_CONTEXT,
     Checks,
@@ -80,13 +81,15 @@ _IPV6 = re.compile(
 
 
 def scan_ip(text: str, kc: KeyContext, hits: list[Hit]) -> None:
-    if "." in text:
+    gated = profile(text).gated
+    # Gates: an IPv4 address holds three dots, an IPv6 address at least two colons.
+    if not gated or text.count(".") >= 3:
         for m in _IPV4.finditer(text):
             if all(int(p) <= 255 for p in m.group().split(".")) and not overlaps(
                 hits, m.start(), m.end()
             ):
                 hits.append(("ip_address", m.start(), m.end(), None))
-    if ":" in text:
+    if not gated or text.count(":") >= 2:
         for m in _IPV6.finditer(text):
             if m.group().count(":") < 2:
                 continue
