@@ -326,7 +326,8 @@ class Classifier:
         kc: KeyContext,
         out: list[tuple[Finding, str]],
     ) -> None:
-        hits = self._detect(text, kc) if kc.hint is None else self._scan(text, kc)
+        # Every caller has ruled out business shapes (_SKIP) already.
+        hits = self._detect(text, kc) if kc.hint is None or len(text) >= 3 else []
         if not hits and kc.hint not in _KEY_HINT_TYPES:
             return
         path = _path(chain, key)
@@ -377,7 +378,9 @@ class Classifier:
                     out.append((finding, repr(value)))
             return
         if isinstance(value, int):
-            self._scan_leaf(str(value), chain, key, kc, out)
+            text = str(value)
+            if not _SKIP.match(text):  # small numbers: nothing to find
+                self._scan_leaf(text, chain, key, kc, out)
 
     # ------------------------------------------------------------------ content scan
 
@@ -525,8 +528,11 @@ def _plausible(text: str) -> bool:
         return False
     if stripped.lower() in _PLACEHOLDERS:
         return False
-    letters = sum(ch.isalpha() for ch in stripped)
-    return letters >= max(2, len(stripped) // 3)
+    need = max(2, len(stripped) // 3)
+    words = stripped.replace(" ", "")
+    if words.isalpha():  # most names: letters and spaces, no need to count one by one
+        return len(words) >= need
+    return sum(ch.isalpha() for ch in stripped) >= need
 
 
 def _compile_product(product: Product | None) -> PathNode | None:

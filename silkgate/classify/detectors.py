@@ -182,8 +182,15 @@ _SG_GROUPS = re.compile(r"[89]\d{3}[ -]\d{4}")
 _PH_WORDS = re.compile(r"philsys|\bpsn\b|\bpcn\b", re.IGNORECASE)
 
 
+# Every date _DATE_ANY finds holds a four-digit year next to a separator: without one, no
+# need to look for birth-date words (a gate: the plain form looks every time).
+_DATE_GATE = re.compile(r"\d{4}[-/.年]|[-/.]\d{4}")
+
+
 def scan_numbers(text: str, kc: KeyContext, hits: list[Hit]) -> None:
-    if anywhere("date_of_birth", text, kc):
+    if (not profile(text).gated or _DATE_GATE.search(text) is not None) and anywhere(
+        "date_of_birth", text, kc
+    ):
         _scan_dates(text, hits)
     for m in _NUM.finditer(text):
         start, end = m.span()

@@ -155,3 +155,9 @@ def _plain_parse_international(digits: str) -> Phone | None:
 )
 def test_country_code_table_matches_digit_by_digit_reading(cc: str, rest: str) -> None:
     assert parse_international(cc + rest) == _plain_parse_international(cc + rest)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="0123456789X٣", min_size=1, max_size=20))
+def test_luhn_by_table_matches_the_loop(digits: str) -> None:
+    assert checks.luhn_valid(digits) == checks._luhn_loop(digits)
