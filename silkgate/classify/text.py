@@ -150,7 +150,8 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 # ---------------------------------------------------------------- names
 
 _CN_MARKED = re.compile("(?:" + "|".join(lx.CN_NAME_MARKERS) + r")[:：\s]*([\u4e00-\u9fff]{2,4})")
-_CN_TITLED = re.compile(r"([\u4e00-\u9fff]{1,3})(?:先生|女士|小姐)")
+_CN_TITLES = ("先生", "女士", "小姐")
+_CN_TITLED = re.compile(r"([\u4e00-\u9fff]{1,3})(?:" + "|".join(_CN_TITLES) + ")")
 _CAPWORD = re.compile(r"(?<!\w)[A-ZÀ-ỸĐ][^\W\d_A-Z]*")
 _VN_TITLED = re.compile(
     r"(?<!\w)(?i:" + "|".join(lx.VN_TITLES[:-1]) + r")\s+([^\W\d_]+(?:\s+[^\W\d_]+){0,3})"
@@ -198,6 +199,7 @@ _LATIN_TITLED = re.compile(
 _LATIN_BIN = re.compile(
     r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\s+(?:bin|binti|bt\.?|a/l|a/p)\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*"
 )
+_CAP_WORD = re.compile(r"[A-Z][a-z]+")
 _LATIN_RUN = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)+(?![A-Za-z])")
 
 
@@ -247,6 +249,8 @@ def _han_names(text: str, found: list[Hit]) -> None:
             n = _surname_led(run)
             if n:
                 found.append(("person_name", m.start(1), m.start(1) + n, None))
+    if profile(text).gated and not any(t in text for t in _CN_TITLES):
+        return  # a gate: no title, no titled name (the pattern backtracks at every character)
     for m in _CN_TITLED.finditer(text):
         run = m.group(1)
         for k in range(len(run)):  # the longest tail that is a surname (+ given name)
@@ -357,7 +361,7 @@ def _latin_run(run: str, offset: int, found: list[Hit]) -> None:
     """Split a run of capitalised words at stop words; a piece of two to four words with a
     known given name or surname is a name."""
     piece: list[tuple[int, str]] = []
-    for wm in re.finditer(r"[A-Z][a-z]+", run):
+    for wm in _CAP_WORD.finditer(run):
         word = wm.group()
         if word in lx.LATIN_STOP:
             _latin_piece(piece, offset, found)
