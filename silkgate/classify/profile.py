@@ -127,7 +127,8 @@ def _compute_plain(text: str) -> Profile:
 
 _EMPTY: tuple[str, Profile] = ("", _compute(""))
 _last: list[tuple[str, Profile]] = [_EMPTY]
-_gates = [True]
+# Whether the gates are on: GATES[0] (read by the detectors; set only by `prefilter`).
+GATES = [True]
 
 
 def profile(text: str) -> Profile:
@@ -135,7 +136,7 @@ def profile(text: str) -> Profile:
     cached = _last[0]
     if cached[0] is text:
         return cached[1]
-    value = _compute(text) if _gates[0] else _compute_plain(text)
+    value = _compute(text) if GATES[0] else _compute_plain(text)
     _last[0] = (text, value)
     return value
 
@@ -145,18 +146,18 @@ def forget() -> None:
 
 
 def gates_on() -> bool:
-    return _gates[0]
+    return GATES[0]
 
 
 @contextmanager
 def prefilter(enabled: bool) -> Iterator[None]:
     """Run with the gates on (the default) or off; for tests and benchmarks. Process-wide:
     not for use while other threads classify."""
-    saved = _gates[0]
-    _gates[0] = enabled
+    saved = GATES[0]
+    GATES[0] = enabled
     forget()
     try:
         yield
     finally:
-        _gates[0] = saved
+        GATES[0] = saved
         forget()

@@ -8,7 +8,7 @@ import re
 from silkgate.classify import lexicon as lx
 from silkgate.classify.detectors import overlaps
 from silkgate.classify.lexmatch import WordList, lowered
-from silkgate.classify.profile import profile
+from silkgate.classify.profile import GATES, profile
 from silkgate.classify.registry import Detector, Hit, KeyContext, register_detector
 
 # ---------------------------------------------------------------- addresses
@@ -249,7 +249,7 @@ def _han_names(text: str, found: list[Hit]) -> None:
             n = _surname_led(run)
             if n:
                 found.append(("person_name", m.start(1), m.start(1) + n, None))
-    if profile(text).gated and not any(t in text for t in _CN_TITLES):
+    if GATES[0] and not any(t in text for t in _CN_TITLES):
         return  # a gate: no title, no titled name (the pattern backtracks at every character)
     for m in _CN_TITLED.finditer(text):
         run = m.group(1)

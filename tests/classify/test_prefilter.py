@@ -19,6 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from silkgate.classify import Classifier, RecordClassification, contexts, lexicon, text
+from silkgate.classify.detectors import _DATE_GATE
 from silkgate.classify.profile import _compute, _compute_plain, prefilter, profile
 from silkgate.products.registry import get_product
 
@@ -147,3 +148,12 @@ def test_the_profile_of_a_scan_is_not_kept() -> None:
     from silkgate.classify import profile as profile_module
 
     assert profile_module._last[0][0] == ""
+
+
+_PLAIN_DATE_GATE = re.compile(r"\d{4}[-/.年]|[-/.]\d{4}")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="0123456789-/.年a ٣", max_size=16))
+def test_date_gate_matches_its_plain_form(value: str) -> None:
+    assert (_DATE_GATE.search(value) is None) == (_PLAIN_DATE_GATE.search(value) is None)
