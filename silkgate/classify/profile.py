@@ -13,13 +13,18 @@ detectors. ``profile(text)`` answers them once per string:
 - gates, used only to skip work that cannot find anything: ``first_letter`` (no context
   word can occur before it, every word list being made of letters).
 
-The gates can be switched off (``prefilter(False)``): every detector then runs on every
-string and does all its work, as if nothing were known in advance. The tests compare the
-findings both ways (tests/classify/test_prefilter.py); benchmarks may compare the speed.
+The detectors keep gates of their own, read from ``GATES[0]`` (no IPv6 pass under two
+colons, no birth-date words looked up without a date shape, no titled Chinese name without
+a title).
+
+The gates can be switched off (``prefilter(False)``): every detector whose triggers are
+facts then runs, and does all its work, as if nothing were known in advance. The tests
+compare the findings both ways (tests/classify/test_prefilter.py); ``bench/classify_eval.py
+--no-prefilter`` times it.
 
 Like ``lexmatch.lowered``, the profile of the string being scanned is kept in a one-entry
-cache, replaced atomically, and dropped (``lexmatch.forget``) when the scan is over: no
-scanned value stays behind.
+cache, replaced atomically, and dropped (``forget``, called by the classifier) when the
+scan is over: no scanned value stays behind.
 """
 
 from __future__ import annotations
