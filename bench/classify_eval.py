@@ -2,6 +2,7 @@
 
     python bench/classify_eval.py            # build bench/data/classify_eval.ndjson, evaluate
     python bench/classify_eval.py --reuse    # evaluate the committed set as is
+    python bench/classify_eval.py --reuse --no-prefilter   # every gate open (same findings)
 
 Prints precision and recall per finding type, findings on business-identifier-only records
 (must be zero), and records/s on one core next to the floor (orjson loads + dumps of the same
@@ -23,6 +24,7 @@ from typing import Any
 import orjson
 
 from silkgate.classify import Classifier
+from silkgate.classify.profile import gates_on, prefilter
 from silkgate.demo import synth
 from silkgate.model import FINDING_TYPES
 from silkgate.products import get_product
@@ -705,7 +707,10 @@ def _print_speed(title: str, lines: list[bytes], records: list[Any], products: l
     n = len(records)
     load = os.getloadavg()[0]  # the machine is shared: say how busy it was
     print(f"\n{title}: {n} records, {sum(len(x) for x in lines) / n:.0f} bytes/record")
-    print(f"load average (1 min) before timing: {load:.2f}; clock: {_clock[0]}")
+    print(
+        f"load average (1 min) before timing: {load:.2f}; clock: {_clock[0]}; "
+        f"prefilter: {'on' if gates_on() else 'off'}"
+    )
     print("| | records/s | µs/record |\n|---|---:|---:|")
     print(f"| floor: orjson loads + dumps | {n / floor:,.0f} | {floor / n * 1e6:.2f} |")
     print(f"| silkgate classify | {n / classify:,.0f} | {classify / n * 1e6:.2f} |")
@@ -739,8 +744,18 @@ def main() -> int:
     ap.add_argument(
         "--clock", choices=sorted(CLOCKS), default="wall", help="timer for the speed tables"
     )
+    ap.add_argument(
+        "--no-prefilter",
+        action="store_true",
+        help="run every detector on every string with every gate open (same findings, slower)",
+    )
     args = ap.parse_args()
     _clock[0] = args.clock
+    with prefilter(not args.no_prefilter):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.reuse and DATA.exists():
         cases = [orjson.loads(line) for line in DATA.read_bytes().splitlines()]
     else:

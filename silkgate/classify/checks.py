@@ -282,7 +282,22 @@ def ph_philsys_valid(digits: str) -> bool:
 # ---------------------------------------------------------------- payment cards
 
 
+# Luhn's doubled digit (2d, minus 9 above 9) is again one digit: a character table.
+_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+
+
 def luhn_valid(digits: str) -> bool:
+    if digits.isascii() and digits.isdigit():
+        # Every other digit from the right as is, the others doubled, summed through ord()
+        # in C: same total as the loop below (tests/classify/test_speed_forms.py).
+        kept = digits[::-2]
+        doubled = digits[-2::-2].translate(_LUHN_DOUBLED)
+        total = sum(map(ord, kept)) + sum(map(ord, doubled)) - 48 * (len(kept) + len(doubled))
+        return total % 10 == 0
+    return _luhn_loop(digits)
+
+
+def _luhn_loop(digits: str) -> bool:
     total = 0
     for i, ch in enumerate(reversed(digits)):
         d = ord(ch) - 48

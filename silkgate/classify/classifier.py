@@ -16,6 +16,8 @@ from silkgate.classify.keys import key_context
 from silkgate.classify.lexmatch import forget as forget_lowered
 from silkgate.classify.paths import PathNode, PathPart, normalized_path, parse_pattern
 from silkgate.classify.phones import country_of_phone
+from silkgate.classify.profile import TRIGGER_BITS, profile
+from silkgate.classify.profile import forget as forget_profile
 from silkgate.classify.registry import (
     NO_CONTEXT,
     TRIGGERS,
@@ -34,11 +36,6 @@ _SKIP = re.compile(
     r"(?:urn:epc(?:global)?:|https?://(?:id|ref)\.gs1\.org/|"
     r"\d{4}-\d\d-\d\dT\d\d:\d\d|[+-]\d\d:\d\d$|[a-z_:\-]+$|[A-Z]{2,3}$|-?\d{1,6}(?:\.\d+)?$)"
 )
-_DIGIT = re.compile(r"\d")
-_LETTER_DIGIT = re.compile(r"[A-Z]\d|\d[A-Z]")
-_UPPER = re.compile(r"[A-Z]")
-_MASK_TRIGGERS = ("digit", "at", "colon", "nonascii", "latin_caps", "letter_digit")
-_CAPS = re.compile(r"[A-Z][a-z]")
 _NEG_CACHE_MAX = 65536
 _MAX_PLANS = 2_000  # objects keyed by parent name, off the product's trie
 _MAX_PLAN_KEYS = 2_000
@@ -329,7 +326,8 @@ class Classifier:
         kc: KeyContext,
         out: list[tuple[Finding, str]],
     ) -> None:
-        hits = self._detect(text, kc) if kc.hint is None else self._scan(text, kc)
+        # Every caller has ruled out business shapes (_SKIP) already.
+        hits = self._detect(text, kc) if kc.hint is None or len(text) >= 3 else []
         if not hits and kc.hint not in _KEY_HINT_TYPES:
             return
         path = _path(chain, key)
@@ -348,6 +346,7 @@ class Classifier:
             )
             out.append((finding, text[start:end]))
         forget_lowered()  # the detectors' (and assess's) shared lower-cased copy of this string
+        forget_profile()
         if (
             kc.hint in _KEY_HINT_TYPES
             and _plausible(text)
@@ -379,7 +378,9 @@ class Classifier:
                     out.append((finding, repr(value)))
             return
         if isinstance(value, int):
-            self._scan_leaf(str(value), chain, key, kc, out)
+            text = str(value)
+            if not _SKIP.match(text):  # small numbers: nothing to find
+                self._scan_leaf(text, chain, key, kc, out)
 
     # ------------------------------------------------------------------ content scan
 
@@ -387,6 +388,7 @@ class Classifier:
         """Run the detectors on one string: [(detector name, hit), ...]."""
         hits = self._scan(text, kc)
         forget_lowered()
+        forget_profile()
         return hits
 
     def _scan(self, text: str, kc: KeyContext) -> list[tuple[str, Hit]]:
@@ -407,6 +409,7 @@ class Classifier:
                 names.extend([det.name] * (len(hits) - before))
         if not hits:
             forget_lowered()  # the detectors' shared lower-cased copy of this string
+            forget_profile()
             if cacheable:
                 if len(self._negative) >= _NEG_CACHE_MAX:
                     self._negative.clear()
@@ -417,30 +420,12 @@ class Classifier:
     def _applicable(self, text: str) -> list[Detector]:
         """Detectors whose triggers the string shows, by priority (one list per feature set,
         built on first use)."""
-        mask = 0
-        digit = _DIGIT.search(text)
-        if digit is not None:
-            mask = 1
-            # A capital next to a digit starts at most one character before the later of
-            # the first capital and the first digit (both searches are fast in `re`).
-            cap = _UPPER.search(text)
-            if cap is not None and _LETTER_DIGIT.search(
-                text, max(0, max(cap.start(), digit.start()) - 1)
-            ):
-                mask = 33
-        if "@" in text:
-            mask |= 2
-        if ":" in text:
-            mask |= 4
-        if not text.isascii():
-            mask |= 8
-        elif _CAPS.search(text):
-            mask |= 16
+        mask = profile(text).mask
         dets = self._combos.get(mask)
         if dets is None:
             chosen = {d.name: d for d in self._by_trigger["any"]}
-            for bit, trigger in enumerate(_MASK_TRIGGERS):
-                if mask & (1 << bit):
+            for trigger, bit in TRIGGER_BITS.items():
+                if mask & bit:
                     chosen.update((d.name, d) for d in self._by_trigger[trigger])
             dets = self._combos[mask] = sorted(chosen.values(), key=lambda d: d.priority)
         return dets
@@ -543,8 +528,11 @@ def _plausible(text: str) -> bool:
         return False
     if stripped.lower() in _PLACEHOLDERS:
         return False
-    letters = sum(ch.isalpha() for ch in stripped)
-    return letters >= max(2, len(stripped) // 3)
+    need = max(2, len(stripped) // 3)
+    words = stripped.replace(" ", "")
+    if words.isalpha():  # most names: letters and spaces, no need to count one by one
+        return len(words) >= need
+    return sum(ch.isalpha() for ch in stripped) >= need
 
 
 def _compile_product(product: Product | None) -> PathNode | None:

@@ -4,6 +4,7 @@ next to "hộ chiếu"), or that mark a number as a business reference ("HS 0901
 from __future__ import annotations
 
 from silkgate.classify.lexmatch import WordList, lowered
+from silkgate.classify.profile import profile
 from silkgate.classify.registry import KeyContext
 
 _WORDS: dict[str, tuple[str, ...]] = {
@@ -194,6 +195,8 @@ def near(ftype: str, text: str, start: int, kc: KeyContext) -> bool:
     """Does the key, or a context word shortly before ``start``, vouch for ``ftype``?"""
     if ftype in kc.context:
         return True
+    if start == 0:  # nothing before the candidate
+        return False
     words = _LISTS.get(ftype)
     return words is not None and words.matches(text[max(0, start - WINDOW) : start].lower())
 
@@ -201,10 +204,14 @@ def near(ftype: str, text: str, start: int, kc: KeyContext) -> bool:
 def anywhere(ftype: str, text: str, kc: KeyContext) -> bool:
     if ftype in kc.context:
         return True
+    if profile(text).first_letter >= len(text):  # no letter: no word
+        return False
     lower, words = lowered(text)
     return _LISTS[ftype].matches(lower, words)
 
 
 def business_before(text: str, start: int) -> bool:
     """A business label ("HS", "订单", "vận đơn") right before a number."""
+    if start == 0:
+        return False
     return _BUSINESS.matches(text[max(0, start - 20) : start].lower())

@@ -18,6 +18,7 @@ from silkgate.classify.phones import (
     well_formed_international,
     well_formed_national,
 )
+from silkgate.classify.profile import GATES
 from silkgate.classify.registry import (
     NO_CONTEXT,
     Checks,
@@ -80,13 +81,15 @@ _IPV6 = re.compile(
 
 
 def scan_ip(text: str, kc: KeyContext, hits: list[Hit]) -> None:
-    if "." in text:
+    # Gates: an IPv4 address holds three dots, an IPv6 address at least two colons.
+    gated = GATES[0]
+    if "." in text and (not gated or text.count(".") >= 3):
         for m in _IPV4.finditer(text):
             if all(int(p) <= 255 for p in m.group().split(".")) and not overlaps(
                 hits, m.start(), m.end()
             ):
                 hits.append(("ip_address", m.start(), m.end(), None))
-    if ":" in text:
+    if ":" in text and (not gated or text.count(":") >= 2):
         for m in _IPV6.finditer(text):
             if m.group().count(":") < 2:
                 continue
@@ -179,8 +182,17 @@ _SG_GROUPS = re.compile(r"[89]\d{3}[ -]\d{4}")
 _PH_WORDS = re.compile(r"philsys|\bpsn\b|\bpcn\b", re.IGNORECASE)
 
 
+# Every date _DATE_ANY finds holds a four-digit year next to a separator: without one, no
+# need to look for birth-date words (a gate: the plain form looks every time). Written to
+# start with the separator, so that `re` skips to separators in C: a match exists exactly
+# when \d{4}[-/.年]|[-/.]\d{4} has one (tests/classify/test_prefilter.py).
+_DATE_GATE = re.compile(r"[-/.年](?:(?<=\d{4}[-/.年])|(?<=[-/.])(?=\d{4}))")
+
+
 def scan_numbers(text: str, kc: KeyContext, hits: list[Hit]) -> None:
-    if anywhere("date_of_birth", text, kc):
+    if (not GATES[0] or _DATE_GATE.search(text) is not None) and anywhere(
+        "date_of_birth", text, kc
+    ):
         _scan_dates(text, hits)
     for m in _NUM.finditer(text):
         start, end = m.span()

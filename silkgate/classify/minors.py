@@ -107,6 +107,26 @@ def _text_at(record: Any, finding: Finding) -> str | None:
 def _age_fields(record: Any) -> Iterator[tuple[str, Any]]:
     if not isinstance(record, dict):
         return
+    try:
+        if _no_age_key(record):  # nearly every record: no need to look key by key
+            return
+    except TypeError:  # a key that is not a string: the loop below sets it aside
+        pass
+    yield from _age_fields_plain(record)
+
+
+def _no_age_key(record: dict[Any, Any]) -> bool:
+    """No key at the top level or one level down names an age (keys lower-cased by
+    ``map`` and compared by ``isdisjoint``, in C). TypeError on a key that is not a str."""
+    if not AGE_KEYS.isdisjoint(map(str.lower, record)):
+        return False
+    for value in record.values():
+        if isinstance(value, dict) and not AGE_KEYS.isdisjoint(map(str.lower, value)):
+            return False
+    return True
+
+
+def _age_fields_plain(record: dict[Any, Any]) -> Iterator[tuple[str, Any]]:
     for key, value in record.items():
         if isinstance(key, str) and key.lower() in AGE_KEYS:
             yield format_path((key,)), value

@@ -15,6 +15,7 @@ _RANK = ("national_id", "passport", "phone", "email", "bank_card", "bank_account
 _RANK_OF = {ftype: i for i, ftype in enumerate(_RANK)}
 _ALNUM = re.compile(r"[^0-9A-Za-z]")
 _SPACES = re.compile(r"\s+")
+_NON_DIGIT = re.compile(r"\D")
 
 
 def national_id_country(value: str) -> str | None:
@@ -54,12 +55,12 @@ def subject_key(ftype: str, value: str, country: str | None = None) -> str | Non
         phone = region_of(value)
         if phone is not None and phone.e164.startswith("+"):
             return f"phone:{phone.e164}"
-        digits = re.sub(r"\D", "", value)
+        digits = _NON_DIGIT.sub("", value)
         return f"phone:{digits}" if digits else None
     if ftype == "email":
         return f"email:{value.lower()}"
     if ftype in ("bank_card", "bank_account"):
-        digits = re.sub(r"\D", "", value)
+        digits = _NON_DIGIT.sub("", value)
         return f"{ftype}:{digits}" if digits else None
     if ftype == "person_name":
         return f"person_name:{_SPACES.sub(' ', value.casefold())}"

@@ -7,10 +7,12 @@ from datetime import date
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from silkgate.classify import Classifier
-from silkgate.classify.minors import minor_findings
+from silkgate.classify.minors import _age_fields, _age_fields_plain, minor_findings
 from silkgate.policy.check import CheckOptions, check_records
 from silkgate.policy.engine import PolicyEngine
 from silkgate.products import get_product
@@ -80,3 +82,22 @@ def test_the_cn_pack_treats_a_child_as_sensitive_in_a_dry_run() -> None:
     assert "minor" in child.facts["types"] and "sensitive_pi" in child.facts["categories"]
     assert "minor" not in adult.facts["types"]
     assert "cn.pipl31.minor" in {d["id"] for d in child.facts.get("duties", [])}
+
+
+_KEY = st.one_of(
+    st.sampled_from(["age", "AGE", "Age", "年龄", "Tuổi", "USIA", "name", "dob", "buyer"]),
+    st.text(alphabet="aAgGeE年龄 _", max_size=4),
+    st.integers(0, 3),
+)
+_LEAF = st.one_of(st.integers(-2, 20), st.text(alphabet="0123 ", max_size=3), st.none())
+_RECORDS = st.dictionaries(
+    _KEY,
+    st.one_of(_LEAF, st.dictionaries(_KEY, st.one_of(_LEAF, st.dictionaries(_KEY, _LEAF)))),
+    max_size=6,
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(_RECORDS)
+def test_age_fields_fast_path_matches_the_key_by_key_loop(record: dict[Any, Any]) -> None:
+    assert list(_age_fields(record)) == list(_age_fields_plain(record))
