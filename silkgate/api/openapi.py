@@ -25,6 +25,8 @@ ERRORS: dict[int | str, Any] = {
     409: _error_reply("Conflicts with existing state (e.g. an idempotency key reused)"),
     422: _error_reply("Invalid input; `record` and `path` say where"),
 }
+# Routes anyone may call (no signature, so no 401 or 403; PUBLIC_PATHS below).
+PUBLIC_ERRORS: dict[int | str, Any] = {k: v for k, v in ERRORS.items() if k not in (401, 403)}
 # Routes that take rule packs also answer 400 for a pack that does not parse or compile.
 PACK_ERRORS: dict[int | str, Any] = {
     **ERRORS,

@@ -7,12 +7,12 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from silkgate.api.deps import json_response
-from silkgate.api.openapi import ERRORS, json_reply
+from silkgate.api.openapi import PUBLIC_ERRORS, json_reply
 from silkgate.products import ProductInfo, ProductList, all_products, describe, get_product
 
 DOCUMENTED = [ProductList, ProductInfo]
 
-router = APIRouter(prefix="/products", tags=["products"], responses=ERRORS)
+router = APIRouter(prefix="/products", tags=["products"], responses=PUBLIC_ERRORS)
 
 
 @router.get(
