@@ -67,6 +67,7 @@ from silkgate.store.rows import (
     result_from_blob,
     where_equal,
 )
+from silkgate.store.stats_sql import SqlStatsReads
 
 _FACT_ROWS = 500  # decision-fact rows (one per batch, mostly) per round trip when streaming
 _cursor_ids = itertools.count()
@@ -190,7 +191,10 @@ class _Local(threading.local):
             self.unsequenced[-1] += rows
 
 
-class PostgresStore:
+class PostgresStore(SqlStatsReads):
+    _stats_mark = "%s"
+    _stats_collate = '"C"'
+
     def __init__(
         self,
         url: str,
@@ -929,80 +933,3 @@ class PostgresStore:
                 delete, insert = stats.hour_params(hour)
                 conn.execute(stats.HOUR_DELETE.format(mark="%s"), delete)
                 conn.execute(stats.HOUR_INSERT.format(mark="%s"), insert)
-
-    def flow_counts(
-        self,
-        *,
-        since: datetime,
-        until: datetime,
-        exporter: str | None = None,
-        importer: str | None = None,
-        party: str | None = None,
-        limit: int = 1000,
-        offset: int = 0,
-    ) -> list[stats.FlowCount]:
-        check_paging(limit, offset)
-        if stats.uses_rollup(since, until, exporter, importer, party):
-            sql, params = stats.flow_days_sql(
-                "%s", '"C"', since=since, until=until, limit=limit, offset=offset
-            )
-        else:
-            sql, params = stats.flow_counts_sql(
-                "%s",
-                '"C"',
-                since=since,
-                until=until,
-                exporter=exporter,
-                importer=importer,
-                party=party,
-                limit=limit,
-                offset=offset,
-            )
-        return [stats.flow_count(tuple(r)) for r in self._rows(sql, params)]
-
-    def rule_counts(
-        self,
-        *,
-        since: datetime,
-        until: datetime,
-        exporter: str | None = None,
-        importer: str | None = None,
-        party: str | None = None,
-        limit: int = 20,
-        offset: int = 0,
-    ) -> list[stats.RuleCount]:
-        check_paging(limit, offset)
-        if stats.uses_rollup(since, until, exporter, importer, party):
-            sql, params = stats.rule_days_sql(
-                "%s", '"C"', since=since, until=until, limit=limit, offset=offset
-            )
-        else:
-            sql, params = stats.rule_counts_sql(
-                "%s",
-                '"C"',
-                since=since,
-                until=until,
-                exporter=exporter,
-                importer=importer,
-                party=party,
-                limit=limit,
-                offset=offset,
-            )
-        return [stats.rule_count(tuple(r)) for r in self._rows(sql, params)]
-
-    def ledger_growth(
-        self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
-    ) -> list[stats.SizePoint]:
-        check_paging(limit, offset)
-        stats.check_bucket(bucket_seconds)
-        hourly = stats.hours_answer(since, until, bucket_seconds)
-        growth = stats.growth_hours_sql if hourly else stats.growth_sql
-        sql, params = growth(
-            "%s",
-            since=since,
-            until=until,
-            bucket_seconds=bucket_seconds,
-            limit=limit,
-            offset=offset,
-        )
-        return [stats.size_point(tuple(r), bucket_seconds) for r in self._rows(sql, params)]

@@ -49,6 +49,7 @@ from silkgate.store.rows import (
     result_from_blob,
     where_equal,
 )
+from silkgate.store.stats_sql import SqlStatsReads
 
 T = TypeVar("T")
 _FACT_PAGE = 100  # rows of decision facts (one per batch) read per query
@@ -56,7 +57,10 @@ _CHUNK = 500  # rows per IN-list; well under SQLite's bound-parameter limit
 _encoder = msgspec.msgpack.Encoder()
 
 
-class SqliteStore:
+class SqliteStore(SqlStatsReads):
+    _stats_mark = "?"
+    _stats_collate = "BINARY"
+
     def __init__(self, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
         """Open (creating if needed) the database at `path` and apply pending migrations.
 
@@ -615,83 +619,6 @@ class SqliteStore:
                 for _, blob in rows:
                     self._put_stat_rows(result_from_blob(blob))
             after = int(rows[-1][0])
-
-    def flow_counts(
-        self,
-        *,
-        since: datetime,
-        until: datetime,
-        exporter: str | None = None,
-        importer: str | None = None,
-        party: str | None = None,
-        limit: int = 1000,
-        offset: int = 0,
-    ) -> list[stats.FlowCount]:
-        check_paging(limit, offset)
-        if stats.uses_rollup(since, until, exporter, importer, party):
-            sql, params = stats.flow_days_sql(
-                "?", "BINARY", since=since, until=until, limit=limit, offset=offset
-            )
-        else:
-            sql, params = stats.flow_counts_sql(
-                "?",
-                "BINARY",
-                since=since,
-                until=until,
-                exporter=exporter,
-                importer=importer,
-                party=party,
-                limit=limit,
-                offset=offset,
-            )
-        return [stats.flow_count(tuple(r)) for r in self._rows(sql, params)]
-
-    def rule_counts(
-        self,
-        *,
-        since: datetime,
-        until: datetime,
-        exporter: str | None = None,
-        importer: str | None = None,
-        party: str | None = None,
-        limit: int = 20,
-        offset: int = 0,
-    ) -> list[stats.RuleCount]:
-        check_paging(limit, offset)
-        if stats.uses_rollup(since, until, exporter, importer, party):
-            sql, params = stats.rule_days_sql(
-                "?", "BINARY", since=since, until=until, limit=limit, offset=offset
-            )
-        else:
-            sql, params = stats.rule_counts_sql(
-                "?",
-                "BINARY",
-                since=since,
-                until=until,
-                exporter=exporter,
-                importer=importer,
-                party=party,
-                limit=limit,
-                offset=offset,
-            )
-        return [stats.rule_count(tuple(r)) for r in self._rows(sql, params)]
-
-    def ledger_growth(
-        self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
-    ) -> list[stats.SizePoint]:
-        check_paging(limit, offset)
-        stats.check_bucket(bucket_seconds)
-        hourly = stats.hours_answer(since, until, bucket_seconds)
-        growth = stats.growth_hours_sql if hourly else stats.growth_sql
-        sql, params = growth(
-            "?",
-            since=since,
-            until=until,
-            bucket_seconds=bucket_seconds,
-            limit=limit,
-            offset=offset,
-        )
-        return [stats.size_point(tuple(r), bucket_seconds) for r in self._rows(sql, params)]
 
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:

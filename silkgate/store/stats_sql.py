@@ -1,0 +1,81 @@
+"""The aggregate reads (StatsPort) of the SQL stores, written once: SQLite and PostgreSQL
+differ only in the parameter mark and the byte-order collation their SQL names. Each store
+mixes this in and supplies `_rows`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, ClassVar
+
+from silkgate.store import stats
+from silkgate.store._common import check_paging
+
+
+class SqlStatsReads:
+    _stats_mark: ClassVar[str]  # "?" or "%s"
+    _stats_collate: ClassVar[str]  # the collation that orders by bytes
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+        raise NotImplementedError  # the store's own read
+
+    def flow_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 1000,
+        offset: int = 0,
+    ) -> list[stats.FlowCount]:
+        check_paging(limit, offset)
+        mark, collate = self._stats_mark, self._stats_collate
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.flow_days_sql(
+                mark, collate, since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.flow_counts_sql(
+                mark, collate, since=since, until=until, exporter=exporter, importer=importer,
+                party=party, limit=limit, offset=offset,
+            )  # fmt: skip
+        return [stats.flow_count(tuple(r)) for r in self._rows(sql, params)]
+
+    def rule_counts(
+        self,
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None = None,
+        importer: str | None = None,
+        party: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> list[stats.RuleCount]:
+        check_paging(limit, offset)
+        mark, collate = self._stats_mark, self._stats_collate
+        if stats.uses_rollup(since, until, exporter, importer, party):
+            sql, params = stats.rule_days_sql(
+                mark, collate, since=since, until=until, limit=limit, offset=offset
+            )
+        else:
+            sql, params = stats.rule_counts_sql(
+                mark, collate, since=since, until=until, exporter=exporter, importer=importer,
+                party=party, limit=limit, offset=offset,
+            )  # fmt: skip
+        return [stats.rule_count(tuple(r)) for r in self._rows(sql, params)]
+
+    def ledger_growth(
+        self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
+    ) -> list[stats.SizePoint]:
+        check_paging(limit, offset)
+        stats.check_bucket(bucket_seconds)
+        hourly = stats.hours_answer(since, until, bucket_seconds)
+        growth = stats.growth_hours_sql if hourly else stats.growth_sql
+        sql, params = growth(
+            self._stats_mark, since=since, until=until, bucket_seconds=bucket_seconds,
+            limit=limit, offset=offset,
+        )  # fmt: skip
+        return [stats.size_point(tuple(r), bucket_seconds) for r in self._rows(sql, params)]
