@@ -1,7 +1,8 @@
 """Accessibility of every console page, at 1280x800 and 390x844, checked in Chromium: the
 `lang` attribute, a name for every control, captions and column headers on every table,
 text contrast of at least 4.5:1 (computed colours against the effective background), no
-page-wide sideways scrolling on a phone, and keyboard focus that is visible."""
+`null` or `undefined` rendered as text, no page-wide sideways scrolling on a phone, and
+keyboard focus that is visible."""
 
 from __future__ import annotations
 
@@ -57,6 +58,9 @@ AUDIT_JS = """() => {
   const seen = new Set();
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     const el = n.parentElement;
+    if (/^(null|undefined|NaN|\\[object Object\\])$/.test(n.textContent.trim())) {
+      problems.push(`a value rendered as text: ${where(el)}`);
+    }
     if (!n.textContent.trim() || seen.has(el)) continue;
     if (el.closest('svg, .visually-hidden, option, [disabled]')) continue;
     seen.add(el);
@@ -93,12 +97,14 @@ def test_the_audit_finds_what_it_looks_for(page: Any, world: World) -> None:
           faint.className = 'hint';
           faint.style.color = '#bbbbbb';
           main.append(faint);
+          main.append(document.createTextNode('null'));
         }"""
     )
     problems = audit(page)
     assert any(p.startswith("control without a name: input") for p in problems)
     assert "table without a caption" in problems and "table without column headers" in problems
     assert any(p.startswith("contrast") and '"faint"' in p for p in problems)
+    assert any(p.startswith("a value rendered as text: main") for p in problems)
 
 
 @pytest.mark.parametrize("who", list(PAGES), ids=lambda w: w or "public")

@@ -155,7 +155,7 @@ async function holdsPage(body) {
         holds,
         { empty: "no batch is held" },
       ),
-      total > limit ? pager({ offset, limit, shown: holds.length, onPage: (o) => { offset = o; load(); }, label: "Holds pages", prev: "← Earlier", next: "Later →" }) : null,
+      ...(total > limit ? [pager({ offset, limit, shown: holds.length, onPage: (o) => { offset = o; load(); }, label: "Holds pages", prev: "← Earlier", next: "Later →" })] : []),
     );
   };
   await load();
