@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from silkgate.api.authz import ALL, Caller, authorize, scopes, visible
 from silkgate.api.deps import Auth, State, decode_body, json_response
-from silkgate.api.openapi import ERRORS, json_body, json_reply
+from silkgate.api.openapi import BAD_APPROVAL, ERRORS, json_body, json_reply
 from silkgate.flow.holds import HeldBatch, HoldAction, HoldService, RecheckReport
 from silkgate.sandbox.auth import Approval
 
@@ -97,7 +97,7 @@ def show_hold(envelope_id: str, auth: Auth, state: State) -> Response:
     "/{envelope_id}/release",
     summary="Release a held envelope for delivery (regulator)",
     openapi_extra=json_body(DecisionBody),
-    responses=json_reply(HoldAction),
+    responses={**BAD_APPROVAL, **json_reply(HoldAction)},
 )
 async def release_hold(envelope_id: str, auth: Auth, state: State) -> Response:
     scopes(auth.caller, "holds.release")
@@ -115,7 +115,7 @@ async def release_hold(envelope_id: str, auth: Auth, state: State) -> Response:
     "/{envelope_id}/reject",
     summary="Reject a held envelope; its sealed data is dropped (regulator)",
     openapi_extra=json_body(DecisionBody),
-    responses=json_reply(HoldAction),
+    responses={**BAD_APPROVAL, **json_reply(HoldAction)},
 )
 def reject_hold(envelope_id: str, auth: Auth, state: State) -> Response:
     scopes(auth.caller, "holds.reject")

@@ -27,10 +27,18 @@ ERRORS: dict[int | str, Any] = {
 }
 # Routes anyone may call (no signature, so no 401 or 403; PUBLIC_PATHS below).
 PUBLIC_ERRORS: dict[int | str, Any] = {k: v for k, v in ERRORS.items() if k not in (401, 403)}
-# Routes that take rule packs also answer 400 for a pack that does not parse or compile.
+# Routes that take a regulator's signature over the action (in the body) answer 400 when
+# it does not verify (silkgate.sandbox.auth.verify_approval); routes that take rule packs
+# also for a pack that does not parse or compile.
+_BAD_APPROVAL = "The regulator's signature over this action (in the body) does not verify"
+BAD_APPROVAL: dict[int | str, Any] = {400: _error_reply(_BAD_APPROVAL)}
 PACK_ERRORS: dict[int | str, Any] = {
     **ERRORS,
-    400: _error_reply("A rule pack that does not parse or compile (file:line in the message)"),
+    400: _error_reply(
+        "A rule pack that does not parse or compile (file:line in the message), or "
+        + _BAD_APPROVAL[0].lower()
+        + _BAD_APPROVAL[1:]
+    ),
 }
 
 

@@ -208,3 +208,13 @@ def test_the_sdk_releases_and_the_leaf_verifies_with_the_regulators_key(env: Env
     second = hold_one(env, seed=6)
     assert regulator.reject_hold(second, "no basis").action == "rejected"
     assert [h.envelope_id for h in regulator.holds()] == []
+
+
+def test_the_answer_to_a_bad_action_signature_is_documented(env: Env) -> None:
+    """The 400 above is in the OpenAPI document of both actions (schemathesis checks that
+    every answer is documented)."""
+    paths = env.http.get("/openapi.json").json()["paths"]
+    for action in ("release", "reject"):
+        answers = paths[f"/v1/holds/{{envelope_id}}/{action}"]["post"]["responses"]
+        assert "does not verify" in answers["400"]["description"], action
+    assert "400" not in paths["/v1/holds"]["get"]["responses"]
