@@ -891,20 +891,6 @@ class PostgresStore(SqlStatsReads):
             self._run("DELETE FROM outbox WHERE seq = ANY(%s)", (list(seqs),))
 
     # -- aggregates (silkgate.store.stats) ----------------------------------------------
-    def _backfill_stats(self) -> None:
-        """Write the aggregate rows of batches committed before schema version 4."""
-        after = 0
-        while True:
-            rows = self._rows(
-                "SELECT seq, data FROM batch_results WHERE seq > %s ORDER BY seq LIMIT 500",
-                (after,),
-            )
-            if not rows:
-                return
-            with self.transaction():
-                for _, blob in rows:
-                    self._put_stat_rows(result_from_blob(bytes(blob)))
-            after = int(rows[-1][0])
 
     def _put_stat_rows(self, result: BatchResult) -> None:
         """The batch's aggregate rows, replacing any it had, and the whole-hub totals

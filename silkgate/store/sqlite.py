@@ -605,21 +605,6 @@ class SqliteStore(SqlStatsReads):
             self._run(stats.HOUR_DELETE.format(mark="?"), delete)
             self._run(stats.HOUR_INSERT.format(mark="?"), insert)
 
-    def _backfill_stats(self) -> None:
-        """Write the aggregate rows of batches committed before schema version 4."""
-        after = 0
-        while True:
-            rows = self._rows(
-                "SELECT seq, data FROM batch_results WHERE seq > ? ORDER BY seq LIMIT 500",
-                (after,),
-            )
-            if not rows:
-                return
-            with self.transaction():
-                for _, blob in rows:
-                    self._put_stat_rows(result_from_blob(blob))
-            after = int(rows[-1][0])
-
 
 def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for i in range(0, len(items), size):

@@ -1,15 +1,18 @@
-"""The aggregate reads (StatsPort) of the SQL stores, written once: SQLite and PostgreSQL
-differ only in the parameter mark and the byte-order collation their SQL names. Each store
-mixes this in and supplies `_rows`."""
+"""The aggregate reads (StatsPort) and the backfill of the SQL stores, written once: SQLite
+and PostgreSQL differ only in the parameter mark and the byte-order collation their SQL
+names. Each store mixes this in and supplies `_rows`, `transaction` and `_put_stat_rows`."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, ClassVar
 
+from silkgate.model import BatchResult
 from silkgate.store import stats
 from silkgate.store._common import check_paging
+from silkgate.store.rows import result_from_blob
 
 
 class SqlStatsReads:
@@ -18,6 +21,28 @@ class SqlStatsReads:
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError  # the store's own read
+
+    def transaction(self) -> AbstractContextManager[None]:
+        raise NotImplementedError  # the store's own
+
+    def _put_stat_rows(self, result: BatchResult) -> None:
+        raise NotImplementedError  # the store's own write of a batch's aggregate rows
+
+    def _backfill_stats(self) -> None:
+        """Write the aggregate rows of batches committed before schema version 4."""
+        after = 0
+        while True:
+            rows = self._rows(
+                f"SELECT seq, data FROM batch_results WHERE seq > {self._stats_mark} "
+                "ORDER BY seq LIMIT 500",
+                (after,),
+            )
+            if not rows:
+                return
+            with self.transaction():
+                for _, blob in rows:
+                    self._put_stat_rows(result_from_blob(bytes(blob)))
+            after = int(rows[-1][0])
 
     def flow_counts(
         self,
