@@ -196,6 +196,8 @@ def test_bad_key_files_are_refused_with_a_reason(page: Any, world: World) -> Non
     revoked = {**good, "revoked": [good["signing"][0]["key_id"]]}
     expired = json.loads(_ring_json())
     expired["signing"][0]["not_after"] = "2026-02-01T00:00:00Z"
+    later = json.loads(_ring_json())
+    later["signing"][0]["not_before"] = _iso(datetime.now(UTC) + timedelta(hours=1))
     cases = {
         "not json": "not JSON",
         json.dumps({"version": 2}): "not a silkgate key file",
@@ -203,10 +205,25 @@ def test_bad_key_files_are_refused_with_a_reason(page: Any, world: World) -> Non
         json.dumps(mismatched): "private key of",
         json.dumps(revoked): "no valid signing key",
         json.dumps(expired): "no valid signing key",
+        json.dumps(later): "no valid signing key",
     }
     for text, reason in cases.items():
         got = page.evaluate(IMPORT_JS, text)
         assert got["ok"] is False and reason in got["error"], (reason, got)
+
+
+def test_a_key_made_a_moment_ago_imports(page: Any, world: World) -> None:
+    """The console's clock is the hub's Date header (whole seconds): a key whose validity
+    starts a few seconds ahead of it still imports; the hub judges validity itself."""
+    open_console(page, world.url)
+    fresh = json.loads(_ring_json())
+    fresh["signing"][0]["not_before"] = _iso(datetime.now(UTC) + timedelta(seconds=5))
+    got = page.evaluate(IMPORT_JS, json.dumps(fresh))
+    assert got["ok"] is True, got
+
+
+def _iso(when: datetime) -> str:
+    return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _bundle(world: World) -> dict[str, Any]:

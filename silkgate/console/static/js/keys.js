@@ -12,6 +12,11 @@ const PKCS8_ED25519 = new Uint8Array([
 
 export class KeyFileError extends Error {}
 
+// The console's clock is the hub's Date header, to the second: a key made moments ago (e.g.
+// by `silkgate keygen` just now) may start a second "in the future". The hub judges the
+// key's validity itself; here a minute's tolerance keeps such a key usable.
+const NOT_BEFORE_SKEW_MS = 60_000;
+
 function parseTime(value, what) {
   if (value === null || value === undefined) return null;
   const t = Date.parse(value);
@@ -32,7 +37,7 @@ export function currentSigningEntry(ring, now = Date.now()) {
     if (!e || e.algorithm !== "ed25519" || revoked.has(e.key_id)) return false;
     const from = parseTime(e.not_before, "not_before");
     const until = parseTime(e.not_after, "not_after");
-    return from !== null && from <= now && (until === null || now <= until);
+    return from !== null && from - NOT_BEFORE_SKEW_MS <= now && (until === null || now <= until);
   });
   if (!usable.length) {
     throw new KeyFileError(
