@@ -62,6 +62,7 @@ from silkgate.store.rows import (
     compact_result,
     decode_blob,
     envelope_from_row,
+    envelope_row,
     fact_groups,
     push_endpoint_from_row,
     result_from_blob,
@@ -544,7 +545,6 @@ class PostgresStore(SqlStatsReads):
 
     # -- mailbox -----------------------------------------------------------------------
     def put_envelope(self, envelope: StoredEnvelope) -> None:
-        e = envelope
         self._run(
             "INSERT INTO envelopes (id, batch_id, exporter, importer, state, created_us, "
             "expires_us, attempts, data) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
@@ -552,17 +552,7 @@ class PostgresStore(SqlStatsReads):
             "exporter = excluded.exporter, importer = excluded.importer, "
             "state = excluded.state, created_us = excluded.created_us, "
             "expires_us = excluded.expires_us, attempts = excluded.attempts, data = excluded.data",
-            (
-                e.id,
-                e.batch_id,
-                e.exporter,
-                e.importer,
-                e.state,
-                to_us(e.created_at),
-                to_us(e.expires_at),
-                e.attempts,
-                e.data,
-            ),
+            envelope_row(envelope),
         )
 
     def get_envelope(self, envelope_id: str) -> StoredEnvelope:

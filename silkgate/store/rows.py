@@ -11,12 +11,18 @@ import msgspec
 
 from silkgate.errors import StoreError
 from silkgate.model import BatchResult, Decision
-from silkgate.store._common import from_us
+from silkgate.store._common import from_us, to_us
 from silkgate.store.base import DecisionFact, PushEndpoint, StoredEnvelope
 
 T = TypeVar("T")
 FACTS_PER_ROW = 2**20  # fact seq = stored row seq * this + index in the row
 ENVELOPE_COLUMNS = "id, batch_id, exporter, importer, state, created_us, expires_us, attempts, data"
+
+
+def envelope_row(e: StoredEnvelope) -> tuple[Any, ...]:
+    """The values of ENVELOPE_COLUMNS, in that order (envelope_from_row's inverse)."""
+    return (e.id, e.batch_id, e.exporter, e.importer, e.state, to_us(e.created_at),
+            to_us(e.expires_at), e.attempts, e.data)  # fmt: skip
 
 
 def envelope_from_row(row: Sequence[Any]) -> StoredEnvelope:

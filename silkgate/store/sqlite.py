@@ -44,6 +44,7 @@ from silkgate.store.rows import (
     compact_result,
     decode_blob,
     envelope_from_row,
+    envelope_row,
     fact_groups,
     push_endpoint_from_row,
     result_from_blob,
@@ -320,21 +321,10 @@ class SqliteStore(SqlStatsReads):
 
     # -- mailbox -----------------------------------------------------------------------
     def put_envelope(self, envelope: StoredEnvelope) -> None:
-        e = envelope
         self._run(
             "INSERT OR REPLACE INTO envelopes (id, batch_id, exporter, importer, state, "
             "created_us, expires_us, attempts, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                e.id,
-                e.batch_id,
-                e.exporter,
-                e.importer,
-                e.state,
-                to_us(e.created_at),
-                to_us(e.expires_at),
-                e.attempts,
-                e.data,
-            ),
+            envelope_row(envelope),
         )
 
     def get_envelope(self, envelope_id: str) -> StoredEnvelope:

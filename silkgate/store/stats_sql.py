@@ -4,7 +4,7 @@ names. Each store mixes this in and supplies `_rows`, `transaction` and `_put_st
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, ClassVar
@@ -55,18 +55,11 @@ class SqlStatsReads:
         limit: int = 1000,
         offset: int = 0,
     ) -> list[stats.FlowCount]:
-        check_paging(limit, offset)
-        mark, collate = self._stats_mark, self._stats_collate
-        if stats.uses_rollup(since, until, exporter, importer, party):
-            sql, params = stats.flow_days_sql(
-                mark, collate, since=since, until=until, limit=limit, offset=offset
-            )
-        else:
-            sql, params = stats.flow_counts_sql(
-                mark, collate, since=since, until=until, exporter=exporter, importer=importer,
-                party=party, limit=limit, offset=offset,
-            )  # fmt: skip
-        return [stats.flow_count(tuple(r)) for r in self._rows(sql, params)]
+        rows = self._grouped(
+            stats.flow_days_sql, stats.flow_counts_sql, since=since, until=until,
+            exporter=exporter, importer=importer, party=party, limit=limit, offset=offset,
+        )  # fmt: skip
+        return [stats.flow_count(tuple(r)) for r in rows]
 
     def rule_counts(
         self,
@@ -79,18 +72,39 @@ class SqlStatsReads:
         limit: int = 20,
         offset: int = 0,
     ) -> list[stats.RuleCount]:
+        rows = self._grouped(
+            stats.rule_days_sql, stats.rule_counts_sql, since=since, until=until,
+            exporter=exporter, importer=importer, party=party, limit=limit, offset=offset,
+        )  # fmt: skip
+        return [stats.rule_count(tuple(r)) for r in rows]
+
+    def _grouped(
+        self,
+        days_sql: Callable[..., tuple[str, list[object]]],
+        rows_sql: Callable[..., tuple[str, list[object]]],
+        *,
+        since: datetime,
+        until: datetime,
+        exporter: str | None,
+        importer: str | None,
+        party: str | None,
+        limit: int,
+        offset: int,
+    ) -> list[Any]:
+        """The whole-hub daily totals when they answer the question, else the per-batch
+        rows grouped (stats.uses_rollup decides)."""
         check_paging(limit, offset)
         mark, collate = self._stats_mark, self._stats_collate
         if stats.uses_rollup(since, until, exporter, importer, party):
-            sql, params = stats.rule_days_sql(
+            sql, params = days_sql(
                 mark, collate, since=since, until=until, limit=limit, offset=offset
             )
         else:
-            sql, params = stats.rule_counts_sql(
+            sql, params = rows_sql(
                 mark, collate, since=since, until=until, exporter=exporter, importer=importer,
                 party=party, limit=limit, offset=offset,
             )  # fmt: skip
-        return [stats.rule_count(tuple(r)) for r in self._rows(sql, params)]
+        return self._rows(sql, params)
 
     def ledger_growth(
         self, *, since: datetime, until: datetime, bucket_seconds: int, limit: int, offset: int = 0
