@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 import silkgate
+from silkgate._native import STATUS, describe
 from silkgate.hub import Hub, open_hub
 from silkgate.model import OUTCOMES, Decision
 
@@ -29,6 +30,7 @@ app = typer.Typer(
 def _print_version(value: bool) -> None:
     if value:
         typer.echo(f"silkgate {silkgate.__version__}")
+        typer.echo(describe(STATUS))
         raise typer.Exit()
 
 

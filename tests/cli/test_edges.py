@@ -17,6 +17,7 @@ from api.cast import NOW, PRODUCT, PURPOSE, Env, serve_cast, waybill
 from ledger.helpers import fixed_clock, key
 
 import silkgate
+from silkgate._native import STATUS, describe
 from silkgate.api.cli_http import send_over_http
 from silkgate.cli.ledger import cosign_remote
 from silkgate.cli.main import main
@@ -37,7 +38,8 @@ def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _main(capsys, "--version")
-    assert code == 0 and out.strip() == f"silkgate {silkgate.__version__}"
+    assert code == 0
+    assert out.splitlines() == [f"silkgate {silkgate.__version__}", describe(STATUS)]
 
 
 def test_errors_with_json_are_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
