@@ -35,7 +35,14 @@ from silkgate.demo.runner import batches_of, register_cast
 from silkgate.demo.synth import generate
 from silkgate.flow.pipeline import StageTimings
 from silkgate.hub import Hub, open_hub
-from silkgate.model import BatchResult
+from silkgate.model import Batch, BatchResult
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.01)
 
 
 def run_all(jobs: list[Callable[[], Any]]) -> list[Any]:
@@ -213,6 +220,72 @@ def test_a_policy_transition_amid_batches_of_two_nodes_does_not_deadlock(
         assert traffic.store.ledger_size() == before + len(batches) + 3
         results = traffic.store.list_batch_results(limit=100)
         assert {r.batch_id for r in results} == {b.id for b in batches}
+        regulator_node.log.verify_log()
+    finally:
+        traffic.close()
+        regulator_node.close()
+
+
+def test_an_experiment_created_and_suspended_amid_batches_of_two_nodes(
+    postgres_server: PostgresServer, tmp_path: Path
+) -> None:
+    """Creating a cohort bumps the sandbox generation, as a policy transition does, and
+    takes it first (hold_generation). Amid batches committing on another node: no deadlock,
+    and in ledger order the experiment decides exactly the batches between its `create` and
+    `suspend` leaves (before: untagged, between: every record tagged, after: untagged)."""
+    from sandbox.test_cohorts import TAG, create, customs_batch, suspend
+
+    data = make_data_dir(tmp_path, fresh_database(postgres_server, "cohorts"))
+    clock = StepClock()
+    regulator_node = open_hub(data, clock=clock)
+    world = World(regulator_node, clock, tmp_path / "keys")
+    register_cast(regulator_node, world.keys_dir, T0.date())
+    traffic = open_hub(data, clock=StepClock())
+    pool = [
+        s.record
+        for s in generate(8000, seed=11)
+        if (s.product, s.destination) == ("customs.declaration", "MY")
+    ]
+    batches = [customs_batch(f"c{i:02d}", pool[i * 5 : i * 5 + 5]) for i in range(30)]
+    assert all(len(b.records) == 5 for b in batches)
+    events: dict[str, int] = {}
+    created, suspended = threading.Event(), threading.Event()
+
+    def regulate(before: int) -> None:
+        # Each step waits for a few batches, then acts while others are in flight.
+        _wait_for(lambda: traffic.store.ledger_size() >= before + 6)
+        events["create"] = create(world, start=T0 - timedelta(days=1)).ledger_indexes[-1]
+        created.set()
+        _wait_for(lambda: traffic.store.ledger_size() >= events["create"] + 7)
+        events["suspend"] = suspend(world).ledger_indexes[-1]
+        suspended.set()
+
+    def submit(part: list[Batch]) -> list[BatchResult]:
+        out = []
+        for i, b in enumerate(part):
+            if i in (3, 6):  # some of each thread's batches wait for each event
+                assert (created if i == 3 else suspended).wait(timeout=60)
+            out.append(traffic.pipeline.submit(b))
+        return out
+
+    try:
+        before = traffic.store.ledger_size()
+        jobs: list[Callable[[], Any]] = [partial(submit, batches[i::3]) for i in range(3)]
+        results = [r for part in run_all([*jobs, partial(regulate, before)])[:3] for r in part]
+        assert traffic.store.ledger_size() == before + len(batches) + 2
+        windows = {"before": 0, "between": 0, "after": 0}
+        for result in results:
+            tagged = sum(1 for d in result.decisions if TAG in d.tags)
+            if index_of(result) < events["create"]:
+                windows["before"] += 1
+                assert tagged == 0, result.batch_id
+            elif index_of(result) < events["suspend"]:
+                windows["between"] += 1
+                assert tagged == result.records, result.batch_id
+            else:
+                windows["after"] += 1
+                assert tagged == 0, result.batch_id
+        assert sum(windows.values()) == len(batches) and min(windows.values()) >= 6, windows
         regulator_node.log.verify_log()
     finally:
         traffic.close()
