@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -24,8 +24,7 @@ from silkgate.errors import AuthError, NotFoundError
 from silkgate.model import Participant
 from silkgate.registry.keys import request_key, signing_history
 from silkgate.seal.httpsig import DEFAULT_COMPONENTS, DEFAULT_SKEW, verify_request
-from silkgate.store.base import Store
-from silkgate.store.ports import RegistryPort
+from silkgate.store.ports import NoncePort, RegistryPort
 
 log = logging.getLogger("silkgate.auth")
 IDEMPOTENCY_KEY = "idempotency-key"
@@ -123,6 +122,10 @@ class KeyDirectory:
             self._index = index
 
 
+class AuthStore(RegistryPort, NoncePort, Protocol):
+    """What authenticating reads: participants' keys, and nonces seen."""
+
+
 class Authenticator:
     """Verifies a request's RFC 9421 signature (silkgate.seal.httpsig) against this hub:
     `@target-uri` is rebuilt from the raw request target and this hub's own authority (see
@@ -133,7 +136,7 @@ class Authenticator:
 
     def __init__(
         self,
-        store: Store,
+        store: AuthStore,
         clock: Clock,
         *,
         max_age: int = 300,

@@ -30,7 +30,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httpcore
@@ -46,8 +46,15 @@ from silkgate.mailbox.messages import PUSH_SUBJECTS, publish_delivered, read_del
 from silkgate.mailbox.service import count_attempt, run_purge
 from silkgate.seal.httpsig import sign_request
 from silkgate.seal.keys import ed25519_key_id
-from silkgate.store.base import PushEndpoint, Store, StoredEnvelope, iter_all_envelopes
+from silkgate.store.base import PushEndpoint, StoredEnvelope, iter_all_envelopes
+from silkgate.store.ports import MailboxPort, NoncePort, SandboxPort, Transactional
 from silkgate.transport.base import Message, Transport
+
+
+class DeliveryStore(MailboxPort, NoncePort, SandboxPort, Transactional, Protocol):
+    """What pushing reads and writes: envelopes, push endpoints, retry times (and, for the
+    retention pass the worker runs, expired nonces)."""
+
 
 log = logging.getLogger("silkgate.mailbox.delivery")
 
@@ -198,7 +205,7 @@ def check_push_destination(
 
 
 def requeue_pending(
-    store: Store, transport: Transport, now: datetime, importers: Iterable[str] | None = None
+    store: MailboxPort, transport: Transport, now: datetime, importers: Iterable[str] | None = None
 ) -> int:
     """Publish a delivery message for each pending envelope of the importers that have a
     push registration (all of them by default): after a restart of an in-process transport,
@@ -269,7 +276,7 @@ class DeliveryWorker:
     messages to a thread pool, at most one push in flight per importer, so that a slow
     receiver holds one worker and never stalls the pushes to other importers."""
 
-    store: Store
+    store: DeliveryStore
     transport: Transport
     signing_key: Ed25519PrivateKey
     clock: Clock = system_clock
@@ -564,7 +571,7 @@ class Background:
     """The worker (a dispatcher thread feeding a pool of `policy.workers` push threads) and
     the periodic purge in daemon threads (started by `silkgate serve`)."""
 
-    store: Store
+    store: DeliveryStore
     transport: Transport
     signing_key: Ed25519PrivateKey
     retention: timedelta

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
@@ -40,6 +40,7 @@ from silkgate.registry.keys import signing_key_set
 from silkgate.seal.envelope import envelope_digest
 from silkgate.seal.receipts import verify_receipt
 from silkgate.store.base import EnvelopeState, Store, StoredEnvelope, iter_all_envelopes
+from silkgate.store.ports import MailboxPort, NoncePort, Transactional
 
 if TYPE_CHECKING:
     from silkgate.hub import Hub
@@ -173,7 +174,15 @@ class MailboxService:
 
 # ----------------------------------------------------------------------------- store-only
 # Push delivery and retention run with a store only (no ledger); these are their homes.
-def count_attempt(store: Store, envelope_id: str) -> int | None:
+class MailboxStore(MailboxPort, Transactional, Protocol):
+    """Envelopes and receipts, changed inside transactions."""
+
+
+class RetentionStore(MailboxPort, NoncePort, Protocol):
+    """What retention drops: envelopes' data and expired request nonces."""
+
+
+def count_attempt(store: MailboxStore, envelope_id: str) -> int | None:
     """Count one more delivery attempt (a push, or a pull of the bytes) and return the
     count; None if the envelope is no longer `pending` (states.counts_attempt)."""
     with store.transaction():
@@ -185,7 +194,7 @@ def count_attempt(store: Store, envelope_id: str) -> int | None:
         return attempts
 
 
-def run_purge(store: Store, now: datetime, retention: timedelta) -> PurgeReport:
+def run_purge(store: RetentionStore, now: datetime, retention: timedelta) -> PurgeReport:
     """Apply retention (silkgate.mailbox.retention.plan_purge) to the store through the
     state machine, and forget expired request nonces. Each drop is a compare-and-set on
     the state the plan saw, so an envelope acknowledged while this runs keeps its data."""
@@ -202,19 +211,19 @@ def run_purge(store: Store, now: datetime, retention: timedelta) -> PurgeReport:
     )
 
 
-def _drop_data(store: Store, envelope_ids: Sequence[str], state: EnvelopeState) -> int:
+def _drop_data(store: MailboxPort, envelope_ids: Sequence[str], state: EnvelopeState) -> int:
     assert state in states.PURGEABLE
     return store.drop_envelope_data(envelope_ids, state=state, new_state=state)
 
 
-def _purge_candidates(store: Store) -> list[StoredEnvelope]:
+def _purge_candidates(store: MailboxPort) -> list[StoredEnvelope]:
     found: list[StoredEnvelope] = []
     for state in (states.EXPIRE.source, *states.PURGEABLE):
         found.extend(e for e in iter_all_envelopes(store, state=state) if e.data)
     return found
 
 
-def _acked_times(store: Store, envelope_ids: Sequence[str]) -> dict[str, datetime]:
+def _acked_times(store: MailboxPort, envelope_ids: Sequence[str]) -> dict[str, datetime]:
     times: dict[str, datetime] = {}
     for envelope_id in envelope_ids:
         try:
