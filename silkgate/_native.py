@@ -88,7 +88,7 @@ def decide(
     missing = [m for m in modules if _native_file(m, package_dir) is None]
     if len(missing) == len(modules):
         return NativeStatus(
-            "source", "not compiled (installed with SILKGATE_COMPILE=0 or no C compiler)"
+            "source", "not compiled: installed with SILKGATE_COMPILE=0, or without a C compiler"
         )
     if missing:
         return NativeStatus("source", f"compiled in part only (no build of {', '.join(missing)})")
