@@ -92,7 +92,18 @@ class TransparencyLog:
     def checkpoint(self) -> Checkpoint:
         """Sign and store a checkpoint of the current tree, or return the latest one if the
         tree has not grown. Refuses to sign a tree that does not extend the latest stored
-        checkpoint. Call it outside other transactions: the note is final once stored."""
+        checkpoint. Call it outside other transactions: the note is final once stored.
+
+        When the tree has not grown, the latest checkpoint is checked against the stored
+        tree and returned without taking the write lock: public reads (GET checkpoint)
+        must not queue behind, or in front of, the batches committing."""
+        latest = self.latest_checkpoint()
+        if (
+            latest is not None
+            and latest.size == self.store.ledger_size()
+            and self.root(latest.size) == latest.root_hash
+        ):
+            return latest
         with transaction(self.store):
             size = self.store.ledger_size()
             root = self.root(size)

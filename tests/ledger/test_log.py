@@ -258,3 +258,42 @@ def test_concurrent_appenders_keep_the_sequence(store: Store) -> None:
         assert stored[i + 1] == stored[i] + b"'"  # each batch stayed contiguous
     log.checkpoint()
     log.verify_log()
+
+
+class _CountingTransactions:
+    """A store that counts the write transactions opened through it."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self.opened = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    def transaction(self) -> object:
+        self.opened += 1
+        return self._store.transaction()
+
+
+def test_a_checkpoint_read_of_an_unchanged_tree_takes_no_write_lock(store: Store) -> None:
+    counting = _CountingTransactions(store)
+    log = TransparencyLog(counting, ORIGIN, key("log"), fixed_clock)  # type: ignore[arg-type]
+    log.append(entries(0, 9))
+    opened = counting.opened
+    signed = log.checkpoint()  # the tree grew: signs, under the write lock
+    assert counting.opened == opened + 1
+    for _ in range(3):
+        assert log.checkpoint() == signed
+    assert counting.opened == opened + 1
+    log.append(entries(9, 1))
+    assert log.checkpoint().size == 10 and counting.opened == opened + 3
+
+
+def test_a_tampered_node_is_refused_even_when_the_tree_has_not_grown() -> None:
+    store = BareLedgerStore()
+    log = make_log(store)
+    log.append(entries(0, 8))
+    log.checkpoint()
+    store.nodes[(3, 0)] = b"\x00" * 32
+    with pytest.raises(LedgerVerificationError, match="does not reproduce"):
+        log.checkpoint()
