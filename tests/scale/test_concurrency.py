@@ -186,6 +186,19 @@ def test_two_nodes_committing_at_once_store_facts_in_ledger_order(
     assert [(f.batch_id, f.record) for f in facts] == expected
 
 
+def _regulator_and_traffic(
+    server: PostgresServer, tmp_path: Path, name: str
+) -> tuple[Hub, World, Hub]:
+    """Two nodes on one fresh database: the regulator's (with the cast registered) and one
+    carrying traffic, each on its own clock."""
+    data = make_data_dir(tmp_path, fresh_database(server, name))
+    clock = StepClock()
+    regulator_node = open_hub(data, clock=clock)
+    world = World(regulator_node, clock, tmp_path / "keys")
+    register_cast(regulator_node, world.keys_dir, T0.date())
+    return regulator_node, world, open_hub(data, clock=StepClock())
+
+
 def test_a_policy_transition_amid_batches_of_two_nodes_does_not_deadlock(
     postgres_server: PostgresServer, tmp_path: Path
 ) -> None:
@@ -193,12 +206,7 @@ def test_a_policy_transition_amid_batches_of_two_nodes_does_not_deadlock(
     the generation. It takes the generation first (hold_generation): were it to take it
     after its ledger leaf, a batch in flight and the transition would wait for each other
     and PostgreSQL would abort one of them."""
-    data = make_data_dir(tmp_path, fresh_database(postgres_server, "transition"))
-    clock = StepClock()
-    regulator_node = open_hub(data, clock=clock)
-    world = World(regulator_node, clock, tmp_path / "keys")
-    register_cast(regulator_node, world.keys_dir, T0.date())
-    traffic = open_hub(data, clock=StepClock())
+    regulator_node, world, traffic = _regulator_and_traffic(postgres_server, tmp_path, "transition")
     before = traffic.store.ledger_size()
     batches = demo_batches(records=1200, batch_size=40, seed=3)
     moved: list[str] = []
@@ -235,12 +243,7 @@ def test_an_experiment_created_and_suspended_amid_batches_of_two_nodes(
     `suspend` leaves (before: untagged, between: every record tagged, after: untagged)."""
     from sandbox.test_cohorts import TAG, create, customs_batch, suspend
 
-    data = make_data_dir(tmp_path, fresh_database(postgres_server, "cohorts"))
-    clock = StepClock()
-    regulator_node = open_hub(data, clock=clock)
-    world = World(regulator_node, clock, tmp_path / "keys")
-    register_cast(regulator_node, world.keys_dir, T0.date())
-    traffic = open_hub(data, clock=StepClock())
+    regulator_node, world, traffic = _regulator_and_traffic(postgres_server, tmp_path, "cohorts")
     pool = [
         s.record
         for s in generate(8000, seed=11)
