@@ -17,8 +17,8 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from silkgate.errors import SilkgateError
-from silkgate.ledger import TransparencyLog, parse_vkey
+from silkgate.errors import SilkgateError, VerificationError
+from silkgate.ledger import TransparencyLog, parse_note, parse_vkey, verify_cosignatures
 from silkgate.ledger.checkpoint import NoteVerifier
 from silkgate.ledger.witness import Submit, request_cosignature
 from silkgate.logs import fields
@@ -62,7 +62,11 @@ class CheckpointPublisher:
                 log.warning("lost the checkpoint lead", extra=fields(role=leader.role))
             return None
         if not was:
-            self._cosigned.clear()  # another leader may have collected since
+            # Another leader may have collected since: start from what the stored
+            # checkpoint carries, so witnesses that cosigned it are not asked again.
+            self._cosigned = cosigned_sizes(
+                self.log.latest_checkpoint(), [w.cosigner for w in self.witnesses]
+            )
             log.info("took the checkpoint lead", extra=fields(role=leader.role))
         return self.run_once()
 
@@ -94,6 +98,24 @@ class CheckpointPublisher:
                 continue
             self._cosigned[name] = checkpoint.size
         return checkpoint
+
+
+def cosigned_sizes(
+    checkpoint: Checkpoint | None, cosigners: Sequence[NoteVerifier]
+) -> dict[str, int]:
+    """Witness name -> the checkpoint's size, for each witness whose cosignature the
+    checkpoint carries and verifies (a witness's size is then at least that)."""
+    if checkpoint is None:
+        return {}
+    note = parse_note(checkpoint.note)
+    found = {}
+    for cosigner in cosigners:
+        try:
+            verify_cosignatures(note, [cosigner])
+        except VerificationError:
+            continue
+        found[cosigner.name] = checkpoint.size
+    return found
 
 
 def run_periodically(
