@@ -383,7 +383,8 @@ class SilkgateClient:
 
     # -- registry -------------------------------------------------------------------------
     def participants(self) -> list[Participant]:
-        return self._json(list[Participant], "GET", "/v1/participants")
+        """Every participant this caller may see, in order of id (all pages)."""
+        return self._all_pages(list[Participant], "/v1/participants")
 
     def register_participant(self, participant: Participant) -> Participant:
         return self._json(Participant, "POST", "/v1/participants", body=participant)
@@ -447,16 +448,50 @@ class SilkgateClient:
         self.keys = ring
         self._auth = RequestSigner(ring, self._clock)
 
-    def agreements(self) -> list[Agreement]:
-        return self._json(list[Agreement], "GET", "/v1/agreements")
+    def agreements(
+        self, *, exporter: str | None = None, importer: str | None = None
+    ) -> list[Agreement]:
+        """Every agreement this caller may see (optionally only one exporter's or
+        importer's), in order of id (all pages)."""
+        params = {"exporter": exporter, "importer": importer}
+        return self._all_pages(list[Agreement], "/v1/agreements", params)
 
     def add_agreement(self, agreement: AgreementBody | Mapping[str, Any]) -> Agreement:
         """Record an agreement (the operator); a mapping is checked by the hub only."""
         body = agreement if isinstance(agreement, AgreementBody) else dict(agreement)
         return self._json(Agreement, "POST", "/v1/agreements", body=body)
 
-    def filings(self) -> list[Filing]:
-        return self._json(list[Filing], "GET", "/v1/filings")
+    def filings(self, *, exporter: str | None = None) -> list[Filing]:
+        """Every filing this caller may see (optionally only one exporter's), in order of
+        id (all pages)."""
+        return self._all_pages(list[Filing], "/v1/filings", {"exporter": exporter})
+
+    def _all_pages(
+        self, kind: type[list[T]], path: str, params: Mapping[str, Any] | None = None
+    ) -> list[T]:
+        """GET `path` and every page its `Link: rel="next"` headers name (RFC 8288). A next
+        link must stay on the same hub and path (the request is signed for where it goes),
+        and must not repeat a page."""
+        query = {**(params or {}), "limit": PAGE_LIMIT}
+        response = self.request("GET", path, params=query)
+        rows = msgspec.json.decode(response.content, type=kind)
+        seen = {str(response.request.url)}
+        while (link := next_link(response)) is not None:
+            target = response.request.url.join(link)
+            here = response.request.url
+            if (target.scheme, target.netloc, target.path) != (here.scheme, here.netloc, here.path):
+                raise TransportError(
+                    f"the hub's next page {link!r} leaves {here.copy_with(query=None)}; "
+                    "refusing to follow it"
+                )
+            if str(target) in seen:
+                raise TransportError(f"the hub's next page {link!r} repeats a page")
+            seen.add(str(target))
+            # httpx drops a URL's own query when `params` are given: pass them as params.
+            query = dict(target.params.multi_items())
+            response = self.request("GET", str(target.copy_with(query=None)), params=query)
+            rows.extend(msgspec.json.decode(response.content, type=kind))
+        return rows
 
     def add_filing(self, filing: FilingBody | Mapping[str, Any]) -> Filing:
         """Record a filing (the operator); the hub re-checks the exporter's held batches.
@@ -652,6 +687,48 @@ class HttpMailbox:
         identity = self.client.hub_identity()
         raws = [k.public for k in identity.signing_keys] or [identity.signing_key]
         return {ed25519_key_id(raw): ed25519_public_from_bytes(raw) for raw in raws}
+
+
+PAGE_LIMIT = 500  # rows per page the SDK asks for when it follows all pages
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The target of the response's `Link` header with `rel="next"` (RFC 8288), as given
+    (resolve it against the request URL), or None on the last page."""
+    for value in response.headers.get_list("link"):
+        for part in _link_values(value):
+            target, _, params = part.partition(">")
+            if not target.strip().startswith("<"):
+                continue
+            for param in params.split(";"):
+                name, _, rel = param.strip().partition("=")
+                if (
+                    name.strip().lower() == "rel"
+                    and "next" in rel.strip().strip('"').lower().split()
+                ):
+                    return target.strip()[1:]
+    return None
+
+
+def _link_values(header: str) -> list[str]:
+    """Split a Link header into its link-values at the commas outside `<...>` and quotes."""
+    parts: list[str] = []
+    current: list[str] = []
+    in_uri = in_quote = False
+    for char in header:
+        if char == "<" and not in_quote:
+            in_uri = True
+        elif char == ">" and not in_quote:
+            in_uri = False
+        elif char == '"' and not in_uri:
+            in_quote = not in_quote
+        elif char == "," and not in_uri and not in_quote:
+            parts.append("".join(current))
+            current = []
+            continue
+        current.append(char)
+    parts.append("".join(current))
+    return [p.strip() for p in parts if p.strip()]
 
 
 def _param(value: Any) -> str:

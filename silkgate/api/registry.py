@@ -6,10 +6,12 @@ key the request was signed with, and serializes; the service holds every rule.""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, TypeVar
+from urllib.parse import urlencode
 
 import msgspec
-from fastapi import APIRouter
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from silkgate.api.authz import Action, authorize, scopes, visible
@@ -26,6 +28,53 @@ from silkgate.registry.service import (
 from silkgate.seal.keys import DEFAULT_OVERLAP
 
 router = APIRouter(tags=["registry"], responses=ERRORS)
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 500
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (1..{MAX_LIMIT})")]
+After = Annotated[
+    str | None,
+    Query(
+        description="The id of the last row of the previous page: rows with a greater id "
+        "follow (rows are in order of id). A position only: it need not name a row the "
+        "caller may see, or any row at all."
+    ),
+]
+_LINK = {
+    "Link": {
+        "description": 'RFC 8288 `<...>; rel="next"`: the next page (the same query with '
+        "`after` = the last id of this page), present only while more rows remain",
+        "schema": {"type": "string"},
+    }
+}
+
+
+def _paged_reply(kind: type[Any]) -> dict[int | str, Any]:
+    responses = json_reply(kind, many=True)
+    responses[200]["headers"] = _LINK
+    return responses
+
+
+def _page(
+    request: Request, rows: Sequence[T], key: Callable[[T], str], after: str | None, limit: int
+) -> Response:
+    """One page of `rows` (already only those the caller may see): the first `limit` rows
+    with an id greater than `after`, in order of id, and a `Link: rel="next"` header if more
+    remain. The cursor is compared, never looked up, so it reveals nothing about the rows
+    the caller may not see."""
+    ordered = sorted(rows, key=key)  # the stores sort by id too; the order must be ours
+    following = [r for r in ordered if after is None or key(r) > after]
+    page = following[:limit]
+    headers: dict[str, str] = {}
+    if len(following) > limit:
+        query = [
+            (k, v) for k, v in request.query_params.multi_items() if k not in ("after", "limit")
+        ]
+        query += [("limit", str(limit)), ("after", key(page[-1]))]
+        target = request.scope.get("raw_path") or request.url.path.encode("utf-8")
+        headers["Link"] = f'<{target.decode("latin-1")}?{urlencode(query)}>; rel="next"'
+    return json_response(page, headers=headers)
 
 
 def _service(state: ApiState) -> RegistryService:
@@ -49,10 +98,23 @@ def _inline_body(kind: type[Any]) -> dict[str, Any]:
 @router.get(
     "/participants",
     summary="Registered participants the caller may see",
-    responses=json_reply(Participant, many=True),
+    description="In order of id, paged: `limit` rows after the id `after`; a `Link` header "
+    'with `rel="next"` names the next page while more remain.',
+    responses=_paged_reply(Participant),
 )
-def list_participants(auth: Auth, state: State) -> Response:
-    return json_response(visible(auth.caller, "participants.list", _service(state).participants()))
+def list_participants(
+    request: Request,
+    auth: Auth,
+    state: State,
+    limit: Limit = DEFAULT_LIMIT,
+    after: After = None,
+) -> Response:
+    rows = visible(auth.caller, "participants.list", _service(state).participants())
+    return _page(request, rows, _participant_id, after, limit)
+
+
+def _participant_id(participant: Participant) -> str:
+    return participant.id
 
 
 @router.post(
@@ -145,10 +207,27 @@ def revoke_key(participant_id: str, key_id: str, auth: Auth, state: State) -> Re
 @router.get(
     "/agreements",
     summary="Agreements the caller may see",
-    responses=json_reply(Agreement, many=True),
+    description="In order of id, paged: `limit` rows after the id `after`; a `Link` header "
+    'with `rel="next"` names the next page while more remain. `exporter` and `importer` '
+    "narrow the list to one party's agreements (within what the caller may see).",
+    responses=_paged_reply(Agreement),
 )
-def list_agreements(auth: Auth, state: State) -> Response:
-    return json_response(visible(auth.caller, "agreements.list", _service(state).agreements()))
+def list_agreements(
+    request: Request,
+    auth: Auth,
+    state: State,
+    limit: Limit = DEFAULT_LIMIT,
+    after: After = None,
+    exporter: str | None = None,
+    importer: str | None = None,
+) -> Response:
+    found = _service(state).agreements(exporter=exporter, importer=importer)
+    rows = visible(auth.caller, "agreements.list", found)
+    return _page(request, rows, _agreement_id, after, limit)
+
+
+def _agreement_id(agreement: Agreement) -> str:
+    return agreement.id
 
 
 @router.post(
@@ -170,10 +249,25 @@ def put_agreement(auth: Auth, state: State) -> Response:
 @router.get(
     "/filings",
     summary="Filings the caller may see",
-    responses=json_reply(Filing, many=True),
+    description="In order of id, paged: `limit` rows after the id `after`; a `Link` header "
+    'with `rel="next"` names the next page while more remain. `exporter` narrows the list '
+    "to one exporter's filings (within what the caller may see).",
+    responses=_paged_reply(Filing),
 )
-def list_filings(auth: Auth, state: State) -> Response:
-    return json_response(visible(auth.caller, "filings.list", _service(state).filings()))
+def list_filings(
+    request: Request,
+    auth: Auth,
+    state: State,
+    limit: Limit = DEFAULT_LIMIT,
+    after: After = None,
+    exporter: str | None = None,
+) -> Response:
+    rows = visible(auth.caller, "filings.list", _service(state).filings(exporter=exporter))
+    return _page(request, rows, _filing_id, after, limit)
+
+
+def _filing_id(filing: Filing) -> str:
+    return filing.id
 
 
 @router.post(

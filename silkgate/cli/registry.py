@@ -474,11 +474,7 @@ def agreement_list(
         from silkgate.api.cli_http import remote_client
 
         with remote_client(hub, key_file) as client:
-            agreements = [
-                a
-                for a in client.agreements()
-                if exporter in (None, a.exporter) and importer in (None, a.importer)
-            ]
+            agreements = client.agreements(exporter=exporter, importer=importer)
     else:
         with hub_at(data_dir) as local:
             agreements = _service(local).agreements(exporter=exporter, importer=importer)
@@ -575,7 +571,7 @@ def filing_list(
         from silkgate.api.cli_http import remote_client
 
         with remote_client(hub, key_file) as client:
-            filings = [f for f in client.filings() if exporter in (None, f.exporter)]
+            filings = client.filings(exporter=exporter)
     else:
         with hub_at(data_dir) as local:
             filings = _service(local).filings(exporter=exporter)
