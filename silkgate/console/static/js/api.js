@@ -44,8 +44,26 @@ export function hubUrl(path, params = {}) {
 }
 
 /**
+ * The `after` cursor of the next page a `Link` header names (RFC 8288, `rel="next"`), or
+ * null on the last page. The hub pages its registry lists this way (docs/api.md, paging).
+ */
+export function nextAfter(link) {
+  if (!link) return null;
+  for (const value of link.split(/,(?=\s*<)/)) {
+    const m = /^\s*<([^>]*)>(.*)$/.exec(value);
+    if (!m) continue;
+    const rel = /;\s*rel\s*=\s*(?:"([^"]*)"|([^;\s,]+))/i.exec(m[2]);
+    const rels = rel ? (rel[1] ?? rel[2]).toLowerCase().split(/\s+/) : [];
+    if (rels.includes("next")) return new URL(m[1], window.location.href).searchParams.get("after");
+  }
+  return null;
+}
+
+/**
  * One API call. `body` (an object) is sent as JSON; `signed` (default true) signs with the
- * signed-in participant's key. Returns parsed JSON, or text for text answers; throws
+ * signed-in participant's key. Returns parsed JSON, or text for text answers (`as: "text"`),
+ * or `{rows, next}` for a page of a paged list (`as: "page"`: `next` is the `after` of the
+ * next page, null on the last); throws
  * ApiError with the hub's message on a non-2xx answer.
  */
 export async function api(path, options = {}) {
@@ -95,5 +113,19 @@ async function request(path, { method = "GET", params, body, signed = true, head
     error.clockCorrected = corrected && signed && /stale|future|expired/.test(message);
     throw error;
   }
+  if (as === "page") return { rows: payload, next: nextAfter(response.headers.get("link")) };
   return payload;
+}
+
+/** Every row of a paged list, page after page (for choosers over a bounded list). */
+export async function apiAll(path, { params = {}, limit = 500, ...options } = {}) {
+  const rows = [];
+  let after = null;
+  do {
+    const page = await api(path, { ...options, params: { ...params, limit, after }, as: "page" });
+    rows.push(...page.rows);
+    if (page.next === after) break;
+    after = page.next;
+  } while (after);
+  return rows;
 }

@@ -169,42 +169,66 @@ export function countersView(report) {
   );
 }
 
+/** Rows per page of the registry lists (the hub's default is 100, at most 500). */
+export const PAGE_ROWS = 25;
+
+/**
+ * A table over a paged list (GET `path` with `limit` and `after`; the hub names the next
+ * page in a `Link` header): "← Back" and "More →" like the mailbox. Resolves once the
+ * first page is shown.
+ */
+export function pagedTable(container, { path, params = {}, limit = PAGE_ROWS, caption, columns, id, empty }) {
+  const cursors = [null]; // the `after` of each page shown so far
+  const load = async (after, focus) => {
+    const page = await api(path, { params: { ...params, limit, after }, as: "page" });
+    const move = (next, where) => () => load(next, where).catch(showError(container));
+    const back = h("button", { type: "button", disabled: cursors.length < 2, onclick: () => { cursors.pop(); move(cursors[cursors.length - 1], "back")(); } }, "← Back");
+    const more = h("button", { type: "button", disabled: !page.next, onclick: () => { cursors.push(page.next); move(page.next, "more")(); } }, "More →");
+    const first = (cursors.length - 1) * limit;
+    container.replaceChildren(
+      table(caption, columns, page.rows, { id, empty }),
+      h(
+        "nav",
+        { class: "pager", "aria-label": `${caption} pages` },
+        back,
+        h("span", { "aria-live": "polite" }, page.rows.length ? `${fmtNum(first + 1)}–${fmtNum(first + page.rows.length)}` : "none"),
+        more,
+      ),
+    );
+    // Keep the keyboard where it was: on the control pressed, or the other one at an end.
+    if (focus === "more") (more.disabled ? back : more).focus();
+    if (focus === "back") (back.disabled ? more : back).focus();
+  };
+  return load(null, null);
+}
+
+export const AGREEMENT_COLUMNS = [
+  { label: "id", value: (a) => h("span", { class: "mono" }, a.id) },
+  { label: "exporter", value: (a) => a.exporter },
+  { label: "importer", value: (a) => a.importer },
+  { label: "product", value: (a) => a.product },
+  { label: "purpose", value: (a) => a.purpose },
+  { label: "instrument", value: (a) => a.instrument },
+  { label: "valid", value: (a) => `${a.valid_from} – ${a.valid_until || "open"}` },
+  { label: "active", value: (a) => (a.active ? "yes" : "no") },
+];
+
+export const FILING_COLUMNS = [
+  { label: "id", value: (f) => h("span", { class: "mono" }, f.id) },
+  { label: "exporter", value: (f) => f.exporter },
+  { label: "kind", value: (f) => f.kind },
+  { label: "recipient", value: (f) => f.recipient || "any" },
+  { label: "reference", value: (f) => f.reference || "–" },
+  { label: "valid", value: (f) => `${f.valid_from} – ${f.valid_until || "open"}` },
+];
+
+/** Agreements and filings the signed-in participant may see, each a paged table. */
 export async function agreementsAndFilings(body) {
-  const [agreements, filings] = await Promise.all([api("/v1/agreements"), api("/v1/filings")]);
-  body.append(
-    section(
-      "Agreements",
-      table(
-        "Agreements on file",
-        [
-          { label: "id", value: (a) => h("span", { class: "mono" }, a.id) },
-          { label: "exporter", value: (a) => a.exporter },
-          { label: "importer", value: (a) => a.importer },
-          { label: "product", value: (a) => a.product },
-          { label: "purpose", value: (a) => a.purpose },
-          { label: "instrument", value: (a) => a.instrument },
-          { label: "valid", value: (a) => `${a.valid_from} – ${a.valid_until || "open"}` },
-          { label: "active", value: (a) => (a.active ? "yes" : "no") },
-        ],
-        agreements,
-        { id: "agreements" },
-      ),
-    ),
-    section(
-      "Filings",
-      table(
-        "Filings on record",
-        [
-          { label: "id", value: (f) => h("span", { class: "mono" }, f.id) },
-          { label: "exporter", value: (f) => f.exporter },
-          { label: "kind", value: (f) => f.kind },
-          { label: "recipient", value: (f) => f.recipient || "any" },
-          { label: "reference", value: (f) => f.reference || "–" },
-          { label: "valid", value: (f) => `${f.valid_from} – ${f.valid_until || "open"}` },
-        ],
-        filings,
-        { id: "filings" },
-      ),
-    ),
-  );
+  const agreements = h("div", { id: "agreements-list" });
+  const filings = h("div", { id: "filings-list" });
+  body.append(section("Agreements", agreements), section("Filings", filings));
+  await Promise.all([
+    pagedTable(agreements, { path: "/v1/agreements", caption: "Agreements on file", columns: AGREEMENT_COLUMNS, id: "agreements", empty: "none on file" }),
+    pagedTable(filings, { path: "/v1/filings", caption: "Filings on record", columns: FILING_COLUMNS, id: "filings", empty: "none on record" }),
+  ]);
 }

@@ -2,7 +2,7 @@
 // same decision as `silkgate send`: POST /v1/batches/check); counters; agreements and
 // filings; receipts with their proof bundles.
 
-import { api, currentIdentity } from "../api.js";
+import { api, apiAll, currentIdentity } from "../api.js";
 import { field, fmtNum, h, notice, outcomeBadges, outcomeLabel, table } from "../ui.js";
 import { agreementsAndFilings, batchList, countersView, receiptsView } from "./common.js";
 
@@ -45,7 +45,8 @@ function select(options, attrs = {}) {
 
 async function dryRunPage(body) {
   const me = currentIdentity().participant;
-  const [agreements, products] = await Promise.all([api("/v1/agreements"), api("/v1/products", { signed: false })]);
+  // Only this exporter's agreements, asked for by filter (page after page), not every row.
+  const [agreements, products] = await Promise.all([apiAll("/v1/agreements", { params: { exporter: me } }), api("/v1/products", { signed: false })]);
   const mine = agreements.filter((a) => a.exporter === me && a.active);
   const importers = [...new Set(mine.map((a) => a.importer))];
   const productList = (products.products || products).map((p) => p.id);

@@ -1,28 +1,28 @@
 // Operator: participants, their keys (history, rotation by registering new public keys,
 // revocation), agreements and filings, health and metrics.
 
-import { api } from "../api.js";
+import { api, apiAll } from "../api.js";
 import { b64decode, hex, sha256 } from "../bytes.js";
 import { field, fmtNum, fmtTime, h, notice, section, short, table } from "../ui.js";
-import { agreementsAndFilings } from "./common.js";
+import { agreementsAndFilings, pagedTable } from "./common.js";
 
 async function participantsPage(body) {
-  const people = await api("/v1/participants");
-  body.append(
-    table(
-      `Participants (${people.length})`,
-      [
-        { label: "id", value: (p) => p.id },
-        { label: "name", value: (p) => p.name },
-        { label: "jurisdiction", value: (p) => p.jurisdiction },
-        { label: "roles", value: (p) => p.roles.join(", ") },
-        { label: "sector", value: (p) => p.sector },
-        { label: "active", value: (p) => (p.active ? "yes" : "no") },
-      ],
-      people,
-      { id: "participants" },
-    ),
-  );
+  const list = h("div", { id: "participants-list" });
+  body.append(list);
+  await pagedTable(list, {
+    path: "/v1/participants",
+    caption: "Participants",
+    columns: [
+      { label: "id", value: (p) => p.id },
+      { label: "name", value: (p) => p.name },
+      { label: "jurisdiction", value: (p) => p.jurisdiction },
+      { label: "roles", value: (p) => p.roles.join(", ") },
+      { label: "sector", value: (p) => p.sector },
+      { label: "active", value: (p) => (p.active ? "yes" : "no") },
+    ],
+    id: "participants",
+    empty: "none registered",
+  });
 }
 
 async function keyHistory(p) {
@@ -42,18 +42,21 @@ async function keyHistory(p) {
 }
 
 async function keysPage(body) {
-  const people = await api("/v1/participants");
+  // Every participant, page after page: the chooser needs them all (organisations, not
+  // agreements or filings). The one shown is refreshed from what the hub answers.
+  const people = await apiAll("/v1/participants");
+  const byId = new Map(people.map((p) => [p.id, p]));
   const chooser = h("select", { id: "key-participant" }, people.map((p) => h("option", { value: p.id }, `${p.id} (${p.roles.join(", ")})`)));
   const out = h("div", { id: "keys" });
   const result = h("div", { id: "keys-result", "aria-live": "polite" });
-  const show = async () => {
-    const p = (await api("/v1/participants")).find((x) => x.id === chooser.value);
+  const show = async (changed) => {
+    if (changed) byId.set(changed.id, changed);
+    const p = byId.get(chooser.value);
     const rows = await keyHistory(p);
     const revoke = (k) => async () => {
       result.replaceChildren();
       try {
-        await api(`/v1/participants/${encodeURIComponent(p.id)}/keys/${encodeURIComponent(k.key_id)}/revoke`, { method: "POST", body: {} });
-        await show();
+        await show(await api(`/v1/participants/${encodeURIComponent(p.id)}/keys/${encodeURIComponent(k.key_id)}/revoke`, { method: "POST", body: {} }));
         result.append(notice("ok", `Revoked ${k.key_id} of ${p.id}.`));
       } catch (exc) {
         result.append(notice("error", `Revocation refused: ${exc.message}`));
@@ -83,11 +86,11 @@ async function keysPage(body) {
             e.preventDefault();
             result.replaceChildren();
             try {
-              await api(`/v1/participants/${encodeURIComponent(p.id)}/keys`, {
+              const rotated = await api(`/v1/participants/${encodeURIComponent(p.id)}/keys`, {
                 method: "POST",
                 body: { signing_key: signing.value.trim(), hpke_key: hpke.value.trim(), overlap_days: Number(overlap.value) },
               });
-              await show();
+              await show(rotated);
               result.append(notice("ok", `Registered rotated keys for ${p.id}.`));
             } catch (exc) {
               result.append(notice("error", `Rotation refused: ${exc.message}`));
@@ -103,9 +106,9 @@ async function keysPage(body) {
       ),
     );
   };
-  chooser.addEventListener("change", () => show().catch((exc) => result.replaceChildren(notice("error", exc.message))));
+  chooser.addEventListener("change", () => show(null).catch((exc) => result.replaceChildren(notice("error", exc.message))));
   body.append(field("Participant", chooser), result, out);
-  await show();
+  await show(null);
 }
 
 /** Prometheus text: the samples of the metric families the operator reads first. */
