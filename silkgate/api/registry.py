@@ -113,6 +113,13 @@ def list_participants(
     return _page(request, rows, _participant_id, after, limit)
 
 
+def _own(auth: Auth, fields: frozenset[str], field: str, wanted: str | None) -> str | None:
+    """The store filter on `field`: the caller's own id when those are the only rows it
+    may see and it named no one (an exporter's agreements: not every row, then `visible`);
+    else what it asked for. `visible` still decides what is shown."""
+    return auth.caller.id if wanted is None and fields == {field} else wanted
+
+
 def _participant_id(participant: Participant) -> str:
     return participant.id
 
@@ -221,7 +228,11 @@ def list_agreements(
     exporter: str | None = None,
     importer: str | None = None,
 ) -> Response:
-    found = _service(state).agreements(exporter=exporter, importer=importer)
+    fields = scopes(auth.caller, "agreements.list")
+    found = _service(state).agreements(
+        exporter=_own(auth, fields, "exporter", exporter),
+        importer=_own(auth, fields, "importer", importer),
+    )
     rows = visible(auth.caller, "agreements.list", found)
     return _page(request, rows, _agreement_id, after, limit)
 
@@ -262,7 +273,9 @@ def list_filings(
     after: After = None,
     exporter: str | None = None,
 ) -> Response:
-    rows = visible(auth.caller, "filings.list", _service(state).filings(exporter=exporter))
+    fields = scopes(auth.caller, "filings.list")
+    found = _service(state).filings(exporter=_own(auth, fields, "exporter", exporter))
+    rows = visible(auth.caller, "filings.list", found)
     return _page(request, rows, _filing_id, after, limit)
 
 

@@ -165,6 +165,22 @@ def test_a_cursor_naming_no_row_pages_on_from_its_position(world: Env) -> None:
     assert ids(get(world, "operator", "/v1/agreements", after="zzz")) == []
 
 
+def test_odd_ids_survive_the_link(tmp_path: Path) -> None:
+    """Ids with characters a query must escape page one by one, none lost or repeated."""
+    odd = ["agr a&b=c", "agr+plus", "agr#frag", "agr%41", "agr/x?y", "agr\u4e2d\u6587", "agr>,<"]
+    with serve_cast(tmp_path) as env:
+        with env.hub.store.transaction():
+            for name in odd:
+                env.hub.store.put_agreement(
+                    msgspec.structs.replace(_agreement(0, A, A_IMPORTER), id=name)
+                )
+        expected = sorted(
+            [*odd, *(a.id for a in env.hub.store.list_agreements() if a.id not in odd)]
+        )
+        assert [i for p in walk(env, "operator", "/v1/agreements", limit=1) for i in p] == expected
+        assert [a.id for a in env.clients["operator"].agreements()] == expected
+
+
 def test_an_exporter_sees_only_itself_on_every_page(world: Env) -> None:
     assert walk(world, A, "/v1/participants", limit=1) == [[A]]
     assert ids(get(world, A, "/v1/participants", after=A)) == []
