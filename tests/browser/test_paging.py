@@ -15,7 +15,7 @@ import pytest
 from api.cast import CAST, NOW, PRODUCT, PURPOSE, register_cast
 
 from browser.conftest import NetworkLog
-from browser.helpers import go, sign_in, wait_idle
+from browser.helpers import go, open_console, sign_in, wait_idle
 from browser.test_accessibility import SIZES, audit
 from browser.world import serve
 from silkgate.api.app import create_app
@@ -191,3 +191,22 @@ def test_the_dry_run_chooser_offers_the_exporters_own_importers(tab: Any, small:
     go(tab, "/exporter/dry-run")
     options = tab.locator("#dry-importer option").all_inner_texts()
     assert options == [IMPORTERS[EXPORTER]]
+
+
+NEXT_AFTER_JS = """(values) => import('/console/js/api.js')
+  .then(({ nextAfter }) => values.map((v) => nextAfter(v)))"""
+
+
+def test_the_console_reads_the_next_cursor_from_the_link_header(tab: Any, small: Small) -> None:
+    open_console(tab, small.url)
+    values = [
+        '</v1/agreements?limit=25&after=agr-1>; rel="next"',
+        "</v1/agreements?after=a%26b%3Dc&limit=25>; rel=next",
+        '</v1/filings?after=p>; rel="prev", </v1/filings?after=n>; rel="next"',
+        '</v1/filings?after=x>; title="a, b"; rel="last next"',
+        '</v1/filings?after=p>; rel="prev"',
+        "",
+        None,
+    ]
+    got = tab.evaluate(NEXT_AFTER_JS, values)
+    assert got == ["agr-1", "a&b=c", "n", "x", None, None, None]
