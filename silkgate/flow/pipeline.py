@@ -20,7 +20,6 @@ import msgspec
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, new_id, system_clock, system_random
 from silkgate.counters import PendingCounters, counting_year
 from silkgate.errors import ConflictError, ForbiddenError
@@ -39,7 +38,7 @@ from silkgate.model import (
 )
 from silkgate.policy import BatchContext, PolicyEngine, RecordInput
 from silkgate.registry.keys import current_hpke_key
-from silkgate.seal.envelope import envelope_digest, seal_envelope
+from silkgate.seal.envelope import encode_records, envelope_digest, seal_envelope
 from silkgate.seal.keys import hpke_public_from_bytes
 from silkgate.store.base import Store, StoredEnvelope
 from silkgate.transform import apply_obligations
@@ -242,7 +241,7 @@ class Pipeline:
         if not records:
             return None
         envelope_id = new_id("env", self.random)
-        payload = b"".join(canonical_json(r) + b"\n" for r in records)
+        payload = encode_records(records)
         outcomes: Counter[str] = Counter(d.outcome for d in decisions)
         data = seal_envelope(
             envelope_id=envelope_id,
