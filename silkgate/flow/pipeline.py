@@ -288,12 +288,14 @@ class Pipeline:
         """Publish committed outbox messages (commit, then publish; ids deduplicate)."""
         if self.transport is None:
             return 0
-        published = 0
-        while batch := self.store.take_outbox(500):
+        published, page = 0, 500
+        while batch := self.store.take_outbox(page):
             for message in batch:
                 self.transport.publish(message.subject, message.message_id, message.payload)
             self.store.delete_outbox([m.seq for m in batch])
             published += len(batch)
+            if len(batch) < page:  # that was the last page: no need to ask again
+                break
         return published
 
     def _replayed(self, batch: Batch, digest: bytes) -> BatchResult | None:
