@@ -48,8 +48,10 @@ class BatchContext:
     first_transfer: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RecordInput:
+class RecordInput(msgspec.Struct, frozen=True, gc=False):
+    """One record as the policy sees it (a Struct: one per record, built in a hot loop;
+    untracked by the garbage collector, it holds only tuples of findings, str and bytes)."""
+
     findings: tuple[Finding, ...]
     subjects: tuple[str, ...]  # raw subject keys, e.g. "phone:+84912345678"
     paths: tuple[str, ...] = ()  # paths present that a catalogue or list entry names
