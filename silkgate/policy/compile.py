@@ -28,6 +28,7 @@ COUNT_FACTS = ("pi_before", "pi_after", "sensitive_pi_before", "sensitive_pi_aft
 # Carried with the facts but not testable by rules: the day decided on (for due dates) and
 # what the engine noticed about filings passed in that do not cover this transfer.
 _EXTRA_SLOTS = ("on", "filing_notes")
+_SLOTS = (*FACTS, *_EXTRA_SLOTS)
 
 
 class Facts:
@@ -37,7 +38,7 @@ class Facts:
     from the registry and the store the stricter value (not in a free trade zone, not
     related, size unknown, first transfer unknown)."""
 
-    __slots__ = (*FACTS, *_EXTRA_SLOTS)
+    __slots__ = _SLOTS
 
     origin: str
     destination: str
@@ -81,7 +82,7 @@ class Facts:
 
     def copy(self) -> Facts:
         other = Facts()
-        for name in Facts.__slots__:
+        for name in _SLOTS:
             setattr(other, name, getattr(self, name))
         return other
 
