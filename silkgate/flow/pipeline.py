@@ -178,10 +178,13 @@ class Pipeline:
         with timer("transform"):
             deliver = self._transformed(batch.records, decisions, _DELIVERABLE)
             held = self._transformed(batch.records, decisions, ("hold",))
-        with timer("seal"):
-            envelope_id = self._seal_part(batch, importer, deliver, decisions, "pending", now)
-            held_id = self._seal_part(batch, importer, held, decisions, "held", now)
         tags = sorted({t for d in decisions for t in d.tags})
+        counts = {o: outcomes.get(o, 0) for o in OUTCOMES}
+        policy_version = decisions[0].policy_version if decisions else ""
+        with timer("seal"):
+            common = (batch, importer, counts, policy_version, tags)
+            envelope_id = self._seal_part(*common, deliver, "pending", now=now)
+            held_id = self._seal_part(*common, held, "held", now=now)
         leaf = _batch_leaf(batch, outcomes, decided.policy_version, envelope_id, held_id, tags, now)
         ledger_index = append_leaf(self.log, leaf)
         if deliver:  # data crossed: the flow's first transfer, if it is (VN Decree 356)
@@ -231,18 +234,21 @@ class Pipeline:
         self,
         batch: Batch,
         importer: Participant,
+        outcomes: dict[str, int],
+        policy_version: str,
+        tags: list[str],
         records: list[Any],
-        decisions: Sequence[Decision],
         state: str,
+        *,
         now: datetime,
     ) -> tuple[str, str] | None:
-        """Seal `records` for the importer and put the envelope in the mailbox.
+        """Seal `records` for the importer and put the envelope in the mailbox. `outcomes`,
+        `policy_version` and `tags`: the whole batch's (both envelopes carry them).
         Returns (envelope id, hex digest), or None when there is nothing to seal."""
         if not records:
             return None
         envelope_id = new_id("env", self.random)
         payload = encode_records(records)
-        outcomes: Counter[str] = Counter(d.outcome for d in decisions)
         data = seal_envelope(
             envelope_id=envelope_id,
             batch_id=batch.id,
@@ -250,14 +256,14 @@ class Pipeline:
             importer=batch.importer,
             product=batch.product,
             purpose=batch.purpose,
-            outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
-            policy_version=decisions[0].policy_version if decisions else "",
+            outcomes=outcomes,
+            policy_version=policy_version,
             record_count=len(records),
             payload=payload,
             created_at=now,
             recipient_public_key=hpke_public_from_bytes(current_hpke_key(importer, now)),
             hub_signing_key=self.secrets.signing_key,
-            tags=sorted({t for d in decisions for t in d.tags}),
+            tags=tags,
         )
         self.store.put_envelope(
             StoredEnvelope(
