@@ -98,7 +98,8 @@ class Pipeline:
         """
         if caller is not None and caller != batch.exporter:
             raise ForbiddenError(f"{caller} may not submit batches for exporter {batch.exporter}")
-        request_digest = _batch_digest(batch)
+        # Only a submission under an idempotency key is compared with an earlier one.
+        request_digest = _batch_digest(batch) if batch.idempotency_key is not None else b""
         replay = self._replayed(batch, request_digest)
         if replay is not None:
             return replay
