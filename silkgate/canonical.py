@@ -7,6 +7,7 @@ and docs/ledger.md so that other implementations can reproduce the exact bytes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import msgspec
@@ -17,3 +18,8 @@ _encoder = msgspec.json.Encoder(order="sorted")
 def canonical_json(obj: Any) -> bytes:
     """Encode `obj` (builtins, msgspec Structs, bytes, datetimes) canonically."""
     return _encoder.encode(obj)
+
+
+def canonical_json_lines(items: Iterable[Any]) -> bytes:
+    """NDJSON: each item's canonical JSON followed by ``\\n`` (one C call for all items)."""
+    return _encoder.encode_lines(items)

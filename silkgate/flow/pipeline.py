@@ -20,7 +20,6 @@ import msgspec
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, new_id, system_clock, system_random
 from silkgate.counters import PendingCounters, counting_year
 from silkgate.errors import ConflictError, ForbiddenError
@@ -39,7 +38,7 @@ from silkgate.model import (
 )
 from silkgate.policy import BatchContext, PolicyEngine, RecordInput
 from silkgate.registry.keys import current_hpke_key
-from silkgate.seal.envelope import envelope_digest, seal_envelope
+from silkgate.seal.envelope import encode_records, envelope_digest, seal_envelope
 from silkgate.seal.keys import hpke_public_from_bytes
 from silkgate.store.base import Store, StoredEnvelope
 from silkgate.transform import apply_obligations
@@ -99,7 +98,8 @@ class Pipeline:
         """
         if caller is not None and caller != batch.exporter:
             raise ForbiddenError(f"{caller} may not submit batches for exporter {batch.exporter}")
-        request_digest = _batch_digest(batch)
+        # Only a submission under an idempotency key is compared with an earlier one.
+        request_digest = _batch_digest(batch) if batch.idempotency_key is not None else b""
         replay = self._replayed(batch, request_digest)
         if replay is not None:
             return replay
@@ -179,10 +179,13 @@ class Pipeline:
         with timer("transform"):
             deliver = self._transformed(batch.records, decisions, _DELIVERABLE)
             held = self._transformed(batch.records, decisions, ("hold",))
-        with timer("seal"):
-            envelope_id = self._seal_part(batch, importer, deliver, decisions, "pending", now)
-            held_id = self._seal_part(batch, importer, held, decisions, "held", now)
         tags = sorted({t for d in decisions for t in d.tags})
+        counts = {o: outcomes.get(o, 0) for o in OUTCOMES}
+        policy_version = decisions[0].policy_version if decisions else ""
+        with timer("seal"):
+            common = (batch, importer, counts, policy_version, tags)
+            envelope_id = self._seal_part(*common, deliver, "pending", now=now)
+            held_id = self._seal_part(*common, held, "held", now=now)
         leaf = _batch_leaf(batch, outcomes, decided.policy_version, envelope_id, held_id, tags, now)
         ledger_index = append_leaf(self.log, leaf)
         if deliver:  # data crossed: the flow's first transfer, if it is (VN Decree 356)
@@ -232,18 +235,21 @@ class Pipeline:
         self,
         batch: Batch,
         importer: Participant,
+        outcomes: dict[str, int],
+        policy_version: str,
+        tags: list[str],
         records: list[Any],
-        decisions: Sequence[Decision],
         state: str,
+        *,
         now: datetime,
     ) -> tuple[str, str] | None:
-        """Seal `records` for the importer and put the envelope in the mailbox.
+        """Seal `records` for the importer and put the envelope in the mailbox. `outcomes`,
+        `policy_version` and `tags`: the whole batch's (both envelopes carry them).
         Returns (envelope id, hex digest), or None when there is nothing to seal."""
         if not records:
             return None
         envelope_id = new_id("env", self.random)
-        payload = b"".join(canonical_json(r) + b"\n" for r in records)
-        outcomes: Counter[str] = Counter(d.outcome for d in decisions)
+        payload = encode_records(records)
         data = seal_envelope(
             envelope_id=envelope_id,
             batch_id=batch.id,
@@ -251,14 +257,14 @@ class Pipeline:
             importer=batch.importer,
             product=batch.product,
             purpose=batch.purpose,
-            outcomes={o: outcomes.get(o, 0) for o in OUTCOMES},
-            policy_version=decisions[0].policy_version if decisions else "",
+            outcomes=outcomes,
+            policy_version=policy_version,
             record_count=len(records),
             payload=payload,
             created_at=now,
             recipient_public_key=hpke_public_from_bytes(current_hpke_key(importer, now)),
             hub_signing_key=self.secrets.signing_key,
-            tags=sorted({t for d in decisions for t in d.tags}),
+            tags=tags,
         )
         self.store.put_envelope(
             StoredEnvelope(
@@ -289,12 +295,14 @@ class Pipeline:
         """Publish committed outbox messages (commit, then publish; ids deduplicate)."""
         if self.transport is None:
             return 0
-        published = 0
-        while batch := self.store.take_outbox(500):
+        published, page = 0, 500
+        while batch := self.store.take_outbox(page):
             for message in batch:
                 self.transport.publish(message.subject, message.message_id, message.payload)
             self.store.delete_outbox([m.seq for m in batch])
             published += len(batch)
+            if len(batch) < page:  # that was the last page: no need to ask again
+                break
         return published
 
     def _replayed(self, batch: Batch, digest: bytes) -> BatchResult | None:

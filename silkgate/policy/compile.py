@@ -7,7 +7,8 @@ does no lookups by name: a rule becomes one predicate over a `Facts` object.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import attrgetter
@@ -20,10 +21,14 @@ from silkgate.policy.pack import Cond, Duty, Pack, Ref, Rule, Scenario, Test
 
 Pred = Callable[["Facts"], bool]
 
+# The facts that change from batch to batch within one flow: the counters' before and after.
+COUNT_FACTS = ("pi_before", "pi_after", "sensitive_pi_before", "sensitive_pi_after")
+
 
 # Carried with the facts but not testable by rules: the day decided on (for due dates) and
 # what the engine noticed about filings passed in that do not cover this transfer.
 _EXTRA_SLOTS = ("on", "filing_notes")
+_SLOTS = (*FACTS, *_EXTRA_SLOTS)
 
 
 class Facts:
@@ -33,7 +38,7 @@ class Facts:
     from the registry and the store the stricter value (not in a free trade zone, not
     related, size unknown, first transfer unknown)."""
 
-    __slots__ = (*FACTS, *_EXTRA_SLOTS)
+    __slots__ = _SLOTS
 
     origin: str
     destination: str
@@ -77,7 +82,7 @@ class Facts:
 
     def copy(self) -> Facts:
         other = Facts()
-        for name in Facts.__slots__:
+        for name in _SLOTS:
             setattr(other, name, getattr(self, name))
         return other
 
@@ -138,7 +143,18 @@ class Chain:
     rules: tuple[CompiledRule, ...]
     label: str
     warnings: tuple[str, ...]
+    # For each count fact, the values at which a test of a rule, duty or exemption may
+    # change its answer (0 always included): see `count_bucket`.
+    count_points: dict[str, tuple[int, ...]]
     duties: tuple[CompiledDuty, ...] = ()
+
+    def count_bucket(self, facts: Facts) -> tuple[int, ...]:
+        """Which interval between breakpoints each count fact of `facts` falls in. Two
+        facts with the same bucket (and the same other facts) satisfy exactly the same
+        tests, so every predicate of this chain gives them the same answer."""
+        return tuple(
+            bisect_right(self.count_points[name], getattr(facts, name)) for name in COUNT_FACTS
+        )
 
 
 def compile_chain(base: Pack, overlays: Sequence[Pack] = ()) -> Chain:
@@ -176,11 +192,43 @@ def compile_chain(base: Pack, overlays: Sequence[Pack] = ()) -> Chain:
         label=" + ".join(f"{p.id}@{p.version}" for p in packs),
         warnings=tuple(p.warning for p in packs if p.warning),
         duties=duties,
+        count_points=count_breakpoints(packs, settings),
     )
     if errors:
         (src, msg), *rest = errors
         raise PolicyError(msg + "".join(f"\n{s}: {m}" for s, m in rest), source=src)
     return chain
+
+
+def count_breakpoints(
+    packs: Sequence[Pack], settings: dict[str, Any]
+) -> dict[str, tuple[int, ...]]:
+    """For each count fact, the values at which some test of the packs' rules, duties or
+    counting exemption may change its answer. Between two consecutive breakpoints every
+    comparison gives the same result, so a count can be replaced by the breakpoint at or
+    below it (replay does; the engine keys its verdicts by it)."""
+    points: dict[str, set[int]] = {name: {0} for name in COUNT_FACTS}
+    conds = [r.when for p in packs for r in p.rules] + [d.when for p in packs for d in p.duties]
+    conds += [p.counting_exempt for p in packs if p.counting_exempt is not None]
+    for cond in conds:
+        for test in _tests_of(cond):
+            if test.fact not in points:
+                continue
+            value = settings.get(test.value.name) if isinstance(test.value, Ref) else test.value
+            if isinstance(value, int) and not isinstance(value, bool):
+                points[test.fact].update(_edges(test.op, value))
+    return {name: tuple(sorted(p for p in values if p >= 0)) for name, values in points.items()}
+
+
+def _tests_of(cond: Cond) -> Iterator[Test]:
+    yield from cond.tests
+    for sub in cond.any_of:
+        yield from _tests_of(sub)
+
+
+def _edges(op: str, c: int) -> tuple[int, ...]:
+    """Where `x op c` may change its answer, as the least x of each new interval."""
+    return {"lt": (c,), "ge": (c,), "le": (c + 1,), "gt": (c + 1,)}.get(op, (c, c + 1))
 
 
 def _never(_: Facts) -> bool:

@@ -16,6 +16,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import msgspec
+
 from silkgate.counters import CounterView, SubjectHasher, count_batch, counting_year
 from silkgate.errors import PolicyError
 from silkgate.model import Agreement, Decision, Filing, Finding, Obligation, Participant
@@ -46,8 +48,10 @@ class BatchContext:
     first_transfer: date | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class RecordInput:
+class RecordInput(msgspec.Struct, frozen=True, gc=False):
+    """One record as the policy sees it (a Struct: one per record, built in a hot loop;
+    untracked by the garbage collector, it holds only tuples of findings, str and bytes)."""
+
     findings: tuple[Finding, ...]
     subjects: tuple[str, ...]  # raw subject keys, e.g. "phone:+84912345678"
     paths: tuple[str, ...] = ()  # paths present that a catalogue or list entry names
@@ -153,6 +157,9 @@ class Shape:
     negative_list: bool
     countable: tuple[str, ...]  # counted categories present before any transform
     paths: tuple[str, ...]  # extra paths present (RecordInput.paths)
+    # What a verdict depends on: findings as (path, type) in order (spans, detectors and
+    # evidence do not change a decision), the extra paths and what they were found to be.
+    key: tuple[Any, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +177,7 @@ class PolicyEngine:
     version: str
     _shapes: dict[tuple[str, str, str, str], dict[Any, Shape]] = field(default_factory=dict)
     _hashers: dict[bytes, SubjectHasher] = field(default_factory=dict)
-    _verdicts: dict[tuple[Any, ...], tuple[Shape, Verdict]] = field(default_factory=dict)
+    _verdicts: dict[tuple[Any, ...], Verdict] = field(default_factory=dict)
 
     @classmethod
     def from_packs(
@@ -247,24 +254,28 @@ class PolicyEngine:
         for category, count in counts.items():
             setattr(facts, f"{category}_before", count.before)
             setattr(facts, f"{category}_after", count.after)
-        # A verdict depends only on the context, the shape and the counts: batches of the
-        # same flow mostly repeat them, so verdicts are kept (with their shape, so that an
-        # id is never reused while its entry lives).
+        # A verdict depends only on the context, the shape's decision key and the counts, and
+        # on the counts only through the chain's comparisons: batches of the same flow mostly
+        # repeat them, so verdicts are kept per count bucket and given this batch's counts.
         if len(self._verdicts) > _SHAPE_CACHE_LIMIT:
             self._verdicts.clear()
-        known = tuple((c.before, c.after) for c in counts.values())
+        bucket = chain.count_bucket(facts)
+        counts_json = _counts_json(chain, facts)
         verdicts: dict[int, Verdict] = {}
+        by_key: dict[tuple[Any, ...], Verdict] = {}
         for shape in shapes:
             if id(shape) in verdicts:
                 continue
-            key = (context, id(shape), countable, year, known)
-            kept = self._verdicts.get(key)
-            if kept is None or kept[0] is not shape:
-                kept = self._verdicts[key] = (
-                    shape,
-                    verdict(chain, facts, shape, countable, year, self.version),
-                )
-            verdicts[id(shape)] = kept[1]
+            current = by_key.get(shape.key)
+            if current is None:
+                key = (context, shape.key, countable, year, bucket)
+                kept = self._verdicts.get(key)
+                if kept is None:
+                    kept = self._verdicts[key] = verdict(
+                        chain, facts, shape, countable, year, self.version
+                    )
+                current = by_key[shape.key] = _with_counts(kept, counts_json)
+            verdicts[id(shape)] = current
         return self._assemble(shapes, hashes, verdicts, counts)
 
     def _assemble(
@@ -425,7 +436,9 @@ def make_shape(chain: Chain, product: str, sector: str, purpose: str, rec: Recor
         cats.add("important")
     on_list = listed(chain, product, sector, purpose, types, paths)
     countable = tuple(c for c in chain.counting_categories if c in cats)
-    return Shape(findings, types, frozenset(cats), on_list, countable, rec.paths)
+    categories = frozenset(cats)
+    key = (tuple((f.path, f.type) for f in findings), rec.paths, types, categories, on_list)
+    return Shape(findings, types, categories, on_list, countable, rec.paths, key)
 
 
 def listed(
@@ -474,15 +487,29 @@ def _facts_json(
         "counted": list(counted),
     }
     if chain.counting_categories:
-        out["counts"] = {
-            c: {"before": getattr(facts, f"{c}_before"), "after": getattr(facts, f"{c}_after")}
-            for c in chain.counting_categories
-        }
+        out["counts"] = _counts_json(chain, facts)
     if chain.scenarios:
         out["negative_list"] = facts.negative_list
     if fired and fired[-1].requires and fired[-1].outcome == "hold":
         out["requires"] = list(fired[-1].requires)
     return out
+
+
+def _counts_json(chain: Chain, facts: Facts) -> dict[str, dict[str, int]]:
+    return {
+        c: {"before": getattr(facts, f"{c}_before"), "after": getattr(facts, f"{c}_after")}
+        for c in chain.counting_categories
+    }
+
+
+def _with_counts(kept: Verdict, counts: dict[str, dict[str, int]]) -> Verdict:
+    """A kept verdict with this batch's counts in its facts (all else is the same within a
+    count bucket)."""
+    facts = kept.decision.facts
+    if "counts" not in facts or facts["counts"] == counts:
+        return kept
+    decision = msgspec.structs.replace(kept.decision, facts={**facts, "counts": counts})
+    return Verdict(decision, kept.counted)
 
 
 def _gate_reason(ctx: BatchContext, chains: dict[str, Chain]) -> tuple[str, str] | None:

@@ -8,22 +8,17 @@ live, dry run, replay and hold re-check decide identically, record by record.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any
 
 import orjson
 
 from silkgate.model import Obligation
 from silkgate.policy import PolicyEngine, RecordInput
-from silkgate.policy.compile import Chain, Facts
+from silkgate.policy.compile import COUNT_FACTS, Chain, Facts
 from silkgate.policy.engine import ContextFacts, Shape, make_shape
 from silkgate.policy.engine import verdict as engine_verdict
-from silkgate.policy.pack import Cond, Ref
 from silkgate.store.base import DecisionFact
 from silkgate.store.ports import finding_of_row
-
-COUNT_FACTS = ("pi_before", "pi_after", "sensitive_pi_before", "sensitive_pi_after")
 
 
 @dataclass(frozen=True)
@@ -117,30 +112,12 @@ def verdict(
 
 
 def breakpoints(engine: PolicyEngine) -> dict[str, list[int]]:
-    """For each count fact, the values at which some rule's test may change its answer.
-
-    Between two consecutive breakpoints every comparison in every rule gives the same
-    result, so a count can be replaced by the breakpoint at or below it."""
+    """For each count fact, the values at which some test of any chain may change its
+    answer (silkgate.policy.compile.count_breakpoints). Between two consecutive breakpoints
+    every comparison gives the same result, so a count can be replaced by the breakpoint at
+    or below it."""
     points: dict[str, set[int]] = {name: {0} for name in COUNT_FACTS}
     for chain in engine.chains.values():
-        for pack in chain.packs:
-            for rule in pack.rules:
-                for fact, op, value in _tests(rule.when):
-                    if fact in points:
-                        points[fact].update(_edges(op, _resolve(value, chain.settings)))
-    return {name: sorted(p for p in values if p >= 0) for name, values in points.items()}
-
-
-def _tests(cond: Cond) -> Iterator[tuple[str, str, Any]]:
-    for test in cond.tests:
-        yield test.fact, test.op, test.value
-    for sub in cond.any_of:
-        yield from _tests(sub)
-
-
-def _resolve(value: Any, settings: dict[str, Any]) -> int:
-    return int(settings[value.name] if isinstance(value, Ref) else value)
-
-
-def _edges(op: str, c: int) -> tuple[int, ...]:
-    return {"lt": (c,), "ge": (c,), "le": (c + 1,), "gt": (c + 1,)}.get(op, (c, c + 1))
+        for name, values in chain.count_points.items():
+            points[name].update(values)
+    return {name: sorted(values) for name, values in points.items()}

@@ -29,10 +29,10 @@ import pyarrow.compute as pc
 
 from silkgate.errors import PolicyError
 from silkgate.policy import PolicyEngine
+from silkgate.policy.compile import COUNT_FACTS
 from silkgate.policy.engine import Shape
 from silkgate.sandbox.analytics import read_parquet
 from silkgate.sandbox.evaluate import (
-    COUNT_FACTS,
     BatchSig,
     Verdict,
     breakpoints,

@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives import hpke
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X25519PublicKey
 
-from silkgate.canonical import canonical_json
+from silkgate.canonical import canonical_json, canonical_json_lines
 from silkgate.errors import CryptoError, VerificationError
 from silkgate.seal.keys import (
     HpkePrivateKey,
@@ -102,7 +102,7 @@ class _Parts(msgspec.Struct, frozen=True):
 
 def encode_records(records: Iterable[Any]) -> bytes:
     """NDJSON: one canonical JSON document per record, each followed by ``\\n``."""
-    return b"".join(canonical_json(r) + b"\n" for r in records)
+    return canonical_json_lines(records)
 
 
 def decode_records(payload: bytes) -> list[Any]:
@@ -184,6 +184,7 @@ def seal_envelope(
     The HPKE ephemeral key comes from the operating system's CSPRNG (inside
     ``cryptography``); ids and `created_at` are passed in.
     """
+    digest = hashlib.sha256(payload).digest()
     header = EnvelopeHeader(
         version=ENVELOPE_VERSION,
         envelope_id=envelope_id,
@@ -195,7 +196,7 @@ def seal_envelope(
         outcomes=dict(outcomes),
         policy_version=policy_version,
         record_count=record_count,
-        payload_digest=hashlib.sha256(payload).digest(),
+        payload_digest=digest,
         payload_length=len(payload),
         created_at=created_at,
         suite=suite,
@@ -203,7 +204,7 @@ def seal_envelope(
         recipient_key=hpke_key_id(recipient_public_key),
         tags=tuple(tags),
     )
-    return seal_with_header(header, payload, recipient_public_key, hub_signing_key)
+    return _seal(header, payload, digest, recipient_public_key, hub_signing_key)
 
 
 def seal_with_header(
@@ -213,7 +214,21 @@ def seal_with_header(
     hub_signing_key: Ed25519PrivateKey,
 ) -> bytes:
     """Seal `payload` under a complete header (its digest, suite and key ids must match)."""
-    _check_header_for_sealing(header, payload, recipient_public_key, hub_signing_key)
+    digest = hashlib.sha256(payload).digest()
+    return _seal(header, payload, digest, recipient_public_key, hub_signing_key)
+
+
+def _seal(
+    header: EnvelopeHeader,
+    payload: bytes,
+    payload_digest: bytes,
+    recipient_public_key: HpkePublicKey,
+    hub_signing_key: Ed25519PrivateKey,
+) -> bytes:
+    """`payload_digest`: SHA-256 of `payload`, computed once by the caller."""
+    _check_header_for_sealing(
+        header, payload_digest, len(payload), recipient_public_key, hub_signing_key
+    )
     header_bytes = encode_header(header)
     signature = hub_signing_key.sign(signature_input(header_bytes))
     public = recipient_public_key
@@ -224,7 +239,8 @@ def seal_with_header(
 
 def _check_header_for_sealing(
     header: EnvelopeHeader,
-    payload: bytes,
+    payload_digest: bytes,
+    payload_length: int,
     recipient_public_key: HpkePublicKey,
     hub_signing_key: Ed25519PrivateKey,
 ) -> None:
@@ -239,8 +255,8 @@ def _check_header_for_sealing(
     if header.created_at.tzinfo is None:
         raise CryptoError("created_at must be timezone-aware (UTC)")
     expected = (
-        hashlib.sha256(payload).digest(),
-        len(payload),
+        payload_digest,
+        payload_length,
         ed25519_key_id(hub_signing_key),
         hpke_key_id(recipient_public_key),
     )

@@ -571,8 +571,20 @@ class SqliteStore(SqlStatsReads):
         ]
 
     def delete_outbox(self, seqs: Sequence[int]) -> None:
-        with self.transaction():
-            self._many("DELETE FROM outbox WHERE seq = ?", ((s,) for s in seqs))
+        """Forget published messages. On its own (not inside a caller's transaction) this
+        commit is not fsynced (``synchronous=NORMAL`` for it): losing it in a power failure
+        only means the sweep publishes those messages again, and message ids deduplicate.
+        The next FULL commit makes it durable with everything before it (WAL order)."""
+        with self._lock:
+            relaxed = self._depth == 0
+            if relaxed:
+                self._run("PRAGMA synchronous=NORMAL")
+            try:
+                with self.transaction():
+                    self._many("DELETE FROM outbox WHERE seq = ?", ((s,) for s in seqs))
+            finally:
+                if relaxed:
+                    self._run("PRAGMA synchronous=FULL")
 
     # -- aggregates (silkgate.store.stats) ----------------------------------------------
     def _put_stat_rows(self, result: BatchResult) -> None:

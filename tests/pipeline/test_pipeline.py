@@ -101,6 +101,29 @@ def test_orders_flow_end_to_end_with_receipts(hub: Hub, keys_dir: Path) -> None:
         verify_inclusion(leaf_hash(entry), index, checkpoint.size, proof, checkpoint.root_hash)
 
 
+def test_the_envelope_header_carries_the_whole_batch(hub: Hub, keys_dir: Path) -> None:
+    """Outcome counts, policy version and tags are the batch's (all its records, crossing or
+    not); the record count is the payload's."""
+    records = synthetic("logistics.waybill", "VN", 30)
+    result = hub.pipeline.submit(batch_of("logistics.waybill", "VN", records))
+    headers: list[Any] = []
+    keys = load_key_file(keys_dir / "vn-hanoi-carrier.json")
+    drain_inbox(
+        LocalMailbox(hub),
+        keys,
+        sink=lambda header, payload: headers.append((header, payload)),
+        clock=hub.pipeline.clock,
+    )
+    [(header, payload)] = headers
+    assert header.batch_id == result.batch_id
+    assert header.outcomes == result.outcomes
+    assert sum(header.outcomes.values()) == 30
+    assert header.policy_version == result.policy_version
+    assert list(header.tags) == sorted({t for d in result.decisions for t in d.tags})
+    crossing = result.outcomes["allow"] + result.outcomes["allow_transformed"]
+    assert header.record_count == crossing == len(payload.splitlines())
+
+
 def test_a_receipt_dated_outside_the_envelope_life_is_refused(hub: Hub, keys_dir: Path) -> None:
     records = synthetic("ecommerce.order", "VN", 3)
     result = hub.pipeline.submit(batch_of("ecommerce.order", "VN", records))

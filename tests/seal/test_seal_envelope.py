@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from seal_fixtures import NOW, RECORDS, counter_random, default_payload, seal
 
+from silkgate.canonical import canonical_json
 from silkgate.errors import CryptoError, SilkgateError, VerificationError
 from silkgate.seal import (
     create_keyring,
@@ -109,6 +110,26 @@ def test_any_payload_round_trips(payload: bytes) -> None:
 )
 def test_any_records_round_trip_through_ndjson(records: list[Any]) -> None:
     assert decode_records(encode_records(records)) == records
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    records=st.lists(
+        st.recursive(
+            st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+            ),
+            max_leaves=12,
+        ),
+        max_size=5,
+    )
+)
+def test_ndjson_payload_is_each_record_canonical_then_newline(records: list[Any]) -> None:
+    """The payload format (docs/envelope.md), written in one call: byte for byte the
+    canonical JSON of each record followed by a newline, nothing else."""
+    assert encode_records(records) == b"".join(canonical_json(r) + b"\n" for r in records)
 
 
 def test_sealing_twice_differs_but_both_open() -> None:

@@ -39,6 +39,29 @@ def test_wal_and_full_sync(tmp_path: Path) -> None:
     store.close()
 
 
+def test_only_a_lone_outbox_delete_skips_the_fsync(tmp_path: Path) -> None:
+    """Forgetting published messages need not be durable (they would be published again,
+    ids deduplicate); every other commit stays FULL, even after a failed delete."""
+    store = SqliteStore(tmp_path / "s.db")
+    seen: list[str] = []
+    store._conn.set_trace_callback(seen.append)
+    for i in range(3):
+        store.put_outbox("s", f"m{i}", b"x")
+    store.delete_outbox([m.seq for m in store.take_outbox(2)])
+    assert "PRAGMA synchronous=NORMAL" in seen
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert [m.message_id for m in store.take_outbox(5)] == ["m2"]
+    seen.clear()
+    with store.transaction():  # inside a caller's transaction: its durability applies
+        store.delete_outbox([m.seq for m in store.take_outbox(5)])
+    assert not any("synchronous" in sql for sql in seen)
+    with pytest.raises(StoreError):
+        store.delete_outbox([object()])  # type: ignore[list-item]
+    assert store._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+    assert store.take_outbox(5) == []
+    store.close()
+
+
 def test_commits_survive_reopen_rollbacks_do_not(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     store = SqliteStore(path)
