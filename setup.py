@@ -1,4 +1,4 @@
-"""Compiles the classifier's modules with mypyc (the rest of the build is in pyproject.toml).
+"""Compiles the hot path's modules with mypyc (the rest of the build is in pyproject.toml).
 
 Set ``SILKGATE_COMPILE=0`` to install pure Python. Without a C compiler, or when mypyc
 cannot build, the install goes on in pure Python: silkgate picks the source at import

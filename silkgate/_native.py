@@ -1,6 +1,7 @@
 """Which modules run compiled, and the switch back to their Python source.
 
-``pip install`` compiles the classifier with mypyc (setup.py; the source stays plain typed
+``pip install`` compiles the hot path (the classifier, the policy engine, decision facts)
+with mypyc (setup.py; the source stays plain typed
 Python). The compiled modules call each other directly, so they run compiled together or not
 at all: when one of them no longer matches the source it was built from (an edited checkout
 with an editable install), or when ``SILKGATE_PURE=1`` is set, every one of them is loaded
@@ -22,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Literal
 
-# The hot path of classification (bench/classify_eval.py, docs/performance.md).
+# The hot path (bench/classify_eval.py, bench/run.py; figures in docs/performance.md).
 COMPILED_MODULES: tuple[str, ...] = (
     "silkgate.classify.checks",
     "silkgate.classify.classifier",
@@ -38,6 +39,11 @@ COMPILED_MODULES: tuple[str, ...] = (
     "silkgate.classify.registry",
     "silkgate.classify.subjects",
     "silkgate.classify.text",
+    "silkgate.counters",
+    "silkgate.flow.decide",
+    "silkgate.policy.compile",
+    "silkgate.policy.engine",
+    "silkgate.sandbox.facts",
 )
 # Written by setup.py next to this file: the SHA-256 of each source it compiled.
 MANIFEST = "_compiled.json"
@@ -109,8 +115,8 @@ def decide(
 def describe(status: NativeStatus) -> str:
     """One line for `silkgate --version`."""
     if status.mode == "compiled":
-        return f"classifier: compiled ({status.reason})"
-    return f"classifier: Python source ({status.reason})"
+        return f"hot path: compiled ({status.reason})"
+    return f"hot path: Python source ({status.reason})"
 
 
 class _SourceFinder(importlib.abc.MetaPathFinder):

@@ -1,7 +1,7 @@
-"""The compiled classifier (mypyc, setup.py) and its Python source: which one runs, and that
-both find the same things.
+"""The compiled hot path (mypyc, setup.py) and its Python source: which one runs, and that
+both find and decide the same things.
 
-The README's install commands compile; with ``CI=true`` a classifier that silently fell back
+The README's install commands compile; with ``CI=true`` a hot path that silently fell back
 to Python source is a failure (the whole suite is meant to run on what users get).
 """
 
@@ -56,7 +56,7 @@ def _package(tmp_path: Path, *, built: tuple[str, ...] = MODULES) -> Path:
 def test_a_build_of_the_current_sources_runs_compiled(tmp_path: Path) -> None:
     status = decide({}, _package(tmp_path), MODULES)
     assert status.mode == "compiled"
-    assert describe(status).startswith("classifier: compiled")
+    assert describe(status).startswith("hot path: compiled")
 
 
 def test_an_edited_source_runs_as_source_and_names_the_module(tmp_path: Path) -> None:
@@ -101,7 +101,7 @@ def test_every_compiled_module_exists_as_source() -> None:
 
 
 def test_the_build_type_checks_against_the_pinned_versions() -> None:
-    """mypyc type-checks the classifier at build time with the packages it imports: the
+    """mypyc type-checks the hot path at build time with the packages it imports: the
     build requirements pin the same versions as the install requirements."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     pinned = {}
@@ -109,31 +109,32 @@ def test_the_build_type_checks_against_the_pinned_versions() -> None:
     for spec in [*declared["dependencies"], *declared["optional-dependencies"]["test"]]:
         name, _, version = spec.partition("==")
         pinned[name.lower()] = version.split(";")[0].strip()
-    build = [
-        r for r in project["build-system"]["requires"] if not r.startswith("setuptools")
-    ]
-    assert build, "mypy and the classifier's imports are pinned for the build"
+    build = [r for r in project["build-system"]["requires"] if not r.startswith("setuptools")]
+    assert build, "mypy and the hot path's imports are pinned for the build"
     for requirement in build:
         name, _, version = requirement.partition("==")
         assert pinned.get(name.lower()) == version, requirement
 
 
-def test_ci_runs_the_compiled_classifier() -> None:
+def test_ci_runs_the_compiled_hot_path() -> None:
     compiled = classifier_module.__file__ is not None and not classifier_module.__file__.endswith(
         ".py"
     )
     assert compiled == (STATUS.mode == "compiled"), STATUS
     if not IN_CI and not compiled:
-        pytest.skip(f"the classifier runs as Python source here: {STATUS.reason}")
+        pytest.skip(f"the hot path runs as Python source here: {STATUS.reason}")
     assert compiled, f"CI installs with the README's command, which compiles: {STATUS.reason}"
 
 
-_CLASSIFY_CORPUS = """
-import sys
+_CLASSIFY_AND_DECIDE = """
+import random, sys, tempfile
+from pathlib import Path
 import msgspec, orjson
 from silkgate._native import STATUS
 from silkgate.classify import Classifier
 from silkgate.demo import synth
+from silkgate.demo.runner import batches_of, register_cast
+from silkgate.hub import init_hub, open_hub
 from silkgate.products import get_product
 
 def classifier(product):
@@ -147,7 +148,20 @@ out = []
 for product, record in pairs:
     clf = made.get(product) or made.setdefault(product, classifier(product))
     out.append(msgspec.to_builtins(clf.classify(record)))
-sys.stdout.buffer.write(orjson.dumps({"mode": STATUS.mode, "results": out}))
+
+# The dry run decides as `send` would: classification, the live packs, counters, facts.
+with tempfile.TemporaryDirectory() as tmp:
+    data = Path(tmp)
+    init_hub(data)
+    hub = open_hub(data)
+    register_cast(hub, data / "keys", hub.pipeline.clock().date())
+    rng = random.Random(5)
+    batches = list(batches_of(synth.generate(3000, seed=13), 200, rng.randbytes))
+    decided = [[msgspec.to_builtins(d) for d in ds] for ds in hub.pipeline.check(batches)]
+    hub.close()
+sys.stdout.buffer.write(
+    orjson.dumps({"mode": STATUS.mode, "results": out, "decisions": decided})
+)
 """
 
 
@@ -157,7 +171,7 @@ def _classify_in_subprocess(pure: bool) -> dict[str, object]:
         env[PURE_VARIABLE] = "1"
     corpus = ROOT / "bench" / "data" / "classify_eval.ndjson"
     done = subprocess.run(
-        [sys.executable, "-c", _CLASSIFY_CORPUS, str(corpus)],
+        [sys.executable, "-c", _CLASSIFY_AND_DECIDE, str(corpus)],
         env=env,
         capture_output=True,
         check=True,
@@ -167,18 +181,24 @@ def _classify_in_subprocess(pure: bool) -> dict[str, object]:
     return result
 
 
-def test_compiled_and_source_classify_alike() -> None:
-    """The evaluation set and 2,000 demo records: the same findings, record by record."""
+def test_compiled_and_source_classify_and_decide_alike() -> None:
+    """The evaluation set and 2,000 demo records: the same findings, record by record; 3,000
+    demo records through the dry run: the same decisions."""
     if STATUS.mode != "compiled":
         if IN_CI:
-            pytest.fail(f"CI must run the compiled classifier: {STATUS.reason}")
-        pytest.skip(f"nothing to compare: the classifier runs as Python source ({STATUS.reason})")
+            pytest.fail(f"CI must run the compiled hot path: {STATUS.reason}")
+        pytest.skip(f"nothing to compare: the hot path runs as Python source ({STATUS.reason})")
     source = _classify_in_subprocess(pure=True)
     compiled = _classify_in_subprocess(pure=False)
     assert source["mode"] == "source" and compiled["mode"] == "compiled"
     assert isinstance(source["results"], list) and len(source["results"]) > 5000
     assert any(r["findings"] for r in source["results"])
     assert compiled["results"] == source["results"]
+    decisions = source["decisions"]
+    assert isinstance(decisions, list) and sum(len(b) for b in decisions) == 3000
+    outcomes = {d["outcome"] for batch in decisions for d in batch}
+    assert {"allow", "hold"} <= outcomes  # the corpus reaches more than one outcome
+    assert compiled["decisions"] == decisions
 
 
 def test_the_pure_switch_loads_every_compiled_module_from_source() -> None:
@@ -197,7 +217,7 @@ def test_the_pure_switch_loads_every_compiled_module_from_source() -> None:
     assert all(re.search(r"\.py$", f) for f in files), files
 
 
-def test_version_names_how_the_classifier_runs() -> None:
+def test_version_names_how_the_hot_path_runs() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "silkgate", "--version"], capture_output=True, text=True, check=True
     )
