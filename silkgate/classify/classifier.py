@@ -356,7 +356,7 @@ class Classifier:
 
     def _number_leaf(
         self,
-        value: float,
+        value: int | float,
         chain: Chain,
         key: PathPart,
         kc: KeyContext,
