@@ -32,7 +32,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Final
 
 # Trigger bits, in registry.TRIGGERS order ("any" is every detector's and has no bit).
@@ -79,19 +78,31 @@ def _ascii_classes() -> bytes:
 _ASCII_CLASSES: Final = _ascii_classes()
 
 
-@dataclass(slots=True)
 class Profile:
-    """The facts and triggers of one string. A class: compiled (mypyc), it is built and read
-    directly, where a named tuple is built by an interpreted function."""
+    """The facts and triggers of one string. A plain class: compiled (mypyc), it is built
+    and read directly (a named tuple, or a dataclass, is built by an interpreted function)."""
 
-    ascii: bool
-    digit: bool
-    han: bool
-    thai: bool
-    viet: bool
-    mask: int  # trigger bits the string shows (gate)
-    first_letter: int  # index of the first letter, len(text) if none (gate)
-    gated: bool  # False: computed with every gate open (detectors skip no work)
+    __slots__ = ("ascii", "digit", "first_letter", "gated", "han", "mask", "thai", "viet")
+
+    def __init__(
+        self,
+        ascii: bool,
+        digit: bool,
+        han: bool,
+        thai: bool,
+        viet: bool,
+        mask: int,
+        first_letter: int,
+        gated: bool,
+    ) -> None:
+        self.ascii = ascii
+        self.digit = digit
+        self.han = han
+        self.thai = thai
+        self.viet = viet
+        self.mask = mask  # trigger bits the string shows (gate)
+        self.first_letter = first_letter  # index of the first letter, len(text) if none (gate)
+        self.gated = gated  # False: computed with every gate open (detectors skip no work)
 
 
 def _compute(text: str) -> Profile:
