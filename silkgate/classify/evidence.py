@@ -20,6 +20,8 @@ vouches (shape only).
 
 from __future__ import annotations
 
+from typing import Final
+
 from silkgate.classify import checks
 from silkgate.classify.contexts import anywhere
 from silkgate.classify.phones import parse_international, region_of
@@ -28,15 +30,15 @@ from silkgate.model import Confidence
 
 Evidence = tuple[str, ...]
 
-FAILED = frozenset({"no_region", "no_place", "no_iin", "no_numbering_plan"})
-_VOUCHING = frozenset({"annotation", "key", "context"})
+FAILED: Final = frozenset({"no_region", "no_place", "no_iin", "no_numbering_plan"})
+_VOUCHING: Final = frozenset({"annotation", "key", "context"})
 
-ANNOTATION: Evidence = ("annotation",)
-KEY: Evidence = ("key",)
-_CONTEXT: Evidence = ("context",)
+ANNOTATION: Final[Evidence] = ("annotation",)
+KEY: Final[Evidence] = ("key",)
+_CONTEXT: Final[Evidence] = ("context",)
 
-_DROP = str.maketrans("", "", " -.()/+")
-_CONTEXT_TYPES = frozenset(
+_DROP: Final = str.maketrans("", "", " -.()/+")
+_CONTEXT_TYPES: Final = frozenset(
     {
         "passport",
         "national_id",

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Final
 
-_TOKEN = re.compile(r"[^\W_]+")
+_TOKEN: Final = re.compile(r"[^\W_]+")
 
 
 def tokens(lower: str) -> set[str]:
@@ -58,8 +59,8 @@ class WordList:
         return found + sum(1 for p in phrases if p in lower)
 
 
-_EMPTY: tuple[str, tuple[str, set[str]]] = ("", ("", set()))
-_last: list[tuple[str, tuple[str, set[str]]]] = [_EMPTY]
+_EMPTY: Final[tuple[str, tuple[str, set[str]]]] = ("", ("", set()))
+_last: Final[list[tuple[str, tuple[str, set[str]]]]] = [_EMPTY]
 
 
 def forget() -> None:

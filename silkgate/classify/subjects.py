@@ -4,6 +4,7 @@ key before storing; nothing here keeps them."""
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from silkgate.classify import checks
 from silkgate.classify.phones import region_of
@@ -11,11 +12,19 @@ from silkgate.model import Finding
 from silkgate.paths import parent
 
 # Strongest first: what identifies a person most reliably.
-_RANK = ("national_id", "passport", "phone", "email", "bank_card", "bank_account", "person_name")
-_RANK_OF = {ftype: i for i, ftype in enumerate(_RANK)}
-_ALNUM = re.compile(r"[^0-9A-Za-z]")
-_SPACES = re.compile(r"\s+")
-_NON_DIGIT = re.compile(r"\D")
+_RANK: Final[tuple[str, ...]] = (
+    "national_id",
+    "passport",
+    "phone",
+    "email",
+    "bank_card",
+    "bank_account",
+    "person_name",
+)
+_RANK_OF: Final = {ftype: i for i, ftype in enumerate(_RANK)}
+_ALNUM: Final = re.compile(r"[^0-9A-Za-z]")
+_SPACES: Final = re.compile(r"\s+")
+_NON_DIGIT: Final = re.compile(r"\D")
 
 
 def national_id_country(value: str) -> str | None:

@@ -4,6 +4,7 @@ names, titles and address markers of the corridor's languages."""
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from silkgate.classify import lexicon as lx
 from silkgate.classify.detectors import overlaps
@@ -13,11 +14,11 @@ from silkgate.classify.registry import Detector, Hit, KeyContext, register_detec
 
 # ---------------------------------------------------------------- addresses
 
-_HAN_RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z#\-]{5,}")
-_CN_STREET = re.compile(r"路|街|大道|巷|弄|村|小区|花园|大厦|\d+号|\d+栋|\d+室")
+_HAN_RUN: Final = re.compile(r"[\u4e00-\u9fff0-9A-Za-z#\-]{5,}")
+_CN_STREET: Final = re.compile(r"路|街|大道|巷|弄|村|小区|花园|大厦|\d+号|\d+栋|\d+室")
 # A slashed house number ("36/761") or a postcode counts as a marker too.
-_NUMBER_MARK = r"(?<![\w/])\d+(?:/\d+)+(?![\d/])|(?<![\d\-])\d{5,6}(?![\d\-])"
-_VN_WORD_MARKS = (
+_NUMBER_MARK: Final = r"(?<![\w/])\d+(?:/\d+)+(?![\d/])|(?<![\d\-])\d{5,6}(?![\d\-])"
+_VN_WORD_MARKS: Final[tuple[str, ...]] = (
     r"số\s+\d+",
     r"khóm\s+\d+",
     *(
@@ -29,11 +30,11 @@ _VN_WORD_MARKS = (
         )
     ),
 )
-_TH_WORD_MARKS = tuple(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
-_LATIN_WORD_MARKS = tuple(w for w in lx.LATIN_ADDRESS if w != "kg")
+_TH_WORD_MARKS: Final = tuple(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
+_LATIN_WORD_MARKS: Final = tuple(w for w in lx.LATIN_ADDRESS if w != "kg")
 # Quantities in cargo notes are not postcodes ("gross 19230 kg"), and "kg" after a number is
 # a unit, not kampung: a postcode is not followed by a unit, "Kg" is followed by a name.
-_UNITS = (
+_UNITS: Final = (
     r"(?:kgs?|g|t|tons?|tonnes?|lbs?|pcs|pieces|cbm|m3|cartons?|ctns?|cs|pallets?|bags?|teu|"
     r"units?|usd|cny|vnd|thb|myr|sgd|idr|php|c)"
 )
@@ -90,17 +91,20 @@ def mark_patterns(fast: bool = True) -> tuple[re.Pattern[str], re.Pattern[str], 
     )
 
 
-_LATIN_MARK, _VN_MARK, _TH_MARK = mark_patterns()
-_TH_WORDS = WordList(lx.TH_ADDRESS)
-_VN_WORDS = WordList(w.rstrip(".") for w in lx.VN_ADDRESS)
-_LATIN_WORDS = WordList((*lx.LATIN_ADDRESS, "no"))
-_VN_SURNAMES_LOWER = frozenset(w.lower() for w in lx.VN_SURNAMES)
-_VN_TITLE_WORDS = frozenset(lx.VN_TITLES[:-1])
-_LATIN_TITLE_WORDS = frozenset(t.lower() for t in lx.LATIN_TITLES)
-_LATIN_NAME_WORDS = frozenset(w.lower() for w in lx.LATIN_NAMES)
-_CLAUSE_END = re.compile(r"[;\n。；|]")
-_CLAUSE_START = ";\n:。：|"
-_HOUSE_NUMBER_TAIL = re.compile(r"[0-9][0-9A-Za-z/\-]*[,\s]*$")
+_MARKS: Final = mark_patterns()
+_LATIN_MARK: Final = _MARKS[0]
+_VN_MARK: Final = _MARKS[1]
+_TH_MARK: Final = _MARKS[2]
+_TH_WORDS: Final = WordList(lx.TH_ADDRESS)
+_VN_WORDS: Final = WordList(w.rstrip(".") for w in lx.VN_ADDRESS)
+_LATIN_WORDS: Final = WordList((*lx.LATIN_ADDRESS, "no"))
+_VN_SURNAMES_LOWER: Final = frozenset(w.lower() for w in lx.VN_SURNAMES)
+_VN_TITLE_WORDS: Final = frozenset(lx.VN_TITLES[:-1])
+_LATIN_TITLE_WORDS: Final = frozenset(t.lower() for t in lx.LATIN_TITLES)
+_LATIN_NAME_WORDS: Final = frozenset(w.lower() for w in lx.LATIN_NAMES)
+_CLAUSE_END: Final = re.compile(r"[;\n。；|]")
+_CLAUSE_START: Final = ";\n:。：|"
+_HOUSE_NUMBER_TAIL: Final = re.compile(r"[0-9][0-9A-Za-z/\-]*[,\s]*$")
 
 
 def scan_address(text: str, kc: KeyContext, hits: list[Hit]) -> None:
@@ -149,14 +153,16 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- names
 
-_CN_MARKED = re.compile("(?:" + "|".join(lx.CN_NAME_MARKERS) + r")[:：\s]*([\u4e00-\u9fff]{2,4})")
-_CN_TITLES = ("先生", "女士", "小姐")
-_CN_TITLED = re.compile(r"([\u4e00-\u9fff]{1,3})(?:" + "|".join(_CN_TITLES) + ")")
-_CAPWORD = re.compile(r"(?<!\w)[A-ZÀ-ỸĐ][^\W\d_A-Z]*")
-_VN_TITLED = re.compile(
+_CN_MARKED: Final = re.compile(
+    "(?:" + "|".join(lx.CN_NAME_MARKERS) + r")[:：\s]*([\u4e00-\u9fff]{2,4})"
+)
+_CN_TITLES: Final[tuple[str, ...]] = ("先生", "女士", "小姐")
+_CN_TITLED: Final = re.compile(r"([\u4e00-\u9fff]{1,3})(?:" + "|".join(_CN_TITLES) + ")")
+_CAPWORD: Final = re.compile(r"(?<!\w)[A-ZÀ-ỸĐ][^\W\d_A-Z]*")
+_VN_TITLED: Final = re.compile(
     r"(?<!\w)(?i:" + "|".join(lx.VN_TITLES[:-1]) + r")\s+([^\W\d_]+(?:\s+[^\W\d_]+){0,3})"
 )
-_VN_ADDRESS_WORDS = frozenset(
+_VN_ADDRESS_WORDS: Final = frozenset(
     (
         "đường",
         "phố",
@@ -187,20 +193,20 @@ _VN_ADDRESS_WORDS = frozenset(
         "q.",
     )
 )
-_TH_TITLED = re.compile(
+_TH_TITLED: Final = re.compile(
     "("
     + "|".join(re.escape(t) for t in lx.TH_TITLES)
     + r")\s?([\u0e01-\u0e4e]+)(?:\s([\u0e01-\u0e4e]+))?"
 )
-_LATIN_TITLED = re.compile(
+_LATIN_TITLED: Final = re.compile(
     r"(?<![A-Za-z])(?:" + "|".join(lx.LATIN_TITLES) + r")\.?\s+[A-Z][a-z]+"
     r"(?:\s+(?:bin|binti|bt\.?|a/l|a/p|[A-Z][a-z]+)){0,4}"
 )
-_LATIN_BIN = re.compile(
+_LATIN_BIN: Final = re.compile(
     r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\s+(?:bin|binti|bt\.?|a/l|a/p)\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*"
 )
-_CAP_WORD = re.compile(r"[A-Z][a-z]+")
-_LATIN_RUN = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)+(?![A-Za-z])")
+_CAP_WORD: Final = re.compile(r"[A-Z][a-z]+")
+_LATIN_RUN: Final = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)+(?![A-Za-z])")
 
 
 def cn_name(s: str) -> bool:
@@ -308,8 +314,8 @@ def _thai_names(text: str, found: list[Hit]) -> None:
         found.append(("person_name", m.start(), m.end(), None))
 
 
-_TH_WORD = re.compile(r"[\u0e01-\u0e4e]+")
-_TH_PAIR = re.compile(r"[\u0e01-\u0e4e]{2,24} [\u0e01-\u0e4e]{2,24}")
+_TH_WORD: Final = re.compile(r"[\u0e01-\u0e4e]+")
+_TH_PAIR: Final = re.compile(r"[\u0e01-\u0e4e]{2,24} [\u0e01-\u0e4e]{2,24}")
 
 
 def _thai_name_like(text: str) -> bool:
@@ -379,7 +385,7 @@ def _latin_piece(piece: list[tuple[int, str]], offset: int, found: list[Hit]) ->
     found.append(("person_name", start, end, None))
 
 
-TEXT_DETECTORS = (
+TEXT_DETECTORS: Final[tuple[Detector, ...]] = (
     Detector(
         "address", ("address",), frozenset({"nonascii", "latin_caps"}), scan_address, priority=70
     ),
