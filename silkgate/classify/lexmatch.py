@@ -10,9 +10,16 @@ from collections.abc import Iterable
 from typing import Final
 
 _TOKEN: Final = re.compile(r"[^\W_]+")
+# In ASCII text a token is a run of [0-9A-Za-z]: with every other character made a space,
+# splitting at spaces gives the same words, about twice as fast as the regex.
+_ASCII_SEPARATORS: Final = bytes(
+    b if b < 128 and chr(b).isalnum() else ord(" ") for b in range(256)
+)
 
 
 def tokens(lower: str) -> set[str]:
+    if lower.isascii():
+        return set(lower.encode().translate(_ASCII_SEPARATORS).decode().split())
     return set(_TOKEN.findall(lower))
 
 

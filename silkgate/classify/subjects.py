@@ -77,7 +77,17 @@ def subject_key(ftype: str, value: str, country: str | None = None) -> str | Non
 
 
 def _parent(path: str) -> str:
-    return parent(path)
+    """The path of the object holding ``path`` (silkgate.paths.parent), remembered for
+    recurring paths: paths name keys and indexes, never values."""
+    got = _PARENTS.get(path)
+    if got is None:
+        got = parent(path)
+        if len(_PARENTS) < 10_000:
+            _PARENTS[path] = got
+    return got
+
+
+_PARENTS: Final[dict[str, str]] = {}
 
 
 def subjects_from_findings(found: list[tuple[Finding, str]]) -> tuple[str, ...]:
