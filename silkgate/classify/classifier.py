@@ -4,6 +4,7 @@ the registered detectors on every other string, gated by cheap per-string featur
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -493,7 +494,8 @@ def _path(chain: Chain, key: PathPart) -> str:
         chain, k = chain
         parts.append(_segment(k))
     parts.append("$")
-    return "".join(reversed(parts))
+    parts.reverse()
+    return "".join(parts)
 
 
 def _segment(key: PathPart) -> str:
@@ -554,7 +556,18 @@ def _plausible(text: str) -> bool:
     words = stripped.replace(" ", "")
     if words.isalpha():  # most names: letters and spaces, no need to count one by one
         return len(words) >= need
-    return sum(ch.isalpha() for ch in stripped) >= need
+    if stripped.isascii():  # ASCII letters are [A-Za-z]: count what is left without them
+        return len(stripped) - len(stripped.encode().translate(None, _ASCII_LETTERS)) >= need
+    letters = 0
+    for ch in stripped:  # a plain loop (no generator), done once there are enough
+        if ch.isalpha():
+            letters += 1
+            if letters >= need:
+                return True
+    return False
+
+
+_ASCII_LETTERS: Final = string.ascii_letters.encode()
 
 
 def _compile_product(product: Product | None) -> PathNode | None:
