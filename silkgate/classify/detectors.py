@@ -19,7 +19,7 @@ from silkgate.classify.phones import (
     well_formed_international,
     well_formed_national,
 )
-from silkgate.classify.profile import GATES, profile
+from silkgate.classify.profile import GATES
 from silkgate.classify.registry import (
     NO_CONTEXT,
     Checks,
@@ -194,14 +194,7 @@ _PH_WORDS: Final = re.compile(r"philsys|\bpsn\b|\bpcn\b", re.IGNORECASE)
 _DATE_GATE: Final = re.compile(r"[-/.年](?:(?<=\d{4}[-/.年])|(?<=[-/.])(?=\d{4}))")
 
 
-# Every date _DATE_ANY finds and every number _number accepts (seven characters or more,
-# digits but for a final "X") holds six digits or more: a gate.
-_MIN_DIGITS: Final = 6
-
-
 def scan_numbers(text: str, kc: KeyContext, hits: list[Hit]) -> None:
-    if GATES[0] and profile(text).max_digits < _MIN_DIGITS:
-        return
     if (not GATES[0] or _DATE_GATE.search(text) is not None) and anywhere(
         "date_of_birth", text, kc
     ):

@@ -11,8 +11,7 @@ detectors. ``profile(text)`` answers them once per string:
   capitalised word and a capital next to a digit are facts (lower-case ASCII text is not
   searched for names);
 - gates, used only to skip work that cannot find anything: ``first_letter`` (no context
-  word can occur before it, every word list being made of letters) and ``max_digits`` (no
-  number or date the detectors look for holds fewer than six digits).
+  word can occur before it, every word list being made of letters).
 
 The detectors keep gates of their own, read from ``GATES[0]`` (no IPv6 pass under two
 colons, no birth-date words looked up without a date shape, no titled Chinese name without
@@ -83,17 +82,7 @@ class Profile:
     """The facts and triggers of one string. A plain class: compiled (mypyc), it is built
     and read directly (a named tuple, or a dataclass, is built by an interpreted function)."""
 
-    __slots__ = (
-        "ascii",
-        "digit",
-        "first_letter",
-        "gated",
-        "han",
-        "mask",
-        "max_digits",
-        "thai",
-        "viet",
-    )
+    __slots__ = ("ascii", "digit", "first_letter", "gated", "han", "mask", "thai", "viet")
 
     def __init__(
         self,
@@ -105,7 +94,6 @@ class Profile:
         mask: int,
         first_letter: int,
         gated: bool,
-        max_digits: int,
     ) -> None:
         self.ascii = ascii
         self.digit = digit
@@ -115,9 +103,6 @@ class Profile:
         self.mask = mask  # trigger bits the string shows (gate)
         self.first_letter = first_letter  # index of the first letter, len(text) if none (gate)
         self.gated = gated  # False: computed with every gate open (detectors skip no work)
-        # How many decimal digits the string holds, or more (gate): counted in ASCII text,
-        # the string's length in other text that holds one.
-        self.max_digits = max_digits
 
 
 def _compute(text: str) -> Profile:
@@ -150,7 +135,6 @@ def _compute(text: str) -> Profile:
         mask | NONASCII,
         first_letter,
         True,
-        0 if digit is None else len(text),
     )
 
 
@@ -176,8 +160,7 @@ def _compute_ascii(text: str) -> Profile:
         first_letter = upper if lower < 0 or upper < lower else lower
         if "Aa" in classes:
             mask |= LATIN_CAPS
-    digits = classes.count("0") if digit else 0
-    return Profile(True, digit, False, False, False, mask, first_letter, True, digits)
+    return Profile(True, digit, False, False, False, mask, first_letter, True)
 
 
 def _compute_plain(text: str) -> Profile:
@@ -201,7 +184,6 @@ def _compute_plain(text: str) -> Profile:
         mask,
         0,
         False,
-        len(text),
     )
 
 
