@@ -137,8 +137,6 @@ def _valid(reg: _Region, nsn: str) -> bool:
 
 
 def _parse_foreign(digits: str) -> Phone | None:
-    if digits[:1] == "0":  # no country code begins with 0: phonenumbers would refuse it too
-        return None
     try:
         num = phonenumbers.parse("+" + digits, None)
     except phonenumbers.NumberParseException:

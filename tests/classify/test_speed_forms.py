@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stdnum.id import nik
@@ -23,7 +22,6 @@ from silkgate.classify.phones import (
     _NON_DIGIT,
     _REGIONS,
     Phone,
-    _parse_foreign,
     _Region,
     _valid,
     country_of_phone,
@@ -187,15 +185,3 @@ def _plain_plausible(text: str) -> bool:
 @given(st.text(alphabet="ab Z09-,.#/ đươ李ถ٣½_\t@*", max_size=30))
 def test_a_key_hinted_value_looks_like_text_as_counted_letter_by_letter(text: str) -> None:
     assert _plausible(text) == _plain_plausible(text)
-
-
-@settings(max_examples=500, deadline=None)
-@given(st.text("0123456789", min_size=7, max_size=14))
-def test_no_country_code_begins_with_zero_for_phonenumbers_either(rest: str) -> None:
-    """Numbers after "+0" are refused without asking phonenumbers: it refuses them too."""
-    assert _parse_foreign("0" + rest) is None
-    try:
-        number = phonenumbers.parse("+0" + rest, None)
-    except phonenumbers.NumberParseException:
-        return
-    assert not phonenumbers.is_valid_number(number)
