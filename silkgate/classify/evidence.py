@@ -54,8 +54,13 @@ _CONTEXT_TYPES: Final = frozenset(
 
 
 def confidence(evidence: Evidence) -> Confidence:
-    vouched = not _VOUCHING.isdisjoint(evidence)
-    if not FAILED.isdisjoint(evidence):
+    vouched = failed = False
+    for item in evidence:  # two or three items: a plain loop beats two set operations
+        if item in _VOUCHING:
+            vouched = True
+        elif item in FAILED:
+            failed = True
+    if failed:
         return "medium" if vouched else "low"
     return "high" if vouched else "medium"
 
