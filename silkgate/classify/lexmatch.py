@@ -66,8 +66,20 @@ class WordList:
         return found + sum(1 for p in phrases if p in lower)
 
 
-_EMPTY: Final[tuple[str, tuple[str, set[str]]]] = ("", ("", set()))
-_last: Final[list[tuple[str, tuple[str, set[str]]]]] = [_EMPTY]
+class _Lowered:
+    """The remembered string: the text, lower-cased, and its words. A class rather than a
+    tuple: compiled, a tuple constant is rebuilt at each use, so forgetting allocated."""
+
+    __slots__ = ("lower", "text", "words")
+
+    def __init__(self, text: str, lower: str, words: set[str]) -> None:
+        self.text = text
+        self.lower = lower
+        self.words = words
+
+
+_EMPTY: Final = _Lowered("", "", set())
+_last: Final[list[_Lowered]] = [_EMPTY]
 
 
 def forget() -> None:
@@ -81,9 +93,9 @@ def lowered(text: str) -> tuple[str, set[str]]:
     same string one after another (a one-entry cache, replaced atomically so threads never
     see one string's words paired with another)."""
     cached = _last[0]
-    if cached[0] is text:
-        return cached[1]
+    if cached.text is text:
+        return cached.lower, cached.words
     lower = text.lower()
-    value = (lower, tokens(lower))
-    _last[0] = (text, value)
-    return value
+    words = tokens(lower)
+    _last[0] = _Lowered(text, lower, words)
+    return lower, words

@@ -187,8 +187,18 @@ def _compute_plain(text: str) -> Profile:
     )
 
 
-_EMPTY: Final[tuple[str, Profile]] = ("", _compute(""))
-_last: Final[list[tuple[str, Profile]]] = [_EMPTY]
+class _Profiled:
+    """The remembered string and its profile (a class, as lexmatch._Lowered)."""
+
+    __slots__ = ("profile", "text")
+
+    def __init__(self, text: str, profile: Profile) -> None:
+        self.text = text
+        self.profile = profile
+
+
+_EMPTY: Final = _Profiled("", _compute(""))
+_last: Final[list[_Profiled]] = [_EMPTY]
 # Whether the gates are on: GATES[0] (read by the detectors; set only by `prefilter`).
 GATES: Final = [True]
 
@@ -196,10 +206,10 @@ GATES: Final = [True]
 def profile(text: str) -> Profile:
     """The profile of ``text`` (computed once while the same string is being scanned)."""
     cached = _last[0]
-    if cached[0] is text:
-        return cached[1]
+    if cached.text is text:
+        return cached.profile
     value = _compute(text) if GATES[0] else _compute_plain(text)
-    _last[0] = (text, value)
+    _last[0] = _Profiled(text, value)
     return value
 
 

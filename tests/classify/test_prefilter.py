@@ -170,7 +170,7 @@ def test_the_profile_of_a_scan_is_not_kept() -> None:
     Classifier().classify({"remark": "Gọi 0987 654 321 trước khi giao"})
     from silkgate.classify import profile as profile_module
 
-    assert profile_module._last[0][0] == ""
+    assert profile_module._last[0].text == ""
 
 
 _PLAIN_DATE_GATE = re.compile(r"\d{4}[-/.年]|[-/.]\d{4}")
