@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Final, NamedTuple
+from typing import Final
 
 import phonenumbers
 
@@ -102,12 +102,27 @@ def _cc_of(digits: str) -> tuple[_Region, int] | None:
     return None
 
 
-class Phone(NamedTuple):
-    """A validated number. A named tuple: built for every phone met, and a frozen
-    dataclass costs several times as much to create."""
+class Phone:
+    """A validated number. A plain class: built for every phone met; a frozen dataclass
+    costs several times as much to create, and compiled (mypyc), a named tuple is built by
+    an interpreted function."""
 
-    region: str | None
-    e164: str
+    __slots__ = ("e164", "region")
+
+    def __init__(self, region: str | None, e164: str) -> None:
+        self.region = region
+        self.e164 = e164
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Phone):
+            return NotImplemented
+        return self.region == other.region and self.e164 == other.e164
+
+    def __hash__(self) -> int:
+        return hash((self.region, self.e164))
+
+    def __repr__(self) -> str:
+        return f"Phone(region={self.region!r}, e164={self.e164!r})"
 
 
 def parse_international(digits: str) -> Phone | None:
