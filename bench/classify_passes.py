@@ -8,6 +8,11 @@ The difference of the two "I refs" totals, halved, is the cost of one pass (star
 imports and the warm-up pass cancel out). Sets: ``dense`` (the evaluation set,
 bench/data/classify_eval.ndjson) and ``demo`` (synth.generate, 4,000 records, seed 7);
 ``--floor`` runs orjson loads + dumps of the same records instead of classifying them.
+
+Compiled in place with mypyc (docs/classification.md, "Speed"), run from the worktree with
+``PYTHONPATH=.`` so that the shared ``*__mypyc*.so`` module beside ``silkgate/`` is found;
+``valgrind --tool=callgrind --toggle-collect='CPyDef_classifier___Classifier___classify'``
+then counts the classifier alone and names the compiled functions (``CPyDef_<module>___...``).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import functools
 from collections.abc import Callable
 from datetime import date
 from importlib.resources import files
+from typing import Final
 
 from stdnum.id import nik as id_nik
 from stdnum.my import nric as my_nric
@@ -25,8 +26,8 @@ def _stdnum_ok(is_valid: Callable[[str], bool], number: str) -> bool:
         return False
 
 
-_MY_PLACE_OK: dict[str, bool] = {}
-_ID_PLACE_OK: dict[str, bool] = {}
+_MY_PLACE_OK: Final[dict[str, bool]] = {}
+_ID_PLACE_OK: Final[dict[str, bool]] = {}
 
 
 def cn_resident_id(number: str) -> bool:
@@ -77,7 +78,7 @@ def cn_region_years() -> dict[str, tuple[tuple[int, int], ...]]:
     return out
 
 
-_CN_WEIGHTS = tuple(2 ** (17 - i) % 11 for i in range(17))
+_CN_WEIGHTS: Final = tuple(2 ** (17 - i) % 11 for i in range(17))
 
 
 def _cn_check_char(number: str) -> str:
@@ -124,7 +125,7 @@ def id_nik_valid(digits: str) -> bool:
 
 # Province codes of Indonesia's regions (the first two NIK digits), including provinces
 # created after python-stdnum's list was made (North Kalimantan 65, the Papuan provinces).
-_ID_PROVINCES = frozenset(
+_ID_PROVINCES: Final = frozenset(
     (*range(11, 20), 21, *range(31, 37), 51, 52, 53, *range(61, 66), *range(71, 77), 81, 82)
 ) | frozenset(range(91, 98))
 
@@ -162,10 +163,10 @@ def _nik_birth_date_ok(digits: str) -> bool:
     return _is_date(1900 + year, month, day) or _is_date(2000 + year, month, day)
 
 
-_SG_WEIGHTS = (2, 7, 6, 5, 4, 3, 2)
-_SG_ST = "JZIHGFEDCBA"
-_SG_FG = "XWUTRQPNMLK"
-_SG_M = "XWUTRQPNJLK"
+_SG_WEIGHTS: Final[tuple[int, ...]] = (2, 7, 6, 5, 4, 3, 2)
+_SG_ST: Final = "JZIHGFEDCBA"
+_SG_FG: Final = "XWUTRQPNMLK"
+_SG_M: Final = "XWUTRQPNJLK"
 
 
 def sg_nric_valid(code: str) -> bool:
@@ -200,7 +201,7 @@ def sg_nric_check_letter(prefix: str, digits7: str) -> str:
 
 # Viet Nam's citizen identity number (CCCD): 3-digit province code, a century/sex digit,
 # two digits of the birth year and six random digits. No check digit, so it needs context.
-_VN_PROVINCES = frozenset(
+_VN_PROVINCES: Final = frozenset(
     {
         1,
         2,
@@ -283,7 +284,7 @@ def ph_philsys_valid(digits: str) -> bool:
 
 
 # Luhn's doubled digit (2d, minus 9 above 9) is again one digit: a character table.
-_LUHN_DOUBLED = str.maketrans("0123456789", "0246813579")
+_LUHN_DOUBLED: Final = str.maketrans("0123456789", "0246813579")
 
 
 def luhn_valid(digits: str) -> bool:
@@ -367,7 +368,7 @@ def iso6346_check_digit(code10: str) -> str:
     return str(total % 11 % 10)
 
 
-_S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+_S10_WEIGHTS: Final[tuple[int, ...]] = (8, 6, 4, 2, 3, 5, 9, 7)
 
 
 def s10_check_digit(serial8: str) -> str:

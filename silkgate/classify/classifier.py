@@ -4,8 +4,10 @@ the registered detectors on every other string, gated by cheap per-string featur
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 import msgspec
 
@@ -32,17 +34,17 @@ from silkgate.products.registry import Product
 
 # Whole strings that are business shapes: EPC URNs and GS1 Digital Link URIs, timestamps,
 # time-zone offsets, enumerations, codes and small numbers.
-_SKIP = re.compile(
+_SKIP: Final = re.compile(
     r"(?:urn:epc(?:global)?:|https?://(?:id|ref)\.gs1\.org/|"
     r"\d{4}-\d\d-\d\dT\d\d:\d\d|[+-]\d\d:\d\d$|[a-z_:\-]+$|[A-Z]{2,3}$|-?\d{1,6}(?:\.\d+)?$)"
 )
-_NEG_CACHE_MAX = 65536
-_MAX_PLANS = 2_000  # objects keyed by parent name, off the product's trie
-_MAX_PLAN_KEYS = 2_000
-_MAX_CACHED_LEN = 80
+_NEG_CACHE_MAX: Final = 65536
+_MAX_PLANS: Final = 2_000  # objects keyed by parent name, off the product's trie
+_MAX_PLAN_KEYS: Final = 2_000
+_MAX_CACHED_LEN: Final = 80
 
-_KEY_HINT_TYPES: frozenset[str] = frozenset({"person_name", "address"})
-_PLACEHOLDERS = frozenset(
+_KEY_HINT_TYPES: Final[frozenset[str]] = frozenset({"person_name", "address"})
+_PLACEHOLDERS: Final = frozenset(
     {
         "n/a",
         "na",
@@ -61,7 +63,7 @@ _PLACEHOLDERS = frozenset(
         "tidak ada",
     }
 )
-_LOCATION_KEYS = frozenset({"lat", "latitude", "lng", "lon", "long", "longitude"})
+_LOCATION_KEYS: Final = frozenset({"lat", "latitude", "lng", "lon", "long", "longitude"})
 
 
 class RecordClassification(msgspec.Struct, frozen=True):
@@ -71,7 +73,7 @@ class RecordClassification(msgspec.Struct, frozen=True):
     subjects: tuple[str, ...]
 
 
-_NOTHING = RecordClassification(findings=(), subjects=())
+_NOTHING: Final = RecordClassification(findings=(), subjects=())
 
 
 class Classifier:
@@ -141,7 +143,8 @@ class Classifier:
         finding needs one (a chain of (parent chain, key) pairs until then). What a key means
         here (trie node, key context) is decided once per (object kind, key) and kept in a
         plan, so a recurring key costs one dict lookup."""
-        plan = node.plan if node is not None else None  # inlined: one call less per object
+        # Inlined: one call less per object.
+        plan: dict[str, Step] | None = node.plan if node is not None else None
         if plan is None:
             plan = self._plan(node, parent)
         negative = self._negative
@@ -150,16 +153,19 @@ class Classifier:
             step = plan.get(key)
             if step is None:
                 step = self._new_step(plan, node, parent, key)
-            if step is _BUSINESS_STEP:
+            scan = step.scan
+            if scan == _SKIPPED:
                 continue
-            sub, kc, annotation, scan, fixed, tagged = step
+            kc = step.kc
+            annotation = step.annotation
             t = type(child)
             if t is str:
                 if not child:
                     continue
                 if annotation is not None:
+                    tagged = step.tagged
                     if tagged is None:
-                        tagged = _annotated(annotation, child, fixed or _path(chain, key))
+                        tagged = _annotated(annotation, child, step.fixed or _path(chain, key))
                     out.append((tagged, child))
                     continue
                 if scan == _MUTE or (
@@ -175,9 +181,11 @@ class Classifier:
                 self._scan_leaf(child, chain, key, kc, out)
             elif t is dict:
                 # An object of business identifiers only ({"id": "urn:epc:..."}) is skipped.
+                sub = step.sub
                 if sub is None or not sub.business_keys.issuperset(child):
                     self._walk_dict(child, (chain, key), sub, key, out)
             elif t is list:
+                sub = step.sub
                 if sub is None or not sub.business_items:  # not an epcList: look inside
                     self._walk_list(child, (chain, key), sub, key, out)
             elif t is int or t is float:
@@ -186,9 +194,9 @@ class Classifier:
                     if kc.hint is not None:
                         self._number_leaf(child, chain, key, kc, key, out)
                 else:
-                    self._scalar(child, chain, key, sub, parent, key, out)
+                    self._scalar(child, chain, key, step.sub, parent, key, out)
             elif child is not None and t is not bool:
-                self._scalar(child, chain, key, sub, parent, key, out)
+                self._scalar(child, chain, key, step.sub, parent, key, out)
 
     def _plan(self, node: PathNode | None, parent: str | None) -> dict[str, Step]:
         """The per-key steps of objects at ``node`` (or, off the product's trie, of objects
@@ -210,7 +218,7 @@ class Classifier:
     ) -> Step:
         sub = node.children.get(key) if node is not None else None
         if sub is not None and sub.business:
-            step: Step = _BUSINESS_STEP
+            step = _BUSINESS_STEP
         else:
             kc = self._context(parent, key)
             free_text = sub is not None and sub.free_text
@@ -221,9 +229,9 @@ class Classifier:
             else:
                 scan = _PLAIN
             if sub is None:
-                step = (None, kc, None, scan, None, None)
+                step = Step(None, kc, None, scan, None, None)
             else:
-                step = (sub, kc, sub.annotation, scan, sub.fixed_path, _tag(sub))
+                step = Step(sub, kc, sub.annotation, scan, sub.fixed_path, _tag(sub))
         if len(plan) < _MAX_PLAN_KEYS:  # opaque keys (uuids as keys) must not grow it forever
             plan[key] = step
         return step
@@ -401,12 +409,13 @@ class Classifier:
         if cacheable and text in self._negative:
             return []
         hits: list[Hit] = []
-        names: list[str] = []
+        named: list[tuple[str, Hit]] = []
         for det in self._applicable(text):
             before = len(hits)
             det.scan(text, kc, hits)
             if len(hits) > before:
-                names.extend([det.name] * (len(hits) - before))
+                for i in range(before, len(hits)):
+                    named.append((det.name, hits[i]))
         if not hits:
             forget_lowered()  # the detectors' shared lower-cased copy of this string
             forget_profile()
@@ -415,7 +424,7 @@ class Classifier:
                     self._negative.clear()
                 self._negative.add(text)
             return []
-        return list(zip(names, hits, strict=True))
+        return named
 
     def _applicable(self, text: str) -> list[Detector]:
         """Detectors whose triggers the string shows, by priority (one list per feature set,
@@ -451,18 +460,32 @@ class Classifier:
         return subjects_from_findings(found)
 
 
-# What a key means in one kind of object, decided once: (trie node, key context, annotated
-# type, how strings are scanned, fixed path, the finding an annotated string gets when it
-# does not depend on the value). Business paths are one shared step, skipped whole.
-Step = tuple[PathNode | None, KeyContext, FindingType | None, int, str | None, Finding | None]
-_PLAIN = 0  # content-scanned unless too short or known to hold nothing
-_HINTED = 1  # the key names a type: always scanned (and tagged if it looks like text)
-_MUTE = 2  # the key names a business identifier: strings are not scanned
-_BUSINESS_STEP: Step = (None, NO_CONTEXT, None, _MUTE, None, None)
+_PLAIN: Final = 0  # content-scanned unless too short or known to hold nothing
+_HINTED: Final = 1  # the key names a type: always scanned (and tagged if it looks like text)
+_MUTE: Final = 2  # the key names a business identifier: strings are not scanned
+_SKIPPED: Final = 3  # a business path: the value is skipped whole, whatever it holds
+
+
+@dataclass(slots=True)
+class Step:
+    """What a key means in one kind of object, decided once. A class rather than a tuple:
+    compiled (mypyc), its fields are read directly, where a tuple kept in a dict is checked
+    and unpacked item by item."""
+
+    sub: PathNode | None  # the product trie's node, if any
+    kc: KeyContext
+    annotation: FindingType | None  # the type the product's schema gives the path
+    scan: int  # how strings are scanned: _PLAIN, _HINTED, _MUTE or _SKIPPED
+    fixed: str | None  # the path, when it has no wildcard
+    tagged: Finding | None  # an annotated string's finding when it does not depend on the value
+
+
+# Business paths are one shared step, skipped whole.
+_BUSINESS_STEP: Final = Step(None, NO_CONTEXT, None, _SKIPPED, None, None)
 
 # A path as a chain of (parent chain, key) pairs, cheaper to extend than a string.
 Chain = tuple[Any, PathPart] | None
-_SEGMENTS: dict[PathPart, str] = {}
+_SEGMENTS: Final[dict[PathPart, str]] = {}
 
 
 def _path(chain: Chain, key: PathPart) -> str:
@@ -471,7 +494,8 @@ def _path(chain: Chain, key: PathPart) -> str:
         chain, k = chain
         parts.append(_segment(k))
     parts.append("$")
-    return "".join(reversed(parts))
+    parts.reverse()
+    return "".join(parts)
 
 
 def _segment(key: PathPart) -> str:
@@ -513,7 +537,7 @@ def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
     return finding
 
 
-_ANNOTATION_FINDINGS: dict[tuple[str, FindingType, str | None], Finding] = {}
+_ANNOTATION_FINDINGS: Final[dict[tuple[str, FindingType, str | None], Finding]] = {}
 
 
 def _too_short(text: str) -> bool:
@@ -532,7 +556,18 @@ def _plausible(text: str) -> bool:
     words = stripped.replace(" ", "")
     if words.isalpha():  # most names: letters and spaces, no need to count one by one
         return len(words) >= need
-    return sum(ch.isalpha() for ch in stripped) >= need
+    if stripped.isascii():  # ASCII letters are [A-Za-z]: count what is left without them
+        return len(stripped) - len(stripped.encode().translate(None, _ASCII_LETTERS)) >= need
+    letters = 0
+    for ch in stripped:  # a plain loop (no generator), done once there are enough
+        if ch.isalpha():
+            letters += 1
+            if letters >= need:
+                return True
+    return False
+
+
+_ASCII_LETTERS: Final = string.ascii_letters.encode()
 
 
 def _compile_product(product: Product | None) -> PathNode | None:

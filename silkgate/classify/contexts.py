@@ -3,11 +3,13 @@ next to "hộ chiếu"), or that mark a number as a business reference ("HS 0901
 
 from __future__ import annotations
 
+from typing import Final
+
 from silkgate.classify.lexmatch import WordList, lowered
 from silkgate.classify.profile import profile
 from silkgate.classify.registry import KeyContext
 
-_WORDS: dict[str, tuple[str, ...]] = {
+_WORDS: Final[dict[str, tuple[str, ...]]] = {
     "passport": (
         "passport",
         "pasport",
@@ -158,9 +160,9 @@ _WORDS: dict[str, tuple[str, ...]] = {
         "alamat",
     ),
 }
-_LISTS = {k: WordList(v) for k, v in _WORDS.items()}
+_LISTS: Final = {k: WordList(v) for k, v in _WORDS.items()}
 
-_BUSINESS = WordList(
+_BUSINESS: Final = WordList(
     (
         "hs",
         "tariff",
@@ -188,7 +190,7 @@ _BUSINESS = WordList(
     )
 )
 
-WINDOW = 48
+WINDOW: Final = 48
 
 
 def near(ftype: str, text: str, start: int, kc: KeyContext) -> bool:

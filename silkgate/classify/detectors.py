@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import Final
 
 from silkgate.classify import checks
 from silkgate.classify.contexts import anywhere, business_before, near
@@ -40,7 +41,7 @@ def overlaps(hits: list[Hit], start: int, end: int) -> bool:
 
 # ---------------------------------------------------------------- email
 
-_EMAIL = re.compile(
+_EMAIL: Final = re.compile(
     r"(?<![A-Za-z0-9._%+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*"
     r"\.[A-Za-z]{2,24}(?![A-Za-z0-9\-])"
 )
@@ -54,11 +55,13 @@ def scan_email(text: str, kc: KeyContext, hits: list[Hit]) -> None:
 # ---------------------------------------------------------------- precise location
 
 # Four decimals of a degree is about 11 m: enough to pick out a building.
-_COORD = re.compile(r"(?<![\d.])(?:geo:)?(-?\d{1,2}\.\d{4,})\s*[,;]\s*(-?\d{1,3}\.\d{4,})(?![\d.])")
+_COORD: Final = re.compile(
+    r"(?<![\d.])(?:geo:)?(-?\d{1,2}\.\d{4,})\s*[,;]\s*(-?\d{1,3}\.\d{4,})(?![\d.])"
+)
 
 
 # Both coordinates carry ".dddd": a literal-led search (fast in `re`) rules most strings out.
-_FOUR_DECIMALS = re.compile(r"\.\d{4}")
+_FOUR_DECIMALS: Final = re.compile(r"\.\d{4}")
 
 
 def scan_location(text: str, kc: KeyContext, hits: list[Hit]) -> None:
@@ -74,8 +77,8 @@ def scan_location(text: str, kc: KeyContext, hits: list[Hit]) -> None:
 
 # (?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]), written to start with a character class
 # (lookbehind after the first digit) so `re` skips to digits in C; same matches.
-_IPV4 = re.compile(r"\d(?<![\d.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\d.])")
-_IPV6 = re.compile(
+_IPV4: Final = re.compile(r"\d(?<![\d.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?![\d.])")
+_IPV6: Final = re.compile(
     r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?:\.\d{1,3}){0,3}(?![\w:])"
 )
 
@@ -102,10 +105,12 @@ def scan_ip(text: str, kc: KeyContext, hits: list[Hit]) -> None:
 
 # ---------------------------------------------------------------- vehicle plates
 
-_CN_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
-_CN_PLATE = re.compile(rf"[{_CN_PROVINCES}][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{{5,6}}(?![A-Za-z0-9])")
+_CN_PROVINCES: Final = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_CN_PLATE: Final = re.compile(
+    rf"[{_CN_PROVINCES}][A-HJ-NP-Z][·•\s]?[A-HJ-NP-Z0-9]{{5,6}}(?![A-Za-z0-9])"
+)
 # Viet Nam: province code, series letter(s), serial: "51F-123.45", "29A1-234.56".
-_VN_PLATE = re.compile(
+_VN_PLATE: Final = re.compile(
     r"(?<![A-Za-z0-9\-])(\d{2})([A-Z]{1,2}\d?)([-\s]?)(\d{3}\.\d{2}|\d{4,5})(?![A-Za-z0-9])"
 )
 
@@ -125,9 +130,9 @@ def scan_plate(text: str, kc: KeyContext, hits: list[Hit]) -> None:
 
 # ---------------------------------------------------------------- passports, SG NRIC/FIN
 
-_ALNUM = re.compile(r"(?<![A-Za-z0-9\-])[A-Z]{1,2}\d{6,8}[A-Z]?(?![A-Za-z0-9\-])")
-_SG_NRIC = re.compile(r"[STFGM]\d{7}[A-Z]")
-_PASSPORT_COUNTRY = (
+_ALNUM: Final = re.compile(r"(?<![A-Za-z0-9\-])[A-Z]{1,2}\d{6,8}[A-Z]?(?![A-Za-z0-9\-])")
+_SG_NRIC: Final = re.compile(r"[STFGM]\d{7}[A-Z]")
+_PASSPORT_COUNTRY: Final[tuple[tuple[re.Pattern[str], str], ...]] = (
     (re.compile(r"E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}"), "CN"),
     (re.compile(r"[AH]\d{8}"), "MY"),
     (re.compile(r"[EK]\d{7}[A-Z]"), "SG"),
@@ -164,29 +169,29 @@ def _passport_country(code: str) -> str | None:
 # characters in C instead of trying the whole pattern at every position: about a third
 # faster, and the same matches as the plain form
 # (?<![A-Za-z0-9_\-.@/#])(?:\(?\+\s?)?\(?\d... (tests/classify/test_speed_forms.py).
-_NUM = re.compile(
+_NUM: Final = re.compile(
     r"[\d(+](?<![A-Za-z0-9_\-.@/#][\d(+])"
     r"(?:(?<=\()\+\s?\(?\d|(?<=\+)\s?\(?\d|(?<=\()\d|(?<=\d))"
     r"(?:[\d]|[ \-.()/](?=[\d(]))*\d\)?"
     r"(?:[Xx](?![A-Za-z0-9]))?(?![A-Za-z0-9@])"
 )
-_DROP = str.maketrans("", "", " -.()/+")
-_DATE_SHAPE = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
-_DATE_ANY = re.compile(
+_DROP: Final = str.maketrans("", "", " -.()/+")
+_DATE_SHAPE: Final = re.compile(r"\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{4}")
+_DATE_ANY: Final = re.compile(
     r"(?<!\d)(?:(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?|(\d{1,2})[-/.](\d{1,2})[-/.](\d{4}))(?!\d)"
 )
-_MY_FORMAT = re.compile(r"\d{6}-\d{2}-\d{4}")
-_TH_FORMAT = re.compile(r"\d-\d{4}-\d{5}-\d{2}-\d")
-_CARD_GROUPS = re.compile(r"\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?")
-_SG_GROUPS = re.compile(r"[89]\d{3}[ -]\d{4}")
-_PH_WORDS = re.compile(r"philsys|\bpsn\b|\bpcn\b", re.IGNORECASE)
+_MY_FORMAT: Final = re.compile(r"\d{6}-\d{2}-\d{4}")
+_TH_FORMAT: Final = re.compile(r"\d-\d{4}-\d{5}-\d{2}-\d")
+_CARD_GROUPS: Final = re.compile(r"\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1\d{1,3})?")
+_SG_GROUPS: Final = re.compile(r"[89]\d{3}[ -]\d{4}")
+_PH_WORDS: Final = re.compile(r"philsys|\bpsn\b|\bpcn\b", re.IGNORECASE)
 
 
 # Every date _DATE_ANY finds holds a four-digit year next to a separator: without one, no
 # need to look for birth-date words (a gate: the plain form looks every time). Written to
 # start with the separator, so that `re` skips to separators in C: a match exists exactly
 # when \d{4}[-/.年]|[-/.]\d{4} has one (tests/classify/test_prefilter.py).
-_DATE_GATE = re.compile(r"[-/.年](?:(?<=\d{4}[-/.年])|(?<=[-/.])(?=\d{4}))")
+_DATE_GATE: Final = re.compile(r"[-/.年](?:(?<=\d{4}[-/.年])|(?<=[-/.])(?=\d{4}))")
 
 
 def scan_numbers(text: str, kc: KeyContext, hits: list[Hit]) -> None:
@@ -240,18 +245,18 @@ def _number(text: str, raw: str, start: int, end: int, kc: KeyContext) -> Hit | 
 
 
 # The checks a hit passed (or failed: "no_..."), handed to the classifier as evidence.
-_PLAN: Checks = ("numbering_plan",)
-_NO_PLAN: Checks = ("no_numbering_plan",)
-_CARD: Checks = ("checksum", "iin")
-_CARD_NO_IIN: Checks = ("checksum", "no_iin")
-_CN: Checks = ("checksum", "date", "region")
-_CN_LATER: Checks = (*_CN, "region_later_than_birth")
-_NIK: Checks = ("date", "region")
-_NIK_NO_REGION: Checks = ("date", "no_region")
-_MY: Checks = ("date", "place")
-_MY_NO_PLACE: Checks = ("date", "no_place")
-_CHECKSUM: Checks = ("checksum",)
-_PROVINCE: Checks = ("region",)
+_PLAN: Final[Checks] = ("numbering_plan",)
+_NO_PLAN: Final[Checks] = ("no_numbering_plan",)
+_CARD: Final[Checks] = ("checksum", "iin")
+_CARD_NO_IIN: Final[Checks] = ("checksum", "no_iin")
+_CN: Final[Checks] = ("checksum", "date", "region")
+_CN_LATER: Final[Checks] = (*_CN, "region_later_than_birth")
+_NIK: Final[Checks] = ("date", "region")
+_NIK_NO_REGION: Final[Checks] = ("date", "no_region")
+_MY: Final[Checks] = ("date", "place")
+_MY_NO_PLACE: Final[Checks] = ("date", "no_place")
+_CHECKSUM: Final[Checks] = ("checksum",)
+_PROVINCE: Final[Checks] = ("region",)
 
 
 def _cn_checks(digits: str) -> Checks:
@@ -309,7 +314,7 @@ def _phone_word(text: str, start: int) -> bool:
     return near("phone", text, start, NO_CONTEXT)
 
 
-_NOT_PHONE_KEYS = frozenset(
+_NOT_PHONE_KEYS: Final = frozenset(
     {"national_id", "passport", "bank_card", "bank_account", "date_of_birth"}
 )
 
@@ -354,7 +359,7 @@ def _phone_or_account(
 
 # ---------------------------------------------------------------- registration
 
-BUILTIN_DETECTORS = (
+BUILTIN_DETECTORS: Final[tuple[Detector, ...]] = (
     Detector("email", ("email",), frozenset({"at"}), scan_email, priority=10),
     Detector("location", ("precise_location",), frozenset({"digit"}), scan_location, priority=20),
     Detector("ip", ("ip_address",), frozenset({"digit", "colon"}), scan_ip, priority=30),

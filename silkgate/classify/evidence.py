@@ -20,6 +20,8 @@ vouches (shape only).
 
 from __future__ import annotations
 
+from typing import Final
+
 from silkgate.classify import checks
 from silkgate.classify.contexts import anywhere
 from silkgate.classify.phones import parse_international, region_of
@@ -28,15 +30,15 @@ from silkgate.model import Confidence
 
 Evidence = tuple[str, ...]
 
-FAILED = frozenset({"no_region", "no_place", "no_iin", "no_numbering_plan"})
-_VOUCHING = frozenset({"annotation", "key", "context"})
+FAILED: Final = frozenset({"no_region", "no_place", "no_iin", "no_numbering_plan"})
+_VOUCHING: Final = frozenset({"annotation", "key", "context"})
 
-ANNOTATION: Evidence = ("annotation",)
-KEY: Evidence = ("key",)
-_CONTEXT: Evidence = ("context",)
+ANNOTATION: Final[Evidence] = ("annotation",)
+KEY: Final[Evidence] = ("key",)
+_CONTEXT: Final[Evidence] = ("context",)
 
-_DROP = str.maketrans("", "", " -.()/+")
-_CONTEXT_TYPES = frozenset(
+_DROP: Final = str.maketrans("", "", " -.()/+")
+_CONTEXT_TYPES: Final = frozenset(
     {
         "passport",
         "national_id",
@@ -52,8 +54,13 @@ _CONTEXT_TYPES = frozenset(
 
 
 def confidence(evidence: Evidence) -> Confidence:
-    vouched = not _VOUCHING.isdisjoint(evidence)
-    if not FAILED.isdisjoint(evidence):
+    vouched = failed = False
+    for item in evidence:  # two or three items: a plain loop beats two set operations
+        if item in _VOUCHING:
+            vouched = True
+        elif item in FAILED:
+            failed = True
+    if failed:
         return "medium" if vouched else "low"
     return "high" if vouched else "medium"
 

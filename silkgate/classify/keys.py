@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from typing import Final
 
 from silkgate.classify.registry import KeyContext
 from silkgate.model import FindingType
 
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_SPLIT = re.compile(r"[^0-9a-z]+")
+_CAMEL: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_SPLIT: Final = re.compile(r"[^0-9a-z]+")
 
 # Ordered: the first type whose phrase matches wins ("card_holder_name" is a name).
-_LATIN: tuple[tuple[FindingType, tuple[str, ...]], ...] = (
+_LATIN: Final[tuple[tuple[FindingType, tuple[str, ...]], ...]] = (
     ("passport", ("passport", "paspor", "pasport", "ho_chieu", "hochieu")),
     ("email", ("email", "e_mail", "mail", "emel", "surel")),
     (
@@ -217,7 +218,7 @@ _LATIN: tuple[tuple[FindingType, tuple[str, ...]], ...] = (
     ),
 )
 
-_LOCAL: tuple[tuple[FindingType, tuple[str, ...]], ...] = (
+_LOCAL: Final[tuple[tuple[FindingType, tuple[str, ...]], ...]] = (
     ("passport", ("护照", "hộ chiếu", "หนังสือเดินทาง")),
     ("email", ("邮箱", "邮件", "อีเมล")),
     ("date_of_birth", ("出生", "生日", "ngày sinh", "วันเกิด")),
@@ -246,8 +247,8 @@ _LOCAL: tuple[tuple[FindingType, tuple[str, ...]], ...] = (
 )
 
 # A bare "name" is a person's only under a person-ish parent ("consignee": {"name": ...}).
-_NAME_TOKENS = ("name", "ten", "nama", "ho_ten")
-_PERSON_PARENTS = (
+_NAME_TOKENS: Final[tuple[str, ...]] = ("name", "ten", "nama", "ho_ten")
+_PERSON_PARENTS: Final[tuple[str, ...]] = (
     "consignee",
     "receiver",
     "recipient",
@@ -280,7 +281,7 @@ _PERSON_PARENTS = (
     "người nhận",
     "ผู้รับ",
 )
-_NOT_PERSON = (
+_NOT_PERSON: Final[tuple[str, ...]] = (
     "product",
     "item",
     "goods",
@@ -311,7 +312,7 @@ _NOT_PERSON = (
     "hàng",
 )
 
-_BUSINESS = (
+_BUSINESS: Final[tuple[str, ...]] = (
     "waybill",
     "waybill_no",
     "tracking",
@@ -416,4 +417,4 @@ def key_context(parent: str | None, key: str) -> KeyContext:
     return KeyContext(hint=hint, context=frozenset({hint}))
 
 
-_EMPTY = KeyContext()
+_EMPTY: Final = KeyContext()

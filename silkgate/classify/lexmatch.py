@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Final
 
-_TOKEN = re.compile(r"[^\W_]+")
+_TOKEN: Final = re.compile(r"[^\W_]+")
+# In ASCII text a token is a run of [0-9A-Za-z]: with every other character made a space,
+# splitting at spaces gives the same words, about twice as fast as the regex.
+_ASCII_SEPARATORS: Final = bytes(
+    b if b < 128 and chr(b).isalnum() else ord(" ") for b in range(256)
+)
 
 
 def tokens(lower: str) -> set[str]:
+    if lower.isascii():
+        return set(lower.encode().translate(_ASCII_SEPARATORS).decode().split())
     return set(_TOKEN.findall(lower))
 
 
@@ -58,8 +66,20 @@ class WordList:
         return found + sum(1 for p in phrases if p in lower)
 
 
-_EMPTY: tuple[str, tuple[str, set[str]]] = ("", ("", set()))
-_last: list[tuple[str, tuple[str, set[str]]]] = [_EMPTY]
+class _Lowered:
+    """The remembered string: the text, lower-cased, and its words. A class rather than a
+    tuple: compiled, a tuple constant is rebuilt at each use, so forgetting allocated."""
+
+    __slots__ = ("lower", "text", "words")
+
+    def __init__(self, text: str, lower: str, words: set[str]) -> None:
+        self.text = text
+        self.lower = lower
+        self.words = words
+
+
+_EMPTY: Final = _Lowered("", "", set())
+_last: Final[list[_Lowered]] = [_EMPTY]
 
 
 def forget() -> None:
@@ -73,9 +93,9 @@ def lowered(text: str) -> tuple[str, set[str]]:
     same string one after another (a one-entry cache, replaced atomically so threads never
     see one string's words paired with another)."""
     cached = _last[0]
-    if cached[0] is text:
-        return cached[1]
+    if cached.text is text:
+        return cached.lower, cached.words
     lower = text.lower()
-    value = (lower, tokens(lower))
-    _last[0] = (text, value)
-    return value
+    words = tokens(lower)
+    _last[0] = _Lowered(text, lower, words)
+    return lower, words

@@ -9,12 +9,24 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Final
 
 import phonenumbers
 
-CORRIDOR_REGIONS = ("CN", "VN", "TH", "MY", "SG", "ID", "PH", "KH", "LA", "MM", "BN")
-_TYPES = (
+CORRIDOR_REGIONS: Final[tuple[str, ...]] = (
+    "CN",
+    "VN",
+    "TH",
+    "MY",
+    "SG",
+    "ID",
+    "PH",
+    "KH",
+    "LA",
+    "MM",
+    "BN",
+)
+_TYPES: Final[tuple[str, ...]] = (
     "fixed_line",
     "mobile",
     "toll_free",
@@ -59,9 +71,9 @@ def _compile(region: str) -> _Region:
     )
 
 
-_NON_DIGIT = re.compile(r"\D")
-_REGIONS = tuple(_compile(r) for r in CORRIDOR_REGIONS)
-_BY_CC = {r.country_code: r for r in _REGIONS}
+_NON_DIGIT: Final = re.compile(r"\D")
+_REGIONS: Final = tuple(_compile(r) for r in CORRIDOR_REGIONS)
+_BY_CC: Final = {r.country_code: r for r in _REGIONS}
 
 
 def _cc_of_head() -> dict[str, tuple[_Region, int]]:
@@ -78,7 +90,7 @@ def _cc_of_head() -> dict[str, tuple[_Region, int]]:
     return out
 
 
-_CC_OF_HEAD = _cc_of_head()
+_CC_OF_HEAD: Final = _cc_of_head()
 
 
 def _cc_of(digits: str) -> tuple[_Region, int] | None:
@@ -90,12 +102,27 @@ def _cc_of(digits: str) -> tuple[_Region, int] | None:
     return None
 
 
-class Phone(NamedTuple):
-    """A validated number. A named tuple: built for every phone met, and a frozen
-    dataclass costs several times as much to create."""
+class Phone:
+    """A validated number. A plain class: built for every phone met; a frozen dataclass
+    costs several times as much to create, and compiled (mypyc), a named tuple is built by
+    an interpreted function."""
 
-    region: str | None
-    e164: str
+    __slots__ = ("e164", "region")
+
+    def __init__(self, region: str | None, e164: str) -> None:
+        self.region = region
+        self.e164 = e164
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Phone):
+            return NotImplemented
+        return self.region == other.region and self.e164 == other.e164
+
+    def __hash__(self) -> int:
+        return hash((self.region, self.e164))
+
+    def __repr__(self) -> str:
+        return f"Phone(region={self.region!r}, e164={self.e164!r})"
 
 
 def parse_international(digits: str) -> Phone | None:
@@ -254,4 +281,4 @@ def _region_by_head() -> dict[str, str]:
     return out
 
 
-_REGION_BY_HEAD = _region_by_head()
+_REGION_BY_HEAD: Final = _region_by_head()

@@ -32,12 +32,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NamedTuple
+from typing import Final
 
 # Trigger bits, in registry.TRIGGERS order ("any" is every detector's and has no bit).
-DIGIT, AT, COLON, NONASCII, LATIN_CAPS, LETTER_DIGIT = 1, 2, 4, 8, 16, 32
-ALL_TRIGGERS = 63
-TRIGGER_BITS = {
+DIGIT: Final = 1
+AT: Final = 2
+COLON: Final = 4
+NONASCII: Final = 8
+LATIN_CAPS: Final = 16
+LETTER_DIGIT: Final = 32
+ALL_TRIGGERS: Final = 63
+TRIGGER_BITS: Final = {
     "digit": DIGIT,
     "at": AT,
     "colon": COLON,
@@ -46,32 +51,63 @@ TRIGGER_BITS = {
     "letter_digit": LETTER_DIGIT,
 }
 
-_DIGIT_RE = re.compile(r"\d")
-_UPPER = re.compile(r"[A-Z]")
-_LETTER_DIGIT = re.compile(r"[A-Z]\d|\d[A-Z]")
-_CAPS = re.compile(r"[A-Z][a-z]")
+_DIGIT_RE: Final = re.compile(r"\d")
+_UPPER: Final = re.compile(r"[A-Z]")
+_LETTER_DIGIT: Final = re.compile(r"[A-Z]\d|\d[A-Z]")
+_CAPS: Final = re.compile(r"[A-Z][a-z]")
 # What the word lists' tokens are made of (lexmatch._TOKEN): every context word, title and
 # marker holds at least one such character (tests/classify/test_prefilter.py checks it).
-_LETTER = re.compile(r"[^\W\d_]")
-_HAN = re.compile(r"[\u4e00-\u9fff]")
-_THAI = re.compile(r"[\u0e01-\u0e4e]")
+_LETTER: Final = re.compile(r"[^\W\d_]")
+_HAN: Final = re.compile(r"[\u4e00-\u9fff]")
+_THAI: Final = re.compile(r"[\u0e01-\u0e4e]")
 # Vietnamese letters with diacritics; the range holds the Thai block too, as it always did
 # for the detectors that test it.
-_VIET = re.compile(r"[À-ỹĐđ]")
+_VIET: Final = re.compile(r"[À-ỹĐđ]")
 
 
-class Profile(NamedTuple):
-    ascii: bool
-    digit: bool
-    han: bool
-    thai: bool
-    viet: bool
-    mask: int  # trigger bits the string shows (gate)
-    first_letter: int  # index of the first letter, len(text) if none (gate)
-    gated: bool  # False: computed with every gate open (detectors skip no work)
+# ASCII text by character class, one byte each: "0" a digit, "A" a capital, "a" a small
+# letter, " " anything else. In ASCII, `\d` is [0-9] and a letter ([^\W\d_]) is [A-Za-z].
+def _ascii_classes() -> bytes:
+    table = bytearray(b" " * 256)
+    for first, last, cls in (("0", "9", "0"), ("A", "Z", "A"), ("a", "z", "a")):
+        for b in range(ord(first), ord(last) + 1):
+            table[b] = ord(cls)
+    return bytes(table)
+
+
+_ASCII_CLASSES: Final = _ascii_classes()
+
+
+class Profile:
+    """The facts and triggers of one string. A plain class: compiled (mypyc), it is built
+    and read directly (a named tuple, or a dataclass, is built by an interpreted function)."""
+
+    __slots__ = ("ascii", "digit", "first_letter", "gated", "han", "mask", "thai", "viet")
+
+    def __init__(
+        self,
+        ascii: bool,
+        digit: bool,
+        han: bool,
+        thai: bool,
+        viet: bool,
+        mask: int,
+        first_letter: int,
+        gated: bool,
+    ) -> None:
+        self.ascii = ascii
+        self.digit = digit
+        self.han = han
+        self.thai = thai
+        self.viet = viet
+        self.mask = mask  # trigger bits the string shows (gate)
+        self.first_letter = first_letter  # index of the first letter, len(text) if none (gate)
+        self.gated = gated  # False: computed with every gate open (detectors skip no work)
 
 
 def _compute(text: str) -> Profile:
+    if text.isascii():
+        return _compute_ascii(text)
     digit = _DIGIT_RE.search(text)
     mask = 0
     if digit is not None:
@@ -89,10 +125,6 @@ def _compute(text: str) -> Profile:
         mask |= COLON
     letter = _LETTER.search(text)
     first_letter = len(text) if letter is None else letter.start()
-    if text.isascii():
-        if letter is not None and _CAPS.search(text, first_letter):
-            mask |= LATIN_CAPS
-        return Profile(True, digit is not None, False, False, False, mask, first_letter, True)
     thai = _THAI.search(text) is not None
     return Profile(
         False,
@@ -104,6 +136,31 @@ def _compute(text: str) -> Profile:
         first_letter,
         True,
     )
+
+
+def _compute_ascii(text: str) -> Profile:
+    """The same for ASCII text (most strings), from one translation of the text into
+    character classes: a handful of substring searches instead of a regex search each."""
+    classes = text.encode().translate(_ASCII_CLASSES).decode()
+    mask = 0
+    digit = "0" in classes
+    if digit:
+        mask = DIGIT
+        if "A0" in classes or "0A" in classes:
+            mask |= LETTER_DIGIT
+    if "@" in text:
+        mask |= AT
+    if ":" in text:
+        mask |= COLON
+    upper = classes.find("A")
+    lower = classes.find("a")
+    if upper < 0:
+        first_letter = len(text) if lower < 0 else lower
+    else:
+        first_letter = upper if lower < 0 or upper < lower else lower
+        if "Aa" in classes:
+            mask |= LATIN_CAPS
+    return Profile(True, digit, False, False, False, mask, first_letter, True)
 
 
 def _compute_plain(text: str) -> Profile:
@@ -130,19 +187,29 @@ def _compute_plain(text: str) -> Profile:
     )
 
 
-_EMPTY: tuple[str, Profile] = ("", _compute(""))
-_last: list[tuple[str, Profile]] = [_EMPTY]
+class _Profiled:
+    """The remembered string and its profile (a class, as lexmatch._Lowered)."""
+
+    __slots__ = ("profile", "text")
+
+    def __init__(self, text: str, profile: Profile) -> None:
+        self.text = text
+        self.profile = profile
+
+
+_EMPTY: Final = _Profiled("", _compute(""))
+_last: Final[list[_Profiled]] = [_EMPTY]
 # Whether the gates are on: GATES[0] (read by the detectors; set only by `prefilter`).
-GATES = [True]
+GATES: Final = [True]
 
 
 def profile(text: str) -> Profile:
     """The profile of ``text`` (computed once while the same string is being scanned)."""
     cached = _last[0]
-    if cached[0] is text:
-        return cached[1]
+    if cached.text is text:
+        return cached.profile
     value = _compute(text) if GATES[0] else _compute_plain(text)
-    _last[0] = (text, value)
+    _last[0] = _Profiled(text, value)
     return value
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
-from typing import Literal
+from typing import Final, Literal
 
 from silkgate.model import FindingType
 
@@ -16,7 +16,7 @@ from silkgate.model import FindingType
 # strings showing at least one of its triggers, so most strings meet few detectors.
 # "letter_digit": an ASCII capital next to a digit ("E1234", "51F-", "粤B1").
 Trigger = Literal["digit", "at", "colon", "nonascii", "latin_caps", "letter_digit", "any"]
-TRIGGERS: tuple[Trigger, ...] = (
+TRIGGERS: Final[tuple[Trigger, ...]] = (
     "digit",
     "at",
     "colon",
@@ -44,7 +44,7 @@ class KeyContext:
     business: bool = False
 
 
-NO_CONTEXT = KeyContext()
+NO_CONTEXT: Final = KeyContext()
 
 # (type, start, end, country[, checks]): one detection inside one string. ``checks``, when a
 # detector gives them, name the checks it ran on the value, as evidence does (``"checksum"``,
@@ -70,7 +70,7 @@ class Detector:
     priority: int = 100
 
 
-_REGISTRY: dict[str, Detector] = {}
+_REGISTRY: Final[dict[str, Detector]] = {}
 _entry_points_loaded = False
 
 

@@ -4,6 +4,7 @@ key before storing; nothing here keeps them."""
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from silkgate.classify import checks
 from silkgate.classify.phones import region_of
@@ -11,11 +12,19 @@ from silkgate.model import Finding
 from silkgate.paths import parent
 
 # Strongest first: what identifies a person most reliably.
-_RANK = ("national_id", "passport", "phone", "email", "bank_card", "bank_account", "person_name")
-_RANK_OF = {ftype: i for i, ftype in enumerate(_RANK)}
-_ALNUM = re.compile(r"[^0-9A-Za-z]")
-_SPACES = re.compile(r"\s+")
-_NON_DIGIT = re.compile(r"\D")
+_RANK: Final[tuple[str, ...]] = (
+    "national_id",
+    "passport",
+    "phone",
+    "email",
+    "bank_card",
+    "bank_account",
+    "person_name",
+)
+_RANK_OF: Final = {ftype: i for i, ftype in enumerate(_RANK)}
+_ALNUM: Final = re.compile(r"[^0-9A-Za-z]")
+_SPACES: Final = re.compile(r"\s+")
+_NON_DIGIT: Final = re.compile(r"\D")
 
 
 def national_id_country(value: str) -> str | None:
@@ -68,7 +77,17 @@ def subject_key(ftype: str, value: str, country: str | None = None) -> str | Non
 
 
 def _parent(path: str) -> str:
-    return parent(path)
+    """The path of the object holding ``path`` (silkgate.paths.parent), remembered for
+    recurring paths: paths name keys and indexes, never values."""
+    got = _PARENTS.get(path)
+    if got is None:
+        got = parent(path)
+        if len(_PARENTS) < 10_000:
+            _PARENTS[path] = got
+    return got
+
+
+_PARENTS: Final[dict[str, str]] = {}
 
 
 def subjects_from_findings(found: list[tuple[Finding, str]]) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ names, titles and address markers of the corridor's languages."""
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from silkgate.classify import lexicon as lx
 from silkgate.classify.detectors import overlaps
@@ -11,13 +12,34 @@ from silkgate.classify.lexmatch import WordList, lowered
 from silkgate.classify.profile import GATES, profile
 from silkgate.classify.registry import Detector, Hit, KeyContext, register_detector
 
+# The lexicon's lists as compiled-module constants (lexicon.py is data, not compiled:
+# reading `lx.NAME` in a loop is a module-attribute lookup each time).
+_LX_CN_ADDRESS_ADMIN: Final[str] = lx.CN_ADDRESS_ADMIN
+_LX_CN_COMPOUND_SURNAMES: Final[frozenset[str]] = lx.CN_COMPOUND_SURNAMES
+_LX_CN_GIVEN: Final[frozenset[str]] = lx.CN_GIVEN
+_LX_CN_NAME_MARKERS: Final[tuple[str, ...]] = lx.CN_NAME_MARKERS
+_LX_CN_NAME_STOPS: Final[frozenset[str]] = lx.CN_NAME_STOPS
+_LX_CN_SURNAMES: Final[frozenset[str]] = lx.CN_SURNAMES
+_LX_LATIN_NAMES: Final[frozenset[str]] = lx.LATIN_NAMES
+_LX_LATIN_STOP: Final[frozenset[str]] = lx.LATIN_STOP
+_LX_LATIN_TITLES: Final[tuple[str, ...]] = lx.LATIN_TITLES
+_LX_TH_GIVEN: Final[frozenset[str]] = lx.TH_GIVEN
+_LX_TH_NOT_NAMES: Final[tuple[str, ...]] = lx.TH_NOT_NAMES
+_LX_TH_NOT_NAME_WORDS: Final[tuple[str, ...]] = lx.TH_NOT_NAME_WORDS
+_LX_TH_PERSON_CUES: Final[tuple[str, ...]] = lx.TH_PERSON_CUES
+_LX_TH_TITLES: Final[tuple[str, ...]] = lx.TH_TITLES
+_LX_VN_MIDDLE: Final[frozenset[str]] = lx.VN_MIDDLE
+_LX_VN_PLACES: Final[tuple[str, ...]] = lx.VN_PLACES
+_LX_VN_SURNAMES: Final[frozenset[str]] = lx.VN_SURNAMES
+_LX_VN_TITLES: Final[tuple[str, ...]] = lx.VN_TITLES
+
 # ---------------------------------------------------------------- addresses
 
-_HAN_RUN = re.compile(r"[\u4e00-\u9fff0-9A-Za-z#\-]{5,}")
-_CN_STREET = re.compile(r"路|街|大道|巷|弄|村|小区|花园|大厦|\d+号|\d+栋|\d+室")
+_HAN_RUN: Final = re.compile(r"[\u4e00-\u9fff0-9A-Za-z#\-]{5,}")
+_CN_STREET: Final = re.compile(r"路|街|大道|巷|弄|村|小区|花园|大厦|\d+号|\d+栋|\d+室")
 # A slashed house number ("36/761") or a postcode counts as a marker too.
-_NUMBER_MARK = r"(?<![\w/])\d+(?:/\d+)+(?![\d/])|(?<![\d\-])\d{5,6}(?![\d\-])"
-_VN_WORD_MARKS = (
+_NUMBER_MARK: Final = r"(?<![\w/])\d+(?:/\d+)+(?![\d/])|(?<![\d\-])\d{5,6}(?![\d\-])"
+_VN_WORD_MARKS: Final[tuple[str, ...]] = (
     r"số\s+\d+",
     r"khóm\s+\d+",
     *(
@@ -29,11 +51,11 @@ _VN_WORD_MARKS = (
         )
     ),
 )
-_TH_WORD_MARKS = tuple(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
-_LATIN_WORD_MARKS = tuple(w for w in lx.LATIN_ADDRESS if w != "kg")
+_TH_WORD_MARKS: Final = tuple(re.escape(m) for m in sorted(lx.TH_ADDRESS, key=len, reverse=True))
+_LATIN_WORD_MARKS: Final = tuple(w for w in lx.LATIN_ADDRESS if w != "kg")
 # Quantities in cargo notes are not postcodes ("gross 19230 kg"), and "kg" after a number is
 # a unit, not kampung: a postcode is not followed by a unit, "Kg" is followed by a name.
-_UNITS = (
+_UNITS: Final = (
     r"(?:kgs?|g|t|tons?|tonnes?|lbs?|pcs|pieces|cbm|m3|cartons?|ctns?|cs|pallets?|bags?|teu|"
     r"units?|usd|cny|vnd|thb|myr|sgd|idr|php|c)"
 )
@@ -90,17 +112,20 @@ def mark_patterns(fast: bool = True) -> tuple[re.Pattern[str], re.Pattern[str], 
     )
 
 
-_LATIN_MARK, _VN_MARK, _TH_MARK = mark_patterns()
-_TH_WORDS = WordList(lx.TH_ADDRESS)
-_VN_WORDS = WordList(w.rstrip(".") for w in lx.VN_ADDRESS)
-_LATIN_WORDS = WordList((*lx.LATIN_ADDRESS, "no"))
-_VN_SURNAMES_LOWER = frozenset(w.lower() for w in lx.VN_SURNAMES)
-_VN_TITLE_WORDS = frozenset(lx.VN_TITLES[:-1])
-_LATIN_TITLE_WORDS = frozenset(t.lower() for t in lx.LATIN_TITLES)
-_LATIN_NAME_WORDS = frozenset(w.lower() for w in lx.LATIN_NAMES)
-_CLAUSE_END = re.compile(r"[;\n。；|]")
-_CLAUSE_START = ";\n:。：|"
-_HOUSE_NUMBER_TAIL = re.compile(r"[0-9][0-9A-Za-z/\-]*[,\s]*$")
+_MARKS: Final = mark_patterns()
+_LATIN_MARK: Final = _MARKS[0]
+_VN_MARK: Final = _MARKS[1]
+_TH_MARK: Final = _MARKS[2]
+_TH_WORDS: Final = WordList(lx.TH_ADDRESS)
+_VN_WORDS: Final = WordList(w.rstrip(".") for w in lx.VN_ADDRESS)
+_LATIN_WORDS: Final = WordList((*lx.LATIN_ADDRESS, "no"))
+_VN_SURNAMES_LOWER: Final = frozenset(w.lower() for w in lx.VN_SURNAMES)
+_VN_TITLE_WORDS: Final = frozenset(lx.VN_TITLES[:-1])
+_LATIN_TITLE_WORDS: Final = frozenset(t.lower() for t in lx.LATIN_TITLES)
+_LATIN_NAME_WORDS: Final = frozenset(w.lower() for w in lx.LATIN_NAMES)
+_CLAUSE_END: Final = re.compile(r"[;\n。；|]")
+_CLAUSE_START: Final = ";\n:。：|"
+_HOUSE_NUMBER_TAIL: Final = re.compile(r"[0-9][0-9A-Za-z/\-]*[,\s]*$")
 
 
 def scan_address(text: str, kc: KeyContext, hits: list[Hit]) -> None:
@@ -108,7 +133,7 @@ def scan_address(text: str, kc: KeyContext, hits: list[Hit]) -> None:
     if prof.han:
         for m in _HAN_RUN.finditer(text):
             run = m.group()
-            if any(c in lx.CN_ADDRESS_ADMIN for c in run) and _CN_STREET.search(run):
+            if any(c in _LX_CN_ADDRESS_ADMIN for c in run) and _CN_STREET.search(run):
                 hits.append(("address", m.start(), m.end(), None))
         return
     if not prof.digit:  # outside Chinese, addresses carry a house number or postcode
@@ -149,14 +174,16 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 # ---------------------------------------------------------------- names
 
-_CN_MARKED = re.compile("(?:" + "|".join(lx.CN_NAME_MARKERS) + r")[:：\s]*([\u4e00-\u9fff]{2,4})")
-_CN_TITLES = ("先生", "女士", "小姐")
-_CN_TITLED = re.compile(r"([\u4e00-\u9fff]{1,3})(?:" + "|".join(_CN_TITLES) + ")")
-_CAPWORD = re.compile(r"(?<!\w)[A-ZÀ-ỸĐ][^\W\d_A-Z]*")
-_VN_TITLED = re.compile(
-    r"(?<!\w)(?i:" + "|".join(lx.VN_TITLES[:-1]) + r")\s+([^\W\d_]+(?:\s+[^\W\d_]+){0,3})"
+_CN_MARKED: Final = re.compile(
+    "(?:" + "|".join(_LX_CN_NAME_MARKERS) + r")[:：\s]*([\u4e00-\u9fff]{2,4})"
 )
-_VN_ADDRESS_WORDS = frozenset(
+_CN_TITLES: Final[tuple[str, ...]] = ("先生", "女士", "小姐")
+_CN_TITLED: Final = re.compile(r"([\u4e00-\u9fff]{1,3})(?:" + "|".join(_CN_TITLES) + ")")
+_CAPWORD: Final = re.compile(r"(?<!\w)[A-ZÀ-ỸĐ][^\W\d_A-Z]*")
+_VN_TITLED: Final = re.compile(
+    r"(?<!\w)(?i:" + "|".join(_LX_VN_TITLES[:-1]) + r")\s+([^\W\d_]+(?:\s+[^\W\d_]+){0,3})"
+)
+_VN_ADDRESS_WORDS: Final = frozenset(
     (
         "đường",
         "phố",
@@ -187,27 +214,27 @@ _VN_ADDRESS_WORDS = frozenset(
         "q.",
     )
 )
-_TH_TITLED = re.compile(
+_TH_TITLED: Final = re.compile(
     "("
-    + "|".join(re.escape(t) for t in lx.TH_TITLES)
+    + "|".join(re.escape(t) for t in _LX_TH_TITLES)
     + r")\s?([\u0e01-\u0e4e]+)(?:\s([\u0e01-\u0e4e]+))?"
 )
-_LATIN_TITLED = re.compile(
-    r"(?<![A-Za-z])(?:" + "|".join(lx.LATIN_TITLES) + r")\.?\s+[A-Z][a-z]+"
+_LATIN_TITLED: Final = re.compile(
+    r"(?<![A-Za-z])(?:" + "|".join(_LX_LATIN_TITLES) + r")\.?\s+[A-Z][a-z]+"
     r"(?:\s+(?:bin|binti|bt\.?|a/l|a/p|[A-Z][a-z]+)){0,4}"
 )
-_LATIN_BIN = re.compile(
+_LATIN_BIN: Final = re.compile(
     r"[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*\s+(?:bin|binti|bt\.?|a/l|a/p)\s+[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*"
 )
-_CAP_WORD = re.compile(r"[A-Z][a-z]+")
-_LATIN_RUN = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)+(?![A-Za-z])")
+_CAP_WORD: Final = re.compile(r"[A-Z][a-z]+")
+_LATIN_RUN: Final = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+(?:[ \t]+[A-Z][a-z]+)+(?![A-Za-z])")
 
 
 def cn_name(s: str) -> bool:
-    if 2 <= len(s) <= 3 and s[0] in lx.CN_SURNAMES:
-        return all(c in lx.CN_GIVEN for c in s[1:])
-    if 3 <= len(s) <= 4 and s[:2] in lx.CN_COMPOUND_SURNAMES:
-        return all(c in lx.CN_GIVEN for c in s[2:])
+    if 2 <= len(s) <= 3 and s[0] in _LX_CN_SURNAMES:
+        return all(c in _LX_CN_GIVEN for c in s[1:])
+    if 3 <= len(s) <= 4 and s[:2] in _LX_CN_COMPOUND_SURNAMES:
+        return all(c in _LX_CN_GIVEN for c in s[2:])
     return False
 
 
@@ -218,7 +245,7 @@ def scan_names(text: str, kc: KeyContext, hits: list[Hit]) -> None:
         _han_names(text, found)
     lower, words = lowered(text)
     if prof.thai:
-        if any(t in text for t in lx.TH_TITLES):
+        if any(t in text for t in _LX_TH_TITLES):
             _thai_names(text, found)
         if " " in text:
             _thai_untitled(text, found)
@@ -255,7 +282,7 @@ def _han_names(text: str, found: list[Hit]) -> None:
         run = m.group(1)
         for k in range(len(run)):  # the longest tail that is a surname (+ given name)
             tail = run[k:]
-            if (len(tail) == 1 and tail in lx.CN_SURNAMES) or cn_name(tail):
+            if (len(tail) == 1 and tail in _LX_CN_SURNAMES) or cn_name(tail):
                 found.append(("person_name", m.start(1) + k, m.end(), None))
                 break
         else:
@@ -268,12 +295,12 @@ def _han_names(text: str, found: list[Hit]) -> None:
 def _surname_led(run: str) -> int:
     """The length of a name at the start of ``run``: a surname (single or compound) and one
     or two given-name characters up to a character that ends a name; 0 if none."""
-    cut = 2 if run[:2] in lx.CN_COMPOUND_SURNAMES else 1 if run[:1] in lx.CN_SURNAMES else 0
+    cut = 2 if run[:2] in _LX_CN_COMPOUND_SURNAMES else 1 if run[:1] in _LX_CN_SURNAMES else 0
     if not cut:
         return 0
     given = 0
     for ch in run[cut : cut + 2]:
-        if ch in lx.CN_NAME_STOPS or ch in lx.CN_ADDRESS_ADMIN:
+        if ch in _LX_CN_NAME_STOPS or ch in _LX_CN_ADDRESS_ADMIN:
             break
         given += 1
     return cut + given if given else 0
@@ -281,7 +308,7 @@ def _surname_led(run: str) -> int:
 
 def _viet_names(text: str, found: list[Hit]) -> None:
     for m in _CAPWORD.finditer(text):
-        if m.group() in lx.VN_SURNAMES:
+        if m.group() in _LX_VN_SURNAMES:
             _viet_name_at(text, m.start(), found)
 
 
@@ -303,19 +330,19 @@ def _viet_titled(text: str, found: list[Hit]) -> None:
 
 def _thai_names(text: str, found: list[Hit]) -> None:
     for m in _TH_TITLED.finditer(text):
-        if any(m.group(2).startswith(w) for w in lx.TH_NOT_NAMES):
+        if any(m.group(2).startswith(w) for w in _LX_TH_NOT_NAMES):
             continue
         found.append(("person_name", m.start(), m.end(), None))
 
 
-_TH_WORD = re.compile(r"[\u0e01-\u0e4e]+")
-_TH_PAIR = re.compile(r"[\u0e01-\u0e4e]{2,24} [\u0e01-\u0e4e]{2,24}")
+_TH_WORD: Final = re.compile(r"[\u0e01-\u0e4e]+")
+_TH_PAIR: Final = re.compile(r"[\u0e01-\u0e4e]{2,24} [\u0e01-\u0e4e]{2,24}")
 
 
 def _thai_name_like(text: str) -> bool:
     """A value that is just two Thai words: a name unless a word of everyday phrases, goods
     or places is in it ("ของแตกง่าย ระวังด้วย")."""
-    return not any(w in text for w in lx.TH_NOT_NAME_WORDS)
+    return not any(w in text for w in _LX_TH_NOT_NAME_WORDS)
 
 
 def _thai_untitled(text: str, found: list[Hit]) -> None:
@@ -324,8 +351,8 @@ def _thai_untitled(text: str, found: list[Hit]) -> None:
     plain = _TH_WORD.findall(text)  # a cheap look first: most Thai text holds no name
     if (
         len(plain) != 2
-        and lx.TH_GIVEN.isdisjoint(plain)
-        and not any(cue in text for cue in lx.TH_PERSON_CUES)
+        and _LX_TH_GIVEN.isdisjoint(plain)
+        and not any(cue in text for cue in _LX_TH_PERSON_CUES)
     ):
         return
     words = list(_TH_WORD.finditer(text))
@@ -335,10 +362,10 @@ def _thai_untitled(text: str, found: list[Hit]) -> None:
             continue
         cued = i > 0 and (
             given.start() - words[i - 1].end() <= 3
-            and words[i - 1].group().endswith(lx.TH_PERSON_CUES)
+            and words[i - 1].group().endswith(_LX_TH_PERSON_CUES)
         )
         whole = i == 0 and len(words) == 2 and _TH_PAIR.fullmatch(text.strip()) is not None
-        named = given.group() in lx.TH_GIVEN or cued or (whole and _thai_name_like(text))
+        named = given.group() in _LX_TH_GIVEN or cued or (whole and _thai_name_like(text))
         if named and not overlaps(found, given.start(), family.end()):
             found.append(("person_name", given.start(), family.end(), None))
 
@@ -363,7 +390,7 @@ def _latin_run(run: str, offset: int, found: list[Hit]) -> None:
     piece: list[tuple[int, str]] = []
     for wm in _CAP_WORD.finditer(run):
         word = wm.group()
-        if word in lx.LATIN_STOP:
+        if word in _LX_LATIN_STOP:
             _latin_piece(piece, offset, found)
             piece = []
         else:
@@ -372,14 +399,14 @@ def _latin_run(run: str, offset: int, found: list[Hit]) -> None:
 
 
 def _latin_piece(piece: list[tuple[int, str]], offset: int, found: list[Hit]) -> None:
-    if not 2 <= len(piece) <= 4 or not any(w in lx.LATIN_NAMES for _, w in piece):
+    if not 2 <= len(piece) <= 4 or not any(w in _LX_LATIN_NAMES for _, w in piece):
         return
     start = offset + piece[0][0]
     end = offset + piece[-1][0] + len(piece[-1][1])
     found.append(("person_name", start, end, None))
 
 
-TEXT_DETECTORS = (
+TEXT_DETECTORS: Final[tuple[Detector, ...]] = (
     Detector(
         "address", ("address",), frozenset({"nonascii", "latin_caps"}), scan_address, priority=70
     ),
@@ -413,9 +440,9 @@ def _viet_name_at(text: str, start: int, found: list[Hit]) -> None:
     name = " ".join(keep)
     if len(keep) < 2 or text.find(name, start) != start:
         return
-    if any(name.startswith(p) for p in lx.VN_PLACES):
+    if any(name.startswith(p) for p in _LX_VN_PLACES):
         return
-    if keep[0] in ("Văn", "Mai", "Kim") and keep[1] not in lx.VN_MIDDLE:
+    if keep[0] in ("Văn", "Mai", "Kim") and keep[1] not in _LX_VN_MIDDLE:
         return
     before = text[max(0, start - 12) : start].lower().split()
     if before and (

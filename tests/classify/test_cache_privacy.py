@@ -10,7 +10,7 @@ REMARK = "Gọi 0987 654 321 trước khi giao"
 
 def test_no_scanned_value_stays_in_the_shared_lowercase_copy() -> None:
     Classifier().classify({"remark": REMARK})
-    assert lexmatch._last[0][0] == ""
+    assert lexmatch._last[0].text == ""
 
 
 def test_values_with_findings_are_not_remembered_as_empty() -> None:

@@ -116,3 +116,16 @@ def test_numbers_under_telling_keys() -> None:
         "$['gps']['lng']": {"precise_location"},
         "$['phone']": {"phone"},
     }
+
+
+def test_a_business_path_is_skipped_whole_objects_and_lists_included() -> None:
+    """``$['carrier']`` is a business path of logistics.waybill: whatever it holds is not
+    searched. (Compiled with mypyc, the shared business step was once compared with a
+    freshly boxed tuple, never matched, and the phones below were found.)"""
+    clf = Classifier(get_product("logistics.waybill"))
+    record = {
+        "carrier": {"contact": "+84 912 345 678", "note": "Gọi 0987 654 321"},
+        "status": ["+84 912 345 678"],
+        "remark": "Gọi 0987 654 321",
+    }
+    assert [(f.path, f.type) for f in clf.classify(record).findings] == [("$['remark']", "phone")]

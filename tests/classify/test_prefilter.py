@@ -113,6 +113,29 @@ def test_profile_facts_match_their_plain_forms(value: str) -> None:
     assert fast.first_letter == (letters[0] if letters else len(value))
 
 
+@settings(max_examples=2000, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_the_ascii_profile_gives_the_facts_of_the_regex_searches(value: str) -> None:
+    """ASCII text is profiled from a translation into character classes: every fact and
+    trigger as the regex searches give them."""
+    fast = _compute(value)
+    assert (fast.ascii, fast.han, fast.thai, fast.viet, fast.gated) == (
+        True,
+        False,
+        False,
+        False,
+        True,
+    )
+    assert fast.digit == bool(fast.mask & 1) == (re.search(r"\d", value) is not None)
+    assert bool(fast.mask & 2) == ("@" in value)
+    assert bool(fast.mask & 4) == (":" in value)
+    assert not fast.mask & 8
+    assert bool(fast.mask & 16) == (re.search(r"[A-Z][a-z]", value) is not None)
+    assert bool(fast.mask & 32) == (re.search(r"[A-Z]\d|\d[A-Z]", value) is not None)
+    letter = _LETTER.search(value)
+    assert fast.first_letter == (len(value) if letter is None else letter.start())
+
+
 def test_every_word_a_gate_relies_on_holds_a_letter() -> None:
     """``first_letter`` closes the context-word look-ups: sound only if every word of every
     list holds a letter, and lower-casing never turns a non-letter into one."""
@@ -147,7 +170,7 @@ def test_the_profile_of_a_scan_is_not_kept() -> None:
     Classifier().classify({"remark": "Gọi 0987 654 321 trước khi giao"})
     from silkgate.classify import profile as profile_module
 
-    assert profile_module._last[0][0] == ""
+    assert profile_module._last[0].text == ""
 
 
 _PLAIN_DATE_GATE = re.compile(r"\d{4}[-/.年]|[-/.]\d{4}")

@@ -14,7 +14,9 @@ from stdnum.id import nik
 from stdnum.th import pin
 
 from silkgate.classify import checks
+from silkgate.classify.classifier import _PLACEHOLDERS, _plausible
 from silkgate.classify.detectors import _IPV4, _NUM
+from silkgate.classify.lexmatch import _TOKEN, tokens
 from silkgate.classify.phones import (
     _BY_CC,
     _NON_DIGIT,
@@ -161,3 +163,25 @@ def test_country_code_table_matches_digit_by_digit_reading(cc: str, rest: str) -
 @given(st.text(alphabet="0123456789X٣", min_size=1, max_size=20))
 def test_luhn_by_table_matches_the_loop(digits: str) -> None:
     assert checks.luhn_valid(digits) == checks._luhn_loop(digits)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=40))
+def test_ascii_words_are_the_words_of_the_token_pattern(text: str) -> None:
+    lower = text.lower()
+    assert tokens(lower) == set(_TOKEN.findall(lower))
+
+
+def _plain_plausible(text: str) -> bool:
+    stripped = text.strip()
+    if not 2 <= len(stripped) <= 200 or "@" in stripped or "*" in stripped:
+        return False
+    if stripped.lower() in _PLACEHOLDERS:
+        return False
+    return sum(ch.isalpha() for ch in stripped) >= max(2, len(stripped) // 3)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.text(alphabet="ab Z09-,.#/ đươ李ถ٣½_\t@*", max_size=30))
+def test_a_key_hinted_value_looks_like_text_as_counted_letter_by_letter(text: str) -> None:
+    assert _plausible(text) == _plain_plausible(text)

@@ -13,6 +13,7 @@ import pytest
 from stdnum.cn import ric as cn_ric
 
 from silkgate.classify import Classifier, checks
+from silkgate.classify.evidence import confidence
 from silkgate.demo.synth import luhn_complete
 from silkgate.errors import PolicyError
 from silkgate.model import Finding
@@ -297,3 +298,22 @@ def test_a_pack_setting_lowers_the_floor(tmp_path: Path) -> None:
     chain = PolicyEngine.from_paths([pack]).chain("CN")
     with pytest.raises(PolicyError, match="min_confidence"):
         make_shape(chain, "generic.json", "logistics", "other", RecordInput((low,), ()))
+
+
+@pytest.mark.parametrize(
+    ("evidence", "level"),
+    [
+        (("key", "checksum"), "high"),
+        (("context", "date", "region"), "high"),
+        (("annotation",), "high"),
+        (("key", "checksum", "no_iin"), "medium"),
+        (("checksum", "iin"), "medium"),
+        ((), "medium"),
+        (("date", "no_region"), "low"),
+        (("no_numbering_plan",), "low"),
+    ],
+)
+def test_confidence_from_evidence(evidence: tuple[str, ...], level: str) -> None:
+    """Vouched for and no check failed: high; vouched with a failed metadata check, or
+    every check passed with nothing vouching: medium; a failed check alone: low."""
+    assert confidence(evidence) == level
