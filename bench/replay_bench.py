@@ -87,6 +87,13 @@ def synthetic_facts(n: int, batch: int, individuals: int, seed: int = 1) -> pa.T
         "filings": _dict(filed.astype(np.int32), ["", "standard_contract"]),
         "agreement_days": pa.array(np.full(n, 150, np.int32)),
         "tia_age_days": pa.nulls(n, pa.int32()),
+        # Registry facts of the 2026 packs: none of these exporters is in a free trade
+        # zone, related to its importer or a small enterprise; no first transfers dated.
+        "free_trade_zone": _dict(np.zeros(n, np.int32), [""]),
+        "related": pa.array(np.zeros(n, bool)),
+        "enterprise_size": _dict(np.zeros(n, np.int32), ["unknown"]),
+        "importer_authority": pa.array(np.zeros(n, bool)),
+        "first_transfer_days": pa.nulls(n, pa.int32()),
         "gate": _dict(gate, ["", "gate.no-agreement"]),
         "findings": _dict(shape, shapes),
         "paths": _dict(np.zeros(n, np.int32), ["[]"]),
