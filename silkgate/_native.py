@@ -134,5 +134,6 @@ class _SourceFinder(importlib.abc.MetaPathFinder):
 
 
 STATUS = decide()
-if STATUS.mode == "source":  # also when only some modules have a build
+# Only as silkgate's own module: setup.py reads this file too, and must not change imports.
+if STATUS.mode == "source" and __name__ == "silkgate._native":  # also a partial build
     sys.meta_path.insert(0, _SourceFinder())
