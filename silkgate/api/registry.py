@@ -6,8 +6,8 @@ key the request was signed with, and serializes; the service holds every rule.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from collections.abc import Sequence
+from typing import Annotated, Any, Protocol
 from urllib.parse import urlencode
 
 import msgspec
@@ -29,7 +29,6 @@ from silkgate.seal.keys import DEFAULT_OVERLAP
 
 router = APIRouter(tags=["registry"], responses=ERRORS)
 
-T = TypeVar("T")
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 500
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description=f"Rows per page (1..{MAX_LIMIT})")]
@@ -56,25 +55,38 @@ def _paged_reply(kind: type[Any]) -> dict[int | str, Any]:
     return responses
 
 
-def _page(
-    request: Request, rows: Sequence[T], key: Callable[[T], str], after: str | None, limit: int
-) -> Response:
+class _Identified(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+_PAGED = (
+    "In order of id, paged: `limit` rows after the id `after`; a `Link` header with "
+    '`rel="next"` names the next page while more remain.'
+)
+
+
+def _page(request: Request, rows: Sequence[_Identified], after: str | None, limit: int) -> Response:
     """One page of `rows` (already only those the caller may see): the first `limit` rows
     with an id greater than `after`, in order of id, and a `Link: rel="next"` header if more
     remain. The cursor is compared, never looked up, so it reveals nothing about the rows
     the caller may not see."""
-    ordered = sorted(rows, key=key)  # the stores sort by id too; the order must be ours
-    following = [r for r in ordered if after is None or key(r) > after]
+    ordered = sorted(rows, key=_id)  # the stores sort by id too; the order must be ours
+    following = [r for r in ordered if after is None or r.id > after]
     page = following[:limit]
     headers: dict[str, str] = {}
     if len(following) > limit:
         query = [
             (k, v) for k, v in request.query_params.multi_items() if k not in ("after", "limit")
         ]
-        query += [("limit", str(limit)), ("after", key(page[-1]))]
+        query += [("limit", str(limit)), ("after", page[-1].id)]
         target = request.scope.get("raw_path") or request.url.path.encode("utf-8")
         headers["Link"] = f'<{target.decode("latin-1")}?{urlencode(query)}>; rel="next"'
     return json_response(page, headers=headers)
+
+
+def _id(row: _Identified) -> str:
+    return row.id
 
 
 def _service(state: ApiState) -> RegistryService:
@@ -98,8 +110,7 @@ def _inline_body(kind: type[Any]) -> dict[str, Any]:
 @router.get(
     "/participants",
     summary="Registered participants the caller may see",
-    description="In order of id, paged: `limit` rows after the id `after`; a `Link` header "
-    'with `rel="next"` names the next page while more remain.',
+    description=_PAGED,
     responses=_paged_reply(Participant),
 )
 def list_participants(
@@ -110,7 +121,7 @@ def list_participants(
     after: After = None,
 ) -> Response:
     rows = visible(auth.caller, "participants.list", _service(state).participants())
-    return _page(request, rows, _participant_id, after, limit)
+    return _page(request, rows, after, limit)
 
 
 def _own(auth: Auth, fields: frozenset[str], field: str, wanted: str | None) -> str | None:
@@ -118,10 +129,6 @@ def _own(auth: Auth, fields: frozenset[str], field: str, wanted: str | None) -> 
     may see and it named no one (an exporter's agreements: not every row, then `visible`);
     else what it asked for. `visible` still decides what is shown."""
     return auth.caller.id if wanted is None and fields == {field} else wanted
-
-
-def _participant_id(participant: Participant) -> str:
-    return participant.id
 
 
 @router.post(
@@ -214,9 +221,8 @@ def revoke_key(participant_id: str, key_id: str, auth: Auth, state: State) -> Re
 @router.get(
     "/agreements",
     summary="Agreements the caller may see",
-    description="In order of id, paged: `limit` rows after the id `after`; a `Link` header "
-    'with `rel="next"` names the next page while more remain. `exporter` and `importer` '
-    "narrow the list to one party's agreements (within what the caller may see).",
+    description=_PAGED + " `exporter` and `importer` narrow the list to one party's "
+    "agreements (within what the caller may see).",
     responses=_paged_reply(Agreement),
 )
 def list_agreements(
@@ -234,11 +240,7 @@ def list_agreements(
         importer=_own(auth, fields, "importer", importer),
     )
     rows = visible(auth.caller, "agreements.list", found)
-    return _page(request, rows, _agreement_id, after, limit)
-
-
-def _agreement_id(agreement: Agreement) -> str:
-    return agreement.id
+    return _page(request, rows, after, limit)
 
 
 @router.post(
@@ -260,9 +262,8 @@ def put_agreement(auth: Auth, state: State) -> Response:
 @router.get(
     "/filings",
     summary="Filings the caller may see",
-    description="In order of id, paged: `limit` rows after the id `after`; a `Link` header "
-    'with `rel="next"` names the next page while more remain. `exporter` narrows the list '
-    "to one exporter's filings (within what the caller may see).",
+    description=_PAGED + " `exporter` narrows the list to one exporter's filings (within "
+    "what the caller may see).",
     responses=_paged_reply(Filing),
 )
 def list_filings(
@@ -276,11 +277,7 @@ def list_filings(
     fields = scopes(auth.caller, "filings.list")
     found = _service(state).filings(exporter=_own(auth, fields, "exporter", exporter))
     rows = visible(auth.caller, "filings.list", found)
-    return _page(request, rows, _filing_id, after, limit)
-
-
-def _filing_id(filing: Filing) -> str:
-    return filing.id
+    return _page(request, rows, after, limit)
 
 
 @router.post(
