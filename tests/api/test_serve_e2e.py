@@ -10,8 +10,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx
 import orjson
@@ -60,6 +61,31 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
     raise AssertionError(f"silkgate serve did not answer on {url} within {STARTUP_LIMIT} s")
 
 
+@contextmanager
+def serving(
+    data: Path, *, cwd: Path, stderr: IO[bytes] | int = subprocess.DEVNULL
+) -> Iterator[str]:
+    """`silkgate serve` on `data` in a subprocess on a free loopback port, as a user starts
+    it: its URL once it answers; stopped (killed if it must be) on leaving."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen(
+        [*SILKGATE, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
+         str(data)],
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr,
+    )  # fmt: skip
+    try:
+        wait_until_up(url, server)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     data = tmp_path / "data"
@@ -80,27 +106,9 @@ def served(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "--instrument", "contract_necessity", "--data-dir", str(data),
         cwd=tmp_path,
     )  # fmt: skip
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (tmp_path / "serve.log").open("wb")  # the server's structured log (stderr)
-    server = subprocess.Popen(
-        [*SILKGATE, "serve", "--host", "127.0.0.1", "--port",
-         str(port), "--data-dir", str(data)],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )  # fmt: skip
-    try:
-        wait_until_up(url, server)
+    log_file = tmp_path / "serve.log"  # the server's structured log (stderr)
+    with log_file.open("wb") as log, serving(data, cwd=tmp_path, stderr=log) as url:
         yield url, tmp_path
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def test_send_and_inbox_over_http_between_two_key_files(served: tuple[str, Path]) -> None:

@@ -4,13 +4,12 @@ across more than one page of 500."""
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from api.test_serve_e2e import SILKGATE, free_port, silkgate, wait_until_up
+from api.test_serve_e2e import serving, silkgate
 
 from silkgate.client import PAGE_LIMIT
 from silkgate.hub import open_hub
@@ -53,23 +52,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
                 )  # fmt: skip
     finally:
         local.close()
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [*SILKGATE, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
-         str(data)],
-        cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        wait_until_up(url, server)
+    with serving(data, cwd=work) as url:
         yield url, work
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def _both(hub: tuple[str, Path], who: str, *command: str) -> tuple[object, object]:
