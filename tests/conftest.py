@@ -8,6 +8,7 @@ fixtures are the contract every implementation must pass.
 from __future__ import annotations
 
 import itertools
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,6 +19,12 @@ from scale.servers import NatsServer, PostgresServer, start_nats, start_postgres
 
 from silkgate.store import MemoryStore, SqliteStore, Store
 from silkgate.transport import InProcessTransport, Transport
+
+# Every test server listens on loopback: a proxy set in the environment (as on some CI
+# machines) must never carry those requests, in this process or in the CLIs it starts.
+_LOOPBACK = "127.0.0.1,localhost,::1"
+for _name in ("NO_PROXY", "no_proxy"):
+    os.environ[_name] = ",".join(filter(None, [os.environ.get(_name), _LOOPBACK]))
 
 # Tests never fail on timing (shared, noisy machines): no per-example deadline anywhere.
 settings.register_profile("silkgate", deadline=None)
