@@ -2,10 +2,13 @@
 same run (orjson parse + serialize of the same records), as a ratio.
 
     python bench/run.py [--records 20000] [--seed 7] [--store sqlite|memory] [--all] [--json]
-                        [--clock wall|cpu]
+                        [--clock wall|cpu] [--passes 3]
 
 `--clock cpu` times everything (the floor included) in this process's CPU time: steadier when
 other work shares the cores, but blind to waiting for the disk (the commit's fsync).
+
+The pipeline runs `--passes` times (default 3), each on a fresh hub, and the fastest pass is
+reported, as the floor is the fastest of five: both sides of the ratio measured alike.
 
 `--all` also runs the component benchmarks in bench/ (classification, policy, ledger, seal).
 """
@@ -127,18 +130,33 @@ def main() -> None:
     parser.add_argument("--all", action="store_true", help="also run the component benches")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall")
+    parser.add_argument(
+        "--passes",
+        type=int,
+        default=3,
+        help="pipeline passes, each on a fresh hub; the fastest is reported (as for the floor)",
+    )
     args = parser.parse_args()
     clock = CLOCKS[args.clock]
     records = list(generate(args.records, seed=args.seed))
     floor = floor_seconds(records, clock)
-    total, stages = pipeline_seconds(records, args.store, args.batch_size, clock)
+    # Like the floor, the best of several passes: one pass swings with whatever else the
+    # shared machine runs, and a single slow pass moved the end-to-end ratio by 2x.
+    passes = [
+        pipeline_seconds(records, args.store, args.batch_size, clock)
+        for _ in range(max(1, args.passes))
+    ]
+    total, stages = min(passes, key=lambda p: p[0])
     rows = report(len(records), floor, total, stages)
     if args.json:
-        sys.stdout.write(orjson.dumps({"records": len(records), "rows": rows}).decode() + "\n")
+        out = {"records": len(records), "passes": [p[0] for p in passes], "rows": rows}
+        sys.stdout.write(orjson.dumps(out).decode() + "\n")
     else:
         load = os.getloadavg()[0]
         print_table(
             f"pipeline, {len(records)} records, {args.store} store, clock: {args.clock}, "
+            f"fastest of {len(passes)} passes (end to end: "
+            f"{', '.join(f'{p[0]:.3f}' for p in passes)} s), "
             f"load average (1 min) after the run: {load:.2f}",
             rows,
         )
