@@ -27,7 +27,12 @@ for _name in ("NO_PROXY", "no_proxy"):
     os.environ[_name] = ",".join(filter(None, [os.environ.get(_name), _LOOPBACK]))
 
 # Tests never fail on timing (shared, noisy machines): no per-example deadline anywhere.
-settings.register_profile("silkgate", deadline=None)
+# In CI every property test is derandomized (the same examples on every run), so a CI
+# failure reproduces with CI=true on any machine; elsewhere each run explores new examples.
+_IN_CI = os.environ.get("CI") == "true"
+settings.register_profile(
+    "silkgate", deadline=None, derandomize=_IN_CI, **({"database": None} if _IN_CI else {})
+)
 settings.load_profile("silkgate")
 
 STORE_KINDS = ["memory", "sqlite", "postgres"]
