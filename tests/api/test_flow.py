@@ -112,7 +112,7 @@ def test_long_poll_wakes_on_delivery(env: Env) -> None:
 
     thread = threading.Thread(target=poll)
     thread.start()
-    started.wait()
+    assert started.wait(timeout=30)
     exporter.submit_batch("vn-importer", PRODUCT, [waybill(1)], purpose=PURPOSE)
     thread.join(timeout=60)
     assert got == [1]

@@ -58,11 +58,15 @@ def run_all(jobs: list[Callable[[], Any]]) -> list[Any]:
         except BaseException as exc:  # reported below
             errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(jobs))]
+    # daemon: a stuck job must not keep the test process alive after the failure below
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(jobs))]
     for t in threads:
         t.start()
+    deadline = time.monotonic() + 240  # each job waits at most 60 s for an event or the store
     for t in threads:
-        t.join()
+        t.join(timeout=max(0.0, deadline - time.monotonic()))
+    stuck = [t.name for t in threads if t.is_alive()]
+    assert not stuck, f"jobs still running after 4 minutes (deadlock?): {stuck}"
     if errors:
         raise errors[0]
     return out
