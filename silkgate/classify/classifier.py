@@ -34,7 +34,7 @@ from silkgate.classify.registry import (
     KeyContext,
     registered_detectors,
 )
-from silkgate.classify.subjects import subject_key, subjects_from_findings
+from silkgate.classify.subjects import national_id_country, subject_key, subjects_from_findings
 from silkgate.model import Finding, FindingType
 from silkgate.products.registry import Product
 
@@ -546,8 +546,6 @@ def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
     if ftype == "phone":
         country = country_of_phone(text)
     elif ftype == "national_id":
-        from silkgate.classify.subjects import national_id_country
-
         country = national_id_country(text)
     # Findings are immutable and name no value: one per (path, type, country) is shared.
     key = (path, ftype, country)
