@@ -16,7 +16,13 @@ from silkgate.classify import text as _builtin_text  # noqa: F401  (registers)
 from silkgate.classify.evidence import ANNOTATION, KEY, assess, confidence
 from silkgate.classify.keys import key_context
 from silkgate.classify.lexmatch import forget as forget_lowered
-from silkgate.classify.paths import PathNode, PathPart, normalized_path, parse_pattern
+from silkgate.classify.paths import (
+    PathNode,
+    PathPart,
+    keys_within,
+    normalized_path,
+    parse_pattern,
+)
 from silkgate.classify.phones import country_of_phone
 from silkgate.classify.profile import TRIGGER_BITS, profile
 from silkgate.classify.profile import forget as forget_profile
@@ -28,7 +34,7 @@ from silkgate.classify.registry import (
     KeyContext,
     registered_detectors,
 )
-from silkgate.classify.subjects import subject_key, subjects_from_findings
+from silkgate.classify.subjects import national_id_country, subject_key, subjects_from_findings
 from silkgate.model import Finding, FindingType
 from silkgate.products.registry import Product
 
@@ -182,7 +188,7 @@ class Classifier:
             elif t is dict:
                 # An object of business identifiers only ({"id": "urn:epc:..."}) is skipped.
                 sub = step.sub
-                if sub is None or not sub.business_keys.issuperset(child):
+                if sub is None or not keys_within(child, sub.business_keys):
                     self._walk_dict(child, (chain, key), sub, key, out)
             elif t is list:
                 sub = step.sub
@@ -257,7 +263,7 @@ class Classifier:
             if t is dict:
                 # Items made of business identifiers only ({"type": "po", "bizTransaction":
                 # "urn:..."}) hold nothing to find.
-                if sub is None or not sub.business_keys.issuperset(child):
+                if sub is None or not keys_within(child, sub.business_keys):
                     self._walk_dict(child, (chain, i), sub, parent, out)
             elif t is list:
                 self._walk_list(child, (chain, i), sub, parent, out)
@@ -443,20 +449,38 @@ class Classifier:
 
     def _subjects(self, record: Any, found: list[tuple[Finding, str]]) -> tuple[str, ...]:
         if self._subject_paths and len(self._subject_rank) == len(self._subject_paths):
+            # The best-ranked finding in one pass; nearly always it gives the subject.
             rank = self._subject_rank
-            ranked = [(rank[f.path], i) for i, (f, _) in enumerate(found) if f.path in rank]
-            ranked.sort()
-            for (_, ftype), i in ranked:
-                finding, value = found[i]
-                key = subject_key(ftype, value, finding.country) if ftype else None
-                if key:
-                    return (key,)
-            return subjects_from_findings(found)
+            best: tuple[int, FindingType | None] | None = None
+            at = 0
+            for i in range(len(found)):
+                r = rank.get(found[i][0].path)
+                if r is not None and (best is None or r[0] < best[0]):
+                    best, at = r, i
+            if best is None:
+                return subjects_from_findings(found)
+            ftype = best[1]
+            finding, value = found[at]
+            key = subject_key(ftype, value, finding.country) if ftype else None
+            return (key,) if key else self._ranked_subjects(found)
         for parts, ftype in self._subject_paths:
             for value in _resolve(record, parts):
                 key = subject_key(ftype, value) if ftype else None
                 if key:
                     return (key,)
+        return subjects_from_findings(found)
+
+    def _ranked_subjects(self, found: list[tuple[Finding, str]]) -> tuple[str, ...]:
+        """The subject from the findings at the product's subject paths, best rank first
+        (the plain form of ``_subjects``' first branch)."""
+        rank = self._subject_rank
+        ranked = [(rank[f.path], i) for i, (f, _) in enumerate(found) if f.path in rank]
+        ranked.sort()
+        for (_, ftype), i in ranked:
+            finding, value = found[i]
+            key = subject_key(ftype, value, finding.country) if ftype else None
+            if key:
+                return (key,)
         return subjects_from_findings(found)
 
 
@@ -522,8 +546,6 @@ def _annotated(ftype: FindingType, text: str, path: str) -> Finding:
     if ftype == "phone":
         country = country_of_phone(text)
     elif ftype == "national_id":
-        from silkgate.classify.subjects import national_id_country
-
         country = national_id_country(text)
     # Findings are immutable and name no value: one per (path, type, country) is shared.
     key = (path, ftype, country)

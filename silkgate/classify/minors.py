@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 from datetime import date
-from typing import Any
+from typing import Any, Final
 
+from silkgate.classify.paths import keys_within
 from silkgate.errors import InputError
 from silkgate.model import Finding
 from silkgate.paths import format_path, parse_path
@@ -31,18 +32,25 @@ _COMPACT = re.compile(r"(?<!\d)(\d{4})(\d{2})(\d{2})(?!\d)")
 
 def minor_findings(record: Any, findings: Sequence[Finding], on: date) -> tuple[Finding, ...]:
     """The `minor` findings to add to a record's findings on day `on` (often none)."""
-    if not any(f.type in _PERSONAL for f in findings):
-        return ()
+    personal = False
     out: dict[str, Finding] = {}
-    for f in findings:
-        born = _birth_date(record, f)
-        if born is not None and _age(born, on) < MINOR_AGE:
-            out.setdefault(f.path, _minor(f.path, f"minor.{f.type}", f.confidence))
-    for path, value in _age_fields(record):
-        age = _whole(value) if isinstance(value, int | str) else None
-        if age is not None and 0 <= age < MINOR_AGE:
-            out.setdefault(path, _minor(path, "minor.age", "high"))
-    return tuple(out.values())
+    for f in findings:  # one pass: is any finding personal, and which give a birth date
+        ftype = f.type
+        if ftype not in _PERSONAL:
+            continue
+        personal = True
+        if ftype == "date_of_birth" or ftype == "national_id":
+            born = _birth_date(record, f)
+            if born is not None and _age(born, on) < MINOR_AGE:
+                out.setdefault(f.path, _minor(f.path, f"minor.{ftype}", f.confidence))
+    if not personal:
+        return ()
+    if _may_name_an_age(record):
+        for path, value in _age_fields_plain(record):
+            age = _whole(value) if isinstance(value, int | str) else None
+            if age is not None and 0 <= age < MINOR_AGE:
+                out.setdefault(path, _minor(path, "minor.age", "high"))
+    return tuple(out.values()) if out else ()
 
 
 def _minor(path: str, detector: str, confidence: Any) -> Finding:
@@ -105,25 +113,48 @@ def _text_at(record: Any, finding: Finding) -> str | None:
 
 
 def _age_fields(record: Any) -> Iterator[tuple[str, Any]]:
+    if _may_name_an_age(record):
+        yield from _age_fields_plain(record)
+
+
+def _may_name_an_age(record: Any) -> bool:
+    """Whether ``_age_fields_plain`` can find anything: False for nearly every record, with
+    no need to look key by key."""
     if not isinstance(record, dict):
-        return
+        return False
     try:
-        if _no_age_key(record):  # nearly every record: no need to look key by key
-            return
-    except TypeError:  # a key that is not a string: the loop below sets it aside
-        pass
-    yield from _age_fields_plain(record)
+        return not _no_age_key(record)
+    except TypeError:  # a key that is not a string: the key-by-key loop sets it aside
+        return True
 
 
 def _no_age_key(record: dict[Any, Any]) -> bool:
-    """No key at the top level or one level down names an age (keys lower-cased by
-    ``map`` and compared by ``isdisjoint``, in C). TypeError on a key that is not a str."""
-    if not AGE_KEYS.isdisjoint(map(str.lower, record)):
+    """No key at the top level or one level down names an age. Keys seen before are known
+    not to (``_NOT_AGE``): a loop of set lookups, with no lower-cased copy per key.
+    TypeError on a key that is not a str."""
+    known = _NOT_AGE
+    if not keys_within(record, known) and not _learn(record):
         return False
     for value in record.values():
-        if isinstance(value, dict) and not AGE_KEYS.isdisjoint(map(str.lower, value)):
+        if isinstance(value, dict) and not keys_within(value, known) and not _learn(value):
             return False
     return True
+
+
+def _learn(keys: dict[Any, Any]) -> bool:
+    """No key of ``keys`` names an age (lower-cased by ``map``, compared by ``isdisjoint``,
+    in C); if so, they are remembered in ``_NOT_AGE`` while it has room."""
+    if not AGE_KEYS.isdisjoint(map(str.lower, keys)):
+        return False
+    if len(_NOT_AGE) < _NOT_AGE_MAX:
+        _NOT_AGE.update(keys)
+    return True
+
+
+# Keys (never values) known not to name an age. Bounded: records keyed by ids must not
+# grow it forever; past the bound, new keys are lower-cased each time, as without it.
+_NOT_AGE: Final[set[str]] = set()
+_NOT_AGE_MAX: Final = 10_000
 
 
 def _age_fields_plain(record: dict[Any, Any]) -> Iterator[tuple[str, Any]]:

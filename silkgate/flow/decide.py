@@ -106,11 +106,16 @@ class Decider:
         classified: Sequence[RecordClassification],
     ) -> list[RecordInput]:
         patterns = self._path_patterns(engine, ctx.exporter.jurisdiction, ctx.product)
+        on = ctx.on
         out = []
         for record, c in zip(records, classified, strict=True):
             paths = _named_paths(record, patterns) if patterns else ()
-            findings = c.findings + minor_findings(record, c.findings, ctx.on)
-            out.append(RecordInput(findings=findings, subjects=c.subjects, paths=paths))
+            findings = c.findings
+            if findings:  # no findings, no minor: most logistics events
+                minors = minor_findings(record, findings, on)
+                if minors:
+                    findings = findings + minors
+            out.append(RecordInput(findings, c.subjects, paths))
         return out
 
     # ------------------------------------------------------------------ deciding

@@ -12,7 +12,20 @@ from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from silkgate.classify import Classifier
-from silkgate.classify.minors import _age_fields, _age_fields_plain, minor_findings
+from silkgate.classify.minors import (
+    _PERSONAL,
+    AGE_KEYS,
+    MINOR_AGE,
+    _age,
+    _age_fields,
+    _age_fields_plain,
+    _birth_date,
+    _minor,
+    _no_age_key,
+    _whole,
+    minor_findings,
+)
+from silkgate.model import Finding
 from silkgate.policy.check import CheckOptions, check_records
 from silkgate.policy.engine import PolicyEngine
 from silkgate.products import get_product
@@ -101,3 +114,78 @@ _RECORDS = st.dictionaries(
 @given(_RECORDS)
 def test_age_fields_fast_path_matches_the_key_by_key_loop(record: dict[Any, Any]) -> None:
     assert list(_age_fields(record)) == list(_age_fields_plain(record))
+
+
+def _plain_no_age_key(record: dict[Any, Any]) -> bool:
+    keys = list(record) + [k for v in record.values() if isinstance(v, dict) for k in v]
+    return not any(str.lower(k) in AGE_KEYS for k in keys)  # TypeError on a key not a str
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(_RECORDS, min_size=1, max_size=4))
+def test_known_keys_give_the_same_answer_as_lowering_every_key(records: list[Any]) -> None:
+    # Several records in a row: keys the first teach are taken as known by the next ones.
+    for record in records + records:
+        try:
+            expected: bool | type[TypeError] = _plain_no_age_key(record)
+        except TypeError:
+            expected = TypeError
+        try:
+            got: bool | type[TypeError] = _no_age_key(record)
+        except TypeError:
+            got = TypeError
+        assert got == expected
+
+
+def _plain_minor_findings(record: Any, findings: list[Finding], on: date) -> tuple[Finding, ...]:
+    """minor_findings as first written: a test for any personal finding, then a pass over
+    the findings and one over every age field."""
+    if not any(f.type in _PERSONAL for f in findings):
+        return ()
+    out: dict[str, Finding] = {}
+    for f in findings:
+        born = _birth_date(record, f)
+        if born is not None and _age(born, on) < MINOR_AGE:
+            out.setdefault(f.path, _minor(f.path, f"minor.{f.type}", f.confidence))
+    for path, value in _age_fields_plain(record) if isinstance(record, dict) else ():
+        age = _whole(value) if isinstance(value, int | str) else None
+        if age is not None and 0 <= age < MINOR_AGE:
+            out.setdefault(path, _minor(path, "minor.age", "high"))
+    return tuple(out.values())
+
+
+_BORN = st.dates(date(2005, 1, 1), date(2020, 12, 31))
+_HOLDER = st.fixed_dictionaries(
+    {
+        "name": st.just("Tran Thi Mai"),
+        "dob": _BORN.map(lambda d: d.isoformat()),
+        "id_no": _BORN.map(lambda d: cn_id(d.strftime("%Y%m%d"))),
+    },
+    optional={"age": _LEAF, "Age": _LEAF, "tuổi": _LEAF},
+)
+_TYPES = st.sampled_from(
+    ["person_name", "date_of_birth", "national_id", "passport", "phone", "email"]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.dictionaries(st.sampled_from(["buyer", "consignee", "note", "AGE"]), _HOLDER, max_size=3),
+    st.lists(
+        st.tuples(
+            st.sampled_from(["buyer", "consignee", "nobody"]),
+            st.sampled_from(["name", "dob", "id_no"]),
+            _TYPES,
+            st.sampled_from([None, "CN", "VN"]),
+        ),
+        max_size=6,
+    ),
+)
+def test_minor_findings_match_their_plain_form(
+    record: dict[str, Any], picks: list[tuple[str, str, str, str | None]]
+) -> None:
+    findings = [
+        Finding(path=f"$['{holder}']['{key}']", type=ftype, detector="t", country=country)  # type: ignore[arg-type]
+        for holder, key, ftype, country in picks
+    ]
+    assert minor_findings(record, findings, ON) == _plain_minor_findings(record, findings, ON)
