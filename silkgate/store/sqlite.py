@@ -46,6 +46,8 @@ from silkgate.store.rows import (
     envelope_from_row,
     envelope_row,
     fact_groups,
+    facts_blob,
+    facts_from_blob,
     push_endpoint_from_row,
     result_from_blob,
     where_equal,
@@ -516,7 +518,7 @@ class SqliteStore(SqlStatsReads):
         groups = fact_groups(rows)
         self._many(
             "INSERT INTO decision_facts (time_us, data) VALUES (?, ?)",
-            ((to_us(g[0].time), _encoder.encode(g)) for g in groups),
+            ((to_us(g[0].time), facts_blob(g)) for g in groups),
         )
 
     def iter_facts(
@@ -532,9 +534,7 @@ class SqliteStore(SqlStatsReads):
                 (after, low, high, _FACT_PAGE),
             )
             for seq, blob in rows:
-                base = int(seq) * FACTS_PER_ROW
-                for i, fact in enumerate(decode_blob(blob, list[DecisionFact])):
-                    yield msgspec.structs.replace(fact, seq=base + i)
+                yield from facts_from_blob(blob, int(seq) * FACTS_PER_ROW)
             if len(rows) < _FACT_PAGE:
                 return
             after = int(rows[-1][0])
