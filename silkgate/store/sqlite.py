@@ -58,6 +58,8 @@ T = TypeVar("T")
 _FACT_PAGE = 100  # rows of decision facts (one per batch) read per query
 _CHUNK = 500  # rows per IN-list; well under SQLite's bound-parameter limit
 _encoder = msgspec.msgpack.Encoder()
+PAGE_SIZE = 4096  # bytes, for a new database (see _configure)
+CACHE_KIB = 2000  # page cache per connection, KiB (SQLite's default)
 
 
 class SqliteStore(SqlStatsReads):
@@ -95,6 +97,11 @@ class SqliteStore(SqlStatsReads):
 
     def _configure(self) -> None:
         with _translate(self.path):
+            # A page size takes effect only in a database with nothing in it yet (and before
+            # WAL mode is entered): an existing database keeps the one it was created with.
+            if self._conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                self._conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            self._conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._conn.execute("PRAGMA journal_mode=WAL")
             # FULL: the WAL is fsynced on every commit, so the ledger survives power loss.
             self._conn.execute("PRAGMA synchronous=FULL")
