@@ -130,7 +130,9 @@ def facts_from_blob(blob: bytes, base: int) -> list[DecisionFact]:
     try:
         rows = list(zip(*_fact_columns(stored, base), strict=True))
         return msgspec.convert(rows, list[DecisionFact])
-    except (msgspec.ValidationError, ValueError, TypeError, IndexError, KeyError) as exc:
+    except IndexError:
+        raise StoreError("stored decision facts cannot be decoded: bad index") from None
+    except (msgspec.ValidationError, ValueError, TypeError, KeyError) as exc:
         raise StoreError(f"stored decision facts cannot be decoded: {exc}") from exc
 
 
@@ -142,22 +144,29 @@ def _fact_columns(stored: Any, base: int) -> list[Iterable[Any]]:
     same: dict[str, Any] = stored["same"]
     each: dict[str, Any] = stored["each"]
     table: dict[str, Any] = stored["table"]
-    unknown = (set(same) | set(each) | set(table)) - set(_FACT_FIELDS)
+    named = [*same, *each, *table]
+    unknown = set(named) - set(_FACT_FIELDS)
     if unknown:
         raise ValueError(f"unknown fields {sorted(unknown)} (written by a newer silkgate?)")
+    if len(named) != len(set(named)):
+        raise ValueError("a field stored twice")
     columns: list[Iterable[Any]] = []
     for name in _FACT_FIELDS:
         if name == "seq":
             columns.append(range(base, base + n))
         elif name in same:
             columns.append(repeat(same[name], n))
-        elif name in each:
-            columns.append(each[name])
-        elif name in table:
-            values, index = table[name]
-            if min(index, default=0) < 0:
-                raise IndexError("negative index")
-            columns.append([values[i] for i in index])
+        elif name in each or name in table:
+            if name in each:
+                column = each[name]
+            else:
+                values, index = table[name]
+                if min(index, default=0) < 0:
+                    raise IndexError(f"field {name}: bad index")
+                column = [values[i] for i in index]
+            if len(column) != n:
+                raise ValueError(f"field {name}: {len(column)} values for {n} facts (length)")
+            columns.append(column)
         elif name in _FACT_DEFAULTS:
             columns.append(repeat(_FACT_DEFAULTS[name], n))
         else:
