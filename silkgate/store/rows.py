@@ -5,7 +5,8 @@ facts grouped into stored rows, and the WHERE clause of the list filters."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from itertools import repeat
+from itertools import groupby, repeat
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import msgspec
@@ -62,15 +63,13 @@ def where_equal(placeholder: str, **columns: object) -> tuple[str, list[object]]
 
 def fact_groups(facts: Sequence[DecisionFact]) -> list[list[DecisionFact]]:
     """Runs of facts with the same time (a batch): one stored row each."""
-    groups: list[list[DecisionFact]] = []
-    for fact in facts:
-        if groups and groups[-1][0].time == fact.time:
-            groups[-1].append(fact)
-        else:
-            groups.append([fact])
+    groups = [list(run) for _, run in groupby(facts, key=_time)]
     if any(len(g) >= FACTS_PER_ROW for g in groups):
         raise StoreError(f"at most {FACTS_PER_ROW - 1} decision facts per batch")
     return groups
+
+
+_time = attrgetter("time")
 
 
 # A group of decision facts as stored (one row): column by column, as a msgpack map
