@@ -104,13 +104,15 @@ def facts_blob(group: Sequence[DecisionFact]) -> bytes:
         if column.count(first) == n:
             same[name] = first
             continue
-        # Distinct values by identity: facts of one shape share their values' objects
-        # (cheap to find); equal values that are not shared are merely stored again.
-        ids = list(map(id, column))
-        distinct = dict(zip(ids, column, strict=True))
-        if len(distinct) * 2 <= n:
-            at = {key: i for i, key in enumerate(distinct)}
-            table[name] = (list(distinct.values()), list(map(at.__getitem__, ids)))
+        try:
+            distinct = dict.fromkeys(column)
+        except TypeError:  # an unhashable value (not of the field's type): stored as is
+            distinct = {}
+        if len(distinct) == 1:  # equal values that are not one object
+            same[name] = first
+        elif distinct and len(distinct) * 2 <= n:
+            at = {value: i for i, value in enumerate(distinct)}
+            table[name] = (list(distinct), list(map(at.__getitem__, column)))
         else:
             each[name] = column
     return _encoder.encode({"n": n, "same": same, "each": each, "table": table})
