@@ -241,21 +241,26 @@ class SqliteStore(SqlStatsReads):
             )
 
     def put_batch_result(self, result: BatchResult) -> None:
+        row = (
+            result.exporter,
+            result.importer,
+            to_us(result.committed_at),
+            _encoder.encode(compact_result(result)),
+            result.batch_id,
+        )
         with self.transaction():
-            self._run(
-                "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET "
-                "exporter = excluded.exporter, importer = excluded.importer, "
-                "committed_us = excluded.committed_us, data = excluded.data",
-                (
-                    result.batch_id,
-                    result.exporter,
-                    result.importer,
-                    to_us(result.committed_at),
-                    _encoder.encode(compact_result(result)),
-                ),
-            )
-            self._put_stat_rows(result)
+            added = self._run(
+                "INSERT INTO batch_results (exporter, importer, committed_us, data, batch_id) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING",
+                row,
+            ).rowcount
+            if added != 1:  # stored before: replaced, with its aggregate rows
+                self._run(
+                    "UPDATE batch_results SET exporter = ?, importer = ?, committed_us = ?, "
+                    "data = ? WHERE batch_id = ?",
+                    row,
+                )
+            self._put_stat_rows(result, new=added == 1)
 
     def get_batch_result(self, batch_id: str) -> BatchResult:
         row = self._one(
@@ -594,11 +599,13 @@ class SqliteStore(SqlStatsReads):
                     self._run("PRAGMA synchronous=FULL")
 
     # -- aggregates (silkgate.store.stats) ----------------------------------------------
-    def _put_stat_rows(self, result: BatchResult) -> None:
-        """The batch's aggregate rows, replacing any it had, and the whole-hub totals."""
+    def _put_stat_rows(self, result: BatchResult, *, new: bool = False) -> None:
+        """The batch's aggregate rows, replacing any it had, and the whole-hub totals.
+        `new`: the batch result was not stored before, so it has no aggregate rows yet (they
+        are only written with it) and there are none to read."""
         batch = (result.batch_id,)
-        old_flows = self._rows(stats.OLD_FLOWS.format(mark="?"), batch)
-        old_rules = self._rows(stats.OLD_RULES.format(mark="?"), batch)
+        old_flows = [] if new else self._rows(stats.OLD_FLOWS.format(mark="?"), batch)
+        old_rules = [] if new else self._rows(stats.OLD_RULES.format(mark="?"), batch)
         flows, rules = stats.stat_rows(result)
         change = stats.rollup(old_flows, old_rules, flows, rules)
         if change.replaces:
