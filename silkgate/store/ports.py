@@ -79,11 +79,13 @@ class OutboxMessage(msgspec.Struct, frozen=True, kw_only=True):
     payload: bytes
 
 
-class DecisionFact(msgspec.Struct, frozen=True, kw_only=True, array_like=True):
+class DecisionFact(msgspec.Struct, frozen=True, kw_only=True, array_like=True, gc=False):
     """The facts one record's decision used (regulatory sandbox). Never record contents:
     parties, corridor, product, purpose, finding paths and types, keyed subject hashes,
     counts, what was on file, the outcome and why. `seq` is assigned by the store
-    (commit order)."""
+    (commit order). Untracked by the garbage collector (``gc=False``): its fields are
+    strings, numbers, bytes, datetimes and tuples of them, which cannot form a cycle, and a
+    batch makes one per record."""
 
     time: datetime
     batch_id: str

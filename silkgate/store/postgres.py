@@ -64,6 +64,8 @@ from silkgate.store.rows import (
     envelope_from_row,
     envelope_row,
     fact_groups,
+    facts_blob,
+    facts_from_blob,
     push_endpoint_from_row,
     result_from_blob,
     where_equal,
@@ -759,7 +761,7 @@ class PostgresStore(SqlStatsReads):
             "INSERT INTO decision_facts (time_us, data) "
             "SELECT t, d FROM unnest(%s::bigint[], %s::bytea[]) WITH ORDINALITY AS u(t, d, o) "
             "ORDER BY o RETURNING seq",
-            ([to_us(g[0].time) for g in groups], [_encoder.encode(g) for g in groups]),
+            ([to_us(g[0].time) for g in groups], [facts_blob(g) for g in groups]),
         )
         if not self._holds(LEDGER_LOCK):
             self._local.unsequenced[-1] += sorted(int(r[0]) for r in seqs)
@@ -805,19 +807,12 @@ class PostgresStore(SqlStatsReads):
         sql = (
             "SELECT seq, data FROM decision_facts WHERE time_us >= %s AND time_us < %s ORDER BY seq"
         )
-        decode = msgspec.msgpack.Decoder(list[DecisionFact]).decode
-        replace = msgspec.structs.replace
         with self._stream(sql, (low, high)) as rows:
             for seq, blob in rows:
-                base = int(seq) * FACTS_PER_ROW
                 try:
-                    facts = decode(blob)
-                except msgspec.DecodeError as exc:
-                    raise StoreError(
-                        f"stored decision facts {seq} cannot be decoded: {exc}"
-                    ) from exc
-                for i, fact in enumerate(facts):
-                    yield replace(fact, seq=base + i)
+                    yield from facts_from_blob(bytes(blob), int(seq) * FACTS_PER_ROW)
+                except StoreError as exc:
+                    raise StoreError(f"row {seq}: {exc}") from exc
 
     @contextmanager
     def _stream(self, sql: str, params: Sequence[Any]) -> Iterator[Iterator[tuple[Any, ...]]]:

@@ -4,10 +4,13 @@ facts grouped into stored rows, and the WHERE clause of the list filters."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import groupby, repeat
+from operator import attrgetter
 from typing import Any, TypeVar
 
 import msgspec
+from msgspec import NODEFAULT
 
 from silkgate.errors import StoreError
 from silkgate.model import BatchResult, Decision
@@ -16,6 +19,7 @@ from silkgate.store.base import DecisionFact, PushEndpoint, StoredEnvelope
 
 T = TypeVar("T")
 FACTS_PER_ROW = 2**20  # fact seq = stored row seq * this + index in the row
+_encoder = msgspec.msgpack.Encoder()
 ENVELOPE_COLUMNS = "id, batch_id, exporter, importer, state, created_us, expires_us, attempts, data"
 
 
@@ -59,15 +63,116 @@ def where_equal(placeholder: str, **columns: object) -> tuple[str, list[object]]
 
 def fact_groups(facts: Sequence[DecisionFact]) -> list[list[DecisionFact]]:
     """Runs of facts with the same time (a batch): one stored row each."""
-    groups: list[list[DecisionFact]] = []
-    for fact in facts:
-        if groups and groups[-1][0].time == fact.time:
-            groups[-1].append(fact)
-        else:
-            groups.append([fact])
+    groups = [list(run) for _, run in groupby(facts, key=_time)]
     if any(len(g) >= FACTS_PER_ROW for g in groups):
         raise StoreError(f"at most {FACTS_PER_ROW - 1} decision facts per batch")
     return groups
+
+
+_time = attrgetter("time")
+
+
+# A group of decision facts as stored (one row): column by column, as a msgpack map
+#   {"n": facts, "same": {field: value}, "each": {field: [value per fact]},
+#    "table": {field: [[distinct values], [index per fact]]}}
+# A field equal in every fact of the group (the batch's parties, corridor, product,
+# agreement, policy version...) is stored once in "same"; a field with few distinct values
+# (the record's shape and decision: findings, types, outcome, rule ids) once per distinct
+# value in "table"; any other (the record index, the subject hashes) in "each". `seq` is not
+# stored: it is the row's seq * FACTS_PER_ROW + the fact's index. Rows written before this
+# form hold a msgpack array of whole facts; both decode.
+_FACT_FIELDS: tuple[str, ...] = DecisionFact.__struct_fields__
+_FACT_DEFAULTS: dict[str, Any] = {
+    f.name: f.default for f in msgspec.structs.fields(DecisionFact) if f.default is not NODEFAULT
+}
+_FACT_PARTS = frozenset({"n", "same", "each", "table"})
+
+
+def facts_blob(group: Sequence[DecisionFact]) -> bytes:
+    """The stored form of one group of facts (see fact_groups): column by column."""
+    n = len(group)
+    if n == 0:
+        raise StoreError("a stored group of decision facts holds at least one")
+    same: dict[str, Any] = {}
+    each: dict[str, Any] = {}
+    table: dict[str, Any] = {}
+    columns = zip(*map(msgspec.structs.astuple, group), strict=True)
+    for name, column in zip(_FACT_FIELDS, columns, strict=True):
+        first = column[0]
+        if name == "seq":
+            continue
+        if column.count(first) == n:
+            same[name] = first
+            continue
+        try:
+            distinct = dict.fromkeys(column)
+        except TypeError:  # an unhashable value (not of the field's type): stored as is
+            distinct = {}
+        if len(distinct) == 1:  # equal values that are not one object
+            same[name] = first
+        elif distinct and len(distinct) * 2 <= n:
+            at = {value: i for i, value in enumerate(distinct)}
+            table[name] = (list(distinct), list(map(at.__getitem__, column)))
+        else:
+            each[name] = column
+    return _encoder.encode({"n": n, "same": same, "each": each, "table": table})
+
+
+def facts_from_blob(blob: bytes, base: int) -> list[DecisionFact]:
+    """The facts of one stored row (either form), numbered from `base`."""
+    try:
+        stored = msgspec.msgpack.decode(blob)
+    except msgspec.DecodeError as exc:
+        raise StoreError(f"stored decision facts cannot be decoded: {exc}") from exc
+    if isinstance(stored, list):  # the form before columns: whole facts
+        replace = msgspec.structs.replace
+        old = decode_blob(blob, list[DecisionFact])
+        return [replace(fact, seq=base + i) for i, fact in enumerate(old)]
+    try:
+        rows = list(zip(*_fact_columns(stored, base), strict=True))
+        return msgspec.convert(rows, list[DecisionFact])
+    except IndexError:
+        raise StoreError("stored decision facts cannot be decoded: bad index") from None
+    except (msgspec.ValidationError, ValueError, TypeError, KeyError) as exc:
+        raise StoreError(f"stored decision facts cannot be decoded: {exc}") from exc
+
+
+def _fact_columns(stored: Any, base: int) -> list[Iterable[Any]]:
+    """One iterable per DecisionFact field (in order) from a stored column-wise group."""
+    if not isinstance(stored, dict) or set(stored) != _FACT_PARTS:
+        raise ValueError("not a group of decision facts")
+    n: int = stored["n"]
+    same: dict[str, Any] = stored["same"]
+    each: dict[str, Any] = stored["each"]
+    table: dict[str, Any] = stored["table"]
+    named = [*same, *each, *table]
+    unknown = set(named) - set(_FACT_FIELDS)
+    if unknown:
+        raise ValueError(f"unknown fields {sorted(unknown)} (written by a newer silkgate?)")
+    if len(named) != len(set(named)):
+        raise ValueError("a field stored twice")
+    columns: list[Iterable[Any]] = []
+    for name in _FACT_FIELDS:
+        if name == "seq":
+            columns.append(range(base, base + n))
+        elif name in same:
+            columns.append(repeat(same[name], n))
+        elif name in each or name in table:
+            if name in each:
+                column = each[name]
+            else:
+                values, index = table[name]
+                if min(index, default=0) < 0:
+                    raise IndexError(f"field {name}: bad index")
+                column = [values[i] for i in index]
+            if len(column) != n:
+                raise ValueError(f"field {name}: {len(column)} values for {n} facts (length)")
+            columns.append(column)
+        elif name in _FACT_DEFAULTS:
+            columns.append(repeat(_FACT_DEFAULTS[name], n))
+        else:
+            raise ValueError(f"field {name} missing")
+    return columns
 
 
 # A batch result as stored: most records of a batch share a few decisions, so each distinct

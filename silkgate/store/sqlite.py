@@ -46,6 +46,8 @@ from silkgate.store.rows import (
     envelope_from_row,
     envelope_row,
     fact_groups,
+    facts_blob,
+    facts_from_blob,
     push_endpoint_from_row,
     result_from_blob,
     where_equal,
@@ -56,6 +58,8 @@ T = TypeVar("T")
 _FACT_PAGE = 100  # rows of decision facts (one per batch) read per query
 _CHUNK = 500  # rows per IN-list; well under SQLite's bound-parameter limit
 _encoder = msgspec.msgpack.Encoder()
+PAGE_SIZE = 4096  # bytes, for a new database (see _configure)
+CACHE_KIB = 2000  # page cache per connection, KiB (SQLite's default)
 
 
 class SqliteStore(SqlStatsReads):
@@ -93,6 +97,11 @@ class SqliteStore(SqlStatsReads):
 
     def _configure(self) -> None:
         with _translate(self.path):
+            # A page size takes effect only in a database with nothing in it yet (and before
+            # WAL mode is entered): an existing database keeps the one it was created with.
+            if self._conn.execute("PRAGMA page_count").fetchone()[0] == 0:
+                self._conn.execute(f"PRAGMA page_size={PAGE_SIZE}")
+            self._conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._conn.execute("PRAGMA journal_mode=WAL")
             # FULL: the WAL is fsynced on every commit, so the ledger survives power loss.
             self._conn.execute("PRAGMA synchronous=FULL")
@@ -232,21 +241,26 @@ class SqliteStore(SqlStatsReads):
             )
 
     def put_batch_result(self, result: BatchResult) -> None:
+        row = (
+            result.exporter,
+            result.importer,
+            to_us(result.committed_at),
+            _encoder.encode(compact_result(result)),
+            result.batch_id,
+        )
         with self.transaction():
-            self._run(
-                "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO UPDATE SET "
-                "exporter = excluded.exporter, importer = excluded.importer, "
-                "committed_us = excluded.committed_us, data = excluded.data",
-                (
-                    result.batch_id,
-                    result.exporter,
-                    result.importer,
-                    to_us(result.committed_at),
-                    _encoder.encode(compact_result(result)),
-                ),
-            )
-            self._put_stat_rows(result)
+            added = self._run(
+                "INSERT INTO batch_results (exporter, importer, committed_us, data, batch_id) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (batch_id) DO NOTHING",
+                row,
+            ).rowcount
+            if added != 1:  # stored before: replaced, with its aggregate rows
+                self._run(
+                    "UPDATE batch_results SET exporter = ?, importer = ?, committed_us = ?, "
+                    "data = ? WHERE batch_id = ?",
+                    row,
+                )
+            self._put_stat_rows(result, new=added == 1)
 
     def get_batch_result(self, batch_id: str) -> BatchResult:
         row = self._one(
@@ -516,7 +530,7 @@ class SqliteStore(SqlStatsReads):
         groups = fact_groups(rows)
         self._many(
             "INSERT INTO decision_facts (time_us, data) VALUES (?, ?)",
-            ((to_us(g[0].time), _encoder.encode(g)) for g in groups),
+            ((to_us(g[0].time), facts_blob(g)) for g in groups),
         )
 
     def iter_facts(
@@ -532,9 +546,7 @@ class SqliteStore(SqlStatsReads):
                 (after, low, high, _FACT_PAGE),
             )
             for seq, blob in rows:
-                base = int(seq) * FACTS_PER_ROW
-                for i, fact in enumerate(decode_blob(blob, list[DecisionFact])):
-                    yield msgspec.structs.replace(fact, seq=base + i)
+                yield from facts_from_blob(blob, int(seq) * FACTS_PER_ROW)
             if len(rows) < _FACT_PAGE:
                 return
             after = int(rows[-1][0])
@@ -587,11 +599,13 @@ class SqliteStore(SqlStatsReads):
                     self._run("PRAGMA synchronous=FULL")
 
     # -- aggregates (silkgate.store.stats) ----------------------------------------------
-    def _put_stat_rows(self, result: BatchResult) -> None:
-        """The batch's aggregate rows, replacing any it had, and the whole-hub totals."""
+    def _put_stat_rows(self, result: BatchResult, *, new: bool = False) -> None:
+        """The batch's aggregate rows, replacing any it had, and the whole-hub totals.
+        `new`: the batch result was not stored before, so it has no aggregate rows yet (they
+        are only written with it) and there are none to read."""
         batch = (result.batch_id,)
-        old_flows = self._rows(stats.OLD_FLOWS.format(mark="?"), batch)
-        old_rules = self._rows(stats.OLD_RULES.format(mark="?"), batch)
+        old_flows = [] if new else self._rows(stats.OLD_FLOWS.format(mark="?"), batch)
+        old_rules = [] if new else self._rows(stats.OLD_RULES.format(mark="?"), batch)
         flows, rules = stats.stat_rows(result)
         change = stats.rollup(old_flows, old_rules, flows, rules)
         if change.replaces:

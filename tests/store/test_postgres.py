@@ -5,15 +5,18 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
+import msgspec
 import psycopg
 import pytest
 from scale.servers import PostgresServer, fresh_database
 
 from silkgate.errors import StoreError
 from silkgate.store import LATEST_VERSION, open_store
+from silkgate.store._common import to_us
 from silkgate.store.migrations import Migration
 from silkgate.store.postgres import PostgresStore, lock_key, redact
 from silkgate.store.postgres_schema import PG_MIGRATIONS
+from silkgate.store.rows import FACTS_PER_ROW
 
 from .contract.builders import T0, fact
 
@@ -163,6 +166,30 @@ def test_facts_written_outside_a_transaction_or_rolled_back_keep_the_order(
             ("b_1", 0), ("b_2", 0), ("b_3", 0), ("b_4", 0), ("b_4", 1), ("b_5", 0),
         ]  # fmt: skip
         assert [f.seq for f in got] == sorted({f.seq for f in got}) and got[3].seq > first
+    finally:
+        made.close()
+
+
+def test_decision_facts_in_the_earlier_whole_fact_form_still_decode(
+    postgres_server: PostgresServer,
+) -> None:
+    """A row written before facts were stored column by column (a msgpack array of whole
+    facts) reads back as before, next to a row in the new form."""
+    url = fresh_database(postgres_server, "factsold")
+    made = PostgresStore(url)
+    try:
+        old = [fact("b_old", i, T0) for i in range(3)]
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO decision_facts (time_us, data) VALUES (%s, %s)",
+                (to_us(T0), msgspec.msgpack.encode(old)),
+            )
+        new = [fact("b_new", i, T0 + timedelta(minutes=1)) for i in range(2)]
+        made.put_facts(new)
+        got = list(made.iter_facts())
+        assert [msgspec.structs.replace(f, seq=0) for f in got] == old + new
+        assert [f.seq % FACTS_PER_ROW for f in got] == [0, 1, 2, 0, 1]
+        assert got[0].seq // FACTS_PER_ROW < got[3].seq // FACTS_PER_ROW
     finally:
         made.close()
 

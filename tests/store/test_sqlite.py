@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 from contextlib import closing
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -18,7 +18,11 @@ import pytest
 from silkgate.errors import ConfigError, StoreError
 from silkgate.model import BatchResult, Decision, Participant
 from silkgate.store import LATEST_VERSION, MemoryStore, PushEndpoint, SqliteStore, open_store
+from silkgate.store._common import to_us
 from silkgate.store.migrations import MIGRATIONS, Migration
+from silkgate.store.rows import FACTS_PER_ROW
+
+from .contract.builders import T0, fact
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -291,3 +295,29 @@ def test_batch_results_in_the_earlier_full_form_still_decode(tmp_path: Path) -> 
         assert reopened.list_batch_results() == [result]
     finally:
         reopened.close()
+
+
+def test_decision_facts_in_the_earlier_whole_fact_form_still_decode(tmp_path: Path) -> None:
+    """Rows written before facts were stored column by column hold a msgpack array of whole
+    facts; they read back as before, next to rows in the new form."""
+    old = [fact("b_old", i, T0) for i in range(3)]
+    new = [fact("b_new", i, T0 + timedelta(minutes=1)) for i in range(2)]
+    SqliteStore(tmp_path / "s.db").close()
+    with closing(sqlite3.connect(tmp_path / "s.db")) as conn, conn:
+        conn.execute(
+            "INSERT INTO decision_facts (time_us, data) VALUES (?, ?)",
+            (to_us(T0), msgspec.msgpack.encode(old)),
+        )
+    store = SqliteStore(tmp_path / "s.db")
+    try:
+        store.put_facts(new)
+        got = list(store.iter_facts())
+        assert [msgspec.structs.replace(f, seq=0) for f in got] == old + new
+        assert [f.seq for f in got] == [
+            FACTS_PER_ROW, FACTS_PER_ROW + 1, FACTS_PER_ROW + 2, 2 * FACTS_PER_ROW,
+            2 * FACTS_PER_ROW + 1,
+        ]  # fmt: skip
+        raw = store._conn.execute("SELECT data FROM decision_facts WHERE seq = 2").fetchone()
+        assert msgspec.msgpack.decode(raw[0])["same"]["batch_id"] == "b_new"  # the new form
+    finally:
+        store.close()
