@@ -16,13 +16,7 @@ from silkgate.classify import text as _builtin_text  # noqa: F401  (registers)
 from silkgate.classify.evidence import ANNOTATION, KEY, assess, confidence
 from silkgate.classify.keys import key_context
 from silkgate.classify.lexmatch import forget as forget_lowered
-from silkgate.classify.paths import (
-    PathNode,
-    PathPart,
-    keys_within,
-    normalized_path,
-    parse_pattern,
-)
+from silkgate.classify.paths import PathNode, PathPart, normalized_path, parse_pattern
 from silkgate.classify.phones import country_of_phone
 from silkgate.classify.profile import TRIGGER_BITS, profile
 from silkgate.classify.profile import forget as forget_profile
@@ -188,7 +182,7 @@ class Classifier:
             elif t is dict:
                 # An object of business identifiers only ({"id": "urn:epc:..."}) is skipped.
                 sub = step.sub
-                if sub is None or not keys_within(child, sub.business_keys):
+                if sub is None or not sub.business_keys.issuperset(child):
                     self._walk_dict(child, (chain, key), sub, key, out)
             elif t is list:
                 sub = step.sub
@@ -263,7 +257,7 @@ class Classifier:
             if t is dict:
                 # Items made of business identifiers only ({"type": "po", "bizTransaction":
                 # "urn:..."}) hold nothing to find.
-                if sub is None or not keys_within(child, sub.business_keys):
+                if sub is None or not sub.business_keys.issuperset(child):
                     self._walk_dict(child, (chain, i), sub, parent, out)
             elif t is list:
                 self._walk_list(child, (chain, i), sub, parent, out)

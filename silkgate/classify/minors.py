@@ -17,7 +17,6 @@ from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, Final
 
-from silkgate.classify.paths import keys_within
 from silkgate.errors import InputError
 from silkgate.model import Finding
 from silkgate.paths import format_path, parse_path
@@ -130,13 +129,13 @@ def _may_name_an_age(record: Any) -> bool:
 
 def _no_age_key(record: dict[Any, Any]) -> bool:
     """No key at the top level or one level down names an age. Keys seen before are known
-    not to (``_NOT_AGE``): a loop of set lookups, with no lower-cased copy per key.
-    TypeError on a key that is not a str."""
+    not to (``_NOT_AGE``): ``issuperset`` is a C loop of set lookups, with no lower-cased
+    copy per key. TypeError on a key that is not a str."""
     known = _NOT_AGE
-    if not keys_within(record, known) and not _learn(record):
+    if not known.issuperset(record) and not _learn(record):
         return False
     for value in record.values():
-        if isinstance(value, dict) and not keys_within(value, known) and not _learn(value):
+        if isinstance(value, dict) and not known.issuperset(value) and not _learn(value):
             return False
     return True
 

@@ -3,7 +3,6 @@ record. Normalized paths are formatted and parsed by :mod:`silkgate.paths`."""
 
 from __future__ import annotations
 
-from collections.abc import Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,12 +16,6 @@ PathPart = str | int
 def normalized_path(parts: list[PathPart] | tuple[PathPart, ...]) -> str:
     """``["items", 0, "sku"]`` -> ``$['items'][0]['sku']`` (RFC 9535 section 2.7)."""
     return format_path(parts)
-
-
-def keys_within(obj: dict[Any, Any], known: Set[Any]) -> bool:
-    """Every key of ``obj`` is in ``known``: ``known.issuperset(obj)`` as a compiled loop,
-    with no method lookup and no iterator object (it runs for objects met in every record)."""
-    return all(key in known for key in obj)  # compiled into a plain loop
 
 
 def parse_pattern(pattern: str) -> list[PathPart]:
