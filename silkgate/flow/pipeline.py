@@ -105,14 +105,11 @@ class Pipeline:
         """
         if caller is not None and caller != batch.exporter:
             raise ForbiddenError(f"{caller} may not submit batches for exporter {batch.exporter}")
-        # The records' canonical lines, encoded once: the idempotency digest hashes them and
-        # the envelopes reuse the lines of the records no obligation changes.
         with self.timings.stage("encode"):
-            payload = encode_records(batch.records)
-            lines = record_lines(payload)
+            encoded = EncodedRecords.of(batch.records)
             # Only a submission under an idempotency key is compared with an earlier one.
             request_digest = (
-                _batch_digest(batch, payload) if batch.idempotency_key is not None else b""
+                _batch_digest(batch, encoded.payload) if batch.idempotency_key is not None else b""
             )
         replay = self._replayed(batch, request_digest)
         if replay is not None:
@@ -124,7 +121,9 @@ class Pipeline:
             replay = self._replayed(batch, request_digest)
             if replay is not None:
                 return replay
-            result = self._decide_and_commit(batch, lines, engine, ctx, inputs, request_digest, now)
+            result = self._decide_and_commit(
+                batch, encoded, engine, ctx, inputs, request_digest, now
+            )
         self.flush_outbox()
         return result
 
@@ -172,7 +171,7 @@ class Pipeline:
     def _decide_and_commit(
         self,
         batch: Batch,
-        lines: list[bytes],
+        encoded: EncodedRecords,
         engine: PolicyEngine,
         ctx: BatchContext,
         inputs: list[RecordInput],
@@ -193,8 +192,8 @@ class Pipeline:
         outcomes: Counter[str] = Counter(d.outcome for d in decisions)
         with timer("transform"):
             key = self.secrets.pseudonym_key
-            deliver = payload_lines(batch.records, lines, decisions, _DELIVERABLE, key)
-            held = payload_lines(batch.records, lines, decisions, ("hold",), key)
+            deliver = encoded.part(decisions, _DELIVERABLE, key)
+            held = encoded.part(decisions, ("hold",), key)
         tags = sorted({t for d in decisions for t in d.tags})
         counts = {o: outcomes.get(o, 0) for o in OUTCOMES}
         policy_version = decisions[0].policy_version if decisions else ""
@@ -204,7 +203,7 @@ class Pipeline:
             held_id = self._seal_part(*common, held, "held", now=now)
         leaf = _batch_leaf(batch, outcomes, decided.policy_version, envelope_id, held_id, tags, now)
         ledger_index = append_leaf(self.log, leaf)
-        if deliver:  # data crossed: the flow's first transfer, if it is (VN Decree 356)
+        if deliver[1]:  # data crossed: the flow's first transfer, if it is (VN Decree 356)
             note_transfer(self.store, batch.exporter, batch.importer, now.date())
         year = now.year
         for category, hashes in decided.counted.items():
@@ -240,19 +239,19 @@ class Pipeline:
         outcomes: dict[str, int],
         policy_version: str,
         tags: list[str],
-        lines: list[bytes],
+        part: tuple[bytes, int],
         state: str,
         *,
         now: datetime,
     ) -> tuple[str, str] | None:
-        """Seal the records whose payload lines are `lines` for the importer and put the
+        """Seal `part` (a payload and its record count) for the importer and put the
         envelope in the mailbox. `outcomes`, `policy_version` and `tags`: the whole batch's
         (both envelopes carry them).
         Returns (envelope id, hex digest), or None when there is nothing to seal."""
-        if not lines:
+        payload, record_count = part
+        if not record_count:
             return None
         envelope_id = new_id("env", self.random)
-        payload = join_record_lines(lines)
         data = seal_envelope(
             envelope_id=envelope_id,
             batch_id=batch.id,
@@ -262,7 +261,7 @@ class Pipeline:
             purpose=batch.purpose,
             outcomes=outcomes,
             policy_version=policy_version,
-            record_count=len(lines),
+            record_count=record_count,
             payload=payload,
             created_at=now,
             recipient_public_key=hpke_public_from_bytes(current_hpke_key(importer, now)),
@@ -322,6 +321,35 @@ class Pipeline:
             )
         first = self.store.get_batch_result(first_id)
         return _with_replayed(first)
+
+
+@dataclass
+class EncodedRecords:
+    """A batch's records encoded once (encode_records). The idempotency digest hashes the
+    payload; an envelope reuses it whole when it carries every record unchanged, else the
+    lines of the records no obligation changes."""
+
+    records: Sequence[Any]
+    payload: bytes
+    _lines: list[bytes] | None = None
+
+    @classmethod
+    def of(cls, records: Sequence[Any]) -> EncodedRecords:
+        return cls(records, encode_records(records))
+
+    def part(
+        self, decisions: Sequence[Decision], outcomes: tuple[str, ...], pseudonym_key: bytes
+    ) -> tuple[bytes, int]:
+        """The payload of the records decided one of `outcomes`, after their obligations,
+        and how many records it holds: the bytes of encode_records(those records)."""
+        if all(d.outcome in outcomes and not d.obligations for d in decisions):
+            return self.payload, len(decisions)
+        if not any(d.outcome in outcomes for d in decisions):
+            return b"", 0
+        if self._lines is None:
+            self._lines = record_lines(self.payload)
+        lines = payload_lines(self.records, self._lines, decisions, outcomes, pseudonym_key)
+        return join_record_lines(lines), len(lines)
 
 
 def payload_lines(

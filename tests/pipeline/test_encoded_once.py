@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pipeline.conftest import NOW
 from pipeline.test_pipeline import batch_of, snapshot, synthetic
 from silkgate.errors import ConflictError
-from silkgate.flow.pipeline import _batch_digest, payload_lines
+from silkgate.flow.pipeline import EncodedRecords, _batch_digest, payload_lines
 from silkgate.hub import Hub, LocalMailbox
 from silkgate.mailbox.inbox import drain_inbox
 from silkgate.model import OBLIGATION_ACTIONS, OUTCOMES, Batch, Decision, Obligation, Outcome
@@ -84,6 +84,19 @@ def test_payload_from_lines_is_the_encoding_of_the_transformed_records(
     lines = record_lines(encode_records(recs))
     assert len(lines) == len(recs)
     assert join_record_lines(payload_lines(recs, lines, decisions, outcomes, KEY)) == expected
+    encoded = EncodedRecords.of(recs)
+    count = sum(d.outcome in outcomes for d in decisions)
+    assert encoded.part(decisions, outcomes, KEY) == (expected, count)
+    assert encoded.part(decisions, outcomes, KEY) == (expected, count)  # lines kept: same
+
+
+@settings(max_examples=100, deadline=None)
+@given(records)
+def test_a_part_with_every_record_unchanged_is_the_whole_payload(recs: list[Any]) -> None:
+    encoded = EncodedRecords.of(recs)
+    allowed = [Decision(outcome="allow")] * len(recs)
+    assert encoded.part(allowed, ("allow",), KEY) == (encode_records(recs), len(recs))
+    assert encoded.part(allowed, ("hold",), KEY) == (b"", 0)
 
 
 @settings(max_examples=200, deadline=None)
