@@ -5,6 +5,7 @@ still replay their batch."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 from pathlib import Path
 from typing import Any, get_args
@@ -20,7 +21,15 @@ from silkgate.errors import ConflictError
 from silkgate.flow.pipeline import EncodedRecords, _batch_digest, payload_lines
 from silkgate.hub import Hub, LocalMailbox
 from silkgate.mailbox.inbox import drain_inbox
-from silkgate.model import OBLIGATION_ACTIONS, OUTCOMES, Batch, Decision, Obligation, Outcome
+from silkgate.model import (
+    OBLIGATION_ACTIONS,
+    OUTCOMES,
+    Batch,
+    Decision,
+    Finding,
+    Obligation,
+    Outcome,
+)
 from silkgate.paths import format_path
 from silkgate.registry.keys import load_key_file
 from silkgate.seal.envelope import encode_records, join_record_lines, record_lines
@@ -197,3 +206,11 @@ def test_delivered_payload_is_the_encoding_of_the_transformed_records(
         if d.outcome in ("allow", "allow_transformed")
     )
     assert payloads == [expected]
+
+
+def test_findings_obligations_and_decisions_are_untracked_by_the_collector() -> None:
+    """They are made per record in the hot path and hold nothing that refers back."""
+    finding = Finding(path="$['a']", type="phone", detector="d", evidence=("key",))
+    obligation = Obligation(action="mask", path="$['a']")
+    decision = Decision(outcome="allow", obligations=(obligation,), facts={"counts": {}})
+    assert not any(gc.is_tracked(v) for v in (finding, obligation, decision))
