@@ -157,8 +157,7 @@ class Pipeline:
             batch.exporter, batch.importer, batch.product, batch.purpose
         )
         with timer("validate"):
-            for index, record in enumerate(batch.records):
-                product.validate(record, index=index)
+            product.validate_all(batch.records)
         engine = decider.live_engine()
         ctx = decider.context(
             exporter, importer, product.id, batch.purpose, now.date(), transit=batch.transit

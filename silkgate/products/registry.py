@@ -4,7 +4,7 @@ telling the classifier what each known path holds."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -49,6 +49,29 @@ class Product(msgspec.Struct, frozen=True, kw_only=True):
             msgspec.convert(record, self.schema, strict=True)
         except msgspec.ValidationError as exc:
             raise SchemaError(_describe(exc), record=index, path=_path_of(exc)) from None
+
+    def validate_all(self, records: Sequence[Any]) -> None:
+        """`validate` for every record of a batch, the first failing record raising. The
+        schema checks the whole list in one call; only a batch that fails is checked record
+        by record again, so that the error is `validate`'s (record index and path)."""
+        if self.schema is not None:
+            try:
+                msgspec.convert(records, _list_of(self.schema), strict=True)
+                return
+            except msgspec.ValidationError:
+                pass
+        for index, record in enumerate(records):
+            self.validate(record, index=index)
+
+
+_LIST_TYPES: dict[Any, Any] = {}
+
+
+def _list_of(schema: Any) -> Any:
+    list_type = _LIST_TYPES.get(schema)
+    if list_type is None:
+        list_type = _LIST_TYPES[schema] = list[schema]
+    return list_type
 
 
 def _path_of(exc: msgspec.ValidationError) -> str:
