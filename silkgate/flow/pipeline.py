@@ -11,7 +11,7 @@ import hashlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -116,14 +116,17 @@ class Pipeline:
             return replay
         now = self.clock()
         engine, ctx, inputs = self._prepare(batch, now)
+        sandbox = self.decider.sandbox
         with self.timings.stage("transaction"), self.store.transaction():
             # Re-check inside the write lock: a concurrent twin may have just committed.
             replay = self._replayed(batch, request_digest)
             if replay is not None:
                 return replay
-            result = self._decide_and_commit(
-                batch, encoded, engine, ctx, inputs, request_digest, now
-            )
+            # The sandbox's engines, read once for the cohorts and the observers.
+            with nullcontext() if sandbox is None else sandbox.pinned():
+                result = self._decide_and_commit(
+                    batch, encoded, engine, ctx, inputs, request_digest, now
+                )
         self.flush_outbox()
         return result
 
