@@ -89,18 +89,19 @@ def _describe(exc: msgspec.ValidationError) -> str:
 
 # ---------------------------------------------------------------------------- schemas
 # Only what a product needs is required; everything else is optional and extension keys
-# pass through untouched.
+# pass through untouched. Validation builds and drops a batch of these at a time: untracked
+# by the garbage collector (gc=False), as they hold JSON values only, never a cycle.
 
 
-class _Place(msgspec.Struct):
+class _Place(msgspec.Struct, gc=False):
     country: str
 
 
-class _Party(msgspec.Struct):
+class _Party(msgspec.Struct, gc=False):
     name: str
 
 
-class _WaybillSchema(msgspec.Struct):
+class _WaybillSchema(msgspec.Struct, gc=False):
     waybill_no: str
     carrier: str
     event_time: str
@@ -110,7 +111,7 @@ class _WaybillSchema(msgspec.Struct):
     status: str | None = None
 
 
-class _OrderItem(msgspec.Struct):
+class _OrderItem(msgspec.Struct, gc=False):
     quantity: int
     unit_price: float | int
     sku: str | None = None
@@ -118,11 +119,11 @@ class _OrderItem(msgspec.Struct):
     hs_code: str | None = None
 
 
-class _Address(msgspec.Struct):
+class _Address(msgspec.Struct, gc=False):
     country: str
 
 
-class _OrderSchema(msgspec.Struct):
+class _OrderSchema(msgspec.Struct, gc=False):
     order_id: str
     created_at: str
     buyer: _Party
@@ -131,14 +132,14 @@ class _OrderSchema(msgspec.Struct):
     currency: str
 
 
-class _Goods(msgspec.Struct):
+class _Goods(msgspec.Struct, gc=False):
     hs_code: str
     description: str
     quantity: float | int
     value: float | int
 
 
-class _DeclarationSchema(msgspec.Struct):
+class _DeclarationSchema(msgspec.Struct, gc=False):
     declaration_no: str
     declared_at: str
     declarant: _Party
@@ -156,7 +157,7 @@ EpcisEventType = Literal[
 ]
 
 
-class _EpcisEventSchema(msgspec.Struct, rename={"type_": "type"}):
+class _EpcisEventSchema(msgspec.Struct, rename={"type_": "type"}, gc=False):
     type_: EpcisEventType
     eventTime: str
     eventTimeZoneOffset: str

@@ -3,8 +3,10 @@ failing record, its index and path."""
 
 from __future__ import annotations
 
+import gc
 from typing import Any
 
+import msgspec
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -91,3 +93,11 @@ def test_validate_all_is_as_strict_as_validate() -> None:
         get_product("ecommerce.order").validate_all([SAMPLES["ecommerce.order"][1], order])
     assert excinfo.value.record == 1
     assert excinfo.value.path == "$['items'][0]['quantity']"
+
+
+def test_schema_values_are_untracked_by_the_collector() -> None:
+    """Validation builds a batch of them at once: they would add collector passes."""
+    for product_id, samples in SAMPLES.items():
+        schema = get_product(product_id).schema
+        assert schema is not None
+        assert not gc.is_tracked(msgspec.convert(samples[0], schema))
