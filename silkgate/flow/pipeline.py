@@ -370,7 +370,9 @@ def payload_lines(
         if decision.outcome not in outcomes:
             continue
         if decision.obligations:
-            changed = apply_obligations(record, decision.obligations, pseudonym_key=pseudonym_key)
+            changed = apply_obligations(
+                record, decision.obligations, pseudonym_key=pseudonym_key, share=True
+            )
             line = encode_records((changed,))
         out.append(line)
     return out
