@@ -232,7 +232,8 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-class Finding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Finding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
+    # Untracked by the garbage collector (many per batch): only str, int and tuples of them.
     path: str  # RFC 9535 normalized path, e.g. $['consignee']['phone']
     type: FindingType
     detector: str
@@ -244,14 +245,15 @@ class Finding(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     evidence: tuple[str, ...] = ()
 
 
-class Obligation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+class Obligation(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, gc=False):
     action: ObligationAction
     path: str  # normalized path the action applies to
     finding_type: str | None = None
 
 
-class Decision(msgspec.Struct, frozen=True, kw_only=True):
-    """One record's decision: what happens and why."""
+class Decision(msgspec.Struct, frozen=True, kw_only=True, gc=False):
+    """One record's decision: what happens and why. Untracked by the garbage collector
+    (one per record shape per batch): nothing it holds refers back to it."""
 
     outcome: Outcome
     obligations: tuple[Obligation, ...] = ()

@@ -11,7 +11,7 @@ import hashlib
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,6 +20,7 @@ import msgspec
 import orjson
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, new_id, system_clock, system_random
 from silkgate.counters import PendingCounters, counting_year
 from silkgate.errors import ConflictError, ForbiddenError
@@ -38,7 +39,13 @@ from silkgate.model import (
 )
 from silkgate.policy import BatchContext, PolicyEngine, RecordInput
 from silkgate.registry.keys import current_hpke_key
-from silkgate.seal.envelope import encode_records, envelope_digest, seal_envelope
+from silkgate.seal.envelope import (
+    encode_records,
+    envelope_digest,
+    join_record_lines,
+    record_lines,
+    seal_envelope,
+)
 from silkgate.seal.keys import hpke_public_from_bytes
 from silkgate.store.base import Store, StoredEnvelope
 from silkgate.transform import apply_obligations
@@ -98,19 +105,28 @@ class Pipeline:
         """
         if caller is not None and caller != batch.exporter:
             raise ForbiddenError(f"{caller} may not submit batches for exporter {batch.exporter}")
-        # Only a submission under an idempotency key is compared with an earlier one.
-        request_digest = _batch_digest(batch) if batch.idempotency_key is not None else b""
+        with self.timings.stage("encode"):
+            encoded = EncodedRecords.of(batch.records)
+            # Only a submission under an idempotency key is compared with an earlier one.
+            request_digest = (
+                _batch_digest(batch, encoded.payload) if batch.idempotency_key is not None else b""
+            )
         replay = self._replayed(batch, request_digest)
         if replay is not None:
             return replay
         now = self.clock()
         engine, ctx, inputs = self._prepare(batch, now)
+        sandbox = self.decider.sandbox
         with self.timings.stage("transaction"), self.store.transaction():
             # Re-check inside the write lock: a concurrent twin may have just committed.
             replay = self._replayed(batch, request_digest)
             if replay is not None:
                 return replay
-            result = self._decide_and_commit(batch, engine, ctx, inputs, request_digest, now)
+            # The sandbox's engines, read once for the cohorts and the observers.
+            with nullcontext() if sandbox is None else sandbox.pinned():
+                result = self._decide_and_commit(
+                    batch, encoded, engine, ctx, inputs, request_digest, now
+                )
         self.flush_outbox()
         return result
 
@@ -144,8 +160,7 @@ class Pipeline:
             batch.exporter, batch.importer, batch.product, batch.purpose
         )
         with timer("validate"):
-            for index, record in enumerate(batch.records):
-                product.validate(record, index=index)
+            product.validate_all(batch.records)
         engine = decider.live_engine()
         ctx = decider.context(
             exporter, importer, product.id, batch.purpose, now.date(), transit=batch.transit
@@ -158,6 +173,7 @@ class Pipeline:
     def _decide_and_commit(
         self,
         batch: Batch,
+        encoded: EncodedRecords,
         engine: PolicyEngine,
         ctx: BatchContext,
         inputs: list[RecordInput],
@@ -177,8 +193,9 @@ class Pipeline:
         decisions = decided.decisions
         outcomes: Counter[str] = Counter(d.outcome for d in decisions)
         with timer("transform"):
-            deliver = self._transformed(batch.records, decisions, _DELIVERABLE)
-            held = self._transformed(batch.records, decisions, ("hold",))
+            key = self.secrets.pseudonym_key
+            deliver = encoded.part(decisions, _DELIVERABLE, key)
+            held = encoded.part(decisions, ("hold",), key)
         tags = sorted({t for d in decisions for t in d.tags})
         counts = {o: outcomes.get(o, 0) for o in OUTCOMES}
         policy_version = decisions[0].policy_version if decisions else ""
@@ -188,7 +205,7 @@ class Pipeline:
             held_id = self._seal_part(*common, held, "held", now=now)
         leaf = _batch_leaf(batch, outcomes, decided.policy_version, envelope_id, held_id, tags, now)
         ledger_index = append_leaf(self.log, leaf)
-        if deliver:  # data crossed: the flow's first transfer, if it is (VN Decree 356)
+        if deliver[1]:  # data crossed: the flow's first transfer, if it is (VN Decree 356)
             note_transfer(self.store, batch.exporter, batch.importer, now.date())
         year = now.year
         for category, hashes in decided.counted.items():
@@ -217,20 +234,6 @@ class Pipeline:
             queue_delivered(self.store, batch.importer, envelope_id[0], batch.id)
         return result
 
-    def _transformed(
-        self, records: Sequence[Any], decisions: Sequence[Decision], outcomes: tuple[str, ...]
-    ) -> list[Any]:
-        out = []
-        for record, decision in zip(records, decisions, strict=True):
-            if decision.outcome not in outcomes:
-                continue
-            if decision.obligations:
-                record = apply_obligations(
-                    record, decision.obligations, pseudonym_key=self.secrets.pseudonym_key
-                )
-            out.append(record)
-        return out
-
     def _seal_part(
         self,
         batch: Batch,
@@ -238,18 +241,19 @@ class Pipeline:
         outcomes: dict[str, int],
         policy_version: str,
         tags: list[str],
-        records: list[Any],
+        part: tuple[bytes, int],
         state: str,
         *,
         now: datetime,
     ) -> tuple[str, str] | None:
-        """Seal `records` for the importer and put the envelope in the mailbox. `outcomes`,
-        `policy_version` and `tags`: the whole batch's (both envelopes carry them).
+        """Seal `part` (a payload and its record count) for the importer and put the
+        envelope in the mailbox. `outcomes`, `policy_version` and `tags`: the whole batch's
+        (both envelopes carry them).
         Returns (envelope id, hex digest), or None when there is nothing to seal."""
-        if not records:
+        payload, record_count = part
+        if not record_count:
             return None
         envelope_id = new_id("env", self.random)
-        payload = encode_records(records)
         data = seal_envelope(
             envelope_id=envelope_id,
             batch_id=batch.id,
@@ -259,7 +263,7 @@ class Pipeline:
             purpose=batch.purpose,
             outcomes=outcomes,
             policy_version=policy_version,
-            record_count=len(records),
+            record_count=record_count,
             payload=payload,
             created_at=now,
             recipient_public_key=hpke_public_from_bytes(current_hpke_key(importer, now)),
@@ -312,7 +316,7 @@ class Pipeline:
         if seen is None:
             return None
         first_digest, first_id = seen
-        if first_digest != digest:
+        if first_digest != digest and first_digest != _batch_digest_v1(batch):
             raise ConflictError(
                 f"idempotency key {batch.idempotency_key!r} was already used by {batch.exporter} "
                 f"for a different batch ({first_id}); use a new key for new data"
@@ -321,10 +325,84 @@ class Pipeline:
         return _with_replayed(first)
 
 
-def _batch_digest(batch: Batch) -> bytes:
-    """What identifies a submission for idempotency: parties, product, purpose, records."""
+@dataclass
+class EncodedRecords:
+    """A batch's records encoded once (encode_records). The idempotency digest hashes the
+    payload; an envelope reuses it whole when it carries every record unchanged, else the
+    lines of the records no obligation changes."""
+
+    records: Sequence[Any]
+    payload: bytes
+    _lines: list[bytes] | None = None
+
+    @classmethod
+    def of(cls, records: Sequence[Any]) -> EncodedRecords:
+        return cls(records, encode_records(records))
+
+    def part(
+        self, decisions: Sequence[Decision], outcomes: tuple[str, ...], pseudonym_key: bytes
+    ) -> tuple[bytes, int]:
+        """The payload of the records decided one of `outcomes`, after their obligations,
+        and how many records it holds: the bytes of encode_records(those records)."""
+        if all(d.outcome in outcomes and not d.obligations for d in decisions):
+            return self.payload, len(decisions)
+        if not any(d.outcome in outcomes for d in decisions):
+            return b"", 0
+        if self._lines is None:
+            self._lines = record_lines(self.payload)
+        lines = payload_lines(self.records, self._lines, decisions, outcomes, pseudonym_key)
+        return join_record_lines(lines), len(lines)
+
+
+def payload_lines(
+    records: Sequence[Any],
+    lines: Sequence[bytes],
+    decisions: Sequence[Decision],
+    outcomes: tuple[str, ...],
+    pseudonym_key: bytes,
+) -> list[bytes]:
+    """The payload lines (encode_records, one per record) of the records decided one of
+    `outcomes`, after their obligations. `lines`: the records' lines as submitted
+    (record_lines); a record without obligations keeps its line, so only the records an
+    obligation changes are encoded again."""
+    out = []
+    for record, line, decision in zip(records, lines, decisions, strict=True):
+        if decision.outcome not in outcomes:
+            continue
+        if decision.obligations:
+            changed = apply_obligations(
+                record, decision.obligations, pseudonym_key=pseudonym_key, share=True
+            )
+            line = encode_records((changed,))
+        out.append(line)
+    return out
+
+
+_DIGEST_CONTEXT = b"silkgate/idempotency/v2\x00"
+
+
+def _batch_digest(batch: Batch, payload: bytes) -> bytes:
+    """What identifies a submission for idempotency: parties, product, purpose, records.
+    `payload`: the records' canonical NDJSON (encode_records), which sorts keys, so key
+    order does not matter. The head is one canonical line, so it cannot run into the
+    records."""
+    head = canonical_json([batch.exporter, batch.importer, batch.product, batch.purpose])
+    digest = hashlib.sha256(_DIGEST_CONTEXT)
+    digest.update(head)
+    digest.update(b"\n")
+    digest.update(payload)
+    return digest.digest()
+
+
+def _batch_digest_v1(batch: Batch) -> bytes | None:
+    """The digest as stored before the canonical-lines form (sorted-key orjson of parties,
+    product, purpose and records): keys stored then still replay their batch. None when
+    that form cannot encode the records (integers beyond 64 bits), so it matches nothing."""
     body = [batch.exporter, batch.importer, batch.product, batch.purpose, batch.records]
-    return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
+    try:
+        return hashlib.sha256(orjson.dumps(body, option=orjson.OPT_SORT_KEYS)).digest()
+    except orjson.JSONEncodeError:
+        return None
 
 
 def _batch_leaf(

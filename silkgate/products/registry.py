@@ -4,7 +4,7 @@ telling the classifier what each known path holds."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import msgspec
@@ -50,6 +50,29 @@ class Product(msgspec.Struct, frozen=True, kw_only=True):
         except msgspec.ValidationError as exc:
             raise SchemaError(_describe(exc), record=index, path=_path_of(exc)) from None
 
+    def validate_all(self, records: Sequence[Any]) -> None:
+        """`validate` for every record of a batch, the first failing record raising. The
+        schema checks the whole list in one call; only a batch that fails is checked record
+        by record again, so that the error is `validate`'s (record index and path)."""
+        if self.schema is not None:
+            try:
+                msgspec.convert(records, _list_of(self.schema), strict=True)
+                return
+            except msgspec.ValidationError:
+                pass
+        for index, record in enumerate(records):
+            self.validate(record, index=index)
+
+
+_LIST_TYPES: dict[Any, Any] = {}
+
+
+def _list_of(schema: Any) -> Any:
+    list_type = _LIST_TYPES.get(schema)
+    if list_type is None:
+        list_type = _LIST_TYPES[schema] = list[schema]
+    return list_type
+
 
 def _path_of(exc: msgspec.ValidationError) -> str:
     # msgspec reports "... - at `$.consignee.phone`"; turn it normalized.
@@ -66,18 +89,19 @@ def _describe(exc: msgspec.ValidationError) -> str:
 
 # ---------------------------------------------------------------------------- schemas
 # Only what a product needs is required; everything else is optional and extension keys
-# pass through untouched.
+# pass through untouched. Validation builds and drops a batch of these at a time: untracked
+# by the garbage collector (gc=False), as they hold JSON values only, never a cycle.
 
 
-class _Place(msgspec.Struct):
+class _Place(msgspec.Struct, gc=False):
     country: str
 
 
-class _Party(msgspec.Struct):
+class _Party(msgspec.Struct, gc=False):
     name: str
 
 
-class _WaybillSchema(msgspec.Struct):
+class _WaybillSchema(msgspec.Struct, gc=False):
     waybill_no: str
     carrier: str
     event_time: str
@@ -87,7 +111,7 @@ class _WaybillSchema(msgspec.Struct):
     status: str | None = None
 
 
-class _OrderItem(msgspec.Struct):
+class _OrderItem(msgspec.Struct, gc=False):
     quantity: int
     unit_price: float | int
     sku: str | None = None
@@ -95,11 +119,11 @@ class _OrderItem(msgspec.Struct):
     hs_code: str | None = None
 
 
-class _Address(msgspec.Struct):
+class _Address(msgspec.Struct, gc=False):
     country: str
 
 
-class _OrderSchema(msgspec.Struct):
+class _OrderSchema(msgspec.Struct, gc=False):
     order_id: str
     created_at: str
     buyer: _Party
@@ -108,14 +132,14 @@ class _OrderSchema(msgspec.Struct):
     currency: str
 
 
-class _Goods(msgspec.Struct):
+class _Goods(msgspec.Struct, gc=False):
     hs_code: str
     description: str
     quantity: float | int
     value: float | int
 
 
-class _DeclarationSchema(msgspec.Struct):
+class _DeclarationSchema(msgspec.Struct, gc=False):
     declaration_no: str
     declared_at: str
     declarant: _Party
@@ -133,7 +157,7 @@ EpcisEventType = Literal[
 ]
 
 
-class _EpcisEventSchema(msgspec.Struct, rename={"type_": "type"}):
+class _EpcisEventSchema(msgspec.Struct, rename={"type_": "type"}, gc=False):
     type_: EpcisEventType
     eventTime: str
     eventTimeZoneOffset: str

@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -49,6 +51,7 @@ class Sandbox:
     lifecycle: PolicyLifecycle = field(init=False)
     cohorts: CohortManager = field(init=False)
     _engines: Engines | None = field(default=None, init=False)
+    _pins: threading.local = field(default_factory=threading.local, init=False)
 
     def __post_init__(self) -> None:
         self.lifecycle = PolicyLifecycle(self.store, self.log, self.clock, self.check_pack)
@@ -60,11 +63,26 @@ class Sandbox:
 
     # ------------------------------------------------------------------ engines
     def engines(self) -> Engines:
-        """The engines for the stored lifecycle and cohorts (rebuilt when they change)."""
+        """The engines for the stored lifecycle and cohorts (rebuilt when they change);
+        inside `pinned`, those it read once."""
+        pinned: Engines | None = getattr(self._pins, "engines", None)
+        if pinned is not None:
+            return pinned
         gen = generation(self.store)
         if self._engines is None or self._engines.generation != gen:
             self._engines = self._build(gen)
         return self._engines
+
+    @contextmanager
+    def pinned(self) -> Iterator[Engines]:
+        """For one batch inside its transaction (this thread only): the generation is read
+        once, and the cohorts' decision and the observers use the same engines. The read
+        holds the generation (shared) until the transaction ends, so it cannot change."""
+        self._pins.engines = engines = self.engines()
+        try:
+            yield engines
+        finally:
+            self._pins.engines = None
 
     def active_engine(self) -> PolicyEngine:
         return self.engines().active or self.base

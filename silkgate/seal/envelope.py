@@ -105,6 +105,19 @@ def encode_records(records: Iterable[Any]) -> bytes:
     return canonical_json_lines(records)
 
 
+def record_lines(payload: bytes) -> list[bytes]:
+    """Each record's line in an :func:`encode_records` payload, its ``\\n`` included.
+    Canonical JSON escapes every control character inside strings, so a line holds exactly
+    one record."""
+    return payload.splitlines(keepends=True)
+
+
+def join_record_lines(lines: Iterable[bytes]) -> bytes:
+    """The :func:`encode_records` payload of records whose lines are `lines` (as
+    :func:`record_lines` gives them): the same bytes, without encoding the records again."""
+    return b"".join(lines)
+
+
 def decode_records(payload: bytes) -> list[Any]:
     """Parse an NDJSON payload produced by :func:`encode_records`."""
     try:

@@ -128,13 +128,27 @@ def _keys(container: Any, seg: PatternSegment) -> list[str | int]:
     return []
 
 
-def _apply_at(node: Any, segments: tuple[PatternSegment, ...], fn: Action) -> None:
+def _apply_at(
+    node: Any, segments: tuple[PatternSegment, ...], fn: Action, copies: set[int] | None
+) -> None:
+    """Apply `fn` at `segments` under `node`. `copies`: the ids of the containers this call
+    made (copy on write: a shared container is copied before it is changed), or None when
+    the whole record was copied first."""
     head, rest = segments[0], segments[1:]
     for key in _keys(node, head):
         if rest:
-            _apply_at(node[key], rest, fn)
+            child = node[key]
+            if copies is not None and isinstance(child, (dict, list)) and id(child) not in copies:
+                child = node[key] = _shallow(child, copies)
+            _apply_at(child, rest, fn, copies)
         else:
             _set(node, key, fn(node[key]))
+
+
+def _shallow(value: Any, copies: set[int]) -> Any:
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copies.add(id(copy))
+    return copy
 
 
 def apply_obligations(
@@ -143,12 +157,24 @@ def apply_obligations(
     *,
     pseudonym_key: bytes,
     full_mask: bool = False,
+    share: bool = False,
 ) -> Any:
     """A transformed copy of `record`. `pseudonym_key` keys the HMAC of pseudonymization
-    (≥ 16 bytes, kept by the exporter or the hub, never sent with the data)."""
+    (≥ 16 bytes, kept by the exporter or the hub, never sent with the data).
+
+    With `share`, only the containers on the way to a changed value are copied: the result
+    shares the rest with `record` (equal to the full copy; for a result that is only read,
+    e.g. encoded, never changed in place)."""
     if len(pseudonym_key) < MIN_KEY_BYTES:
         pseudonymize_value("", pseudonym_key)  # raises ConfigError with the reason
-    out = copy_json(record)
+    copies: set[int] | None = None
+    if not share:
+        out = copy_json(record)
+    elif isinstance(record, (dict, list)):
+        copies = set()
+        out = _shallow(record, copies)
+    else:
+        out = record
     for ob in plan(obligations):
         segments = parse_pattern(ob.path)
         fn = _action(ob, pseudonym_key, full_mask)
@@ -156,5 +182,5 @@ def apply_obligations(
             result = fn(out)
             out = None if result is _DROP else result
         else:
-            _apply_at(out, segments, fn)
+            _apply_at(out, segments, fn, copies)
     return out

@@ -239,3 +239,37 @@ def test_any_obligations_leave_input_untouched_and_mask_is_idempotent(
     once = apply_obligations(record, masks, pseudonym_key=KEY)
     assert apply_obligations(once, masks, pseudonym_key=KEY) == once
     assert out is not record or not isinstance(record, dict | list)
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data(), record=JSON)
+def test_shared_result_equals_the_full_copy_and_leaves_input_untouched(
+    data: st.DataObject, record: Any
+) -> None:
+    """`share=True` copies only the way to each changed value: same result, same input."""
+    paths = [*_paths(record), ("absent",), ("*",)]
+    chosen = data.draw(st.lists(st.sampled_from(paths), max_size=4))
+    obligations = [
+        ob(
+            data.draw(st.sampled_from(["mask", "pseudonymize", "generalize", "drop"])),
+            "$[*]" + format_path(p[1:])[1:] if p[:1] == ("*",) else format_path(p),
+            data.draw(st.sampled_from([None, "phone", "address", "date_of_birth"])),
+        )
+        for p in chosen
+    ]
+    before = copy_json(record)
+    full = apply_obligations(record, obligations, pseudonym_key=KEY)
+    shared = apply_obligations(record, obligations, pseudonym_key=KEY, share=True)
+    assert record == before
+    assert shared == full
+    assert shared is not record or not isinstance(record, dict | list)
+
+
+def test_shared_result_copies_only_the_way_to_a_change() -> None:
+    out = apply_obligations(
+        RECORD, [ob("mask", "$['consignee']['phone']", "phone")], pseudonym_key=KEY, share=True
+    )
+    assert out["consignee"]["phone"] != RECORD["consignee"]["phone"]
+    assert out["consignee"] is not RECORD["consignee"]
+    assert out["consignee"]["address"] is RECORD["consignee"]["address"]  # untouched: shared
+    assert out["items"] is RECORD["items"]
