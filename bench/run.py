@@ -37,7 +37,8 @@ from silkgate.hub import init_hub, open_hub
 
 CLOCKS: dict[str, Callable[[], float]] = {"wall": time.perf_counter, "cpu": time.process_time}
 
-STAGES = ("validate", "classify", "decide", "sandbox", "transform", "seal", "commit")
+# encode: the submission's records as canonical NDJSON, once (idempotency digest and payload)
+STAGES = ("encode", "validate", "classify", "decide", "sandbox", "transform", "seal", "commit")
 COMPONENT_BENCHES = (
     "classify_eval.py",
     "policy_bench.py",
