@@ -63,16 +63,21 @@ def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def serving(
-    data: Path, *, cwd: Path, stderr: IO[bytes] | int = subprocess.DEVNULL
+    data: Path,
+    *,
+    cwd: Path,
+    stderr: IO[bytes] | int = subprocess.DEVNULL,
+    env: dict[str, str] | None = None,
 ) -> Iterator[str]:
     """`silkgate serve` on `data` in a subprocess on a free loopback port, as a user starts
-    it: its URL once it answers; stopped (killed if it must be) on leaving."""
+    it: its URL once it answers; stopped (killed if it must be) on leaving. `env`: the
+    server's environment (default: this process's)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [*SILKGATE, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir",
          str(data)],
-        cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr,
+        cwd=cwd, stdout=subprocess.DEVNULL, stderr=stderr, env=env,
     )  # fmt: skip
     try:
         wait_until_up(url, server)

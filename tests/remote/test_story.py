@@ -9,10 +9,8 @@ its key (the ledger leaf verifies against its public key); the importer pulls th
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
+from api.test_serve_e2e import serving
 from holds.helpers import declarations
 
 from silkgate.flow.holds import verify_hold_leaf
@@ -30,7 +29,6 @@ from silkgate.registry.keys import read_public_document
 from silkgate.seal.keys import ed25519_public_from_bytes
 
 SILKGATE = (sys.executable, "-c", "from silkgate.cli import main; main()")  # the console script
-STARTUP_LIMIT = 60.0  # seconds; generous for a loaded 2-core machine
 EXPORTER, IMPORTER, REGULATOR = "cn-pingxiang-broker", "my-kl-logistics", "gx-data-authority"
 PRODUCT, PURPOSE = "customs.declaration", "customs_clearance"
 ENV = {k: v for k, v in os.environ.items() if not k.startswith("SILKGATE_")} | {"NO_COLOR": "1"}
@@ -52,13 +50,6 @@ def out(*args: str, cwd: Path) -> Any:
 def said(done: subprocess.CompletedProcess[bytes]) -> str:
     """What a failed command told its user on stderr, unwrapped."""
     return " ".join(done.stderr.decode().split())
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -101,40 +92,13 @@ def machines(tmp_path: Path) -> Iterator[Machines]:
         PRODUCT, "--purpose", PURPOSE, "--instrument", "cn_standard_contract",
         "--data-dir", "data", cwd=hub,
     )  # fmt: skip
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = (hub / "serve.log").open("wb")
-    server = subprocess.Popen(
-        [*SILKGATE, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", "data"],
-        cwd=hub, stdout=subprocess.DEVNULL, stderr=log, env=ENV,
-    )  # fmt: skip
-    try:
-        wait_until_up(url, server)
+    with (
+        (hub / "serve.log").open("wb") as log,
+        serving(Path("data"), cwd=hub, stderr=log, env=ENV) as url,
+    ):
         yield Machines(
             url, hub, tmp_path / "exporter", tmp_path / "importer", tmp_path / "regulator"
         )
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
-
-
-def wait_until_up(url: str, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_LIMIT
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise AssertionError("silkgate serve exited")
-        try:
-            if httpx.get(f"{url}/v1/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"silkgate serve did not answer on {url} within {STARTUP_LIMIT} s")
 
 
 def remote(m: Machines) -> list[str]:
