@@ -36,6 +36,14 @@ UNUSABLE_KEY = (
 )
 
 
+class ParticipantReads(Protocol):
+    """What the key index reads: the registry's participants."""
+
+    def get_participant(self, participant_id: str) -> Participant: ...
+
+    def list_participants(self) -> list[Participant]: ...
+
+
 class KeyDirectory:
     """Key id -> participant, over every key in the registry's key histories. A key id not
     in the index rebuilds it (a participant registered or rotated), but at most once per
@@ -47,7 +55,7 @@ class KeyDirectory:
 
     def __init__(
         self,
-        store: RegistryPort,
+        store: ParticipantReads,
         *,
         min_rebuild: float = 1.0,
         monotonic: Callable[[], float] = time.monotonic,
@@ -68,8 +76,9 @@ class KeyDirectory:
 
     def participant(self, key_id: str) -> Participant:
         asked = self._monotonic()
+        seen = self.rebuilds
         for rebuild in (False, True):
-            if rebuild and not self._rebuild_after(asked):
+            if rebuild and not self._rebuild_after(asked, seen):
                 break
             with self._lock:
                 participant_id = self._index.get(key_id)
@@ -81,15 +90,18 @@ class KeyDirectory:
             "register the participant's public keys first (POST /v1/participants)"
         )
 
-    def _rebuild_after(self, asked: float) -> bool:
+    def _rebuild_after(self, asked: float, seen: int) -> bool:
         """Rebuild the index unless it was rebuilt less than `min_rebuild` seconds ago;
-        True if the index is at least as new as `asked` (rebuilt now or meanwhile)."""
+        True if the index is worth another look: rebuilt now, or by another miss since this
+        one looked (`seen` rebuilds then)."""
         with self._rebuild_lock:
             last = self._rebuilt_at
             if last is not None and last >= asked:
                 return True  # another miss rebuilt it meanwhile
             if last is not None and self._monotonic() - last < self._min_rebuild:
-                return False
+                # A rebuild that began just before this miss may have ended since: its
+                # index may hold the key (two first requests at once, for example).
+                return self.rebuilds != seen
             self._rebuilt_at = self._monotonic()
             self._rebuild()
             return True
@@ -111,7 +123,6 @@ class KeyDirectory:
         return participant
 
     def _rebuild(self) -> None:
-        self.rebuilds += 1
         index = {
             key.key_id: p.id
             for p in self._store.list_participants()
@@ -120,6 +131,7 @@ class KeyDirectory:
         }
         with self._lock:
             self._index = index
+        self.rebuilds += 1  # after the new index is in place: see _rebuild_after
 
 
 class AuthStore(RegistryPort, NoncePort, Protocol):

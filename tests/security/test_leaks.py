@@ -6,6 +6,8 @@ across all importers."""
 from __future__ import annotations
 
 import os
+import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,8 +22,10 @@ from silkgate.api.auth import KeyDirectory
 from silkgate.config import check_private_files
 from silkgate.errors import AuthError, ConfigError
 from silkgate.hub import init_hub
+from silkgate.model import Participant
 from silkgate.seal.httpsig import sign_request
 from silkgate.seal.keys import create_keyring, ed25519_key_id
+from silkgate.store import Store
 
 
 def _message_for(env: Env, key: Ed25519PrivateKey, key_id: str) -> str:
@@ -57,6 +61,51 @@ def test_unknown_key_ids_do_not_rebuild_the_index_per_request(env: Env) -> None:
     assert keys.rebuilds <= 3  # one per second, not one per request
     key_id, _ = env.rings["cn-exporter"].current_signing(env.clock())
     assert keys.participant(key_id).id == "cn-exporter"  # known keys never wait
+
+
+class _SlowRegistry:
+    """The hub's store, whose participant listing waits until the test lets it go."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.listing = threading.Event()
+        self.go_on = threading.Event()
+
+    def get_participant(self, participant_id: str) -> Participant:
+        return self.store.get_participant(participant_id)
+
+    def list_participants(self) -> list[Participant]:
+        self.listing.set()
+        assert self.go_on.wait(timeout=30)
+        return self.store.list_participants()
+
+
+def test_a_miss_during_another_misses_rebuild_uses_that_rebuild(env: Env) -> None:
+    """Two first requests at once (CI, 2026-11-30): the second missed the empty index while
+    the first's rebuild was under way, then was refused by the once-a-second limit although
+    the finished rebuild held its key."""
+    registry = _SlowRegistry(env.hub.store)
+    now = [0.0]
+    keys = KeyDirectory(registry, min_rebuild=1.0, monotonic=lambda: now[0])
+    exporter_key, _ = env.rings["cn-exporter"].current_signing(env.clock())
+    importer_key, _ = env.rings["vn-importer"].current_signing(env.clock())
+    found: dict[str, str] = {}
+
+    def look_up(key_id: str) -> None:
+        found[key_id] = keys.participant(key_id).id
+
+    first = threading.Thread(target=look_up, args=(exporter_key,), daemon=True)
+    first.start()
+    assert registry.listing.wait(timeout=30)  # the first miss is rebuilding
+    now[0] = 0.5  # the second asks after that rebuild began
+    second = threading.Thread(target=look_up, args=(importer_key,), daemon=True)
+    second.start()
+    time.sleep(0.1)  # let it miss and queue behind the rebuild
+    registry.go_on.set()
+    first.join(timeout=30)
+    second.join(timeout=30)
+    assert found == {exporter_key: "cn-exporter", importer_key: "vn-importer"}
+    assert keys.rebuilds == 1
 
 
 def test_over_http_a_flood_of_unknown_key_ids_costs_few_rebuilds(env: Env) -> None:
