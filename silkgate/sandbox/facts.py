@@ -8,13 +8,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-import msgspec
-
 from silkgate.counters import SubjectHasher
 from silkgate.model import Batch, Decision
 from silkgate.policy import BatchContext, BatchDecision, RecordInput
 from silkgate.policy.engine import ContextFacts
-from silkgate.store.base import DecisionFact
+from silkgate.store.base import DecisionFact, FactColumns
 from silkgate.store.ports import finding_row
 
 
@@ -25,9 +23,10 @@ def facts_for_batch(
     decided: BatchDecision,
     subject_key: bytes,
     now: datetime,
-) -> list[DecisionFact]:
-    """One fact row per record: the batch's context, the record's shape and keyed subject
-    hashes, and the decision. Pure: no I/O."""
+) -> FactColumns:
+    """One fact per record: the batch's context, the record's shape and keyed subject
+    hashes, and the decision; held by column (the batch's fields once, each distinct shape
+    and decision once). Pure: no I/O."""
     hasher = SubjectHasher(subject_key)
     common: dict[str, Any] = {
         "time": now,
@@ -36,22 +35,24 @@ def facts_for_batch(
         "importer": ctx.importer.id,
         **{k: v for k, v in dataclasses.asdict(ContextFacts.of(ctx)).items() if k in _STORED},
     }
-    template = DecisionFact(**common, **_EMPTY)
-    # One template per (decision, shape): each record's fact only adds its index and subjects.
-    shared: dict[tuple[int, Any], DecisionFact] = {}
+    # One shape per (decision, findings, paths): most records of a batch share a few.
+    shape_at: dict[tuple[int, Any], int] = {}
+    shapes: list[dict[str, Any]] = []
+    shape_of: list[int] = []
+    subjects: list[tuple[bytes, ...]] = []
     known = _known_hashes(inputs, decided, hasher)
-    replace = msgspec.structs.replace
-    out = []
     for index, (record, decision) in enumerate(zip(inputs, decided.decisions, strict=True)):
         key = (id(decision), (record.findings, record.paths))
-        shaped = shared.get(key)
-        if shaped is None:
-            shaped = shared[key] = replace(template, **_shape_fields(record, decision))
-        subjects = known[index] if known is not None else ()
-        if len(subjects) != len(record.subjects):
-            subjects = tuple(map(hasher, record.subjects))
-        out.append(replace(shaped, record=index, subjects=subjects))
-    return out
+        at = shape_at.get(key)
+        if at is None:
+            at = shape_at[key] = len(shapes)
+            shapes.append(_shape_fields(record, decision))
+        shape_of.append(at)
+        hashes = known[index] if known is not None else ()
+        if len(hashes) != len(record.subjects):
+            hashes = tuple(map(hasher, record.subjects))
+        subjects.append(hashes)
+    return FactColumns(common, shapes, shape_of, subjects)
 
 
 def _known_hashes(
@@ -69,13 +70,7 @@ def _known_hashes(
     return known
 
 
-_STORED = frozenset(f.name for f in msgspec.structs.fields(DecisionFact))
-
-_EMPTY: dict[str, Any] = {
-    "record": 0, "gate": "", "findings": (), "paths": (), "types": (), "categories": (),
-    "subjects": (), "counted": (), "pi_before": 0, "pi_after": 0, "sensitive_pi_before": 0,
-    "sensitive_pi_after": 0, "outcome": "", "rule_ids": (), "policy_version": "",
-}  # fmt: skip
+_STORED = frozenset(DecisionFact.__struct_fields__)
 
 
 def _shape_fields(record: RecordInput, decision: Decision) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from silkgate.store.ports import (
     CounterPort,
     DecisionFact,
     EnvelopeState,
+    FactColumns,
     LedgerPort,
     MailboxPort,
     NodeKey,
@@ -38,6 +39,7 @@ from silkgate.store.ports import (
 __all__ = [
     "DecisionFact",
     "EnvelopeState",
+    "FactColumns",
     "NodeKey",
     "OutboxMessage",
     "PushEndpoint",

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Literal, Protocol
+from typing import Literal, Protocol, overload
 
 import msgspec
 
@@ -30,6 +30,7 @@ __all__ = [
     "CounterPort",
     "DecisionFact",
     "EnvelopeState",
+    "FactColumns",
     "LedgerPort",
     "MailboxPort",
     "NodeKey",
@@ -126,6 +127,73 @@ class DecisionFact(msgspec.Struct, frozen=True, kw_only=True, array_like=True, g
     enterprise_size: str = "unknown"
     importer_authority: bool = False
     first_transfer_days: int | None = None
+
+
+_FACT_FIELDS = frozenset(DecisionFact.__struct_fields__)
+_FACT_REQUIRED = frozenset(f.name for f in msgspec.structs.fields(DecisionFact) if f.required)
+_PER_FACT = frozenset(("record", "subjects"))
+
+
+class FactColumns(Sequence[DecisionFact]):
+    """One batch's decision facts, held by column as the sandbox makes them: the fields
+    every fact shares (`common`), the fields of each distinct record shape and decision
+    (`shapes`; fact i has shape `shape_of[i]`) and each fact's subject hashes; fact i's
+    `record` is i. It reads as a sequence of DecisionFact; the SQL stores write it column by
+    column without making one (silkgate.store.rows.facts_blob)."""
+
+    __slots__ = ("common", "shape_of", "shapes", "subjects")
+
+    def __init__(
+        self,
+        common: Mapping[str, object],
+        shapes: Sequence[Mapping[str, object]],
+        shape_of: Sequence[int],
+        subjects: Sequence[tuple[bytes, ...]],
+    ) -> None:
+        if len(subjects) != len(shape_of):
+            raise ValueError(f"{len(subjects)} subject tuples for {len(shape_of)} facts")
+        named = set(common)
+        for shape in shapes:
+            if named & set(shape) or set(shape) != set(shapes[0]):
+                raise ValueError("shapes must name the same fields, none of them common")
+        named |= set(shapes[0]) if shapes else set()
+        if named & (_PER_FACT | {"seq"}):
+            raise ValueError(f"{sorted(named & (_PER_FACT | {'seq'}))} are each fact's own")
+        if not named <= _FACT_FIELDS:
+            raise ValueError(f"not decision fact fields: {sorted(named - _FACT_FIELDS)}")
+        if shape_of and not named | _PER_FACT >= _FACT_REQUIRED:
+            raise ValueError(f"fields missing: {sorted(_FACT_REQUIRED - named - _PER_FACT)}")
+        if shape_of and not 0 <= min(shape_of) <= max(shape_of) < len(shapes):
+            raise ValueError("a fact's shape index is out of range")
+        self.common = common
+        self.shapes = shapes
+        self.shape_of = shape_of
+        self.subjects = subjects
+
+    def __len__(self) -> int:
+        return len(self.shape_of)
+
+    @overload
+    def __getitem__(self, index: int) -> DecisionFact: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[DecisionFact]: ...
+
+    def __getitem__(self, index: int | slice) -> DecisionFact | list[DecisionFact]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        i = range(len(self))[index]  # IndexError, as a list's
+        shape = self.shapes[self.shape_of[i]]
+        return DecisionFact(**self.common, **shape, record=i, subjects=self.subjects[i])  # type: ignore[arg-type]
+
+    def __iter__(self) -> Iterator[DecisionFact]:
+        replace = msgspec.structs.replace
+        templates = [
+            DecisionFact(**self.common, **shape, record=0, subjects=())  # type: ignore[arg-type]
+            for shape in self.shapes
+        ]
+        for i, (shape, subjects) in enumerate(zip(self.shape_of, self.subjects, strict=True)):
+            yield replace(templates[shape], record=i, subjects=subjects)
 
 
 class Transactional(Protocol):

@@ -15,7 +15,7 @@ from msgspec import NODEFAULT
 from silkgate.errors import StoreError
 from silkgate.model import BatchResult, Decision
 from silkgate.store._common import from_us, to_us
-from silkgate.store.base import DecisionFact, PushEndpoint, StoredEnvelope
+from silkgate.store.base import DecisionFact, FactColumns, PushEndpoint, StoredEnvelope
 
 T = TypeVar("T")
 FACTS_PER_ROW = 2**20  # fact seq = stored row seq * this + index in the row
@@ -61,9 +61,12 @@ def where_equal(placeholder: str, **columns: object) -> tuple[str, list[object]]
     return " WHERE " + clause, list(used.values())
 
 
-def fact_groups(facts: Sequence[DecisionFact]) -> list[list[DecisionFact]]:
+def fact_groups(facts: Sequence[DecisionFact]) -> list[Sequence[DecisionFact]]:
     """Runs of facts with the same time (a batch): one stored row each."""
-    groups = [list(run) for _, run in groupby(facts, key=_time)]
+    if isinstance(facts, FactColumns):  # one batch's, already by column
+        groups: list[Sequence[DecisionFact]] = [facts] if len(facts) else []
+    else:
+        groups = [list(run) for _, run in groupby(facts, key=_time)]
     if any(len(g) >= FACTS_PER_ROW for g in groups):
         raise StoreError(f"at most {FACTS_PER_ROW - 1} decision facts per batch")
     return groups
@@ -82,10 +85,50 @@ _time = attrgetter("time")
 # stored: it is the row's seq * FACTS_PER_ROW + the fact's index. Rows written before this
 # form hold a msgpack array of whole facts; both decode.
 _FACT_FIELDS: tuple[str, ...] = DecisionFact.__struct_fields__
-_FACT_DEFAULTS: dict[str, Any] = {
+_FACT_DEFAULTS = {
     f.name: f.default for f in msgspec.structs.fields(DecisionFact) if f.default is not NODEFAULT
 }
-_FACT_PARTS = frozenset({"n", "same", "each", "table"})
+_FACT_PARTS = frozenset(("n", "same", "each", "table"))
+
+
+class _Group:
+    """The three parts of a stored group, filled field by field."""
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self.same: dict[str, Any] = {}
+        self.each: dict[str, Any] = {}
+        self.table: dict[str, Any] = {}
+
+    def place(self, name: str, column: Sequence[Any]) -> None:
+        """One field, given its value in every fact."""
+        n, first = self.n, column[0]
+        if column.count(first) == n:
+            self.same[name] = first
+            return
+        try:
+            distinct = dict.fromkeys(column)
+        except TypeError:  # an unhashable value (not of the field's type): stored as is
+            self.each[name] = list(column)
+            return
+        if len(distinct) == 1:  # equal values that are not one object
+            self.same[name] = first
+        elif len(distinct) * 2 > n:
+            self.each[name] = list(column)
+        else:
+            at = {value: i for i, value in enumerate(distinct)}
+            self.table[name] = (list(distinct), list(map(at.__getitem__, column)))
+
+    def place_indexed(self, name: str, values: list[Any], index: list[int]) -> None:
+        """One field, given its distinct values (two or more) and each fact's among them."""
+        if len(values) * 2 <= self.n:
+            self.table[name] = (values, index)
+        else:
+            self.each[name] = list(map(values.__getitem__, index))
+
+    def encode(self) -> bytes:
+        parts = {"n": self.n, "same": self.same, "each": self.each, "table": self.table}
+        return _encoder.encode(parts)
 
 
 def facts_blob(group: Sequence[DecisionFact]) -> bytes:
@@ -93,29 +136,43 @@ def facts_blob(group: Sequence[DecisionFact]) -> bytes:
     n = len(group)
     if n == 0:
         raise StoreError("a stored group of decision facts holds at least one")
-    same: dict[str, Any] = {}
-    each: dict[str, Any] = {}
-    table: dict[str, Any] = {}
+    if isinstance(group, FactColumns):
+        return _columns_blob(group)
+    stored = _Group(n)
     columns = zip(*map(msgspec.structs.astuple, group), strict=True)
     for name, column in zip(_FACT_FIELDS, columns, strict=True):
-        first = column[0]
-        if name == "seq":
-            continue
-        if column.count(first) == n:
-            same[name] = first
-            continue
+        if name != "seq":
+            stored.place(name, column)
+    return stored.encode()
+
+
+def _columns_blob(facts: FactColumns) -> bytes:
+    """facts_blob of facts held by column: each field of the shapes is compared across the
+    few shapes, not across every fact."""
+    n = len(facts)
+    stored = _Group(n)
+    stored.same.update(facts.common)
+    stored.place("record", range(n))
+    stored.place("subjects", facts.subjects)
+    shapes, shape_of = facts.shapes, facts.shape_of
+    indexes: dict[tuple[int, ...], list[int]] = {}  # fields of one pattern share the index
+    for name in shapes[0]:
+        values = [shape[name] for shape in shapes]
         try:
-            distinct = dict.fromkeys(column)
-        except TypeError:  # an unhashable value (not of the field's type): stored as is
-            distinct = {}
-        if len(distinct) == 1:  # equal values that are not one object
-            same[name] = first
-        elif distinct and len(distinct) * 2 <= n:
-            at = {value: i for i, value in enumerate(distinct)}
-            table[name] = (list(distinct), list(map(at.__getitem__, column)))
-        else:
-            each[name] = column
-    return _encoder.encode({"n": n, "same": same, "each": each, "table": table})
+            distinct = dict.fromkeys(values)
+        except TypeError:
+            stored.place(name, [values[s] for s in shape_of])
+            continue
+        if len(distinct) == 1:
+            stored.same[name] = values[0]
+            continue
+        at = {value: i for i, value in enumerate(distinct)}
+        of_shape = tuple(map(at.__getitem__, values))
+        index = indexes.get(of_shape)
+        if index is None:
+            index = indexes[of_shape] = list(map(of_shape.__getitem__, shape_of))
+        stored.place_indexed(name, list(distinct), index)
+    return stored.encode()
 
 
 def facts_from_blob(blob: bytes, base: int) -> list[DecisionFact]:

@@ -8,11 +8,14 @@ from typing import Any
 
 import msgspec
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from silkgate.errors import StoreError
-from silkgate.store.rows import facts_blob, facts_from_blob
+from silkgate.store.ports import FactColumns
+from silkgate.store.rows import fact_groups, facts_blob, facts_from_blob
 
-from .contract.builders import T0, fact
+from .contract.builders import T0, fact, fact_columns
 
 
 def _group() -> list[Any]:
@@ -91,3 +94,71 @@ def test_garbage_and_old_rows_of_the_wrong_shape_are_store_errors() -> None:
     assert facts_from_blob(msgspec.msgpack.encode([later]), 5) == [
         msgspec.structs.replace(later, seq=5)
     ]
+
+
+_outcomes = st.lists(
+    st.sampled_from(["allow", "hold", "deny", "transform"]), min_size=1, max_size=40
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(outcomes=_outcomes, base=st.integers(min_value=0, max_value=2**40), data=st.data())
+def test_facts_by_column_store_as_the_same_facts_one_by_one(
+    outcomes: list[str], base: int, data: st.DataObject
+) -> None:
+    """The two ways into a stored row (FactColumns as the sandbox makes it, DecisionFacts one
+    by one) decode to the same facts."""
+    columns = fact_columns("b_1", T0, outcomes)
+    # Shapes that differ in more than the outcome, or not at all, or only in some fields.
+    shapes = [
+        {
+            **shape,
+            "findings": data.draw(
+                st.sampled_from([(), (("$.a", "phone"),), (("$.b", "email", "medium"),)])
+            ),
+        }
+        for shape in columns.shapes
+    ]
+    none: list[tuple[bytes, ...]] = [()] * len(outcomes)
+    subjects = data.draw(st.sampled_from([list(columns.subjects), none]))
+    columns = FactColumns(columns.common, shapes, columns.shape_of, subjects)
+    expected = [msgspec.structs.replace(f, seq=base + i) for i, f in enumerate(columns)]
+    assert facts_from_blob(facts_blob(columns), base) == expected
+    assert facts_from_blob(facts_blob(list(columns)), base) == expected
+    assert [columns[i] for i in range(len(columns))] == list(columns)
+
+
+def test_facts_by_column_index_and_slice_like_a_list() -> None:
+    columns = fact_columns("b_1", T0, ["allow", "hold", "allow"])
+    assert columns[-1] == list(columns)[2]
+    assert columns[1:] == list(columns)[1:]
+    with pytest.raises(IndexError):
+        columns[3]
+    assert fact_groups(columns) == [columns]
+    assert fact_groups(FactColumns(columns.common, columns.shapes, [], [])) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [
+        (lambda c: (c.common, c.shapes, c.shape_of, c.subjects[:1]), "subject tuples"),
+        (lambda c: (c.common, c.shapes, [0, 5], [(), ()]), "out of range"),
+        (lambda c: ({**c.common, "outcome": "x"}, c.shapes, c.shape_of, c.subjects), "common"),
+        (lambda c: ({**c.common, "colour": "red"}, c.shapes, c.shape_of, c.subjects), "colour"),
+        (lambda c: ({**c.common, "record": 1}, c.shapes, c.shape_of, c.subjects), "record"),
+        (
+            lambda c: (
+                {k: v for k, v in c.common.items() if k != "exporter"},
+                c.shapes,
+                c.shape_of,
+                c.subjects,
+            ),
+            "exporter",
+        ),
+        (lambda c: (c.common, [c.shapes[0], {"gate": ""}], c.shape_of, c.subjects), "same fields"),
+    ],
+)
+def test_facts_by_column_that_cannot_stand_for_facts_are_refused(change: Any, why: str) -> None:
+    columns = fact_columns("b_1", T0, ["allow", "hold"])
+    with pytest.raises(ValueError, match=why):
+        FactColumns(*change(columns))

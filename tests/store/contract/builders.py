@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+
+import msgspec
 
 from silkgate.model import (
     Agreement,
@@ -14,7 +17,13 @@ from silkgate.model import (
     Participant,
     Receipt,
 )
-from silkgate.store.ports import DecisionFact, EnvelopeState, PushEndpoint, StoredEnvelope
+from silkgate.store.ports import (
+    DecisionFact,
+    EnvelopeState,
+    FactColumns,
+    PushEndpoint,
+    StoredEnvelope,
+)
 
 T0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
@@ -155,3 +164,26 @@ def push(importer: str, url: str = "https://hook.example/in") -> PushEndpoint:
 
 class Boom(Exception):
     """Raised inside a transaction to abort it."""
+
+
+# The fields of `fact` a batch's facts share, and those of one record shape and decision.
+SHAPE_FIELDS = ("gate", "findings", "paths", "types", "categories", "counted", "pi_before",
+                "pi_after", "sensitive_pi_before", "sensitive_pi_after", "outcome",
+                "rule_ids", "policy_version", "tags")  # fmt: skip
+
+
+def fact_columns(batch_id: str, at: datetime, outcomes: Sequence[str]) -> FactColumns:
+    """A batch's facts by column, one record per outcome (records of one outcome share a
+    shape), as the sandbox makes them."""
+    whole = msgspec.structs.asdict(fact(batch_id, 0, at))
+    common = {
+        k: v for k, v in whole.items() if k not in {*SHAPE_FIELDS, "record", "subjects", "seq"}
+    }
+    kinds = list(dict.fromkeys(outcomes))
+    shapes = [
+        {**{k: whole[k] for k in SHAPE_FIELDS}, "outcome": o, "pi_after": n}
+        for n, o in enumerate(kinds)
+    ]
+    return FactColumns(
+        common, shapes, [kinds.index(o) for o in outcomes], [(h(i),) for i in range(len(outcomes))]
+    )

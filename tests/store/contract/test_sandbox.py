@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from silkgate.store.base import Store
 from silkgate.store.ports import DecisionFact, SandboxPort
 
-from .builders import T0, fact
+from .builders import T0, fact, fact_columns
 
 
 def test_facts_round_trip_in_commit_order(store: SandboxPort) -> None:
@@ -30,6 +30,19 @@ def test_facts_round_trip_in_commit_order(store: SandboxPort) -> None:
     assert [f.seq for f in got] == sorted(f.seq for f in got)
     assert len({f.seq for f in got}) == 5
     assert msgspec.structs.replace(got[0], seq=0) == later[0]
+
+
+def test_facts_held_by_column_read_back_as_the_facts_they_stand_for(store: SandboxPort) -> None:
+    """The sandbox hands the store a batch's facts by column (FactColumns); what comes back
+    equals the same facts handed over one by one."""
+    columns = fact_columns("b1", T0, ["allow", "hold", "allow", "deny", "allow"])
+    one_by_one = list(columns)
+    store.put_facts(columns)
+    store.put_facts(one_by_one)
+    got = [msgspec.structs.replace(f, seq=0) for f in store.iter_facts()]
+    assert got == one_by_one + one_by_one
+    assert [f.outcome for f in got[:5]] == ["allow", "hold", "allow", "deny", "allow"]
+    assert [f.record for f in got[:5]] == [0, 1, 2, 3, 4]
 
 
 def test_facts_filtered_by_time_half_open(store: SandboxPort) -> None:
