@@ -453,11 +453,13 @@ class PostgresStore(SqlStatsReads):
 
     def put_batch_result(self, result: BatchResult) -> None:
         with self.transaction():
-            self._run(
+            # xmax is 0 in a row this statement inserted, set in one it updated.
+            (inserted,) = self._rows(
                 "INSERT INTO batch_results (batch_id, exporter, importer, committed_us, data) "
                 "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (batch_id) DO UPDATE SET "
                 "exporter = excluded.exporter, importer = excluded.importer, "
-                "committed_us = excluded.committed_us, data = excluded.data",
+                "committed_us = excluded.committed_us, data = excluded.data "
+                "RETURNING (xmax = 0)",
                 (
                     result.batch_id,
                     result.exporter,
@@ -465,8 +467,8 @@ class PostgresStore(SqlStatsReads):
                     to_us(result.committed_at),
                     _encoder.encode(compact_result(result)),
                 ),
-            )
-            self._put_stat_rows(result)
+            )[0]
+            self._put_stat_rows(result, new=bool(inserted))
 
     def get_batch_result(self, batch_id: str) -> BatchResult:
         row = self._one(
@@ -877,13 +879,18 @@ class PostgresStore(SqlStatsReads):
 
     # -- aggregates (silkgate.store.stats) ----------------------------------------------
 
-    def _put_stat_rows(self, result: BatchResult) -> None:
+    def _put_stat_rows(self, result: BatchResult, *, new: bool = False) -> None:
         """The batch's aggregate rows, replacing any it had, and the whole-hub totals
-        (upserts in key order, so concurrent writers cannot deadlock on them)."""
+        (upserts in key order, so concurrent writers cannot deadlock on them). `new`: the
+        batch result was not stored before, so it has no aggregate rows yet to read."""
         batch = (result.batch_id,)
         with self._cursor() as conn:
-            old_flows = conn.execute(stats.OLD_FLOWS.format(mark="%s"), batch).fetchall()
-            old_rules = conn.execute(stats.OLD_RULES.format(mark="%s"), batch).fetchall()
+            old_flows = (
+                [] if new else conn.execute(stats.OLD_FLOWS.format(mark="%s"), batch).fetchall()
+            )
+            old_rules = (
+                [] if new else conn.execute(stats.OLD_RULES.format(mark="%s"), batch).fetchall()
+            )
             flows, rules = stats.stat_rows(result)
             change = stats.rollup(old_flows, old_rules, flows, rules)
             if change.replaces:
