@@ -694,41 +694,14 @@ PAGE_LIMIT = 500  # rows per page the SDK asks for when it follows all pages
 
 def next_link(response: httpx.Response) -> str | None:
     """The target of the response's `Link` header with `rel="next"` (RFC 8288), as given
-    (resolve it against the request URL), or None on the last page."""
-    for value in response.headers.get_list("link"):
-        for part in _link_values(value):
-            target, _, params = part.partition(">")
-            if not target.strip().startswith("<"):
-                continue
-            for param in params.split(";"):
-                name, _, rel = param.strip().partition("=")
-                if (
-                    name.strip().lower() == "rel"
-                    and "next" in rel.strip().strip('"').lower().split()
-                ):
-                    return target.strip()[1:]
+    (resolve it against the request URL), or None on the last page. httpx splits the
+    header; a relation is matched as RFC 8288 says: parameter names and relation types
+    case-insensitively, among the space-separated types of one `rel`."""
+    for link in response.links.values():
+        rel = next((v for k, v in link.items() if k.lower() == "rel"), "")
+        if "next" in rel.lower().split():
+            return link["url"]
     return None
-
-
-def _link_values(header: str) -> list[str]:
-    """Split a Link header into its link-values at the commas outside `<...>` and quotes."""
-    parts: list[str] = []
-    current: list[str] = []
-    in_uri = in_quote = False
-    for char in header:
-        if char == "<" and not in_quote:
-            in_uri = True
-        elif char == ">" and not in_quote:
-            in_uri = False
-        elif char == '"' and not in_uri:
-            in_quote = not in_quote
-        elif char == "," and not in_uri and not in_quote:
-            parts.append("".join(current))
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current))
-    return [p.strip() for p in parts if p.strip()]
 
 
 def _param(value: Any) -> str:
