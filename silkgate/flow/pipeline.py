@@ -109,7 +109,7 @@ class Pipeline:
             encoded = EncodedRecords.of(batch.records)
             # Only a submission under an idempotency key is compared with an earlier one.
             request_digest = (
-                _batch_digest(batch, encoded.payload) if batch.idempotency_key is not None else b""
+                _batch_digest(batch, encoded.digest()) if batch.idempotency_key is not None else b""
             )
         replay = self._replayed(batch, request_digest)
         if replay is not None:
@@ -201,8 +201,9 @@ class Pipeline:
         policy_version = decisions[0].policy_version if decisions else ""
         with timer("seal"):
             common = (batch, importer, counts, policy_version, tags)
-            envelope_id = self._seal_part(*common, deliver, "pending", now=now)
-            held_id = self._seal_part(*common, held, "held", now=now)
+            digest_of = encoded.digest_of
+            envelope_id = self._seal_part(*common, deliver, "pending", digest_of(deliver[0]), now)
+            held_id = self._seal_part(*common, held, "held", digest_of(held[0]), now)
         leaf = _batch_leaf(batch, outcomes, decided.policy_version, envelope_id, held_id, tags, now)
         ledger_index = append_leaf(self.log, leaf)
         if deliver[1]:  # data crossed: the flow's first transfer, if it is (VN Decree 356)
@@ -243,12 +244,12 @@ class Pipeline:
         tags: list[str],
         part: tuple[bytes, int],
         state: str,
-        *,
+        payload_digest: bytes | None,
         now: datetime,
     ) -> tuple[str, str] | None:
         """Seal `part` (a payload and its record count) for the importer and put the
         envelope in the mailbox. `outcomes`, `policy_version` and `tags`: the whole batch's
-        (both envelopes carry them).
+        (both envelopes carry them); `payload_digest`: the payload's SHA-256 if known.
         Returns (envelope id, hex digest), or None when there is nothing to seal."""
         payload, record_count = part
         if not record_count:
@@ -269,6 +270,7 @@ class Pipeline:
             recipient_public_key=hpke_public_from_bytes(current_hpke_key(importer, now)),
             hub_signing_key=self.secrets.signing_key,
             tags=tags,
+            payload_digest=payload_digest,
         )
         self.store.put_envelope(
             StoredEnvelope(
@@ -316,7 +318,7 @@ class Pipeline:
         if seen is None:
             return None
         first_digest, first_id = seen
-        if first_digest != digest and first_digest != _batch_digest_v1(batch):
+        if first_digest != digest and first_digest not in _older_digests(batch):
             raise ConflictError(
                 f"idempotency key {batch.idempotency_key!r} was already used by {batch.exporter} "
                 f"for a different batch ({first_id}); use a new key for new data"
@@ -327,17 +329,29 @@ class Pipeline:
 
 @dataclass
 class EncodedRecords:
-    """A batch's records encoded once (encode_records). The idempotency digest hashes the
-    payload; an envelope reuses it whole when it carries every record unchanged, else the
-    lines of the records no obligation changes."""
+    """A batch's records encoded once (encode_records), and hashed at most once: the
+    idempotency digest covers the payload's SHA-256, which is also the payload digest of an
+    envelope that reuses the payload whole (one carrying every record unchanged); other
+    envelopes carry the lines of the records no obligation changes."""
 
     records: Sequence[Any]
     payload: bytes
     _lines: list[bytes] | None = None
+    _digest: bytes | None = None
 
     @classmethod
     def of(cls, records: Sequence[Any]) -> EncodedRecords:
         return cls(records, encode_records(records))
+
+    def digest(self) -> bytes:
+        """SHA-256 of the payload."""
+        if self._digest is None:
+            self._digest = hashlib.sha256(self.payload).digest()
+        return self._digest
+
+    def digest_of(self, payload: bytes) -> bytes | None:
+        """SHA-256 of `payload` if it is this payload (a part returned whole), else None."""
+        return self.digest() if payload is self.payload else None
 
     def part(
         self, decisions: Sequence[Decision], outcomes: tuple[str, ...], pseudonym_key: bytes
@@ -378,19 +392,31 @@ def payload_lines(
     return out
 
 
-_DIGEST_CONTEXT = b"silkgate/idempotency/v2\x00"
+_DIGEST_CONTEXT = b"silkgate/idempotency/v3\x00"
+_DIGEST_CONTEXT_V2 = b"silkgate/idempotency/v2\x00"
 
 
-def _batch_digest(batch: Batch, payload: bytes) -> bytes:
+def _batch_digest(batch: Batch, payload_digest: bytes) -> bytes:
     """What identifies a submission for idempotency: parties, product, purpose, records.
-    `payload`: the records' canonical NDJSON (encode_records), which sorts keys, so key
-    order does not matter. The head is one canonical line, so it cannot run into the
-    records."""
+    `payload_digest`: SHA-256 of the records' canonical NDJSON (encode_records, which sorts
+    keys, so key order does not matter): the payload is hashed once, for this and for the
+    envelope. The head is one canonical line of fixed meaning before a fixed-size digest."""
     head = canonical_json([batch.exporter, batch.importer, batch.product, batch.purpose])
-    digest = hashlib.sha256(_DIGEST_CONTEXT)
+    return hashlib.sha256(_DIGEST_CONTEXT + head + b"\n" + payload_digest).digest()
+
+
+def _older_digests(batch: Batch) -> tuple[bytes | None, ...]:
+    """The forms an idempotency key may have been stored with by earlier versions (v2:
+    the payload itself after the head; v1: sorted-key orjson), so that it still replays."""
+    return _batch_digest_v2(batch), _batch_digest_v1(batch)
+
+
+def _batch_digest_v2(batch: Batch) -> bytes:
+    head = canonical_json([batch.exporter, batch.importer, batch.product, batch.purpose])
+    digest = hashlib.sha256(_DIGEST_CONTEXT_V2)
     digest.update(head)
     digest.update(b"\n")
-    digest.update(payload)
+    digest.update(encode_records(batch.records))
     return digest.digest()
 
 

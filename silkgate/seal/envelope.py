@@ -191,13 +191,16 @@ def seal_envelope(
     hub_signing_key: Ed25519PrivateKey,
     tags: Iterable[str] = (),
     suite: Suite = DEFAULT_SUITE,
+    payload_digest: bytes | None = None,
 ) -> bytes:
     """Sign a header for `payload` with the hub's key and encrypt `payload` to the importer.
 
     The HPKE ephemeral key comes from the operating system's CSPRNG (inside
-    ``cryptography``); ids and `created_at` are passed in.
+    ``cryptography``); ids and `created_at` are passed in. `payload_digest`: SHA-256 of
+    `payload` when the caller has already computed it (it goes into the signed header as
+    given: a wrong one makes an envelope no importer can open).
     """
-    digest = hashlib.sha256(payload).digest()
+    digest = hashlib.sha256(payload).digest() if payload_digest is None else payload_digest
     header = EnvelopeHeader(
         version=ENVELOPE_VERSION,
         envelope_id=envelope_id,

@@ -134,7 +134,7 @@ def _batch(recs: list[Any], **changes: Any) -> Batch:
 
 
 def _digest(batch: Batch) -> bytes:
-    return _batch_digest(batch, encode_records(batch.records))
+    return _batch_digest(batch, hashlib.sha256(encode_records(batch.records)).digest())
 
 
 @settings(max_examples=200, deadline=None)
@@ -177,6 +177,44 @@ def test_a_digest_stored_in_the_old_form_replays_the_same_batch(hub: Hub) -> Non
     with pytest.raises(ConflictError, match="k-old"):
         hub.pipeline.submit(batch_of("ecommerce.order", "TH", recs[:5], key="k-old", bid="b3"))
     assert snapshot(hub) == before
+
+
+def _v2_form(batch: Batch) -> bytes:
+    """The digest as stored before the payload was hashed once (v2): the payload itself
+    after the canonical head line, written out here from its definition."""
+    head = orjson.dumps([batch.exporter, batch.importer, batch.product, batch.purpose])
+    body = b"silkgate/idempotency/v2\x00" + head + b"\n" + encode_records(batch.records)
+    return hashlib.sha256(body).digest()
+
+
+def test_a_digest_stored_in_the_v2_form_replays_the_same_batch(hub: Hub) -> None:
+    recs = synthetic("ecommerce.order", "TH", 6)
+    first = hub.pipeline.submit(batch_of("ecommerce.order", "TH", recs))
+    old = batch_of("ecommerce.order", "TH", recs, key="k-v2", bid="b-v2")
+    hub.store.put_idempotency(old.exporter, "k-v2", _v2_form(old), first.batch_id)
+    assert _v2_form(old) != _digest(old)
+    before = snapshot(hub)
+    again = batch_of("ecommerce.order", "TH", _reordered(recs), key="k-v2", bid="b2")
+    replayed = hub.pipeline.submit(again)
+    assert replayed.replayed and replayed.batch_id == first.batch_id
+    with pytest.raises(ConflictError, match="k-v2"):
+        hub.pipeline.submit(batch_of("ecommerce.order", "TH", recs[:5], key="k-v2", bid="b3"))
+    assert snapshot(hub) == before
+
+
+def test_an_envelope_carrying_the_whole_payload_names_its_digest(hub: Hub, keys_dir: Path) -> None:
+    """The payload is hashed once, for the idempotency digest and the envelope's header:
+    the importer opens it (which checks the digest) and the header names the payload's
+    SHA-256, hashed afresh here."""
+    recs = synthetic("ecommerce.order", "TH", 6)
+    result = hub.pipeline.submit(batch_of("ecommerce.order", "TH", recs, key="k-whole"))
+    assert result.outcomes["allow"] == len(recs)  # every record whole: the payload is reused
+    opened: list[tuple[Any, bytes]] = []
+    keys = load_key_file(keys_dir / f"{result.importer}.json")
+    drain_inbox(LocalMailbox(hub), keys, sink=lambda h, p: opened.append((h, p)), clock=lambda: NOW)
+    [(header, payload)] = opened
+    assert payload == encode_records(recs)
+    assert header.payload_digest == hashlib.sha256(payload).digest()
 
 
 def test_the_new_digest_is_stored_and_replays(hub: Hub) -> None:
