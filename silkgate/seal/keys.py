@@ -291,7 +291,8 @@ def _current(
     if not usable:
         raise ConfigError(
             f"no valid {what} key at {now.isoformat()}: all are expired, revoked or not yet "
-            "valid; rotate the key ring (silkgate keys rotate)"
+            "valid; add fresh keys to the key file (silkgate participant rotate-keys), or make "
+            "a new key file (silkgate keygen) whose public part the operator registers"
         )
     return max(usable, key=lambda e: e.not_before)
 

@@ -42,7 +42,8 @@ export function currentSigningEntry(ring, now = Date.now()) {
   if (!usable.length) {
     throw new KeyFileError(
       "no valid signing key in this file: all are expired, revoked or not yet valid " +
-        "(rotate the key ring with `silkgate keys rotate`)",
+        "(add fresh keys with `silkgate participant rotate-keys`, or make a new key file with " +
+        "`silkgate keygen` and have the operator register its public part)",
     );
   }
   return usable.reduce((a, b) => (parseTime(b.not_before) > parseTime(a.not_before) ? b : a));

@@ -98,7 +98,7 @@ async function keysPage(body) {
           },
         },
         h("h3", {}, "Register rotated keys"),
-        h("p", {}, "The participant runs `silkgate keys rotate` on its own machine and hands over the public halves (base64); the old keys stay valid for the overlap."),
+        h("p", {}, "The participant makes new keys on its own machine (`silkgate keygen --id ID --out FILE` prints the public halves, base64) and hands over the public halves; the old keys stay valid for the overlap."),
         field("New Ed25519 signing public key (base64)", signing),
         field("New HPKE public key (base64)", hpke),
         field("Overlap (days)", overlap),
