@@ -6,15 +6,15 @@ key the request was signed with, and serializes; the service holds every rule.""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Annotated, Any, Protocol
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any, Protocol, TypeVar
 from urllib.parse import urlencode
 
 import msgspec
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from silkgate.api.authz import Action, authorize, scopes, visible
+from silkgate.api.authz import Action, Caller, authorize, scopes, visible
 from silkgate.api.deps import ApiState, Auth, State, decode_body, json_response
 from silkgate.api.openapi import ERRORS, json_body, json_reply
 from silkgate.api.wire import AgreementBody, FilingBody
@@ -66,16 +66,35 @@ _PAGED = (
 )
 
 
-def _page(request: Request, rows: Sequence[_Identified], after: str | None, limit: int) -> Response:
-    """One page of `rows` (already only those the caller may see): the first `limit` rows
-    with an id greater than `after`, in order of id, and a `Link: rel="next"` header if more
-    remain. The cursor is compared, never looked up, so it reveals nothing about the rows
-    the caller may not see."""
-    ordered = sorted(rows, key=_id)  # the stores sort by id too; the order must be ours
-    following = [r for r in ordered if after is None or r.id > after]
-    page = following[:limit]
+Row = TypeVar("Row", bound=_Identified)
+
+
+def _visible_page(
+    read: Callable[[str | None, int], list[Row]],
+    caller: Caller,
+    action: Action,
+    after: str | None,
+    limit: int,
+) -> tuple[list[Row], bool]:
+    """The first `limit` rows the caller may see with an id greater than `after`, in order of
+    id, and whether more remain. `read(after, n)` is the store's page of n rows after an id:
+    the store is read a page at a time, never whole, and a page short of rows the caller may
+    see is topped up from the next. The cursor is compared, never looked up, so it reveals
+    nothing about the rows the caller may not see."""
+    shown: list[Row] = []
+    cursor = after
+    while True:
+        rows = read(cursor, limit + 1)
+        shown += visible(caller, action, rows)
+        if len(shown) > limit or len(rows) <= limit:
+            return shown[:limit], len(shown) > limit
+        cursor = rows[-1].id
+
+
+def _page(request: Request, page: Sequence[_Identified], more: bool, limit: int) -> Response:
+    """`page` as the response, with a `Link: rel="next"` header if `more` rows remain."""
     headers: dict[str, str] = {}
-    if len(following) > limit:
+    if more:
         query = [
             (k, v) for k, v in request.query_params.multi_items() if k not in ("after", "limit")
         ]
@@ -83,10 +102,6 @@ def _page(request: Request, rows: Sequence[_Identified], after: str | None, limi
         target = request.scope.get("raw_path") or request.url.path.encode("utf-8")
         headers["Link"] = f'<{target.decode("latin-1")}?{urlencode(query)}>; rel="next"'
     return json_response(page, headers=headers)
-
-
-def _id(row: _Identified) -> str:
-    return row.id
 
 
 def _service(state: ApiState) -> RegistryService:
@@ -120,8 +135,12 @@ def list_participants(
     limit: Limit = DEFAULT_LIMIT,
     after: After = None,
 ) -> Response:
-    rows = visible(auth.caller, "participants.list", _service(state).participants())
-    return _page(request, rows, after, limit)
+    participants = _service(state).participants
+    page, more = _visible_page(
+        lambda cursor, n: participants(after=cursor, limit=n),
+        auth.caller, "participants.list", after, limit,
+    )  # fmt: skip
+    return _page(request, page, more, limit)
 
 
 def _own(auth: Auth, fields: frozenset[str], field: str, wanted: str | None) -> str | None:
@@ -235,12 +254,14 @@ def list_agreements(
     importer: str | None = None,
 ) -> Response:
     fields = scopes(auth.caller, "agreements.list")
-    found = _service(state).agreements(
-        exporter=_own(auth, fields, "exporter", exporter),
-        importer=_own(auth, fields, "importer", importer),
-    )
-    rows = visible(auth.caller, "agreements.list", found)
-    return _page(request, rows, after, limit)
+    agreements = _service(state).agreements
+    exporter = _own(auth, fields, "exporter", exporter)
+    importer = _own(auth, fields, "importer", importer)
+    page, more = _visible_page(
+        lambda cursor, n: agreements(exporter=exporter, importer=importer, after=cursor, limit=n),
+        auth.caller, "agreements.list", after, limit,
+    )  # fmt: skip
+    return _page(request, page, more, limit)
 
 
 @router.post(
@@ -275,9 +296,13 @@ def list_filings(
     exporter: str | None = None,
 ) -> Response:
     fields = scopes(auth.caller, "filings.list")
-    found = _service(state).filings(exporter=_own(auth, fields, "exporter", exporter))
-    rows = visible(auth.caller, "filings.list", found)
-    return _page(request, rows, after, limit)
+    filings = _service(state).filings
+    exporter = _own(auth, fields, "exporter", exporter)
+    page, more = _visible_page(
+        lambda cursor, n: filings(exporter=exporter, after=cursor, limit=n),
+        auth.caller, "filings.list", after, limit,
+    )  # fmt: skip
+    return _page(request, page, more, limit)
 
 
 @router.post(

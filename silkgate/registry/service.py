@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -70,6 +69,7 @@ from silkgate.registry.keys import (
     signing_history,
     with_history,
 )
+from silkgate.store.ports import RegistryPort, Transactional
 
 if TYPE_CHECKING:
     from silkgate.flow.holds import RecheckReport
@@ -82,26 +82,8 @@ _Recorded = TypeVar("_Recorded", Agreement, Filing)
 
 
 # ----------------------------------------------------------------------------- ports
-class RegistryStore(Protocol):
-    """The part of the store the registry uses."""
-
-    def transaction(self) -> AbstractContextManager[None]: ...
-
-    def get_participant(self, participant_id: str) -> Participant: ...
-
-    def put_participant(self, participant: Participant) -> None: ...
-
-    def list_participants(self) -> list[Participant]: ...
-
-    def get_agreement(self, agreement_id: str) -> Agreement: ...
-
-    def put_agreement(self, agreement: Agreement) -> None: ...
-
-    def list_agreements(
-        self, *, exporter: str | None = None, importer: str | None = None
-    ) -> list[Agreement]: ...
-
-    def list_filings(self, *, exporter: str | None = None) -> list[Filing]: ...
+class RegistryStore(RegistryPort, Transactional, Protocol):
+    """The part of the store the registry uses (the store's own port, not a copy of it)."""
 
 
 class FilingRecorder(Protocol):
@@ -181,16 +163,28 @@ class RegistryService:
         except NotFoundError:
             raise NotFoundError(f"participant {participant_id!r} is not registered") from None
 
-    def participants(self) -> list[Participant]:
-        return self.store.list_participants()
+    def participants(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[Participant]:
+        """In order of id; a page of them with `after`/`limit` (see RegistryPort)."""
+        return self.store.list_participants(after=after, limit=limit)
 
     def agreements(
-        self, *, exporter: str | None = None, importer: str | None = None
+        self,
+        *,
+        exporter: str | None = None,
+        importer: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[Agreement]:
-        return self.store.list_agreements(exporter=exporter, importer=importer)
+        return self.store.list_agreements(
+            exporter=exporter, importer=importer, after=after, limit=limit
+        )
 
-    def filings(self, *, exporter: str | None = None) -> list[Filing]:
-        return self.store.list_filings(exporter=exporter)
+    def filings(
+        self, *, exporter: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[Filing]:
+        return self.store.list_filings(exporter=exporter, after=after, limit=limit)
 
     def today(self) -> date:
         """Today on the hub's clock (UTC): what `valid_from` defaults to."""

@@ -9,10 +9,10 @@ that block started.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 
@@ -124,9 +124,11 @@ class MemoryStore:
         with self._lock:
             return _get(self._participants, participant_id, "participant")
 
-    def list_participants(self) -> list[Participant]:
+    def list_participants(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[Participant]:
         with self._lock:
-            return sorted(self._participants.values(), key=lambda p: p.id)
+            return _id_page(self._participants.values(), after, limit)
 
     def put_agreement(self, agreement: Agreement) -> None:
         with self.transaction():
@@ -137,27 +139,32 @@ class MemoryStore:
             return _get(self._agreements, agreement_id, "agreement")
 
     def list_agreements(
-        self, *, exporter: str | None = None, importer: str | None = None
+        self,
+        *,
+        exporter: str | None = None,
+        importer: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[Agreement]:
         with self._lock:
-            return sorted(
-                (
-                    a
-                    for a in self._agreements.values()
-                    if (exporter is None or a.exporter == exporter)
-                    and (importer is None or a.importer == importer)
-                ),
-                key=lambda a: a.id,
+            found = (
+                a
+                for a in self._agreements.values()
+                if (exporter is None or a.exporter == exporter)
+                and (importer is None or a.importer == importer)
             )
+            return _id_page(found, after, limit)
 
     def put_filing(self, filing: Filing) -> None:
         with self.transaction():
             self._set(self._filings, filing.id, filing)
 
-    def list_filings(self, *, exporter: str | None = None) -> list[Filing]:
+    def list_filings(
+        self, *, exporter: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[Filing]:
         with self._lock:
             found = (f for f in self._filings.values() if exporter in (None, f.exporter))
-            return sorted(found, key=lambda f: f.id)
+            return _id_page(found, after, limit)
 
     # -- batches and idempotency -------------------------------------------------------
     def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:
@@ -499,6 +506,20 @@ def _restore(table: dict[Any, Any], key: Any, old: Any) -> None:
         table.pop(key, None)
     else:
         table[key] = old
+
+
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+R = TypeVar("R", bound=_HasId)
+
+
+def _id_page(rows: Iterable[R], after: str | None, limit: int | None) -> list[R]:
+    """In order of id, those after `after`, at most `limit` (the SQL stores' id_page)."""
+    ordered = sorted((r for r in rows if after is None or r.id > after), key=lambda r: r.id)
+    return ordered if limit is None else ordered[:limit]
 
 
 def _get(table: Mapping[K, V], key: K, what: str) -> V:

@@ -214,19 +214,35 @@ class RegistryPort(Protocol):
 
     def get_participant(self, participant_id: str) -> Participant: ...
 
-    def list_participants(self) -> list[Participant]: ...
+    def list_participants(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[Participant]:
+        """In order of id (by code point); with `after`, only ids after it; at most `limit`
+        (a page of a listing: the next page is the one after the last id)."""
+        ...
 
     def put_agreement(self, agreement: Agreement) -> None: ...
 
     def get_agreement(self, agreement_id: str) -> Agreement: ...
 
     def list_agreements(
-        self, *, exporter: str | None = None, importer: str | None = None
-    ) -> list[Agreement]: ...
+        self,
+        *,
+        exporter: str | None = None,
+        importer: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[Agreement]:
+        """Those of `exporter` and `importer` (when given), paged as list_participants."""
+        ...
 
     def put_filing(self, filing: Filing) -> None: ...
 
-    def list_filings(self, *, exporter: str | None = None) -> list[Filing]: ...
+    def list_filings(
+        self, *, exporter: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[Filing]:
+        """Those of `exporter` (when given), paged as list_participants."""
+        ...
 
 
 class BatchPort(Protocol):

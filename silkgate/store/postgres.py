@@ -66,6 +66,7 @@ from silkgate.store.rows import (
     fact_groups,
     facts_blob,
     facts_from_blob,
+    id_page,
     push_endpoint_from_row,
     result_from_blob,
     where_equal,
@@ -389,9 +390,13 @@ class PostgresStore(SqlStatsReads):
         )
         return decode_blob(row[0], Participant)
 
-    def list_participants(self) -> list[Participant]:
-        rows = self._rows("SELECT data FROM participants ORDER BY id")
-        return [decode_blob(r[0], Participant) for r in rows]
+    def list_participants(
+        self, *, after: str | None = None, limit: int | None = None
+    ) -> list[Participant]:
+        sql, params = id_page(
+            "SELECT data FROM participants", [], "%s", self._stats_collate, after, limit
+        )
+        return [decode_blob(r[0], Participant) for r in self._rows(sql, params)]
 
     def put_agreement(self, agreement: Agreement) -> None:
         self._run(
@@ -408,11 +413,18 @@ class PostgresStore(SqlStatsReads):
         return decode_blob(row[0], Agreement)
 
     def list_agreements(
-        self, *, exporter: str | None = None, importer: str | None = None
+        self,
+        *,
+        exporter: str | None = None,
+        importer: str | None = None,
+        after: str | None = None,
+        limit: int | None = None,
     ) -> list[Agreement]:
         where, params = where_equal("%s", exporter=exporter, importer=importer)
-        rows = self._rows(f"SELECT data FROM agreements{where} ORDER BY id", params)
-        return [decode_blob(r[0], Agreement) for r in rows]
+        sql, params = id_page(
+            f"SELECT data FROM agreements{where}", params, "%s", self._stats_collate, after, limit
+        )
+        return [decode_blob(r[0], Agreement) for r in self._rows(sql, params)]
 
     def put_filing(self, filing: Filing) -> None:
         self._run(
@@ -421,10 +433,14 @@ class PostgresStore(SqlStatsReads):
             (filing.id, filing.exporter, _encoder.encode(filing)),
         )
 
-    def list_filings(self, *, exporter: str | None = None) -> list[Filing]:
+    def list_filings(
+        self, *, exporter: str | None = None, after: str | None = None, limit: int | None = None
+    ) -> list[Filing]:
         where, params = where_equal("%s", exporter=exporter)
-        rows = self._rows(f"SELECT data FROM filings{where} ORDER BY id", params)
-        return [decode_blob(r[0], Filing) for r in rows]
+        sql, params = id_page(
+            f"SELECT data FROM filings{where}", params, "%s", self._stats_collate, after, limit
+        )
+        return [decode_blob(r[0], Filing) for r in self._rows(sql, params)]
 
     # -- batches and idempotency -------------------------------------------------------
     def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:

@@ -51,6 +51,29 @@ def push_endpoint_from_row(row: Sequence[Any]) -> PushEndpoint:
     return PushEndpoint(importer=str(importer), url=str(url), created_at=from_us(int(created)))
 
 
+def id_page(
+    sql: str,
+    params: list[object],
+    placeholder: str,
+    collate: str,
+    after: str | None,
+    limit: int | None,
+) -> tuple[str, list[object]]:
+    """`sql` (a SELECT with its WHERE clause, if any, from where_equal) narrowed to ids after
+    `after`, in order of id by code point (`collate`: the store's byte-order collation), at
+    most `limit` rows: one page of a registry listing."""
+    if after is not None:
+        sql += (
+            " AND " if " WHERE " in sql else " WHERE "
+        ) + f"id COLLATE {collate} > {placeholder}"
+        params = [*params, after]
+    sql += f" ORDER BY id COLLATE {collate}"
+    if limit is not None:
+        sql += f" LIMIT {placeholder}"
+        params = [*params, limit]
+    return sql, params
+
+
 def where_equal(placeholder: str, **columns: object) -> tuple[str, list[object]]:
     """A WHERE clause matching every column whose value is not None, with the driver's
     `placeholder` (``?`` or ``%s``), and its parameters."""

@@ -194,6 +194,27 @@ def test_an_importer_pages_the_filings_that_name_it(world: Env) -> None:
     assert len(pages) == (EACH + 1) // 2
 
 
+def test_the_hub_reads_the_store_a_page_at_a_time(
+    world: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An importer sees every other filing (those naming it): each page is topped up from
+    the store's next page, and no read asks the store for more than a page and one row."""
+    store = world.hub.store
+    asked: list[int | None] = []
+    listing = store.list_filings
+
+    def recorded(**kwargs: Any) -> list[Filing]:
+        asked.append(kwargs.get("limit"))
+        return listing(**kwargs)
+
+    monkeypatch.setattr(store, "list_filings", recorded)
+    pages = walk(world, A_IMPORTER, "/v1/filings", limit=3)
+    assert [i for p in pages for i in p] == sorted(i for p in pages for i in p)
+    assert sum(map(len, pages)) == EACH and all(len(p) == 3 for p in pages[:-1])
+    assert asked and all(n == 4 for n in asked)
+    assert len(asked) > len(pages)  # pages were topped up from the next store page
+
+
 @pytest.mark.parametrize("path", ["/v1/participants", "/v1/agreements", "/v1/filings"])
 @pytest.mark.parametrize("limit", ["0", "501", "-1", "ten", "1.5"])
 def test_a_limit_out_of_range_is_refused(world: Env, path: str, limit: str) -> None:

@@ -40,3 +40,23 @@ def test_filings(store: RegistryPort) -> None:
     store.put_filing(filing("f_1", "p_y"))
     assert store.list_filings() == [filing("f_1", "p_y"), filing("f_2", "p_x")]
     assert store.list_filings(exporter="p_x") == [filing("f_2", "p_x")]
+
+
+def test_listings_page_by_id(store: RegistryPort) -> None:
+    """`after` and `limit`: a page of a listing in order of id by code point ("B" < "a" <
+    "é"), the next page after the last id; filters apply before the page is cut."""
+    for pid in ("p_é", "p_a", "p_B", "p_c"):
+        store.put_participant(participant(pid))
+    for n, exporter in enumerate(("p_x", "p_y", "p_x", "p_x", "p_y")):
+        store.put_agreement(agreement(f"a_{n}", exporter, "p_vn"))
+        store.put_filing(filing(f"f_{n}", exporter))
+    assert [p.id for p in store.list_participants()] == ["p_B", "p_a", "p_c", "p_é"]
+    assert [p.id for p in store.list_participants(limit=2)] == ["p_B", "p_a"]
+    assert [p.id for p in store.list_participants(after="p_a", limit=2)] == ["p_c", "p_é"]
+    assert [p.id for p in store.list_participants(after="p_b")] == ["p_c", "p_é"]  # no such id
+    assert store.list_participants(after="p_é") == []
+    assert [a.id for a in store.list_agreements(exporter="p_x", limit=2)] == ["a_0", "a_2"]
+    assert [a.id for a in store.list_agreements(exporter="p_x", after="a_2")] == ["a_3"]
+    assert [a.id for a in store.list_agreements(importer="p_vn", after="a_3")] == ["a_4"]
+    assert [f.id for f in store.list_filings(exporter="p_y", after="f_1", limit=5)] == ["f_4"]
+    assert [f.id for f in store.list_filings(after="f_0", limit=1)] == ["f_1"]
