@@ -56,6 +56,7 @@ from silkgate.store.base import (
 )
 from silkgate.store.migrations import STATS_VERSION, Migration
 from silkgate.store.postgres_schema import PG_MIGRATIONS, TABLES, current_version, migrate
+from silkgate.store.registry_sql import SqlRegistryReads
 from silkgate.store.rows import (
     ENVELOPE_COLUMNS,
     FACTS_PER_ROW,
@@ -66,7 +67,6 @@ from silkgate.store.rows import (
     fact_groups,
     facts_blob,
     facts_from_blob,
-    id_page,
     push_endpoint_from_row,
     result_from_blob,
     where_equal,
@@ -195,9 +195,9 @@ class _Local(threading.local):
             self.unsequenced[-1] += rows
 
 
-class PostgresStore(SqlStatsReads):
-    _stats_mark = "%s"
-    _stats_collate = '"C"'
+class PostgresStore(SqlStatsReads, SqlRegistryReads):
+    _sql_mark = "%s"
+    _sql_collate = '"C"'
 
     def __init__(
         self,
@@ -390,14 +390,6 @@ class PostgresStore(SqlStatsReads):
         )
         return decode_blob(row[0], Participant)
 
-    def list_participants(
-        self, *, after: str | None = None, limit: int | None = None
-    ) -> list[Participant]:
-        sql, params = id_page(
-            "SELECT data FROM participants", [], "%s", self._stats_collate, after, limit
-        )
-        return [decode_blob(r[0], Participant) for r in self._rows(sql, params)]
-
     def put_agreement(self, agreement: Agreement) -> None:
         self._run(
             "INSERT INTO agreements (id, exporter, importer, data) VALUES (%s, %s, %s, %s) "
@@ -412,20 +404,6 @@ class PostgresStore(SqlStatsReads):
         )
         return decode_blob(row[0], Agreement)
 
-    def list_agreements(
-        self,
-        *,
-        exporter: str | None = None,
-        importer: str | None = None,
-        after: str | None = None,
-        limit: int | None = None,
-    ) -> list[Agreement]:
-        where, params = where_equal("%s", exporter=exporter, importer=importer)
-        sql, params = id_page(
-            f"SELECT data FROM agreements{where}", params, "%s", self._stats_collate, after, limit
-        )
-        return [decode_blob(r[0], Agreement) for r in self._rows(sql, params)]
-
     def put_filing(self, filing: Filing) -> None:
         self._run(
             "INSERT INTO filings (id, exporter, data) VALUES (%s, %s, %s) "
@@ -433,16 +411,6 @@ class PostgresStore(SqlStatsReads):
             (filing.id, filing.exporter, _encoder.encode(filing)),
         )
 
-    def list_filings(
-        self, *, exporter: str | None = None, after: str | None = None, limit: int | None = None
-    ) -> list[Filing]:
-        where, params = where_equal("%s", exporter=exporter)
-        sql, params = id_page(
-            f"SELECT data FROM filings{where}", params, "%s", self._stats_collate, after, limit
-        )
-        return [decode_blob(r[0], Filing) for r in self._rows(sql, params)]
-
-    # -- batches and idempotency -------------------------------------------------------
     def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:
         self._lock(lock_key("idem", scope, key))
         rows = self._rows(

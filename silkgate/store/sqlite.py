@@ -38,6 +38,7 @@ from silkgate.store.migrations import (
     current_version,
     migrate,
 )
+from silkgate.store.registry_sql import SqlRegistryReads
 from silkgate.store.rows import (
     ENVELOPE_COLUMNS,
     FACTS_PER_ROW,
@@ -48,7 +49,6 @@ from silkgate.store.rows import (
     fact_groups,
     facts_blob,
     facts_from_blob,
-    id_page,
     push_endpoint_from_row,
     result_from_blob,
     where_equal,
@@ -63,9 +63,9 @@ PAGE_SIZE = 4096  # bytes, for a new database (see _configure)
 CACHE_KIB = 2000  # page cache per connection, KiB (SQLite's default)
 
 
-class SqliteStore(SqlStatsReads):
-    _stats_mark = "?"
-    _stats_collate = "BINARY"
+class SqliteStore(SqlStatsReads, SqlRegistryReads):
+    _sql_mark = "?"
+    _sql_collate = "BINARY"
 
     def __init__(self, path: str | Path, *, migrations: Sequence[Migration] = MIGRATIONS) -> None:
         """Open (creating if needed) the database at `path` and apply pending migrations.
@@ -185,14 +185,6 @@ class SqliteStore(SqlStatsReads):
         )
         return decode_blob(row[0], Participant)
 
-    def list_participants(
-        self, *, after: str | None = None, limit: int | None = None
-    ) -> list[Participant]:
-        sql, params = id_page(
-            "SELECT data FROM participants", [], "?", self._stats_collate, after, limit
-        )
-        return [decode_blob(r[0], Participant) for r in self._rows(sql, params)]
-
     def put_agreement(self, agreement: Agreement) -> None:
         self._run(
             "INSERT OR REPLACE INTO agreements (id, exporter, importer, data) VALUES (?, ?, ?, ?)",
@@ -205,36 +197,12 @@ class SqliteStore(SqlStatsReads):
         )
         return decode_blob(row[0], Agreement)
 
-    def list_agreements(
-        self,
-        *,
-        exporter: str | None = None,
-        importer: str | None = None,
-        after: str | None = None,
-        limit: int | None = None,
-    ) -> list[Agreement]:
-        where, params = where_equal("?", exporter=exporter, importer=importer)
-        sql, params = id_page(
-            f"SELECT data FROM agreements{where}", params, "?", self._stats_collate, after, limit
-        )
-        return [decode_blob(r[0], Agreement) for r in self._rows(sql, params)]
-
     def put_filing(self, filing: Filing) -> None:
         self._run(
             "INSERT OR REPLACE INTO filings (id, exporter, data) VALUES (?, ?, ?)",
             (filing.id, filing.exporter, _encoder.encode(filing)),
         )
 
-    def list_filings(
-        self, *, exporter: str | None = None, after: str | None = None, limit: int | None = None
-    ) -> list[Filing]:
-        where, params = where_equal("?", exporter=exporter)
-        sql, params = id_page(
-            f"SELECT data FROM filings{where}", params, "?", self._stats_collate, after, limit
-        )
-        return [decode_blob(r[0], Filing) for r in self._rows(sql, params)]
-
-    # -- batches and idempotency -------------------------------------------------------
     def get_idempotency(self, scope: str, key: str) -> tuple[bytes, str] | None:
         rows = self._rows(
             "SELECT digest, batch_id FROM idempotency WHERE scope = ? AND key = ?", (scope, key)

@@ -16,8 +16,8 @@ from silkgate.store.rows import result_from_blob
 
 
 class SqlStatsReads:
-    _stats_mark: ClassVar[str]  # "?" or "%s"
-    _stats_collate: ClassVar[str]  # the collation that orders by bytes
+    _sql_mark: ClassVar[str]  # "?" or "%s"
+    _sql_collate: ClassVar[str]  # the collation that orders by bytes
 
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError  # the store's own read
@@ -33,7 +33,7 @@ class SqlStatsReads:
         after = 0
         while True:
             rows = self._rows(
-                f"SELECT seq, data FROM batch_results WHERE seq > {self._stats_mark} "
+                f"SELECT seq, data FROM batch_results WHERE seq > {self._sql_mark} "
                 "ORDER BY seq LIMIT 500",
                 (after,),
             )
@@ -94,7 +94,7 @@ class SqlStatsReads:
         """The whole-hub daily totals when they answer the question, else the per-batch
         rows grouped (stats.uses_rollup decides)."""
         check_paging(limit, offset)
-        mark, collate = self._stats_mark, self._stats_collate
+        mark, collate = self._sql_mark, self._sql_collate
         if stats.uses_rollup(since, until, exporter, importer, party):
             sql, params = days_sql(
                 mark, collate, since=since, until=until, limit=limit, offset=offset
@@ -114,7 +114,7 @@ class SqlStatsReads:
         hourly = stats.hours_answer(since, until, bucket_seconds)
         growth = stats.growth_hours_sql if hourly else stats.growth_sql
         sql, params = growth(
-            self._stats_mark, since=since, until=until, bucket_seconds=bucket_seconds,
+            self._sql_mark, since=since, until=until, bucket_seconds=bucket_seconds,
             limit=limit, offset=offset,
         )  # fmt: skip
         return [stats.size_point(tuple(r), bucket_seconds) for r in self._rows(sql, params)]
