@@ -103,12 +103,15 @@ def test_mailbox_pages_with_after_and_limit(env: Env) -> None:
 
 def test_long_poll_wakes_on_delivery(env: Env) -> None:
     exporter, importer = env.clients["cn-exporter"], env.clients["vn-importer"]
-    got: list[int] = []
+    got: list[int | Exception] = []
     started = threading.Event()
 
     def poll() -> None:
         started.set()
-        got.append(len(importer.mailbox(wait=30).envelopes))
+        try:
+            got.append(len(importer.mailbox(wait=30).envelopes))
+        except Exception as exc:  # shown by the assertion below, not lost in the thread
+            got.append(exc)
 
     thread = threading.Thread(target=poll)
     thread.start()
