@@ -204,7 +204,7 @@ def test_the_sdk_releases_and_the_leaf_verifies_with_the_regulators_key(env: Env
     leaf = decode_leaf(regulator.proof_bundle(action.ledger_index).entry)
     assert isinstance(leaf, HoldReleaseLeaf) and leaf.by == regulator.participant_id
     public = env.hub.store.get_participant(regulator.participant_id).signing_key
-    verify_hold_leaf(leaf, ed25519_public_from_bytes(public), "reviewed")
+    verify_hold_leaf(leaf, "reviewed", regulator=ed25519_public_from_bytes(public))
     second = hold_one(env, seed=6)
     assert regulator.reject_hold(second, "no basis").action == "rejected"
     assert [h.envelope_id for h in regulator.holds()] == []

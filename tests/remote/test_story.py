@@ -162,7 +162,8 @@ def test_every_participant_works_from_its_own_machine(machines: Machines) -> Non
     assert isinstance(leaf, HoldReleaseLeaf) and leaf.by == REGULATOR and leaf.signature
     published = read_public_document(m.regulator / "public.json")
     assert leaf.key_id == published.signing_key_id
-    verify_hold_leaf(leaf, ed25519_public_from_bytes(published.signing_key), action["reason"])
+    regulator_key = ed25519_public_from_bytes(published.signing_key)
+    verify_hold_leaf(leaf, action["reason"], regulator=regulator_key)
 
     # The importer pulls it over --hub and opens every record.
     pulled = out("inbox", *remote(m), "--out", "received.ndjson", cwd=m.importer)
