@@ -288,11 +288,6 @@ def _signer_key(
             f"the {leaf.__struct_config__.tag} of {leaf.envelope_id} is {leaf.by}'s: give "
             "that regulator's public key to check it"
         )
-    if key_id in hub_keys:
-        raise VerificationError(
-            f"the {leaf.__struct_config__.tag} of {leaf.envelope_id} says {leaf.by} made it, "
-            f"but it is signed with the hub's key {key_id}"
-        )
     given = _by_id(regulator)
     for given_id in given:
         if given_id in hub_keys:
@@ -300,6 +295,11 @@ def _signer_key(
                 f"the key given for {leaf.by} ({given_id}) is one of the hub's signing keys, "
                 "not a regulator's"
             )
+    if key_id in hub_keys:
+        raise VerificationError(
+            f"the {leaf.__struct_config__.tag} of {leaf.envelope_id} says {leaf.by} made it, "
+            f"but it is signed with the hub's key {key_id}"
+        )
     if key_id not in given:
         raise VerificationError(
             f"the {leaf.__struct_config__.tag} of {leaf.envelope_id} by {leaf.by} is signed "
