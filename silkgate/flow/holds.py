@@ -57,7 +57,7 @@ from silkgate.errors import (
 )
 from silkgate.flow.decide import Decider
 from silkgate.ledger import TransparencyLog
-from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, append_leaf
+from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, append_leaf, decode_leaf
 from silkgate.ledger.notes import keep_note, read_note
 from silkgate.mailbox.service import MailboxService
 from silkgate.model import BatchResult, Decision, Filing
@@ -259,6 +259,29 @@ def verify_hold_leaf(
             f"with key {leaf.key_id} (the envelope id, the reason, `by` or the signature "
             "differ from what was signed)"
         ) from None
+
+
+def verify_hold_entry(
+    entry: bytes,
+    reason: str | None,
+    *,
+    hub: PublicKeys | None = None,
+    regulator: Ed25519PublicKey | PublicKeys | None = None,
+) -> HoldReleaseLeaf | HoldRejectLeaf:
+    """A ledger entry (e.g. a proof bundle's) that must be a `hold_release`/`hold_reject`
+    leaf whose signature verifies (`verify_hold_leaf`); the leaf. Raises
+    VerificationError."""
+    try:
+        leaf = decode_leaf(entry)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise VerificationError(f"the entry is not a ledger leaf silkgate knows: {exc}") from None
+    if not isinstance(leaf, HoldReleaseLeaf | HoldRejectLeaf):
+        raise VerificationError(
+            f"the entry is a {leaf.__struct_config__.tag} leaf, not {RELEASE_KIND} or "
+            f"{REJECT_KIND}: it carries no hold decision to check"
+        )
+    verify_hold_leaf(leaf, reason, hub=hub, regulator=regulator)
+    return leaf
 
 
 def _signer_key(
