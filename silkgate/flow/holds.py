@@ -49,10 +49,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, system_random
 from silkgate.errors import (
+    AuthError,
     ConflictError,
     ForbiddenError,
     InputError,
     NotFoundError,
+    SilkgateError,
     VerificationError,
 )
 from silkgate.flow.decide import Decider
@@ -64,6 +66,7 @@ from silkgate.model import BatchResult, Decision, Filing
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain
 from silkgate.policy.engine import Shape, make_shape
+from silkgate.registry.keys import request_key
 from silkgate.sandbox.auth import Approval, sign_action, verify_approval
 from silkgate.sandbox.evaluate import countable, stored_sig
 from silkgate.seal.envelope import envelope_digest
@@ -140,6 +143,15 @@ class RecheckReport(msgspec.Struct, frozen=True, kw_only=True):
     released: int
     still_held: int
     items: tuple[RecheckItem, ...]
+
+
+class HoldAudit(msgspec.Struct, frozen=True, kw_only=True):
+    """Every hold decision in the log, its signature checked (`HoldService.audit`)."""
+
+    leaves: int  # hold_release and hold_reject leaves in the log
+    by_hub: int  # the hub's re-check releases whose signature verifies
+    by_regulators: int  # regulators' releases and rejections whose signature verifies
+    unsigned: tuple[int, ...]  # ledger indexes of leaves written before they were signed
 
 
 # ----------------------------------------------------------------------------- pure logic
@@ -596,6 +608,54 @@ class HoldService:
             engine or self.engine(), facts, self.clock().date()
         )
         return Redecision(decided.decisions, decided.counted)
+
+    # -- audit ---------------------------------------------------------------------------
+    def audit(self, hub_keys: PublicKeys, *, page: int = 1000) -> HoldAudit:
+        """Check the signature of every `hold_release`/`hold_reject` leaf in the log: the
+        hub's re-check releases with `hub_keys` (Hub.envelope_public_keys()), a regulator's
+        decisions with its key named by the leaf, valid and not revoked when it signed
+        (the registry's key history), each over the reason behind the leaf's commitment.
+        Leaves written before holds were signed are listed, not failed. Raises
+        VerificationError naming the first leaf that does not verify."""
+        leaves = by_hub = by_regulators = 0
+        unsigned: list[int] = []
+        size = self.store.ledger_size()
+        for start in range(0, size, page):
+            entries = self.store.ledger_entries(start, min(start + page, size))
+            for index, entry in enumerate(entries, start):
+                if b'"kind":"hold_' not in entry:  # canonical JSON: no space after ':'
+                    continue
+                leaf = decode_leaf(entry)
+                if not isinstance(leaf, HoldReleaseLeaf | HoldRejectLeaf):
+                    continue
+                leaves += 1
+                if not leaf.signature and not leaf.key_id:
+                    unsigned.append(index)
+                    continue
+                try:
+                    self._audit_leaf(leaf, hub_keys)
+                except SilkgateError as exc:
+                    raise VerificationError(f"ledger entry {index}: {exc}") from None
+                if leaf.by == HUB_ACTOR:
+                    by_hub += 1
+                else:
+                    by_regulators += 1
+        return HoldAudit(
+            leaves=leaves, by_hub=by_hub, by_regulators=by_regulators, unsigned=tuple(unsigned)
+        )
+
+    def _audit_leaf(self, leaf: HoldReleaseLeaf | HoldRejectLeaf, hub_keys: PublicKeys) -> None:
+        regulator: Ed25519PublicKey | None = None
+        if leaf.by != HUB_ACTOR and leaf.key_id:
+            try:
+                signer = self.store.get_participant(leaf.by)
+            except NotFoundError:
+                raise VerificationError(f"{leaf.by!r} is not a registered participant") from None
+            try:  # the key it names, valid and not revoked when the leaf was written
+                regulator = request_key(signer, leaf.key_id, leaf.time)
+            except AuthError as exc:
+                raise VerificationError(f"{exc} (when the leaf was written)") from None
+        verify_hold_leaf(leaf, self.reason(leaf), hub=hub_keys, regulator=regulator)
 
     # -- shared steps (inside the caller's transaction) -----------------------------------
     def _release(
