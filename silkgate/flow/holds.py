@@ -408,9 +408,10 @@ def release_leaf(
     counted: dict[str, int], now: datetime, extra: dict[str, Any] | None = None,
     approval: Approval | None = None,
 ) -> HoldReleaseLeaf:  # fmt: skip
-    """The `hold_release` leaf; `extra` (a re-check's release) may set `automatic`,
-    `filings` and `policy_version`. It shows the released envelope's digest, which opens
-    the commitment in the batch leaf."""
+    """The `hold_release` leaf, signed by `approval` (the regulator's, or the hub's for a
+    re-check); `extra` (a re-check's release) may set `automatic`, `filings`,
+    `policy_version` and `requested_by`. It shows the released envelope's digest, which
+    opens the commitment in the batch leaf."""
     return HoldReleaseLeaf(
         envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
         importer=envelope.importer, records=records, by=by,

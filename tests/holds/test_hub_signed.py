@@ -267,3 +267,14 @@ def test_after_a_key_rotation_old_and_new_releases_verify(world: World) -> None:
     current_only = {new_id: keys[new_id]}
     with pytest.raises(VerificationError, match="not one of this hub's signing keys"):
         verify_hold_leaf(before, before_reason, hub=current_only)
+
+
+def test_the_documented_message_is_the_one_signed() -> None:
+    """docs/ledger.md, "Hold decisions", shows the signed bytes with placeholders."""
+    doc = (Path(__file__).parents[2] / "docs" / "ledger.md").read_text(encoding="utf-8")
+    section = doc.split("## Hold decisions", 1)[1]
+    template = section.split("```\n", 2)[1].split("```", 1)[0].rstrip("\n")
+    values = {"<by>": "hub", "<envelope_id>": "env-01", "<reason>": "re-check: filing fil-1"}
+    for placeholder, value in values.items():
+        template = template.replace(placeholder, value)
+    assert template.encode() == hold_message("release", "env-01", " re-check: filing fil-1 ", "hub")
