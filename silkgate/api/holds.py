@@ -135,7 +135,9 @@ async def recheck_holds(auth: Auth, state: State) -> Response:
     body = decode_body(auth.body, RecheckBody, "re-check") if auth.body else RecheckBody()
     exporter = _recheck_scope(auth.caller, body)
     service = HoldService.for_hub(state.hub)
-    report = await run_in_threadpool(service.recheck, exporter=exporter, by=auth.caller.id)
+    report = await run_in_threadpool(
+        service.recheck, exporter=exporter, requested_by=auth.caller.id
+    )
     if report.released:
         await state.signal.notify()
     return json_response(report)

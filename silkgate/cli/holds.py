@@ -18,6 +18,7 @@ from silkgate.errors import ConfigError, InputError
 from silkgate.flow.holds import (
     HeldBatch,
     HoldAction,
+    HoldAudit,
     HoldService,
     RecheckReport,
     sign_hold,
@@ -222,6 +223,32 @@ def print_recheck(report: RecheckReport) -> None:
         f"re-checked {report.checked} held batch(es): {report.released} released, "
         f"{report.still_held} still held"
     )
+
+
+@holds_app.command("audit")
+def holds_audit(data_dir: DataDir = DEFAULT_DATA_DIR, json: JsonFlag = False) -> None:
+    """Check the signature of every hold release and rejection in the ledger (the hub's
+    re-check releases with the hub's keys, regulators' with their registered keys)."""
+    with hub_at(data_dir) as hub:
+        audit = HoldService.for_hub(hub).audit(hub.envelope_public_keys())
+    if json:
+        print_json(audit)
+        return
+    console.print(audit_summary(audit), highlight=False)
+
+
+def audit_summary(audit: HoldAudit) -> str:
+    line = (
+        f"OK: {audit.leaves} hold decision(s) in the ledger; signatures verify on "
+        f"{audit.by_hub} release(s) by the hub's re-check and {audit.by_regulators} "
+        "decision(s) by regulators"
+    )
+    if audit.unsigned:
+        shown = ", ".join(map(str, audit.unsigned[:20])) + (
+            ", ..." if len(audit.unsigned) > 20 else ""
+        )
+        line += f"; {len(audit.unsigned)} written before they were signed (entries {shown})"
+    return line
 
 
 def _print_action(action: HoldAction, json: bool) -> None:

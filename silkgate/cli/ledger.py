@@ -7,6 +7,7 @@ tested and reused; the Typer commands only open the hub and print.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from silkgate.cli.remote import HubUrl, RemoteKeyFile
 from silkgate.errors import ConfigError, NotFoundError, SilkgateError
+from silkgate.flow.holds import HUB_ACTOR, public_keys, verify_hold_entry
 from silkgate.ledger import (
     ProofBundle,
     TransparencyLog,
@@ -141,18 +143,67 @@ def prove_remote(
 
 
 def verify_offline(
-    bundle_path: Path, checkpoint_path: Path | None, vkey: str, witness_keys: list[str]
+    bundle_path: Path,
+    checkpoint_path: Path | None,
+    vkey: str,
+    witness_keys: list[str],
+    hold: HoldCheck | None = None,
 ) -> dict[str, Any]:
     bundle = ProofBundle.from_json(bundle_path.read_bytes())
     note = checkpoint_path.read_text(encoding="utf-8") if checkpoint_path else None
     verify_bundle(bundle, note, vkey, witness_keys=witness_keys)
-    return {
+    info: dict[str, Any] = {
         "ok": True,
         "origin": bundle.origin,
         "index": bundle.index,
         "tree_size": bundle.tree_size,
         "cosigned_by": [parse_vkey(k).name for k in witness_keys],
     }
+    if hold is not None:
+        info["hold"] = verify_hold_in_bundle(bundle.entry, vkey, hold)
+    return info
+
+
+@dataclass(frozen=True)
+class HoldCheck:
+    """What checking a hold leaf's signature needs besides the bundle: the reason's text and
+    the signer's public keys (raw Ed25519, base64)."""
+
+    reason: str
+    hub_keys: tuple[str, ...] = ()  # /v1/hub `signing_keys[].public`; default: the vkey's
+    regulator_key: str | None = None  # the regulator's `signing_key` (its public document)
+
+
+def verify_hold_in_bundle(entry: bytes, vkey: str, check: HoldCheck) -> dict[str, Any]:
+    """The bundle's `hold_release`/`hold_reject` leaf's signature, checked offline: a
+    release by the hub's re-check with the hub's signing keys (`--hub-key`; without any, the
+    log key in `vkey`, which is the hub's signing key until its envelope key is rotated), a
+    regulator's decision with `--regulator-key`."""
+    raws = [_raw_key(k, "--hub-key") for k in check.hub_keys] or [parse_vkey(vkey).public_key]
+    hub = public_keys(*raws)
+    regulator = (
+        public_keys(_raw_key(check.regulator_key, "--regulator-key"))
+        if check.regulator_key
+        else None
+    )
+    leaf = verify_hold_entry(entry, check.reason, hub=hub, regulator=regulator)
+    return {
+        "kind": leaf.__struct_config__.tag,
+        "envelope_id": leaf.envelope_id,
+        "by": leaf.by,
+        "key_id": leaf.key_id,
+        "signature_ok": True,
+    }
+
+
+def _raw_key(text: str, option: str) -> bytes:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ConfigError(f"{option} takes a base64 Ed25519 public key, got {text!r}") from None
+    if len(raw) != 32:
+        raise ConfigError(f"{option}: an Ed25519 public key has 32 bytes, got {len(raw)}")
+    return raw
 
 
 # -- ledger commands ----------------------------------------------------------------
@@ -216,18 +267,54 @@ def verify_cmd(
         list[str] | None,
         typer.Option("--witness-key", help="Require a cosignature by this witness vkey."),
     ] = None,
+    reason: Annotated[
+        str | None,
+        typer.Option(
+            "--reason",
+            help="For a hold_release/hold_reject entry: the reason's text; its signature "
+            "is checked too.",
+        ),
+    ] = None,
+    hub_key: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--hub-key",
+            help="With --reason: a hub signing key (base64, /v1/hub signing_keys); "
+            "default: the --key log key.",
+        ),
+    ] = None,
+    regulator_key: Annotated[
+        str | None,
+        typer.Option(
+            "--regulator-key",
+            help="With --reason: the regulator's signing key (base64, its public document).",
+        ),
+    ] = None,
     data_dir: DataDir = DEFAULT_DATA_DIR,
     json: JsonFlag = False,
 ) -> None:
-    """Verify the whole log, or (with --bundle and --key) a proof bundle offline."""
+    """Verify the whole log, or (with --bundle and --key) a proof bundle offline; with
+    --reason, also the signature on the bundle's hold release or rejection."""
     with _errors():
         if bundle is not None:
             if key is None:
                 raise ConfigError("offline verification needs --key (the hub's verifier key)")
-            info = verify_offline(bundle, checkpoint, key, witness_key or [])
+            if reason is None and (hub_key or regulator_key):
+                raise ConfigError("--hub-key and --regulator-key check a hold leaf: give --reason")
+            hold = None
+            if reason is not None:
+                hold = HoldCheck(reason, tuple(hub_key or ()), regulator_key)
+            info = verify_offline(bundle, checkpoint, key, witness_key or [], hold)
             message = (
                 f"OK: entry {info['index']} is in {info['origin']} at size {info['tree_size']}"
             )
+            if "hold" in info:
+                signed = info["hold"]
+                signer = "the hub" if signed["by"] == HUB_ACTOR else signed["by"]
+                message += (
+                    f"; its {signed['kind']} of {signed['envelope_id']} is signed by {signer} "
+                    f"(key {signed['key_id']}) over this reason"
+                )
         else:
             with open_ledger(data_dir) as log:
                 report = log.verify_log()

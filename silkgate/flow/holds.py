@@ -19,9 +19,15 @@ records' decision facts (finding paths and types, keyed subject hashes; never co
   Whoever holds the hub's data directory cannot act as the regulator without its key.
 - **re-check**: each held batch's records are decided again from their facts against the
   filings on file today and the active engine (counts as they stand now). If every held
-  record would now be `allow`, the batch is released like above, by the hub, with a reason
-  naming the new filings; otherwise it stays held and the report says why. A record that
-  would now be `allow_transformed` stays held: the hub cannot transform a sealed envelope.
+  record would now be `allow`, the batch is released like above, by the hub (`by` is
+  `HUB_ACTOR`), with a reason naming the new filings; otherwise it stays held and the
+  report says why. A record that would now be `allow_transformed` stays held: the hub
+  cannot transform a sealed envelope. The hub signs its release as a regulator signs one:
+  with its signing key (the one that signs envelope headers; its public halves, current
+  and retired, are the hub's published signing keys), over the same `hold_message`.
+- **verify**: `verify_hold_leaf` checks either kind offline, choosing the key by the leaf's
+  `by`: the hub's keys for a hub release, the regulator's key otherwise; a leaf whose
+  signer and `by` do not go together is refused.
 
 Each action is one store transaction. Releasing or rejecting an envelope that is no longer
 held is a ConflictError (HTTP 409) naming its state; a re-check only looks at held
@@ -31,7 +37,7 @@ envelopes, so repeating it changes nothing.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -43,24 +49,28 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, system_random
 from silkgate.errors import (
+    AuthError,
     ConflictError,
     ForbiddenError,
     InputError,
     NotFoundError,
+    SilkgateError,
     VerificationError,
 )
 from silkgate.flow.decide import Decider
 from silkgate.ledger import TransparencyLog
-from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, append_leaf
+from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, append_leaf, decode_leaf
 from silkgate.ledger.notes import keep_note, read_note
 from silkgate.mailbox.service import MailboxService
 from silkgate.model import BatchResult, Decision, Filing
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain
 from silkgate.policy.engine import Shape, make_shape
+from silkgate.registry.keys import request_key
 from silkgate.sandbox.auth import Approval, sign_action, verify_approval
 from silkgate.sandbox.evaluate import countable, stored_sig
 from silkgate.seal.envelope import envelope_digest
+from silkgate.seal.keys import ed25519_key_id
 from silkgate.store.base import DecisionFact, Store, StoredEnvelope, iter_all_envelopes
 from silkgate.store.ports import finding_of_row
 
@@ -69,8 +79,9 @@ if TYPE_CHECKING:
 
 RELEASE_KIND = str(HoldReleaseLeaf.__struct_config__.tag)
 REJECT_KIND = str(HoldRejectLeaf.__struct_config__.tag)
-HUB_ACTOR = "hub"  # who releases a batch automatically on re-check
+HUB_ACTOR = "hub"  # who releases a batch automatically on re-check (never a participant)
 MAX_REASON = 2000
+PublicKeys = Mapping[str, Ed25519PublicKey]  # key id (ed25519:...) -> public key
 
 
 # ----------------------------------------------------------------------------- values
@@ -134,6 +145,15 @@ class RecheckReport(msgspec.Struct, frozen=True, kw_only=True):
     items: tuple[RecheckItem, ...]
 
 
+class HoldAudit(msgspec.Struct, frozen=True, kw_only=True):
+    """Every hold decision in the log, its signature checked (`HoldService.audit`)."""
+
+    leaves: int  # hold_release and hold_reject leaves in the log
+    by_hub: int  # the hub's re-check releases whose signature verifies
+    by_regulators: int  # regulators' releases and rejections whose signature verifies
+    unsigned: tuple[int, ...]  # ledger indexes of leaves written before they were signed
+
+
 # ----------------------------------------------------------------------------- pure logic
 def hold_reasons(result: BatchResult) -> tuple[HoldReason, ...]:
     """The distinct reasons of a batch's held records, most frequent first."""
@@ -168,8 +188,10 @@ HOLD_ACTIONS = ("release", "reject")
 
 
 def hold_message(action: str, envelope_id: str, reason: str, by: str) -> bytes:
-    """The exact bytes a regulator signs to release or reject a held envelope (canonical
-    JSON; the reason as recorded, i.e. stripped)."""
+    """The exact bytes a regulator signs to release or reject a held envelope, and the hub
+    signs to release one on re-check (`by` is HUB_ACTOR): canonical JSON of
+    {"action": "silkgate.holds.<action>", "by", "envelope_id", "reason"} (keys sorted, no
+    whitespace, UTF-8; the reason as recorded, i.e. stripped)."""
     if action not in HOLD_ACTIONS:
         raise InputError(f"unknown hold action {action!r}; known: {', '.join(HOLD_ACTIONS)}")
     body = {"action": f"silkgate.holds.{action}", "envelope_id": envelope_id,
@@ -180,38 +202,154 @@ def hold_message(action: str, envelope_id: str, reason: str, by: str) -> bytes:
 def sign_hold(
     key: Ed25519PrivateKey, by: str, action: str, envelope_id: str, reason: str
 ) -> Approval:
-    """The regulator `by` signs releasing or rejecting `envelope_id` for `reason`."""
+    """`by` (a regulator, or the hub as HUB_ACTOR) signs releasing or rejecting
+    `envelope_id` for `reason`."""
     return sign_action(key, by, hold_message(action, envelope_id, reason, by))
 
 
+def public_keys(*keys: Ed25519PublicKey | bytes) -> dict[str, Ed25519PublicKey]:
+    """Key id -> key, for `verify_hold_leaf` (raw 32-byte public keys or key objects)."""
+    out: dict[str, Ed25519PublicKey] = {}
+    for key in keys:
+        public = Ed25519PublicKey.from_public_bytes(key) if isinstance(key, bytes) else key
+        out[ed25519_key_id(public)] = public
+    return out
+
+
 def verify_hold_leaf(
-    leaf: HoldReleaseLeaf | HoldRejectLeaf, public: Ed25519PublicKey, reason: str | None = None
+    leaf: HoldReleaseLeaf | HoldRejectLeaf,
+    reason: str | None = None,
+    *,
+    hub: PublicKeys | None = None,
+    regulator: Ed25519PublicKey | PublicKeys | None = None,
 ) -> None:
-    """Check a `hold_release`/`hold_reject` leaf's signature with the regulator's public key,
-    offline. The signature covers the reason, which the leaf holds only as a commitment
-    (silkgate.ledger.notes): pass the text (`HoldService.reason(leaf)`, or as a party
-    handed it over). Raises VerificationError."""
-    if not leaf.signature or not leaf.key_id:
+    """Check a `hold_release`/`hold_reject` leaf's signature offline. The leaf's `by` says
+    whose key must have signed: HUB_ACTOR (a re-check's release) is checked with `hub`, the
+    hub's published signing keys (key id -> key: /v1/hub `signing_keys`, the SDK's
+    `hub_public_keys()`, Hub.envelope_public_keys()); anyone else with `regulator`, that
+    regulator's public key (or its keys by id). The key is picked by the leaf's `key_id`
+    and must be of the role `by` names: a hub leaf signed with a participant's key, or a
+    regulator's leaf signed with one of the hub's keys (refused whenever `hub` is given
+    too), does not verify. The signature covers the reason, which the leaf holds only as
+    a commitment (silkgate.ledger.notes): pass the text (`HoldService.reason(leaf)`, or as
+    a party handed it over). Raises VerificationError."""
+    kind = leaf.__struct_config__.tag
+    action = "release" if isinstance(leaf, HoldReleaseLeaf) else "reject"
+    by_hub = leaf.by == HUB_ACTOR
+    automatic = isinstance(leaf, HoldReleaseLeaf) and bool(leaf.automatic)
+    if by_hub and action != "release":
         raise VerificationError(
-            f"the {leaf.__struct_config__.tag} leaf of {leaf.envelope_id} carries no regulator "
-            "signature (a release by the hub's re-check, or a leaf from before signed holds)"
+            f"the {kind} leaf of {leaf.envelope_id} names the hub, which never rejects a hold"
         )
+    if by_hub != automatic:
+        raise VerificationError(
+            f"the {kind} leaf of {leaf.envelope_id} says it was made by {leaf.by!r} but "
+            + ("is not marked automatic" if by_hub else "is marked as the hub's re-check")
+            + ": only the hub's re-check releases automatically"
+        )
+    if not leaf.signature or not leaf.key_id:
+        signer = "the hub's" if by_hub else "a regulator"
+        raise VerificationError(
+            f"the {kind} leaf of {leaf.envelope_id} carries no signature: it was written "
+            f"before {signer} signed hold {'releases' if by_hub else 'decisions'}, so only "
+            "the log's checkpoints vouch for it"
+        )
+    key = _signer_key(leaf, by_hub, hub, regulator)
     text = leaf.reason if leaf.reason is not None else reason
     if text is None:
         raise VerificationError(
-            f"the {leaf.__struct_config__.tag} leaf of {leaf.envelope_id} commits to its "
-            "reason: give the reason's text to check the regulator's signature over it"
+            f"the {kind} leaf of {leaf.envelope_id} commits to its "
+            "reason: give the reason's text to check the signature over it"
         )
-    action = "release" if isinstance(leaf, HoldReleaseLeaf) else "reject"
     try:
-        public.verify(
+        key.verify(
             bytes.fromhex(leaf.signature), hold_message(action, leaf.envelope_id, text, leaf.by)
         )  # fmt: skip
     except (InvalidSignature, ValueError):
         raise VerificationError(
             f"the signature on the {action} of {leaf.envelope_id} by {leaf.by} does not verify "
-            f"with the key given (the leaf names key {leaf.key_id})"
+            f"with key {leaf.key_id} (the envelope id, the reason, `by` or the signature "
+            "differ from what was signed)"
         ) from None
+
+
+def verify_hold_entry(
+    entry: bytes,
+    reason: str | None,
+    *,
+    hub: PublicKeys | None = None,
+    regulator: Ed25519PublicKey | PublicKeys | None = None,
+) -> HoldReleaseLeaf | HoldRejectLeaf:
+    """A ledger entry (e.g. a proof bundle's) that must be a `hold_release`/`hold_reject`
+    leaf whose signature verifies (`verify_hold_leaf`); the leaf. Raises
+    VerificationError."""
+    try:
+        leaf = decode_leaf(entry)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise VerificationError(f"the entry is not a ledger leaf silkgate knows: {exc}") from None
+    if not isinstance(leaf, HoldReleaseLeaf | HoldRejectLeaf):
+        raise VerificationError(
+            f"the entry is a {leaf.__struct_config__.tag} leaf, not {RELEASE_KIND} or "
+            f"{REJECT_KIND}: it carries no hold decision to check"
+        )
+    verify_hold_leaf(leaf, reason, hub=hub, regulator=regulator)
+    return leaf
+
+
+def _signer_key(
+    leaf: HoldReleaseLeaf | HoldRejectLeaf,
+    by_hub: bool,
+    hub: PublicKeys | None,
+    regulator: Ed25519PublicKey | PublicKeys | None,
+) -> Ed25519PublicKey:
+    """The key the leaf's signature must verify with: of the role its `by` names, by id."""
+    key_id = str(leaf.key_id)
+    hub_keys = _by_id(hub)
+    if by_hub:
+        if hub is None:
+            raise VerificationError(
+                f"the release of {leaf.envelope_id} is the hub's re-check: give the hub's "
+                "public signing keys (/v1/hub `signing_keys`) to check it"
+            )
+        if key_id not in hub_keys:
+            raise VerificationError(
+                f"the release of {leaf.envelope_id} says the hub made it, but its key "
+                f"{key_id} is not one of this hub's signing keys ({', '.join(hub_keys)}): "
+                "a leaf of another hub, or signed by someone else"
+            )
+        return hub_keys[key_id]
+    if regulator is None:
+        raise VerificationError(
+            f"the {leaf.__struct_config__.tag} of {leaf.envelope_id} is {leaf.by}'s: give "
+            "that regulator's public key to check it"
+        )
+    given = _by_id(regulator)
+    for given_id in given:
+        if given_id in hub_keys:
+            raise VerificationError(
+                f"the key given for {leaf.by} ({given_id}) is one of the hub's signing keys, "
+                "not a regulator's"
+            )
+    if key_id in hub_keys:
+        raise VerificationError(
+            f"the {leaf.__struct_config__.tag} of {leaf.envelope_id} says {leaf.by} made it, "
+            f"but it is signed with the hub's key {key_id}"
+        )
+    if key_id not in given:
+        raise VerificationError(
+            f"the {leaf.__struct_config__.tag} of {leaf.envelope_id} by {leaf.by} is signed "
+            f"with key {key_id}, not with the key given ({', '.join(given)})"
+        )
+    return given[key_id]
+
+
+def _by_id(keys: Ed25519PublicKey | PublicKeys | None) -> dict[str, Ed25519PublicKey]:
+    """Keys by their id, recomputed from the keys (a mislabelled mapping entry is ignored)."""
+    if keys is None:
+        return {}
+    if isinstance(keys, Ed25519PublicKey):
+        return public_keys(keys)
+    return public_keys(*keys.values())
 
 
 def check_reason(reason: str) -> str:
@@ -270,9 +408,10 @@ def release_leaf(
     counted: dict[str, int], now: datetime, extra: dict[str, Any] | None = None,
     approval: Approval | None = None,
 ) -> HoldReleaseLeaf:  # fmt: skip
-    """The `hold_release` leaf; `extra` (a re-check's release) may set `automatic`,
-    `filings` and `policy_version`. It shows the released envelope's digest, which opens
-    the commitment in the batch leaf."""
+    """The `hold_release` leaf, signed by `approval` (the regulator's, or the hub's for a
+    re-check); `extra` (a re-check's release) may set `automatic`, `filings`,
+    `policy_version` and `requested_by`. It shows the released envelope's digest, which
+    opens the commitment in the batch leaf."""
     return HoldReleaseLeaf(
         envelope_id=envelope.id, batch_id=envelope.batch_id, exporter=envelope.exporter,
         importer=envelope.importer, records=records, by=by,
@@ -308,14 +447,16 @@ def filing_reason(new: Sequence[Filing], policy_version: str) -> str:
 # ----------------------------------------------------------------------------- service
 @dataclass
 class HoldService:
-    """Held batches over the store. Re-checks decide through `decider`, as `send` does;
-    `flush` publishes committed outbox messages (the pipeline's flush_outbox)."""
+    """Held batches over the store. Re-checks decide through `decider`, as `send` does, and
+    sign their releases with `signing_key` (the hub's: Hub.secrets.signing_key); `flush`
+    publishes committed outbox messages (the pipeline's flush_outbox)."""
 
     store: Store
     log: TransparencyLog
     clock: Clock
     delivery_ttl: timedelta
     decider: Decider
+    signing_key: Ed25519PrivateKey
     flush: Callable[[], int] = lambda: 0
     random: Random = system_random  # salts of the reasons' commitments
 
@@ -327,6 +468,7 @@ class HoldService:
             clock=hub.pipeline.clock,
             delivery_ttl=hub.pipeline.delivery_ttl,
             decider=hub.pipeline.decider,
+            signing_key=hub.secrets.signing_key,
             flush=hub.pipeline.flush_outbox,
             random=hub.pipeline.random,
         )
@@ -406,10 +548,15 @@ class HoldService:
         self.store.put_filing(filing)
         return self.recheck(exporter=filing.exporter)
 
-    def recheck(self, *, exporter: str | None = None, by: str = HUB_ACTOR) -> RecheckReport:
+    def recheck(
+        self, *, exporter: str | None = None, requested_by: str | None = None
+    ) -> RecheckReport:
         """Re-decide every held batch (of `exporter`, or all) and release those whose held
-        records would all be `allow` now. One transaction per batch."""
-        items = [self._recheck_one(e.id, by) for e in self._held_envelopes(exporter)]
+        records would all be `allow` now. The release is the hub's decision whoever asked:
+        its leaf says `by` HUB_ACTOR, is signed with the hub's key, and names the
+        participant who asked (`requested_by`, over the API) besides. One transaction per
+        batch."""
+        items = [self._recheck_one(e.id, requested_by) for e in self._held_envelopes(exporter)]
         self.flush()
         released = sum(1 for i in items if i.released)
         return RecheckReport(
@@ -421,14 +568,14 @@ class HoldService:
         filters = {"state": "held", **({"exporter": exporter} if exporter else {})}
         return list(iter_all_envelopes(self.store, **filters))
 
-    def _recheck_one(self, envelope_id: str, by: str) -> RecheckItem:
+    def _recheck_one(self, envelope_id: str, requested_by: str | None) -> RecheckItem:
         with self.store.transaction():
             envelope = self.store.get_envelope(envelope_id)
             if envelope.state != "held":  # released or rejected meanwhile
                 return _item(envelope, False, f"no longer held ({envelope.state})", {})
-            return self._recheck_held(envelope, by)
+            return self._recheck_held(envelope, requested_by)
 
-    def _recheck_held(self, envelope: StoredEnvelope, by: str) -> RecheckItem:
+    def _recheck_held(self, envelope: StoredEnvelope, requested_by: str | None) -> RecheckItem:
         facts = self._facts(envelope, strict=False)
         if not facts:
             return _item(envelope, False, "no decision facts stored: a regulator must decide", {})
@@ -444,8 +591,9 @@ class HoldService:
         ]
         reason = filing_reason(new, engine.version)
         extra = {"automatic": True, "filings": [f.id for f in new],
-                 "policy_version": engine.version}  # fmt: skip
-        action = self._release(envelope, facts, outcome.counted, by, reason, extra)
+                 "policy_version": engine.version, "requested_by": requested_by}  # fmt: skip
+        signed = sign_hold(self.signing_key, HUB_ACTOR, "release", envelope.id, reason)
+        action = self._release(envelope, facts, outcome.counted, HUB_ACTOR, reason, extra, signed)
         return _item(envelope, True, reason, outcome.outcomes, action.ledger_index)
 
     def preview(self, envelope_id: str) -> Redecision:
@@ -461,6 +609,54 @@ class HoldService:
             engine or self.engine(), facts, self.clock().date()
         )
         return Redecision(decided.decisions, decided.counted)
+
+    # -- audit ---------------------------------------------------------------------------
+    def audit(self, hub_keys: PublicKeys, *, page: int = 1000) -> HoldAudit:
+        """Check the signature of every `hold_release`/`hold_reject` leaf in the log: the
+        hub's re-check releases with `hub_keys` (Hub.envelope_public_keys()), a regulator's
+        decisions with its key named by the leaf, valid and not revoked when it signed
+        (the registry's key history), each over the reason behind the leaf's commitment.
+        Leaves written before holds were signed are listed, not failed. Raises
+        VerificationError naming the first leaf that does not verify."""
+        leaves = by_hub = by_regulators = 0
+        unsigned: list[int] = []
+        size = self.store.ledger_size()
+        for start in range(0, size, page):
+            entries = self.store.ledger_entries(start, min(start + page, size))
+            for index, entry in enumerate(entries, start):
+                if b'"kind":"hold_' not in entry:  # canonical JSON: no space after ':'
+                    continue
+                leaf = decode_leaf(entry)
+                if not isinstance(leaf, HoldReleaseLeaf | HoldRejectLeaf):
+                    continue
+                leaves += 1
+                if not leaf.signature and not leaf.key_id:
+                    unsigned.append(index)
+                    continue
+                try:
+                    self._audit_leaf(leaf, hub_keys)
+                except SilkgateError as exc:
+                    raise VerificationError(f"ledger entry {index}: {exc}") from None
+                if leaf.by == HUB_ACTOR:
+                    by_hub += 1
+                else:
+                    by_regulators += 1
+        return HoldAudit(
+            leaves=leaves, by_hub=by_hub, by_regulators=by_regulators, unsigned=tuple(unsigned)
+        )
+
+    def _audit_leaf(self, leaf: HoldReleaseLeaf | HoldRejectLeaf, hub_keys: PublicKeys) -> None:
+        regulator: Ed25519PublicKey | None = None
+        if leaf.by != HUB_ACTOR and leaf.key_id:
+            try:
+                signer = self.store.get_participant(leaf.by)
+            except NotFoundError:
+                raise VerificationError(f"{leaf.by!r} is not a registered participant") from None
+            try:  # the key it names, valid and not revoked when the leaf was written
+                regulator = request_key(signer, leaf.key_id, leaf.time)
+            except AuthError as exc:
+                raise VerificationError(f"{exc} (when the leaf was written)") from None
+        verify_hold_leaf(leaf, self.reason(leaf), hub=hub_keys, regulator=regulator)
 
     # -- shared steps (inside the caller's transaction) -----------------------------------
     def _release(
@@ -528,6 +724,11 @@ class HoldService:
         verify_approval(self.store, approval, message, self.clock())
 
     def _regulator(self, participant_id: str) -> None:
+        if participant_id == HUB_ACTOR:  # a leaf by HUB_ACTOR is checked with the hub's keys
+            raise ForbiddenError(
+                f"{HUB_ACTOR!r} is the name the hub's re-check releases under: a participant "
+                "registered with that id may not release or reject held batches"
+            )
         try:
             participant = self.store.get_participant(participant_id)
         except NotFoundError:

@@ -11,7 +11,7 @@ compares), so logs written by earlier versions keep verifying and reading.
 |---|---|---|
 | ``batch`` | silkgate.flow.pipeline | a batch is committed (its decision, envelope digests) |
 | ``receipt`` | silkgate.mailbox.service | an importer's receipt is accepted |
-| ``hold_release`` | silkgate.flow.holds | a regulator (or the re-check) releases a hold |
+| ``hold_release`` | silkgate.flow.holds | a regulator (or the hub's re-check) releases a hold |
 | ``hold_reject`` | silkgate.flow.holds | a regulator rejects a hold |
 | ``policy`` | silkgate.sandbox.lifecycle | a policy version changes state |
 | ``sandbox`` | silkgate.sandbox.cohorts | an experiment (cohort) is created or suspended |
@@ -131,10 +131,12 @@ class HoldReleaseLeaf(
 ):
     """A held envelope released for delivery, with the subjects newly counted and a
     commitment to why (silkgate.ledger.notes; leaves written before commitments hold
-    `reason`). A release by the re-check adds `automatic`, the new `filings` and the
-    `policy_version` it used; a regulator's release carries its `key_id` and hex
-    `signature` over silkgate.flow.holds.hold_message (absent in leaves written before
-    holds were signed)."""
+    `reason`). A release by the re-check (`by` "hub") adds `automatic`, the new `filings`,
+    the `policy_version` it used and, when a participant asked for the re-check over the
+    API, `requested_by`. Every release carries its signer's `key_id` and hex `signature`
+    over silkgate.flow.holds.hold_message: the regulator's, or for a re-check the hub's
+    signing key (absent in leaves written before holds, or the hub's releases, were
+    signed)."""
 
     envelope_id: str
     batch_id: str
@@ -149,6 +151,7 @@ class HoldReleaseLeaf(
     automatic: bool | None = None
     filings: list[str] | None = None
     policy_version: str | None = None
+    requested_by: str | None = None  # who asked the hub to re-check (not signed over)
     digest: str | None = None  # hex SHA-256 of the released bytes: opens the batch's commitment
     key_id: str | None = None
     signature: str | None = None  # hex Ed25519

@@ -250,9 +250,10 @@ def test_a_regulator_releases_a_hold_and_its_leaf_verifies_with_the_regulators_k
     assert isinstance(leaf, HoldReleaseLeaf) and leaf.by == REGULATOR and leaf.envelope_id == target
     ring = load_keyring(world.key_file(REGULATOR))
     assert leaf.key_id == ring.signing[-1].key_id
-    verify_hold_leaf(leaf, ed25519_public_from_bytes(ring.signing[-1].public), reason)
+    regulator_key = ed25519_public_from_bytes(ring.signing[-1].public)
+    verify_hold_leaf(leaf, reason, regulator=regulator_key)
     with pytest.raises(Exception, match=r"(?i)signature|verif"):
-        verify_hold_leaf(leaf, ed25519_public_from_bytes(ring.signing[-1].public), reason + "!")
+        verify_hold_leaf(leaf, reason + "!", regulator=regulator_key)
 
 
 def test_a_regulator_suspends_a_cohort_with_the_kill_switch(page: Any, world: World) -> None:

@@ -11,6 +11,7 @@ import pytest
 from api.cast import Env, serve_cast
 
 from silkgate.client import HttpMailbox
+from silkgate.errors import VerificationError
 from silkgate.mailbox.inbox import drain_inbox
 from silkgate.model import Agreement, Batch, Filing, Purpose
 
@@ -156,6 +157,23 @@ def test_exporter_rechecks_its_own_holds_after_filing(env: Env) -> None:
     assert report["released"] == 1 and report["items"][0]["envelope_id"] == held
     assert "fil-th" in report["items"][0]["reason"]
     assert env.hub.store.get_envelope(held).state == "pending"
+    # The release is the hub's, signed with a key /v1/hub publishes, and names who asked:
+    # a regulator checks it from its proof bundle with nothing but the API's answers.
+    from silkgate.flow.holds import HUB_ACTOR, verify_hold_leaf
+    from silkgate.ledger.bundle import verify_bundle
+    from silkgate.ledger.leaves import HoldReleaseLeaf, decode_leaf
+
+    [item] = report["items"]
+    regulator = env.clients["regulator"]
+    bundle = regulator.proof_bundle(item["ledger_index"])
+    verify_bundle(bundle, None, regulator.hub_identity().log_key)
+    leaf = decode_leaf(bundle.entry)
+    assert isinstance(leaf, HoldReleaseLeaf) and leaf.envelope_id == held
+    assert (leaf.by, leaf.requested_by, leaf.automatic) == (HUB_ACTOR, OWNER, True)
+    hub_keys = HttpMailbox(regulator).hub_public_keys()
+    verify_hold_leaf(leaf, item["reason"], hub=hub_keys)
+    with pytest.raises(VerificationError):
+        verify_hold_leaf(leaf, item["reason"] + " (and more)", hub=hub_keys)
 
 
 def test_a_filing_recorded_over_the_api_releases_the_holds_it_covers(env: Env) -> None:
@@ -204,7 +222,7 @@ def test_the_sdk_releases_and_the_leaf_verifies_with_the_regulators_key(env: Env
     leaf = decode_leaf(regulator.proof_bundle(action.ledger_index).entry)
     assert isinstance(leaf, HoldReleaseLeaf) and leaf.by == regulator.participant_id
     public = env.hub.store.get_participant(regulator.participant_id).signing_key
-    verify_hold_leaf(leaf, ed25519_public_from_bytes(public), "reviewed")
+    verify_hold_leaf(leaf, "reviewed", regulator=ed25519_public_from_bytes(public))
     second = hold_one(env, seed=6)
     assert regulator.reject_hold(second, "no basis").action == "rejected"
     assert [h.envelope_id for h in regulator.holds()] == []

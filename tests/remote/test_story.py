@@ -8,6 +8,7 @@ its key (the ledger leaf verifies against its public key); the importer pulls th
 
 from __future__ import annotations
 
+import base64
 import os
 import subprocess
 import sys
@@ -162,7 +163,19 @@ def test_every_participant_works_from_its_own_machine(machines: Machines) -> Non
     assert isinstance(leaf, HoldReleaseLeaf) and leaf.by == REGULATOR and leaf.signature
     published = read_public_document(m.regulator / "public.json")
     assert leaf.key_id == published.signing_key_id
-    verify_hold_leaf(leaf, ed25519_public_from_bytes(published.signing_key), action["reason"])
+    regulator_key = ed25519_public_from_bytes(published.signing_key)
+    verify_hold_leaf(leaf, action["reason"], regulator=regulator_key)
+    # An auditor on a machine of its own, given the bundle, the reason and the two public
+    # keys, checks the inclusion and who released it and why with the CLI, offline.
+    auditor = m.regulator.parent / "auditor"
+    auditor.mkdir()
+    (auditor / "bundle.json").write_bytes(bundle_text)
+    audit = ("ledger", "verify", "--bundle", "bundle.json", "--key", log_key,
+             "--regulator-key", base64.b64encode(published.signing_key).decode())  # fmt: skip
+    checked = out(*audit, "--reason", action["reason"], cwd=auditor)
+    assert checked["hold"]["by"] == REGULATOR and checked["hold"]["signature_ok"] is True
+    reworded = run(*audit, "--reason", action["reason"] + "?", cwd=auditor, ok=False)
+    assert reworded.returncode == 1 and "does not verify" in said(reworded)
 
     # The importer pulls it over --hub and opens every record.
     pulled = out("inbox", *remote(m), "--out", "received.ndjson", cwd=m.importer)
