@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -23,6 +24,8 @@ def test_atheris_finds_nothing_in_a_bounded_run(tmp_path: Path) -> None:
         capture_output=True, timeout=300, cwd=tmp_path,
     )  # fmt: skip
     log = done.stderr.decode(errors="replace")
-    assert done.returncode == 0, log[-4000:]
     assert "Done" in log, log[-2000:]
+    # On a loaded machine libFuzzer's periodic alarm (-timeout) was seen to end the process
+    # after "Done", during exit (2026-11-30, load 6): the runs were over and nothing found.
+    assert done.returncode in (0, -signal.SIGALRM), log[-4000:]
     assert not list(tmp_path.glob("crash-*")), log[-4000:]
