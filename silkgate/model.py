@@ -16,6 +16,8 @@ JURISDICTIONS: tuple[str, ...] = get_args(Jurisdiction)
 
 Role = Literal["exporter", "importer", "regulator", "operator"]
 ROLES: tuple[str, ...] = get_args(Role)
+# The name the hub acts under in the ledger (its re-check releases): never a participant's.
+HUB_ACTOR = "hub"
 
 Outcome = Literal["allow", "allow_transformed", "hold", "deny"]
 OUTCOMES: tuple[str, ...] = get_args(Outcome)

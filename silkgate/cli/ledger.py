@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from silkgate.cli.remote import HubUrl, RemoteKeyFile
 from silkgate.errors import ConfigError, NotFoundError, SilkgateError
-from silkgate.flow.holds import HUB_ACTOR, public_keys, verify_hold_entry
+from silkgate.flow.holds import public_keys, verify_hold_entry
 from silkgate.ledger import (
     ProofBundle,
     TransparencyLog,
@@ -42,6 +42,7 @@ from silkgate.ledger.witness import (
     http_submit,
     request_cosignature,
 )
+from silkgate.model import HUB_ACTOR
 from silkgate.store.base import Store
 from silkgate.store.ports import BatchPort
 

@@ -62,7 +62,7 @@ from silkgate.ledger import TransparencyLog
 from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, append_leaf, decode_leaf
 from silkgate.ledger.notes import keep_note, read_note
 from silkgate.mailbox.service import MailboxService
-from silkgate.model import BatchResult, Decision, Filing
+from silkgate.model import HUB_ACTOR, BatchResult, Decision, Filing
 from silkgate.policy import PolicyEngine, RecordInput
 from silkgate.policy.compile import Chain
 from silkgate.policy.engine import Shape, make_shape
@@ -79,7 +79,6 @@ if TYPE_CHECKING:
 
 RELEASE_KIND = str(HoldReleaseLeaf.__struct_config__.tag)
 REJECT_KIND = str(HoldRejectLeaf.__struct_config__.tag)
-HUB_ACTOR = "hub"  # who releases a batch automatically on re-check (never a participant)
 MAX_REASON = 2000
 PublicKeys = Mapping[str, Ed25519PublicKey]  # key id (ed25519:...) -> public key
 

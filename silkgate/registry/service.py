@@ -49,6 +49,7 @@ from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundE
 from silkgate.model import (
     ENTERPRISE_SIZES,
     FILING_KINDS,
+    HUB_ACTOR,
     INSTRUMENTS,
     JURISDICTIONS,
     PURPOSES,
@@ -486,6 +487,12 @@ def _checked_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
     jurisdiction and roles normalized; a posted key history is dropped."""
     participant_id = _string(fields, "id")
     _check_id(participant_id, "id")
+    if participant_id == HUB_ACTOR:
+        raise InputError(
+            f"{HUB_ACTOR!r} is reserved: the ledger names the hub's own re-check releases so; "
+            "choose another id",
+            path="$['id']",
+        )
     _check_text(_string(fields, "name"), "name", required=True)
     jurisdiction = _string(fields, "jurisdiction").strip().upper()
     _check_member(jurisdiction, JURISDICTIONS, "jurisdiction")

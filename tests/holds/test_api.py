@@ -159,9 +159,10 @@ def test_exporter_rechecks_its_own_holds_after_filing(env: Env) -> None:
     assert env.hub.store.get_envelope(held).state == "pending"
     # The release is the hub's, signed with a key /v1/hub publishes, and names who asked:
     # a regulator checks it from its proof bundle with nothing but the API's answers.
-    from silkgate.flow.holds import HUB_ACTOR, verify_hold_leaf
+    from silkgate.flow.holds import verify_hold_leaf
     from silkgate.ledger.bundle import verify_bundle
     from silkgate.ledger.leaves import HoldReleaseLeaf, decode_leaf
+    from silkgate.model import HUB_ACTOR
 
     [item] = report["items"]
     regulator = env.clients["regulator"]

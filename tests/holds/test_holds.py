@@ -12,12 +12,12 @@ import pytest
 
 from silkgate.canonical import canonical_json
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
-from silkgate.flow.holds import HUB_ACTOR, REJECT_KIND, RELEASE_KIND
+from silkgate.flow.holds import REJECT_KIND, RELEASE_KIND
 from silkgate.hub import LocalMailbox
 from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, decode_leaf
 from silkgate.mailbox.inbox import drain_inbox
 from silkgate.mailbox.service import run_purge
-from silkgate.model import Batch
+from silkgate.model import HUB_ACTOR, Batch
 from silkgate.registry.keys import load_key_file
 
 from .helpers import BROKER, PRODUCT, REGULATOR, World, make_world

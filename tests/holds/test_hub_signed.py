@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from silkgate.errors import ForbiddenError, VerificationError
 from silkgate.flow.holds import (
-    HUB_ACTOR,
     HoldService,
     hold_message,
     public_keys,
@@ -24,6 +23,7 @@ from silkgate.flow.holds import (
 )
 from silkgate.hub import open_hub, rotate_envelope_key
 from silkgate.ledger.leaves import HoldRejectLeaf, HoldReleaseLeaf, decode_leaf, encode_leaf
+from silkgate.model import HUB_ACTOR
 from silkgate.registry.keys import load_key_file
 from silkgate.seal.keys import ed25519_key_id
 

@@ -78,6 +78,7 @@ BAD: dict[str, tuple[Reg, type[SilkgateError], str]] = {
         InputError,
         r"unknown role 'root'",
     ),
+    "the hub's own name": (Reg("participant", person(id="hub")), InputError, r"'hub' is reserved"),
     "id with a space": (Reg("participant", person(id="sg newco")), InputError, r"not a valid id"),
     "id with a slash": (Reg("participant", person(id="sg/newco")), InputError, r"not a valid id"),
     "id too long": (Reg("participant", person(id="x" * 129)), InputError, r"not a valid id"),
