@@ -284,8 +284,9 @@ def proposed(h: Setup, text: str) -> PolicyVersion:
     return h.world.sandbox.lifecycle.propose(text, approval)
 
 
-# Waybills under the cn pack's parcel exemption (Art. 5(1)); this version counts them and
-# needs a filing from the first individual, so their outcomes change.
+# Parcel waybills cross under the cn pack's parcel-delivery exemption (Art. 5(1)); this
+# version has no parcel products and a standard-contract threshold of one individual, so
+# each waybill crosses only anonymised (allow_transformed, cn.art8.pi.anonymise).
 STRICT_CN = cn_variant("2026.9-strict", pi_contract_from=1, parcel_products="[]")
 
 
@@ -303,6 +304,8 @@ def test_a_policy_version_activated_meanwhile_decides(h: Setup) -> None:
     race = submit_across(h, waybills(MY), lambda: lifecycle_move(h, shadow, "active"))
     result = assert_decided_after_the_change(h, race)
     assert result.policy_version == h.hub.live_engine().version != h.hub.engine.version
+    assert "cn.art5-1.parcel-delivery" in race.before[0].rule_ids
+    assert all("cn.art8.pi.anonymise" in d.rule_ids for d in result.decisions)
 
 
 def test_a_policy_version_retired_meanwhile_no_longer_decides(h: Setup) -> None:
@@ -310,6 +313,8 @@ def test_a_policy_version_retired_meanwhile_no_longer_decides(h: Setup) -> None:
     race = submit_across(h, waybills(MY), lambda: lifecycle_move(h, active, "retired"))
     result = assert_decided_after_the_change(h, race)
     assert result.policy_version == h.hub.engine.version
+    assert set(outcomes(race.before)) == {"allow_transformed"}
+    assert all("cn.art5-1.parcel-delivery" in d.rule_ids for d in result.decisions)
 
 
 def test_a_path_only_catalogue_entry_activated_meanwhile_is_looked_for(h: Setup) -> None:
