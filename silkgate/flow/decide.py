@@ -8,6 +8,9 @@ re-check of held batches all come through here, so they cannot drift apart:
 - `inputs` turns classified records into `RecordInput`s, with the paths that a catalogue or
   negative-list entry of the live packs names (path-only entries) and `minor` findings
   for children under 14 on the day (silkgate.classify.minors);
+- `prepare` classifies a batch and makes its inputs before its transaction (the expensive,
+  pure part); `inputs_at` gives them for the engine and context read inside it, made again
+  only when what they depend on (`Prepared.basis`) is not what they were made for;
 - `decide` asks the hub's live engine (shipped packs + configured overlays + the sandbox's
   active versions) and lets an experiment cohort in scope decide instead, if its caps allow;
   with `commit=False` nothing is written (the cohort's caps are only looked at).
@@ -38,6 +41,29 @@ from silkgate.store.ports import SandboxPort, finding_of_row
 if TYPE_CHECKING:
     from silkgate.classify.classifier import RecordClassification
     from silkgate.sandbox.core import Sandbox
+
+
+# What a batch's record inputs depend on besides its records and their classification:
+# (engine version, exporter's jurisdiction, product, day). The version names the packs and
+# the overlays switched on (PolicyEngine.from_packs), hence the path patterns; the day
+# decides who is a child (minor findings).
+InputBasis = tuple[str, str, str, date]
+
+
+def input_basis(engine: PolicyEngine, ctx: BatchContext) -> InputBasis:
+    return (engine.version, ctx.exporter.jurisdiction, ctx.product, ctx.on)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A batch validated and classified before its transaction, and the record inputs made
+    from that for `basis` (Decider.prepare; Decider.inputs_at reuses or remakes them)."""
+
+    product: Product
+    records: Sequence[Any]
+    classified: list[RecordClassification]
+    basis: InputBasis
+    inputs: list[RecordInput]
 
 
 @dataclass
@@ -105,8 +131,43 @@ class Decider:
         records: Sequence[Any],
         classified: Sequence[RecordClassification],
     ) -> list[RecordInput]:
-        patterns = self._path_patterns(engine, ctx.exporter.jurisdiction, ctx.product)
-        on = ctx.on
+        return self._inputs(engine, input_basis(engine, ctx), records, classified)
+
+    def prepare(
+        self,
+        engine: PolicyEngine,
+        exporter: Participant,
+        product: Product,
+        records: Sequence[Any],
+        on: date,
+    ) -> Prepared:
+        """Classify `records` and make their inputs for `engine`, the exporter's origin and
+        the day `on`: before the batch's transaction, with what the hub knew then."""
+        classified = self.classify(product, records)
+        basis = (engine.version, exporter.jurisdiction, product.id, on)
+        inputs = self._inputs(engine, basis, records, classified)
+        return Prepared(product, records, classified, basis, inputs)
+
+    def inputs_at(
+        self, engine: PolicyEngine, ctx: BatchContext, prepared: Prepared
+    ) -> list[RecordInput]:
+        """The inputs of a prepared batch for the engine and context read when it is
+        decided: those made by `prepare`, unless one of the things they depend on changed
+        meanwhile (another engine version, the exporter's origin, the day)."""
+        basis = input_basis(engine, ctx)
+        if basis == prepared.basis:
+            return prepared.inputs
+        return self._inputs(engine, basis, prepared.records, prepared.classified)
+
+    def _inputs(
+        self,
+        engine: PolicyEngine,
+        basis: InputBasis,
+        records: Sequence[Any],
+        classified: Sequence[RecordClassification],
+    ) -> list[RecordInput]:
+        _, origin, product, on = basis  # the version: engine.version
+        patterns = self._path_patterns(engine, origin, product)
         out = []
         for record, c in zip(records, classified, strict=True):
             paths = _named_paths(record, patterns) if patterns else ()

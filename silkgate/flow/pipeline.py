@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -24,7 +24,7 @@ from silkgate.canonical import canonical_json
 from silkgate.clock import Clock, Random, new_id, system_clock, system_random
 from silkgate.counters import PendingCounters, counting_year
 from silkgate.errors import ConflictError, ForbiddenError
-from silkgate.flow.decide import Decider, note_transfer
+from silkgate.flow.decide import Decider, Prepared, note_transfer
 from silkgate.ledger import TransparencyLog
 from silkgate.ledger.leaves import BatchLeaf, append_leaf, envelope_ref, held_ref
 from silkgate.mailbox.messages import queue_delivered
@@ -114,16 +114,18 @@ class Pipeline:
         replay = self._replayed(batch, request_digest)
         if replay is not None:
             return replay
-        now = self.clock()
-        engine, ctx, inputs = self._prepare(batch, now)
+        prepared = self._prepare(batch, self.clock().date())
         sandbox = self.decider.sandbox
         with self.timings.stage("transaction"), self.store.transaction():
             # Re-check inside the write lock: a concurrent twin may have just committed.
             replay = self._replayed(batch, request_digest)
             if replay is not None:
                 return replay
-            # The sandbox's engines, read once for the cohorts and the observers.
+            # The sandbox's engines, read once for the decision, the cohorts and the
+            # observers; the parties and the context as they stand at commit.
             with nullcontext() if sandbox is None else sandbox.pinned():
+                now = self.clock()
+                engine, ctx, inputs = self._current(batch, prepared, now)
                 result = self._decide_and_commit(
                     batch, encoded, engine, ctx, inputs, request_digest, now
                 )
@@ -141,7 +143,8 @@ class Pipeline:
         out = []
         for batch in batches:
             now = self.clock()
-            engine, ctx, inputs = self._prepare(batch, now)
+            prepared = self._prepare(batch, now.date())
+            engine, ctx, inputs = self._current(batch, prepared, now)
             _, applied = self.decider.decide(
                 engine, ctx, inputs, batch_id=batch.id, now=now, commit=False, counters=counters
             )
@@ -151,24 +154,40 @@ class Pipeline:
                 progress(len(batch.records))
         return out
 
-    def _prepare(
-        self, batch: Batch, now: datetime
-    ) -> tuple[PolicyEngine, BatchContext, list[RecordInput]]:
-        """Validate and classify outside the transaction; the context of the decision."""
+    def _prepare(self, batch: Batch, on: date) -> Prepared:
+        """Validate and classify, outside the transaction (the expensive, pure part), and
+        make the record inputs for the live engine and the day `on`. The parties are
+        checked here too, so that a batch nobody may send is refused before classifying;
+        `_current` reads them again."""
         decider, timer = self.decider, self.timings.stage
-        exporter, importer, product = decider.parties(
+        exporter, _, product = decider.parties(
             batch.exporter, batch.importer, batch.product, batch.purpose
         )
         with timer("validate"):
             product.validate_all(batch.records)
         engine = decider.live_engine()
+        with timer("classify"):
+            return decider.prepare(engine, exporter, product, batch.records, on)
+
+    def _current(
+        self, batch: Batch, prepared: Prepared, now: datetime
+    ) -> tuple[PolicyEngine, BatchContext, list[RecordInput]]:
+        """What the decision depends on, read now: the parties (registered, active, in
+        their roles), the live engine and the context (agreement in force, filings, first
+        transfer). `submit` calls it inside the batch's transaction, so that a change
+        committed while the batch was classified (a policy version activated or retired,
+        an agreement revoked, a filing withdrawn or recorded, a participant deactivated)
+        is decided with. The inputs of `prepared` are reused unless the engine version,
+        the exporter's origin or the day changed meanwhile."""
+        decider = self.decider
+        exporter, importer, product = decider.parties(
+            batch.exporter, batch.importer, batch.product, batch.purpose
+        )
+        engine = decider.live_engine()
         ctx = decider.context(
             exporter, importer, product.id, batch.purpose, now.date(), transit=batch.transit
         )
-        with timer("classify"):
-            classified = decider.classify(product, batch.records)
-            inputs = decider.inputs(engine, ctx, batch.records, classified)
-        return engine, ctx, inputs
+        return engine, ctx, decider.inputs_at(engine, ctx, prepared)
 
     def _decide_and_commit(
         self,
