@@ -147,6 +147,9 @@ class BatchDecision:
     # Per record, the keyed hashes of its subjects when the engine computed them (records
     # counted toward thresholds), else (); None when not known. A hint for reuse only.
     subject_hashes: list[tuple[bytes, ...]] | None = None
+    # Per record, its shape: records with equal findings and paths share one Shape object
+    # (so an identity tells them apart); None when not known. A hint for reuse only.
+    shapes: list[Shape] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -295,7 +298,7 @@ class PolicyEngine:
                 new = new_sets[category]
                 counted.setdefault(category, {}).update((h, None) for h in hs if h in new)
         counted_lists = {c: list(v) for c, v in counted.items() if v}
-        return BatchDecision(decisions, counted_lists, self.version, hashes)
+        return BatchDecision(decisions, counted_lists, self.version, hashes, shapes)
 
     def _shapes_and_subjects(
         self,

@@ -33,16 +33,23 @@ def facts_for_batch(
         "batch_id": batch.id,
         "exporter": ctx.exporter.id,
         "importer": ctx.importer.id,
-        **{k: v for k, v in dataclasses.asdict(ContextFacts.of(ctx)).items() if k in _STORED},
+        **_context_fields(ContextFacts.of(ctx)),
     }
-    # One shape per (decision, findings, paths): most records of a batch share a few.
+    # One shape per (decision, findings, paths): most records of a batch share a few. The
+    # engine's shapes tell equal findings and paths apart by identity, without hashing them.
     shape_at: dict[tuple[int, Any], int] = {}
     shapes: list[dict[str, Any]] = []
     shape_of: list[int] = []
     subjects: list[tuple[bytes, ...]] = []
     known = _known_hashes(inputs, decided, hasher)
+    engine_shapes = decided.shapes
+    if engine_shapes is not None and len(engine_shapes) != len(inputs):
+        engine_shapes = None
     for index, (record, decision) in enumerate(zip(inputs, decided.decisions, strict=True)):
-        key = (id(decision), (record.findings, record.paths))
+        if engine_shapes is not None:
+            key: tuple[int, Any] = (id(decision), id(engine_shapes[index]))
+        else:
+            key = (id(decision), (record.findings, record.paths))
         at = shape_at.get(key)
         if at is None:
             at = shape_at[key] = len(shapes)
@@ -71,6 +78,12 @@ def _known_hashes(
 
 
 _STORED = frozenset(DecisionFact.__struct_fields__)
+
+
+def _context_fields(facts: ContextFacts) -> dict[str, Any]:
+    """The context's fields a decision fact stores (its values are immutable: no deep copy,
+    unlike dataclasses.asdict)."""
+    return {f.name: getattr(facts, f.name) for f in dataclasses.fields(facts) if f.name in _STORED}
 
 
 def _shape_fields(record: RecordInput, decision: Decision) -> dict[str, Any]:

@@ -280,15 +280,12 @@ _RESULT_FIELDS = tuple(f for f in BatchResult.__struct_fields__ if f != "decisio
 
 def compact_result(result: BatchResult) -> Any:
     """The stored form of a batch result (each distinct decision once)."""
-    positions: dict[int, int] = {}
-    table: list[Decision] = []
-    index: list[int] = []
-    for decision in result.decisions:
-        at = positions.get(id(decision))
-        if at is None:
-            at = positions[id(decision)] = len(table)
-            table.append(decision)
-        index.append(at)
+    # By identity, in C loops: records decided alike share one Decision object.
+    ids = list(map(id, result.decisions))
+    first = dict(zip(ids, result.decisions, strict=True))  # each id's object, first order
+    positions = {key: at for at, key in enumerate(first)}
+    table = list(first.values())
+    index = list(map(positions.__getitem__, ids))
     fields = {name: getattr(result, name) for name in _RESULT_FIELDS}
     return _StoredBatchResult(**fields, decision_table=tuple(table), decision_index=tuple(index))
 
