@@ -356,6 +356,12 @@ class PostgresStore(SqlStatsReads, SqlRegistryReads):
             raise NotFoundError(f"no {what} {key!r}")
         return rows[0]
 
+    def _for_share(self) -> str:
+        # Inside a transaction a registry read locks the rows it read (FOR SHARE) until the
+        # transaction ends: a batch is decided with the participants, agreements and filings
+        # it read, and a change to them waits for the batch to commit (docs/scale-out.md).
+        return " FOR SHARE" if self._local.conn is not None else ""
+
     def _holds(self, key: int) -> bool:
         return any((key, False) in held for held in self._local.held)
 
@@ -383,7 +389,7 @@ class PostgresStore(SqlStatsReads, SqlRegistryReads):
 
     def get_participant(self, participant_id: str) -> Participant:
         row = self._one(
-            "SELECT data FROM participants WHERE id = %s",
+            "SELECT data FROM participants WHERE id = %s" + self._for_share(),
             (participant_id,),
             "participant",
             participant_id,

@@ -17,10 +17,16 @@ class SqlRegistryReads:
     def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Any]:
         raise NotImplementedError  # the store's own read
 
+    def _for_share(self) -> str:
+        """What a registry read inside a transaction appends to keep the rows it read from
+        changing until the transaction ends ("" where one writer at a time does that)."""
+        return ""
+
     def list_participants(
         self, *, after: str | None = None, limit: int | None = None
     ) -> list[Participant]:
         sql, params = self._page("SELECT data FROM participants", [], after, limit)
+        sql += self._for_share()
         return [decode_blob(r[0], Participant) for r in self._rows(sql, params)]
 
     def list_agreements(
@@ -33,6 +39,7 @@ class SqlRegistryReads:
     ) -> list[Agreement]:
         where, params = where_equal(self._sql_mark, exporter=exporter, importer=importer)
         sql, params = self._page(f"SELECT data FROM agreements{where}", params, after, limit)
+        sql += self._for_share()
         return [decode_blob(r[0], Agreement) for r in self._rows(sql, params)]
 
     def list_filings(
@@ -40,6 +47,7 @@ class SqlRegistryReads:
     ) -> list[Filing]:
         where, params = where_equal(self._sql_mark, exporter=exporter)
         sql, params = self._page(f"SELECT data FROM filings{where}", params, after, limit)
+        sql += self._for_share()
         return [decode_blob(r[0], Filing) for r in self._rows(sql, params)]
 
     def _page(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from typing import Any
 
 import msgspec
 import psycopg
@@ -18,7 +19,7 @@ from silkgate.store.postgres import PostgresStore, lock_key, redact
 from silkgate.store.postgres_schema import PG_MIGRATIONS
 from silkgate.store.rows import FACTS_PER_ROW
 
-from .contract.builders import T0, fact
+from .contract.builders import T0, agreement, fact, filing, participant
 
 FUTURE = Migration(LATEST_VERSION + 1, "a step this database has not had", ("SELECT 1",))
 
@@ -232,3 +233,95 @@ def test_shared_document_reads_wait_only_for_writers(postgres_server: PostgresSe
         release.set()
         for s in stores:
             s.close()
+
+
+def _read_participant(store: PostgresStore) -> object:
+    return store.get_participant("p_ex")
+
+
+def _read_agreements(store: PostgresStore) -> object:
+    return store.list_agreements(exporter="p_ex", importer="p_im")
+
+
+def _read_filings(store: PostgresStore) -> object:
+    return store.list_filings(exporter="p_ex")
+
+
+@pytest.mark.parametrize(
+    ("read", "change"),
+    [
+        (_read_participant, lambda s: s.put_participant(participant("p_ex", name="closed"))),
+        (
+            _read_agreements,
+            lambda s: s.put_agreement(
+                msgspec.structs.replace(agreement("a_1"), valid_until=T0.date())
+            ),
+        ),
+        (
+            _read_filings,
+            lambda s: s.put_filing(msgspec.structs.replace(filing("f_1"), valid_until=T0.date())),
+        ),
+    ],
+    ids=["participant deactivated", "agreement ended", "filing withdrawn"],
+)
+def test_a_registry_change_waits_for_a_transaction_that_read_the_row(
+    postgres_server: PostgresServer, read: Any, change: Any
+) -> None:
+    """A batch's transaction reads its parties, agreement and filings; a change to a row it
+    read commits only after the batch does, so the batch is decided with the registry as it
+    stands when it commits (two nodes, as two hub processes)."""
+    url = fresh_database(postgres_server, "registrylock")
+    batch_node, registry_node = PostgresStore(url), PostgresStore(url)
+    registry_node.put_participant(participant("p_ex"))
+    registry_node.put_agreement(agreement("a_1"))
+    registry_node.put_filing(filing("f_1"))
+    before = read(registry_node)
+    read_done, commit, changed = threading.Event(), threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def batch() -> None:
+        try:
+            with batch_node.transaction():
+                read(batch_node)
+                read_done.set()
+                assert commit.wait(30)
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    def registry() -> None:
+        try:
+            change(registry_node)
+            changed.set()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    try:
+        batch_thread = threading.Thread(target=batch, daemon=True)
+        batch_thread.start()
+        assert read_done.wait(30)
+        registry_thread = threading.Thread(target=registry, daemon=True)
+        registry_thread.start()
+        assert not changed.wait(0.5)  # waits while the batch's transaction is open
+        commit.set()
+        assert changed.wait(30), errors
+        batch_thread.join(30)
+        registry_thread.join(30)
+        assert not errors, errors
+        assert read(registry_node) != before  # the change, committed after the batch
+    finally:
+        batch_node.close()
+        registry_node.close()
+
+
+def test_a_registry_read_outside_a_transaction_locks_nothing(
+    postgres_server: PostgresServer,
+) -> None:
+    url = fresh_database(postgres_server, "registrynolock")
+    made = PostgresStore(url)
+    try:
+        made.put_participant(participant("p_ex"))
+        made.get_participant("p_ex")  # autocommit: no lock outlives the statement
+        made.put_participant(participant("p_ex", name="renamed"))
+        assert made.get_participant("p_ex").name == "renamed"
+    finally:
+        made.close()
