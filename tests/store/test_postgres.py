@@ -325,3 +325,40 @@ def test_a_registry_read_outside_a_transaction_locks_nothing(
         assert made.get_participant("p_ex").name == "renamed"
     finally:
         made.close()
+
+
+def test_two_transactions_changing_a_participant_they_both_read_fail_one_with_retry(
+    postgres_server: PostgresServer,
+) -> None:
+    """Both read the row (FOR SHARE), then both change it: PostgreSQL breaks the deadlock by
+    failing one, which is a StoreError saying to retry; the other commits."""
+    url = fresh_database(postgres_server, "registrydeadlock")
+    nodes = [PostgresStore(url), PostgresStore(url)]
+    nodes[0].put_participant(participant("p_ex"))
+    both_read = threading.Barrier(2, timeout=30)
+    outcome: dict[int, BaseException | None] = {}
+
+    def update(n: int) -> None:
+        try:
+            with nodes[n].transaction():
+                nodes[n].get_participant("p_ex")
+                both_read.wait()
+                nodes[n].put_participant(participant("p_ex", name=f"renamed {n}"))
+            outcome[n] = None
+        except BaseException as exc:  # reported below
+            outcome[n] = exc
+
+    try:
+        threads = [threading.Thread(target=update, args=(n,), daemon=True) for n in (0, 1)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        failed = [exc for exc in outcome.values() if exc is not None]
+        assert len(outcome) == 2 and len(failed) == 1, outcome
+        assert isinstance(failed[0], StoreError) and "retry" in str(failed[0])
+        winner = next(n for n, exc in outcome.items() if exc is None)
+        assert nodes[0].get_participant("p_ex").name == f"renamed {winner}"
+    finally:
+        for node in nodes:
+            node.close()
