@@ -18,9 +18,11 @@ from typer.testing import CliRunner
 
 from silkgate.api.errors import error_kind, status_of
 from silkgate.cli import app
-from silkgate.errors import ConflictError
+from silkgate.errors import ConflictError, ForbiddenError
 from silkgate.model import Agreement, Decision, Filing
+from silkgate.registry.service import LOCAL_OPERATOR, Actor, RegistryService
 from silkgate.seal.httpsig import sign_request
+from silkgate.seal.keys import create_keyring, hpke_public_bytes
 
 runner = CliRunner()
 What = Literal["agreement", "filing"]
@@ -223,3 +225,23 @@ def test_a_replayed_end_is_refused(env: Env) -> None:
     replayed = env.http.send(request)
     assert replayed.status_code == 401, replayed.text
     assert "already used" in replayed.json()["message"]
+
+
+@pytest.mark.parametrize("what", ["agreement", "filing"])
+def test_an_operator_key_retired_by_a_rotation_ends_nothing(env: Env, what: What) -> None:
+    """Inside its overlap the old key still authenticates, but changes nothing."""
+    service = RegistryService.for_hub(env.hub, clock=env.clock)
+    old_key_id, _ = env.rings["operator"].current_signing(NOW)
+    fresh = create_keyring("operator", NOW)
+    _, hpke = fresh.current_hpke(NOW)
+    service.rotate_keys(
+        "operator", fresh.signing[-1].public, hpke_public_bytes(hpke), 30, LOCAL_OPERATOR
+    )
+    obj_id = ORIGINAL if what == "agreement" else "fil-sc"
+    was = _stored(env, what, obj_id)
+    stale = Actor.signed("operator", old_key_id)
+    end = service.end_agreement if what == "agreement" else service.withdraw_filing
+    with pytest.raises(ForbiddenError, match="retired by the rotation"):
+        end(obj_id, "2026-06-30", "terminated", stale)
+    assert _stored(env, what, obj_id) == was
+    assert by_api(env, what, obj_id, "2026-06-30", "terminated").status_code == 403
