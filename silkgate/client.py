@@ -499,6 +499,18 @@ class SilkgateClient:
         body = filing if isinstance(filing, FilingBody) else dict(filing)
         return self._json(Filing, "POST", "/v1/filings", body=body)
 
+    def end_agreement(self, agreement_id: str, *, reason: str, on: str | None = None) -> Agreement:
+        """End an agreement (the operator): `on` (YYYY-MM-DD, default today on the hub's
+        clock) becomes its last day in force."""
+        body = {"reason": reason, **({"on": on} if on else {})}
+        return self._json(Agreement, "POST", f"/v1/agreements/{agreement_id}/end", body=body)
+
+    def withdraw_filing(self, filing_id: str, *, reason: str, on: str | None = None) -> Filing:
+        """Withdraw a filing (the operator): `on` (YYYY-MM-DD, default today on the hub's
+        clock) becomes its last valid day."""
+        body = {"reason": reason, **({"on": on} if on else {})}
+        return self._json(Filing, "POST", f"/v1/filings/{filing_id}/withdraw", body=body)
+
     def update_participant(self, participant_id: str, **changes: Any) -> Participant:
         """Change a participant's registration (PATCH; the operator): name, jurisdiction,
         roles, ciio, sector, active, free_trade_zone, corporate_group, enterprise_size,

@@ -1,5 +1,6 @@
 """The registry over HTTP: participants (with their public keys), agreements and filings.
-Reads: operator and regulator see all, a participant its own. Writes: operator only, except
+Reads: operator and regulator see all, a participant its own. Writes (adding, ending an
+agreement, withdrawing a filing): operator only, except
 key rotation and revocation, which a participant may do for itself (silkgate/api/authz.py).
 Every route authorizes, parses, calls silkgate.registry.service.RegistryService with the
 key the request was signed with, and serializes; the service holds every rule."""
@@ -22,6 +23,7 @@ from silkgate.model import Agreement, Filing, Participant
 from silkgate.registry.service import (
     Actor,
     AgreementRequest,
+    EndRequest,
     FilingRequest,
     RegistryService,
 )
@@ -277,6 +279,23 @@ def put_agreement(auth: Auth, state: State) -> Response:
     return json_response(_service(state).add_agreement(request, _actor(auth)), 201)
 
 
+@router.post(
+    "/agreements/{agreement_id}/end",
+    summary="End an agreement: its last day in force (operator)",
+    description="`on` (YYYY-MM-DD, default today on the hub's clock) becomes the agreement's "
+    "`valid_until`, the last day it is in force; never later than it already ends. A "
+    "`reason` is required (the hub logs it with the caller). The same day again changes "
+    "nothing.",
+    openapi_extra=_inline_body(EndRequest),
+    responses=json_reply(Agreement),
+)
+def end_agreement(agreement_id: str, auth: Auth, state: State) -> Response:
+    scopes(auth.caller, "agreements.write")
+    body = decode_body(auth.body, EndRequest, "end")
+    ended = _service(state).end_agreement(agreement_id, body.on, body.reason, _actor(auth))
+    return json_response(ended)
+
+
 # -- filings --------------------------------------------------------------------------------
 
 
@@ -316,3 +335,20 @@ def put_filing(auth: Auth, state: State) -> Response:
     scopes(auth.caller, "filings.write")
     request = decode_body(auth.body, FilingRequest, "filing")
     return json_response(_service(state).add_filing(request, _actor(auth)).filing, 201)
+
+
+@router.post(
+    "/filings/{filing_id}/withdraw",
+    summary="Withdraw a filing: its last valid day (operator)",
+    description="`on` (YYYY-MM-DD, default today on the hub's clock) becomes the filing's "
+    "`valid_until`, the last day it covers; never later than its last valid day already is. "
+    "A `reason` is required (the hub logs it with the caller). The same day again changes "
+    "nothing. Held batches are not re-checked: a withdrawal only takes coverage away.",
+    openapi_extra=_inline_body(EndRequest),
+    responses=json_reply(Filing),
+)
+def withdraw_filing(filing_id: str, auth: Auth, state: State) -> Response:
+    scopes(auth.caller, "filings.write")
+    body = decode_body(auth.body, EndRequest, "withdrawal")
+    withdrawn = _service(state).withdraw_filing(filing_id, body.on, body.reason, _actor(auth))
+    return json_response(withdrawn)

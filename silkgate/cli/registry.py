@@ -460,6 +460,45 @@ def agreement_add(
         console.print(f"agreement [bold]{agreement.id}[/] recorded")
 
 
+EndOn = Annotated[
+    str,
+    typer.Option(
+        "--on", help="YYYY-MM-DD: the last day it covers, inclusive (default: today on the hub)"
+    ),
+]
+Reason = Annotated[str, typer.Option(help="Why: terminated, withdrawn, superseded by ...")]
+
+
+@agreement_app.command("end")
+def agreement_end(
+    agreement_id: Annotated[str, typer.Option("--id", help="The agreement")],
+    reason: Reason,
+    on: EndOn = "",
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """End an agreement: --on becomes its last day in force (never later than it already
+    ends); the row stays. Batches submitted after that day are decided without it."""
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            agreement = client.end_agreement(agreement_id, reason=reason, on=on or None)
+    else:
+        with hub_at(data_dir) as local:
+            agreement = _service(local).end_agreement(
+                agreement_id, on or None, reason, LOCAL_OPERATOR
+            )
+    if json:
+        print_json(agreement)
+    else:
+        console.print(
+            f"agreement [bold]{agreement.id}[/] ends: last day in force {agreement.valid_until}"
+        )
+
+
 @agreement_app.command("list")
 def agreement_list(
     exporter: Annotated[Optional[str], typer.Option()] = None,  # noqa: UP045 (typer needs Optional)
@@ -556,6 +595,33 @@ def filing_add(
     else:
         console.print(f"filing [bold]{recorded.filing.id}[/] recorded")
         print_recheck(recorded.recheck)
+
+
+@filing_app.command("withdraw")
+def filing_withdraw(
+    filing_id: Annotated[str, typer.Option("--id", help="The filing")],
+    reason: Reason,
+    on: EndOn = "",
+    hub: HubUrl = "",
+    key_file: RemoteKeyFile = None,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+    json: JsonFlag = False,
+) -> None:
+    """Withdraw a filing (withdrawn, revoked, superseded): --on becomes its last valid day
+    (never later than it already is); the row stays. Held batches are not re-checked: a
+    withdrawal only takes coverage away."""
+    if hub:
+        from silkgate.api.cli_http import remote_client
+
+        with remote_client(hub, key_file) as client:
+            filing = client.withdraw_filing(filing_id, reason=reason, on=on or None)
+    else:
+        with hub_at(data_dir) as local:
+            filing = _service(local).withdraw_filing(filing_id, on or None, reason, LOCAL_OPERATOR)
+    if json:
+        print_json(filing)
+    else:
+        console.print(f"filing [bold]{filing.id}[/] withdrawn: last valid day {filing.valid_until}")
 
 
 @filing_app.command("list")

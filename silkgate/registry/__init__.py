@@ -3,7 +3,8 @@
 It owns one rule set, used by the CLI and the API alike:
 
 - `service` — `RegistryService`: add a participant, rotate its keys, revoke a key, add an
-  agreement, add a filing (which re-checks the exporter's held batches), list them. Every
+  agreement, add a filing (which re-checks the exporter's held batches), end an agreement
+  or withdraw a filing (its last day recorded, never extended, the row kept), list them. Every
   refusal (id syntax, roles, jurisdictions, products, purposes, instruments, dates, key
   uniqueness, taken ids, a retired or revoked key asking for a change) is raised here,
   with one message for both edges. Adding never replaces keys; rotation is explicit, and

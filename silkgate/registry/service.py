@@ -24,6 +24,14 @@ The rules:
   for a standard contract, a security assessment or a certification (made for one
   overseas recipient: model.RECIPIENT_REQUIRED_KINDS); sane dates. Recording one
   re-checks the exporter's held batches (``HoldService.record_filing``), here and only here.
+- **Ending an agreement, withdrawing a filing** (`end_agreement`, `withdraw_filing`): sets
+  `valid_until`, the last day it covers (inclusive: `Agreement.in_force` and
+  `Filing.covers` read it so); the row stays, so history reads as it was. The last day may
+  not be before `valid_from`, and may not be later than the day it already ends (for a
+  filing without an end date, the last day of its kind's default validity): ending never
+  extends. The same last day again is a safe retry (nothing changes). A reason is required;
+  it goes with the actor and the time into the hub's log (``silkgate.registry``), as the
+  store keeps no reason. Held batches are not re-checked: an end only takes coverage away.
 - **Who may change the registry**: the edge authorizes by role (silkgate/api/authz.py); the
   service then checks the key the change was signed with. A key retired by a rotation keeps
   signing ordinary requests and receipts during its overlap, but it changes nothing in the
@@ -36,6 +44,7 @@ The rules:
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +55,7 @@ import msgspec
 
 from silkgate.clock import Clock
 from silkgate.errors import ConflictError, ForbiddenError, InputError, NotFoundError
+from silkgate.logs import fields as log_fields
 from silkgate.model import (
     ENTERPRISE_SIZES,
     FILING_KINDS,
@@ -80,6 +90,7 @@ ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 MAX_TEXT = 200  # names, sectors, filing references
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _Recorded = TypeVar("_Recorded", Agreement, Filing)
+log = logging.getLogger("silkgate.registry")
 
 
 # ----------------------------------------------------------------------------- ports
@@ -118,6 +129,13 @@ class FilingRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     valid_until: str | None = None
     reference: str = ""
     id: str | None = None  # default: fil-<exporter>-<kind>-<recipient or 'any'>
+
+
+class EndRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Ending an agreement or withdrawing a filing, as an edge received it."""
+
+    on: str | None = None  # YYYY-MM-DD: the last day it covers; default: today (hub clock)
+    reason: str = ""  # required: why (terminated, withdrawn, superseded by ...)
 
 
 @dataclass(frozen=True)
@@ -380,6 +398,60 @@ class RegistryService:
         # publishes what it releases after each commit.
         return RecordedFiling(filing, self.holds.record_filing(filing))
 
+    def end_agreement(
+        self, agreement_id: str, on: str | None, reason: str, actor: Actor
+    ) -> Agreement:
+        """End an agreement: `on` (YYYY-MM-DD, default today on the hub's clock) becomes its
+        last day in force (`valid_until`, inclusive). Refused: an unknown id, a day before
+        `valid_from`, a day later than the one it already ends on (ending never extends),
+        an empty reason. The same last day again changes nothing."""
+        last = self._end_day(on, reason)
+        now = self.clock()
+        with self.store.transaction():
+            self._check_actor(actor, now)
+            _check_id(agreement_id, "id")
+            try:
+                agreement = self.store.get_agreement(agreement_id)
+            except NotFoundError:
+                raise NotFoundError(
+                    f"agreement {agreement_id!r} is not registered (silkgate agreement list, "
+                    "GET /v1/agreements)"
+                ) from None
+            if not _ends_on(agreement, agreement.valid_from, agreement.valid_until, last):
+                return agreement
+            ended = msgspec.structs.replace(agreement, valid_until=last)
+            self.store.put_agreement(ended)
+        _log_end("agreement", agreement_id, last, reason, actor, now)
+        return ended
+
+    def withdraw_filing(self, filing_id: str, on: str | None, reason: str, actor: Actor) -> Filing:
+        """Withdraw a filing (withdrawn, revoked, superseded): `on` (YYYY-MM-DD, default
+        today on the hub's clock) becomes its last valid day (`valid_until`, inclusive).
+        Refused: an unknown id, a day before `valid_from`, a day later than its last valid
+        day already is (its end date, or its kind's default validity: withdrawing never
+        extends), an empty reason. The same last day again changes nothing."""
+        last = self._end_day(on, reason)
+        now = self.clock()
+        with self.store.transaction():
+            self._check_actor(actor, now)
+            _check_id(filing_id, "id")
+            filing = next((f for f in self.store.list_filings() if f.id == filing_id), None)
+            if filing is None:
+                raise NotFoundError(
+                    f"filing {filing_id!r} is not registered (silkgate filing list, "
+                    "GET /v1/filings)"
+                )
+            if not _ends_on(filing, filing.valid_from, filing.last_valid_day, last):
+                return filing
+            withdrawn = msgspec.structs.replace(filing, valid_until=last)
+            self.store.put_filing(withdrawn)
+        _log_end("filing", filing_id, last, reason, actor, now)
+        return withdrawn
+
+    def _end_day(self, on: str | None, reason: str) -> date:
+        _check_text(reason, "reason", required=True)
+        return _date(on, "on") if on else self.today()
+
     # -- checks --------------------------------------------------------------------------
     def _check_actor(self, actor: Actor, now: datetime) -> None:
         """Only a participant's current signing key (or the local operator) changes the
@@ -560,6 +632,47 @@ def _same_object(existing: _Recorded, posted: _Recorded, what: str) -> _Recorded
             f"give the new {what} its own id"
         )
     return existing
+
+
+def _ends_on(obj: Agreement | Filing, start: date, end: date | None, last: date) -> bool:
+    """Whether `obj` (an agreement or a filing valid from `start`, its last day `end`) must
+    change to end on `last`: False for a retry of the same last day; refused if `last` is
+    before `start` or after `end`."""
+    what = "agreement" if isinstance(obj, Agreement) else "filing"
+    if last < start:
+        raise InputError(
+            f"{what} {obj.id} is valid from {start.isoformat()}: its last day cannot be "
+            f"{last.isoformat()}, before that",
+            path="$['on']",
+        )
+    if end is not None and last > end:
+        raise ConflictError(
+            f"{what} {obj.id} already ends on {end.isoformat()} (its last day); ending it on "
+            f"{last.isoformat()} would extend it: record a new {what} instead"
+        )
+    return obj.valid_until != last
+
+
+def _log_end(what: str, obj_id: str, last: date, reason: str, actor: Actor, now: datetime) -> None:
+    verb = "ended" if what == "agreement" else "withdrawn"
+    by = actor.participant or "the operator (data directory)"
+    log.info(
+        "%s %s %s: last day %s, by %s: %s",
+        what,
+        obj_id,
+        verb,
+        last.isoformat(),
+        by,
+        reason,
+        extra=log_fields(
+            **{what: obj_id},
+            last_day=last.isoformat(),
+            reason=reason,
+            actor=actor.participant or "",
+            key_id=actor.key_id or "",
+            at=now.isoformat(),
+        ),
+    )
 
 
 def _is_current(participant: Participant, signing_key: bytes, hpke_key: bytes) -> bool:

@@ -190,6 +190,21 @@ def add_filing(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     return _send(c, "POST", "/v1/filings", body)
 
 
+def end_agreement(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    """Each actor tries on its own agreement, so the module's world keeps its others."""
+    agreement = w.env.hub.store.get_agreement("agr-cn-exporter-vn-importer")
+    w.env.hub.store.put_agreement(msgspec.structs.replace(agreement, id=f"agr-end-{actor}"))
+    body = {"on": "2026-12-31", "reason": "terminated"}
+    return _send(c, "POST", f"/v1/agreements/agr-end-{actor}/end", body)
+
+
+def withdraw_filing(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
+    filing = next(f for f in w.env.hub.store.list_filings() if f.id == "fil-cn-exporter")
+    w.env.hub.store.put_filing(msgspec.structs.replace(filing, id=f"fil-withdraw-{actor}"))
+    body = {"on": "2026-12-31", "reason": "withdrawn"}
+    return _send(c, "POST", f"/v1/filings/fil-withdraw-{actor}/withdraw", body)
+
+
 def dry_run(w: World, c: SilkgateClient, actor: str) -> httpx.Response:
     body = {
         "origin": "CN",
@@ -406,6 +421,8 @@ MATRIX: dict[str, tuple[Call, set[str]]] = {
     "add agreement": (add_agreement, {"operator"}),
     "list filings": (get("/v1/filings"), set(ACTORS)),
     "add filing": (add_filing, {"operator"}),
+    "end agreement": (end_agreement, {"operator"}),
+    "withdraw filing": (withdraw_filing, {"operator"}),
     "whoami": (get("/v1/whoami"), set(ACTORS)),
     "register push endpoint": (register_push, {"vn-importer", "th-other-importer"}),
     "read push endpoint": (read_push, {"vn-importer", "th-other-importer"}),
@@ -542,6 +559,8 @@ def test_every_v1_route_is_in_the_matrix_or_public(world: World) -> None:
         "/v1/participants/{participant_id}",
         "/v1/agreements",
         "/v1/filings",
+        "/v1/agreements/{agreement_id}/end",
+        "/v1/filings/{filing_id}/withdraw",
         "/v1/whoami",
         "/v1/mailbox/push",
         "/v1/sandbox/policies",

@@ -1,14 +1,14 @@
 """A batch is decided with the state current when it commits, not when it was classified.
 
 Each test commits one change through the real service (the sandbox lifecycle, the registry
-service, the store for what no service offers) in another thread while a submitted batch
-waits between its classification and its transaction: the moment where, before, the
-parties, the live engine and the decision context had already been read. The committed
-result must then be what the dry run (`Pipeline.check`, the same path) decides for the
-same batch after the change; the change must matter to that batch (the dry run before it
-decides otherwise), and the ledger leaf, the stored result, the decision facts and the
-envelopes must agree with the committed result. A participant deactivated or an importer
-key revoked meanwhile gets the batch refused, with nothing committed.
+service, the store for what no service offers: an agreement deactivated) in another thread
+while a submitted batch waits between its classification and its transaction: the moment
+where, before, the parties, the live engine and the decision context had already been read.
+The committed result must then be what the dry run (`Pipeline.check`, the same path)
+decides for the same batch after the change; the change must matter to that batch (the dry
+run before it decides otherwise), and the ledger leaf, the stored result, the decision
+facts and the envelopes must agree with the committed result. A participant deactivated or
+an importer key revoked meanwhile gets the batch refused, with nothing committed.
 
 Every test runs on the memory store, SQLite and PostgreSQL (a throwaway cluster: skipped
 where PostgreSQL is not installed, a failure with CI=true).
@@ -361,7 +361,9 @@ def test_an_agreement_revoked_meanwhile_denies(h: Setup) -> None:
 def test_an_agreement_that_expires_meanwhile_denies(h: Setup) -> None:
     """The agreement's last day is today; the batch commits after midnight."""
     batch = waybills(VN)
-    put_agreement(h, batch, valid_until=T0.date())
+    RegistryService.for_hub(h.hub).end_agreement(
+        agreement_id(batch), T0.date().isoformat(), "contract terminated", LOCAL_OPERATOR
+    )
 
     def midnight() -> None:
         h.clock.now = datetime.combine(T0.date() + timedelta(days=1), datetime.min.time(), UTC)
@@ -378,13 +380,11 @@ def filing_id(batch: Batch) -> str:
 
 def test_a_filing_withdrawn_meanwhile_holds(h: Setup) -> None:
     batch = declarations(TH)
-    store = h.hub.store
+    registry = RegistryService.for_hub(h.hub)
 
     def withdraw() -> None:
-        with store.transaction():
-            filing = next(f for f in store.list_filings() if f.id == filing_id(batch))
-            ended = T0.date() - timedelta(days=1)
-            store.put_filing(msgspec.structs.replace(filing, valid_until=ended))
+        ended = T0.date() - timedelta(days=1)
+        registry.withdraw_filing(filing_id(batch), ended.isoformat(), "withdrawn", LOCAL_OPERATOR)
 
     race = submit_across(h, batch, withdraw)
     result = assert_decided_after_the_change(h, race)

@@ -1,8 +1,8 @@
 """One table of registrations, each driven through BOTH edges: the CLI (`silkgate
-participant|agreement|filing add` on the hub's data directory, as the operator) and the API
-(a POST signed by the operator). A bad registration is refused by both with the same error
-class and the same message, and leaves nothing behind (no row, no key file); a good one
-gives the same result on both."""
+participant|agreement|filing add`, `agreement end`, `filing withdraw` on the hub's data
+directory, as the operator) and the API (a POST signed by the operator). A bad registration
+is refused by both with the same error class and the same message, and leaves nothing behind
+(no row, no key file); a good one gives the same result on both."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from silkgate.errors import ConflictError, InputError, NotFoundError, SilkgateEr
 from silkgate.seal.keys import create_keyring, load_keyring, save_keyring
 
 runner = CliRunner()
-Kind = Literal["participant", "agreement", "filing"]
+Kind = Literal["participant", "agreement", "filing", "agreement-end", "filing-withdraw"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,17 @@ def filed(**changes: Any) -> dict[str, Any]:
         "valid_from": "2026-01-01",
     }
     return {k: v for k, v in {**base, **changes}.items() if v is not None}
+
+
+def ended(**changes: Any) -> dict[str, Any]:
+    """Ending an agreement (`id` names it; `on` the last day in force)."""
+    base = {"id": "agr-cn-exporter-vn-importer", "on": "2026-09-30", "reason": "terminated"}
+    return {**base, **changes}
+
+
+def withdrawn(**changes: Any) -> dict[str, Any]:
+    """Withdrawing a filing (tests/registry/conftest.py: fil-sc, fil-sa)."""
+    return {"id": "fil-sc", "on": "2026-09-30", "reason": "withdrawn by the CAC", **changes}
 
 
 # name -> (registration, the error class both edges raise, a pattern its message matches)
@@ -248,12 +259,68 @@ BAD: dict[str, tuple[Reg, type[SilkgateError], str]] = {
         r"reference must be at most 200",
     ),
     "bad filing id": (Reg("filing", filed(id="fil:one two")), InputError, r"not a valid id"),
+    # ending an agreement
+    "ending an unknown agreement": (
+        Reg("agreement-end", ended(id="agr-nobody")),
+        NotFoundError,
+        r"agreement 'agr-nobody' is not registered",
+    ),
+    "ending an agreement before it starts": (
+        Reg("agreement-end", ended(on="2025-12-31")),
+        InputError,
+        r"agreement agr-cn-exporter-vn-importer is valid from 2026-01-01: its last day cannot "
+        r"be 2025-12-31",
+    ),
+    "ending an ended agreement later (extending it)": (
+        Reg("agreement-end", ended(id="agr-ended", on="2026-04-01")),
+        ConflictError,
+        r"agreement agr-ended already ends on 2026-03-31 \(its last day\); ending it on "
+        r"2026-04-01 would extend it",
+    ),
+    "ending an agreement without a reason": (
+        Reg("agreement-end", ended(reason="  ")),
+        InputError,
+        r"reason must not be empty",
+    ),
+    "ending an agreement with a reason over two lines": (
+        Reg("agreement-end", ended(reason="terminated\nby fax")),
+        InputError,
+        r"reason must be at most 200 characters on one line",
+    ),
+    "ending an agreement on 30 February": (
+        Reg("agreement-end", ended(on="2026-02-30")),
+        InputError,
+        r"'2026-02-30' is not a date",
+    ),
+    # withdrawing a filing
+    "withdrawing an unknown filing": (
+        Reg("filing-withdraw", withdrawn(id="fil-nobody")),
+        NotFoundError,
+        r"filing 'fil-nobody' is not registered",
+    ),
+    "withdrawing a filing before it starts": (
+        Reg("filing-withdraw", withdrawn(on="2025-12-31")),
+        InputError,
+        r"filing fil-sc is valid from 2026-01-01: its last day cannot be 2025-12-31",
+    ),
+    "withdrawing a filing after its default validity (extending it)": (
+        Reg("filing-withdraw", withdrawn(id="fil-sa", on="2026-06-01")),
+        ConflictError,
+        r"filing fil-sa already ends on 2026-05-31 \(its last day\); ending it on 2026-06-01 "
+        r"would extend it",
+    ),
+    "withdrawing a filing without a reason": (
+        Reg("filing-withdraw", withdrawn(reason="")),
+        InputError,
+        r"reason must not be empty",
+    ),
 }
 
 
 # ----------------------------------------------------------------------------- the edges
 def cli(env: Env, reg: Reg, keys_dir: Path) -> Result:
-    args: list[str] = [reg.kind, "add"]
+    noun, _, verb = reg.kind.partition("-")
+    args: list[str] = [noun, verb or "add"]
     fields = {**reg.fields, **reg.extra}
     if reg.kind == "participant":
         for name in ("id", "name", "jurisdiction"):
@@ -293,7 +360,9 @@ def api(env: Env, reg: Reg) -> httpx.Response:
         ring = env.rings[reg.keys] if reg.keys else create_keyring(body["id"], NOW)
         body["signing_key"] = ring.signing[-1].public
         body["hpke_key"] = ring.hpke[-1].public
-    return env.clients["operator"].request("POST", f"/v1/{reg.kind}s", body=body, check=False)
+    noun, _, verb = reg.kind.partition("-")
+    path = f"/v1/{noun}s/{body.pop('id')}/{verb}" if verb else f"/v1/{noun}s"
+    return env.clients["operator"].request("POST", path, body=body, check=False)
 
 
 def registry(env: Env) -> tuple[Any, ...]:
@@ -333,7 +402,7 @@ def test_both_edges_refuse_alike(env: Env, tmp_path: Path, name: str) -> None:
 
 def test_every_refusal_has_a_row_per_edge_kind() -> None:
     kinds = {reg.kind for reg, _, _ in BAD.values()}
-    assert kinds == {"participant", "agreement", "filing"}
+    assert kinds == {"participant", "agreement", "filing", "agreement-end", "filing-withdraw"}
     assert {error for _, error, _ in BAD.values()} == {InputError, NotFoundError, ConflictError}
 
 
