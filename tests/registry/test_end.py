@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from silkgate.api.errors import error_kind, status_of
 from silkgate.cli import app
-from silkgate.errors import ConflictError, ForbiddenError
+from silkgate.errors import ConflictError, ForbiddenError, SilkgateError
 from silkgate.model import Agreement, Decision, Filing
 from silkgate.registry.service import LOCAL_OPERATOR, Actor, RegistryService
 from silkgate.seal.httpsig import sign_request
@@ -55,7 +55,7 @@ def by_cli(env: Env, what: What, obj_id: str, on: str, reason: str) -> tuple[int
     if result.exit_code == 0:
         return 200, msgspec.json.decode(result.stdout.splitlines()[-1])
     exc = result.exception
-    assert exc is not None
+    assert isinstance(exc, SilkgateError), result.output
     return status_of(exc), {"error": error_kind(exc), "message": str(exc)}
 
 
