@@ -435,12 +435,13 @@ class RegistryService:
         with self.store.transaction():
             self._check_actor(actor, now)
             _check_id(filing_id, "id")
-            filing = next((f for f in self.store.list_filings() if f.id == filing_id), None)
-            if filing is None:
+            try:
+                filing = self.store.get_filing(filing_id)
+            except NotFoundError:
                 raise NotFoundError(
                     f"filing {filing_id!r} is not registered (silkgate filing list, "
                     "GET /v1/filings)"
-                )
+                ) from None
             if not _ends_on(filing, filing.valid_from, filing.last_valid_day, last):
                 return filing
             withdrawn = msgspec.structs.replace(filing, valid_until=last)

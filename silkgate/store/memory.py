@@ -134,6 +134,10 @@ class MemoryStore:
         with self.transaction():
             self._set(self._agreements, agreement.id, agreement)
 
+    def get_filing(self, filing_id: str) -> Filing:
+        with self._lock:
+            return _get(self._filings, filing_id, "filing")
+
     def get_agreement(self, agreement_id: str) -> Agreement:
         with self._lock:
             return _get(self._agreements, agreement_id, "agreement")

@@ -238,6 +238,10 @@ class RegistryPort(Protocol):
 
     def put_filing(self, filing: Filing) -> None: ...
 
+    def get_filing(self, filing_id: str) -> Filing:
+        """NotFoundError when no filing has this id."""
+        ...
+
     def list_filings(
         self, *, exporter: str | None = None, after: str | None = None, limit: int | None = None
     ) -> list[Filing]:

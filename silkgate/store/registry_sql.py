@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from silkgate.errors import NotFoundError
 from silkgate.model import Agreement, Filing, Participant
 from silkgate.store.rows import decode_blob, id_page, where_equal
 
@@ -49,6 +50,12 @@ class SqlRegistryReads:
         sql, params = self._page(f"SELECT data FROM filings{where}", params, after, limit)
         sql += self._for_share()
         return [decode_blob(r[0], Filing) for r in self._rows(sql, params)]
+
+    def get_filing(self, filing_id: str) -> Filing:
+        rows = self._rows(f"SELECT data FROM filings WHERE id = {self._sql_mark}", (filing_id,))
+        if not rows:
+            raise NotFoundError(f"no filing {filing_id!r}")
+        return decode_blob(rows[0][0], Filing)
 
     def _page(
         self, sql: str, params: list[object], after: str | None, limit: int | None

@@ -40,6 +40,9 @@ def test_filings(store: RegistryPort) -> None:
     store.put_filing(filing("f_1", "p_y"))
     assert store.list_filings() == [filing("f_1", "p_y"), filing("f_2", "p_x")]
     assert store.list_filings(exporter="p_x") == [filing("f_2", "p_x")]
+    assert store.get_filing("f_1") == filing("f_1", "p_y")
+    with pytest.raises(NotFoundError, match="f_9"):
+        store.get_filing("f_9")
 
 
 def test_listings_page_by_id(store: RegistryPort) -> None:
