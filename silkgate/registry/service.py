@@ -94,6 +94,9 @@ log = logging.getLogger("silkgate.registry")
 
 
 # ----------------------------------------------------------------------------- ports
+Ended = TypeVar("Ended", Agreement, Filing)
+
+
 class RegistryStore(RegistryPort, Transactional, Protocol):
     """The part of the store the registry uses (the store's own port, not a copy of it)."""
 
@@ -405,24 +408,11 @@ class RegistryService:
         last day in force (`valid_until`, inclusive). Refused: an unknown id, a day before
         `valid_from`, a day later than the one it already ends on (ending never extends),
         an empty reason. The same last day again changes nothing."""
-        last = self._end_day(on, reason)
-        now = self.clock()
-        with self.store.transaction():
-            self._check_actor(actor, now)
-            _check_id(agreement_id, "id")
-            try:
-                agreement = self.store.get_agreement(agreement_id)
-            except NotFoundError:
-                raise NotFoundError(
-                    f"agreement {agreement_id!r} is not registered (silkgate agreement list, "
-                    "GET /v1/agreements)"
-                ) from None
-            if not _ends_on(agreement, agreement.valid_from, agreement.valid_until, last):
-                return agreement
-            ended = msgspec.structs.replace(agreement, valid_until=last)
-            self.store.put_agreement(ended)
-        _log_end("agreement", agreement_id, last, reason, actor, now)
-        return ended
+        store = self.store
+        return self._end(
+            "agreement", agreement_id, on, reason, actor,
+            store.get_agreement, store.put_agreement, lambda a: a.valid_until,
+        )  # fmt: skip
 
     def withdraw_filing(self, filing_id: str, on: str | None, reason: str, actor: Actor) -> Filing:
         """Withdraw a filing (withdrawn, revoked, superseded): `on` (YYYY-MM-DD, default
@@ -430,24 +420,41 @@ class RegistryService:
         Refused: an unknown id, a day before `valid_from`, a day later than its last valid
         day already is (its end date, or its kind's default validity: withdrawing never
         extends), an empty reason. The same last day again changes nothing."""
+        store = self.store
+        return self._end(
+            "filing", filing_id, on, reason, actor,
+            store.get_filing, store.put_filing, lambda f: f.last_valid_day,
+        )  # fmt: skip
+
+    def _end(
+        self,
+        what: str,
+        obj_id: str,
+        on: str | None,
+        reason: str,
+        actor: Actor,
+        get: Callable[[str], Ended],
+        put: Callable[[Ended], None],
+        last_day: Callable[[Ended], date | None],
+    ) -> Ended:
+        """End an agreement or a filing on its new last day (see end_agreement)."""
         last = self._end_day(on, reason)
         now = self.clock()
         with self.store.transaction():
             self._check_actor(actor, now)
-            _check_id(filing_id, "id")
+            _check_id(obj_id, "id")
             try:
-                filing = self.store.get_filing(filing_id)
+                obj = get(obj_id)
             except NotFoundError:
                 raise NotFoundError(
-                    f"filing {filing_id!r} is not registered (silkgate filing list, "
-                    "GET /v1/filings)"
+                    f"{what} {obj_id!r} is not registered (silkgate {what} list, GET /v1/{what}s)"
                 ) from None
-            if not _ends_on(filing, filing.valid_from, filing.last_valid_day, last):
-                return filing
-            withdrawn = msgspec.structs.replace(filing, valid_until=last)
-            self.store.put_filing(withdrawn)
-        _log_end("filing", filing_id, last, reason, actor, now)
-        return withdrawn
+            if not _ends_on(obj, obj.valid_from, last_day(obj), last):
+                return obj
+            ended = msgspec.structs.replace(obj, valid_until=last)
+            put(ended)
+        _log_end(what, obj_id, last, reason, actor, now)
+        return ended
 
     def _end_day(self, on: str | None, reason: str) -> date:
         _check_text(reason, "reason", required=True)
