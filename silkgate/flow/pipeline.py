@@ -420,8 +420,12 @@ def _batch_digest(batch: Batch, payload_digest: bytes) -> bytes:
     `payload_digest`: SHA-256 of the records' canonical NDJSON (encode_records, which sorts
     keys, so key order does not matter): the payload is hashed once, for this and for the
     envelope. The head is one canonical line of fixed meaning before a fixed-size digest."""
-    head = canonical_json([batch.exporter, batch.importer, batch.product, batch.purpose])
-    return hashlib.sha256(_DIGEST_CONTEXT + head + b"\n" + payload_digest).digest()
+    return hashlib.sha256(_DIGEST_CONTEXT + _digest_head(batch) + payload_digest).digest()
+
+
+def _digest_head(batch: Batch) -> bytes:
+    """The parties, product and purpose as one canonical line, its newline included."""
+    return canonical_json([batch.exporter, batch.importer, batch.product, batch.purpose]) + b"\n"
 
 
 def _older_digests(batch: Batch) -> tuple[bytes | None, ...]:
@@ -431,12 +435,8 @@ def _older_digests(batch: Batch) -> tuple[bytes | None, ...]:
 
 
 def _batch_digest_v2(batch: Batch) -> bytes:
-    head = canonical_json([batch.exporter, batch.importer, batch.product, batch.purpose])
-    digest = hashlib.sha256(_DIGEST_CONTEXT_V2)
-    digest.update(head)
-    digest.update(b"\n")
-    digest.update(encode_records(batch.records))
-    return digest.digest()
+    body = _DIGEST_CONTEXT_V2 + _digest_head(batch) + encode_records(batch.records)
+    return hashlib.sha256(body).digest()
 
 
 def _batch_digest_v1(batch: Batch) -> bytes | None:
